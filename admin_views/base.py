@@ -1,0 +1,201 @@
+"""Secured base classes that every admin view inherits.
+
+- Rights come from ``app.auth.rights.RIGHTS`` by the view's endpoint, per action.
+- Every form (create, edit, delete, bulk action) carries flask-wtf's CSRF token.
+- ID numbers and phones are masked for roles other than 基础科/系统管理员, in lists,
+  details and exports alike (SPEC §3.15).
+- Versioned records carry their version in the form; a stale save is refused.
+- A ``DomainError`` raised by a service shows its Chinese message and changes nothing.
+"""
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import AdminIndexView
+from flask_admin.contrib.sqla import ModelView
+from flask_admin.form import BaseForm
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import distinct, func, select
+from sqlalchemy.orm.exc import StaleDataError
+from wtforms import HiddenField
+from wtforms.validators import ValidationError
+
+from app.auth.rights import allowed, sees_unmasked
+from app.extensions import db
+from app.services.errors import DomainError
+from app.services.identity import mask_id, mask_phone
+
+STALE_MESSAGE = "保存失败：该记录在您编辑期间已被他人修改。请重新打开记录，核对最新内容后再修改。"
+
+
+class CSRFBaseForm(BaseForm):
+    """Flask-Admin's form base with flask-wtf's CSRF ``Meta`` (see STACK-NOTES)."""
+
+    Meta = FlaskForm.Meta
+
+
+class VersionField(HiddenField):
+    """The record version the editor started from; compared on save, never written."""
+
+    def populate_obj(self, obj, name):
+        pass
+
+
+def current_role():
+    """The logged-in user's role, or None."""
+    return current_user.role if getattr(current_user, "is_authenticated", False) else None
+
+
+class RoleGuardMixin:
+    """Access by ``RIGHTS[endpoint][role]``; unauthenticated users go to the login page."""
+
+    def is_accessible(self):
+        return allowed(current_role(), self.endpoint, "list")
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not getattr(current_user, "is_authenticated", False):
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        abort(403)
+
+
+class SecuredModelView(RoleGuardMixin, ModelView):
+    """Base for every model view: rights, CSRF, masking, stale-edit check, Chinese errors."""
+
+    form_base_class = CSRFBaseForm
+    page_size = 20
+    can_set_page_size = True
+    export_types = ["xlsx", "csv"]
+    # Columns masked for roles that may not see them in full: name -> "id" | "phone".
+    masked_columns: dict[str, str] = {}
+    # Columns a form must never offer (bookkeeping).
+    form_excluded_columns = ("created_at", "updated_at", "version")
+    column_display_pk = False
+
+    # -- rights, per action, decided per request --------------------------------
+    def _can(self, action):
+        return allowed(current_role(), self.endpoint, action)
+
+    @property
+    def can_create(self):
+        return self._can("create")
+
+    @property
+    def can_edit(self):
+        return self._can("edit")
+
+    @property
+    def can_delete(self):
+        return self._can("delete")
+
+    @property
+    def can_export(self):
+        return self._can("export")
+
+    @property
+    def can_view_details(self):
+        return self._can("details")
+
+    def _refresh_cache(self):
+        super()._refresh_cache()
+        # Rights are decided per request, so the details columns must exist regardless.
+        self._details_columns = self.get_details_columns()
+
+    def _handle_view(self, name, **kwargs):
+        result = super()._handle_view(name, **kwargs)
+        if result is not None:
+            return result
+        needed = {
+            "create_view": "create",
+            "edit_view": "edit",
+            "delete_view": "delete",
+            "details_view": "details",
+            "export": "export",
+            "ajax_update": "edit",
+            "action_view": "edit",
+        }.get(name)
+        if needed and not self._can(needed):
+            abort(403)
+        return None
+
+    def is_action_allowed(self, name):
+        if name == "delete" and not self.can_delete:
+            return False
+        if not self.can_edit and name != "delete":
+            return False
+        return super().is_action_allowed(name)
+
+    # -- row scope: override scope_query to limit rows per role ------------------
+    def scope_query(self, query):
+        """Limit rows for the current user; the default shows all rows."""
+        return query
+
+    def get_query(self):
+        return self.scope_query(super().get_query())
+
+    def get_count_query(self):
+        return self.scope_query(super().get_count_query())
+
+    def get_one(self, id):
+        model = super().get_one(id)
+        if model is None or type(self).scope_query is SecuredModelView.scope_query:
+            return model
+        pk = self.model.__mapper__.primary_key[0]
+        visible = self.scope_query(db.session.query(pk).filter(pk == getattr(model, pk.key)))
+        return model if visible.first() is not None else None
+
+    # -- masking -------------------------------------------------------------------
+    def _mask(self, name, value):
+        kind = self.masked_columns.get(name)
+        if not kind or value in (None, "") or sees_unmasked(current_role()):
+            return value
+        return mask_id(str(value)) if kind == "id" else mask_phone(str(value))
+
+    def _get_list_value(self, context, model, name, column_formatters, column_type_formatters):
+        if name in self.masked_columns and not sees_unmasked(current_role()):
+            return self._mask(name, self._get_field_value(model, name))
+        return super()._get_list_value(context, model, name, column_formatters, column_type_formatters)
+
+    def get_export_value(self, model, name):
+        if name in self.masked_columns and not sees_unmasked(current_role()):
+            return self._mask(name, self._get_field_value(model, name))
+        return super().get_export_value(model, name)
+
+    # -- forms: version travels in the form ----------------------------------------
+    def scaffold_form(self):
+        form_class = super().scaffold_form()
+        if "version" in self.model.__table__.c:
+            form_class.version = VersionField()
+        return form_class
+
+    def update_model(self, form, model):
+        if "version" in self.model.__table__.c and hasattr(form, "version"):
+            sent = (form.version.data or "").strip()
+            if sent != str(model.version):
+                flash(STALE_MESSAGE, "error")
+                return False
+        return super().update_model(form, model)
+
+    def handle_view_exception(self, exc):
+        if isinstance(exc, DomainError):
+            flash(str(exc), "error")
+            return True
+        if isinstance(exc, ValidationError):
+            flash(str(exc), "error")
+            return True
+        if isinstance(exc, StaleDataError):
+            flash(STALE_MESSAGE, "error")
+            return True
+        return super().handle_view_exception(exc)
+
+
+class DistinctCountMixin:
+    """List totals counted by distinct id when searching joins a many-to-many."""
+
+    def get_count_query(self):
+        pk = self.model.__mapper__.primary_key[0]
+        return self.scope_query(db.session.query(func.count(distinct(pk))).select_from(self.model))
+
+
+class ReadOnlyView(SecuredModelView):
+    """A view nobody edits through forms (logs, computed records)."""
+
+    def _can(self, action):
+        return action in ("list", "details", "export") and super()._can(action)

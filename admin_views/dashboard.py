@@ -1,0 +1,37 @@
+"""Admin home: experts per group and per status, and pending work."""
+from flask import current_app, redirect, request, url_for
+from flask_admin import AdminIndexView, expose
+from flask_login import current_user
+
+from app.auth.rights import allowed
+from app.services import dashboard
+
+
+class DashboardView(AdminIndexView):
+    """The dashboard every logged-in staff member lands on."""
+
+    def is_accessible(self):
+        return getattr(current_user, "is_authenticated", False)
+
+    def inaccessible_callback(self, name, **kwargs):
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+    @expose("/")
+    def index(self):
+        if current_user.role == "expert":
+            return redirect("/m/")
+        per_group = dashboard.experts_per_group()
+        per_stage = dashboard.experts_per_stage()
+        pending = [
+            (label, n, ep)
+            for label, n, ep in dashboard.pending_work()
+            if allowed(current_user.role, ep, "list") and f"{ep}.index_view" in current_app.view_functions
+        ]
+        return self.render(
+            "admin/dashboard.html",
+            per_group=per_group,
+            group_max=max([n for _, n in per_group] + [1]),
+            per_stage=per_stage,
+            stage_max=max([n for _, n in per_stage] + [1]),
+            pending=pending,
+        )

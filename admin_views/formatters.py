@@ -1,0 +1,35 @@
+"""Small column formatters shared by admin views (no business rules here)."""
+from flask import url_for
+from markupsafe import Markup, escape
+
+
+def choice(mapping: dict):
+    """Show a stored code by its Chinese label."""
+
+    def fmt(view, context, model, name):
+        value = getattr(model, name)
+        return mapping.get(value, value) if value is not None else ""
+
+    return fmt
+
+
+def yes_no(view, context, model, name):
+    value = getattr(model, name)
+    return "" if value is None else ("是" if value else "否")
+
+
+def names(view, context, model, name):
+    """A collection shown as a comma-separated list of its items' names."""
+    return "、".join(str(x) for x in getattr(model, name) or [])
+
+
+def thumbnail(endpoint: str):
+    """An <img> of the expert photo thumbnail (URL generated, nothing user-typed)."""
+
+    def fmt(view, context, model, name):
+        if not getattr(model, "photo_thumb_path", None):
+            return Markup('<span class="text-muted">无照片</span>')
+        src = url_for(endpoint, id=model.id, kind="thumb")
+        return Markup(f'<img src="{escape(src)}" alt="照片" loading="lazy" style="height:48px;border-radius:3px">')
+
+    return fmt

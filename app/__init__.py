@@ -1,0 +1,86 @@
+"""Application factory: a list of registrations and nothing else (STYLE.md)."""
+import os
+
+from flask import Flask
+
+from app.config import CONFIGS
+
+
+def create_app(config: str | dict | None = None) -> Flask:
+    """Build the app. ``config`` is a config name, a dict of overrides, or None (from env).
+
+    Outside development and testing the app refuses to start without ``SECRET_KEY``.
+    """
+    app = Flask(__name__, instance_relative_config=True)
+    name = config if isinstance(config, str) else os.environ.get("APP_ENV", "production")
+    app.config.from_object(CONFIGS[name])
+    if isinstance(config, dict):
+        app.config.update(config)
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY 未设置：生产环境必须通过环境变量提供 SECRET_KEY。")
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    register_extensions(app)
+    register_blueprints(app)
+    from admin_views import init_admin
+
+    init_admin(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the unbound extensions of ``app.extensions``."""
+    from app import database
+    from app.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    database.configure_engine(app)
+    migrate.init_app(
+        app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"),
+        render_as_batch=True, compare_type=True,
+    )
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=lambda: "zh_Hans_CN", timezone_selector=lambda: "Asia/Shanghai")
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录。"
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+
+    from app.auth.session import load_user
+
+    login_manager.user_loader(load_user)
+    from app import security
+
+    security.init_app(app)
+    from app.services import audit
+
+    audit.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Login, public pages (no login) and phone pages under ``/m/``."""
+    from app.auth import bp as auth_bp
+    from app.mobile import bp as mobile_bp
+    from app.public import bp as public_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(public_bp)
+    app.register_blueprint(mobile_bp, url_prefix="/m")
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Chinese error pages."""
+    from app.errors import register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    """``flask`` CLI commands: seed-demo, create-user, backup, restore..."""
+    from app.cli import register
+
+    register(app)

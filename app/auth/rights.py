@@ -1,0 +1,103 @@
+"""Who may do what: the rights of the six roles (SPEC §1, §7), declared in one place.
+
+Every admin view looks itself up here by its endpoint name; the access tests walk
+this table. Row-level limits (an expert sees only his own records, a unit only its
+own requests) live in the views' ``scope_query`` hooks.
+"""
+ACTIONS = ("list", "details", "create", "edit", "delete", "export")
+
+ALL = frozenset(ACTIONS)
+READ = frozenset({"list", "details"})
+READ_EXPORT = frozenset({"list", "details", "export"})
+WRITE = frozenset({"list", "details", "create", "edit"})
+WRITE_EXPORT = WRITE | {"export"}
+NONE: frozenset = frozenset()
+
+# endpoint -> role -> actions. A role missing from a row has no access to that view.
+RIGHTS: dict[str, dict[str, frozenset]] = {
+    # accounts and structure
+    "org_unit": {"sysadmin": ALL, "office": READ_EXPORT, "leader": READ},
+    "user": {"sysadmin": ALL},
+    "setting": {"sysadmin": WRITE},
+    "audit_log": {"sysadmin": READ_EXPORT, "office": READ_EXPORT},
+    # the registry
+    "expert": {
+        "sysadmin": ALL,
+        "office": ALL,
+        "leader": READ_EXPORT,
+        "department": READ_EXPORT,
+        "town": READ_EXPORT,
+        "expert": READ,
+    },
+    "expert_document": {"sysadmin": ALL, "office": ALL, "leader": READ, "expert": READ},
+    "enterprise": {
+        "sysadmin": ALL,
+        "office": ALL,
+        "department": WRITE_EXPORT,
+        "town": WRITE_EXPORT,
+        "leader": READ,
+    },
+    "conflict": {"sysadmin": ALL, "office": ALL, "department": READ, "town": READ, "expert": READ},
+    # lifecycle
+    "application": {"sysadmin": ALL, "office": WRITE_EXPORT, "leader": READ_EXPORT},
+    "term": {"sysadmin": ALL, "office": WRITE_EXPORT, "leader": READ, "expert": READ},
+    "commitment_letter": {"sysadmin": ALL, "office": WRITE, "expert": READ},
+    "permit": {"sysadmin": ALL, "office": READ_EXPORT, "leader": READ, "expert": READ},
+    "dismissal": {"sysadmin": ALL, "office": WRITE_EXPORT, "leader": READ_EXPORT},
+    "announcement": {"sysadmin": ALL, "office": WRITE_EXPORT, "leader": READ},
+    # using experts
+    "usage_request": {
+        "sysadmin": ALL,
+        "office": READ_EXPORT,
+        "department": WRITE_EXPORT,
+        "town": WRITE_EXPORT,
+        "leader": READ,
+    },
+    "assignment": {"sysadmin": ALL, "office": READ_EXPORT, "department": READ, "town": READ, "expert": READ},
+    "notice": {"sysadmin": ALL, "office": READ_EXPORT, "department": READ_EXPORT, "town": READ_EXPORT},
+    # fees
+    "fee_standard": {"sysadmin": ALL, "office": READ, "leader": READ, "department": READ, "town": READ},
+    "holiday": {"sysadmin": ALL, "office": READ},
+    "service_record": {
+        "sysadmin": ALL,
+        "office": WRITE_EXPORT,
+        "leader": READ_EXPORT,
+        "department": READ,
+        "town": READ_EXPORT,
+        "expert": READ,
+    },
+    "payout_batch": {"sysadmin": ALL, "office": WRITE_EXPORT, "leader": READ_EXPORT},
+    # evaluation and discipline
+    "eval_form": {"sysadmin": ALL, "office": WRITE, "leader": READ},
+    "evaluation": {
+        "sysadmin": ALL,
+        "office": READ_EXPORT,
+        "leader": READ_EXPORT,
+        "department": READ_EXPORT,
+        "town": READ_EXPORT,
+        "expert": READ,
+    },
+    "follow_up": {"sysadmin": ALL, "office": WRITE_EXPORT, "leader": READ},
+    "enforcement_plan": {"sysadmin": ALL, "office": WRITE_EXPORT, "department": READ, "town": READ},
+    "violation": {"sysadmin": ALL, "office": WRITE_EXPORT, "leader": READ_EXPORT},
+    "interview": {"sysadmin": ALL, "office": WRITE_EXPORT, "leader": READ},
+    "annual_assessment": {"sysadmin": ALL, "office": READ_EXPORT, "leader": READ_EXPORT, "expert": READ},
+    # feedback
+    "opinion": {"sysadmin": ALL, "office": WRITE, "expert": READ},
+    "complaint": {"sysadmin": ALL, "office": WRITE_EXPORT},
+}
+
+# Roles that see full ID numbers and phones (SPEC §3.15); everyone else sees them masked.
+UNMASKED_ROLES = frozenset({"office", "sysadmin"})
+
+
+def allowed(role: str | None, endpoint: str, action: str) -> bool:
+    """True if ``role`` may perform ``action`` on the admin view ``endpoint``."""
+    if role is None:
+        return False
+    return action in RIGHTS.get(endpoint, {}).get(role, NONE)
+
+
+def sees_unmasked(role: str | None) -> bool:
+    """True if the role may see full ID numbers and phone numbers."""
+    return role in UNMASKED_ROLES

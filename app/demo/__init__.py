@@ -1,0 +1,14 @@
+"""Demo data for a first look at the system (``flask --app wsgi seed-demo``)."""
+import click
+from flask.cli import with_appcontext
+
+
+@click.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="仅在数据库中还没有专家时导入")
+@with_appcontext
+def seed_demo_command(if_empty):
+    """导入演示数据：单位、专家、企业和每个角色的演示账号。"""
+    from app.demo.seed import seed_demo
+
+    created = seed_demo(only_if_empty=if_empty)
+    click.echo("演示数据已导入。" if created else "数据库中已有数据，未导入演示数据。")

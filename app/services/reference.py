@@ -1,0 +1,97 @@
+"""Reference data every installation needs: the 12 groups (第三条), the 附件5 form as
+version 1, the 附件4 fee standard, the official holiday calendar and default settings.
+
+``ensure_reference_data`` is idempotent: the migrations create the groups, and this
+fills in whatever else is missing (it runs from ``seed-demo`` and the test fixtures).
+"""
+import datetime as dt
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.services.fees import attachment4_rows
+from app.services.workcalendar import seed_rows, supported_years
+from models import CalendarYear, EvalForm, EvalItem, ExpertGroup, FeeStandard, Holiday, Setting
+from models.choices import EXPERT_GROUPS
+from printables.eval_form_v1 import EVALUATION_FORM_V1
+
+# The regulation's fee standard has no date of its own; the system treats it as in force from here.
+FEE_STANDARD_START = dt.date(2020, 1, 1)
+
+DEFAULT_SETTINGS = {
+    "night_start": ("22:00", "夜间起始时间（附件4：夜间费用标准）"),
+    "night_end": ("06:00", "夜间结束时间"),
+    "emergency_paperwork_days": ("3", "紧急使用后补办手续期限（工作日）"),
+    "grade_excellent_min": ("90", "年度考核“优秀”最低平均分"),
+    "grade_qualified_min": ("75", "年度考核“合格”最低平均分"),
+    "grade_basic_min": ("60", "年度考核“基本合格”最低平均分"),
+    "low_item_ratio": ("0.4", "单项得分低于满分该比例时生成待核实违规记录"),
+    "term_years": ("3", "每届任期（年）"),
+    "max_age": ("65", "聘任年龄上限（原则上）"),
+}
+
+
+def ensure_groups() -> None:
+    """The 12 groups of 第三条, in the regulation's order."""
+    have = set(db.session.scalars(select(ExpertGroup.code)))
+    for i, (code, name) in enumerate(EXPERT_GROUPS, start=1):
+        if code not in have:
+            db.session.add(ExpertGroup(code=code, name=name, sort_order=i))
+
+
+def ensure_eval_form_v1() -> None:
+    """附件5 as form version 1, current unless a later version exists."""
+    if db.session.scalar(select(EvalForm).where(EvalForm.version == 1)):
+        return
+    form = EvalForm(version=1, title=EVALUATION_FORM_V1["title"], is_current=True, note="附件5原表")
+    position = 0
+    for section_key, section in (("required", EVALUATION_FORM_V1["required"]),
+                                 ("A", EVALUATION_FORM_V1["variants"]["A"]),
+                                 ("B", EVALUATION_FORM_V1["variants"]["B"])):
+        for item in section["items"]:
+            position += 1
+            form.items.append(EvalItem(section=section_key, position=position, text=item["text"], max_score=item["max"]))
+    db.session.add(form)
+
+
+def ensure_fee_standards() -> None:
+    """附件4's three priced rows, if no standard is kept yet."""
+    if db.session.scalar(select(FeeStandard.id).limit(1)):
+        return
+    labels = {"inspection": "一天", "accident_investigation": "一次", "emergency": "一起"}
+    for row in attachment4_rows(FEE_STANDARD_START):
+        db.session.add(FeeStandard(
+            activity=row.activity, unit_label=labels[row.activity], amount=row.amount,
+            night_holiday_amount=row.night_holiday_amount, effective_from=row.effective_from,
+            note="夜间、节假日1500" if row.night_holiday_amount else None,
+        ))
+
+
+def ensure_holidays() -> None:
+    """Seed the holiday table from the official calendar for every year it covers."""
+    have_years = set(db.session.scalars(select(CalendarYear.year)))
+    years = sorted(y for y in supported_years() if y not in have_years and y >= 2019)
+    if not years:
+        return
+    for day, (is_workday, name) in seed_rows(years).items():
+        db.session.merge(Holiday(day=day, is_workday=is_workday, name=name))
+    for y in years:
+        db.session.add(CalendarYear(year=y))
+
+
+def ensure_settings() -> None:
+    """Default settings, without overwriting values already changed."""
+    have = set(db.session.scalars(select(Setting.key)))
+    for key, (value, label) in DEFAULT_SETTINGS.items():
+        if key not in have:
+            db.session.add(Setting(key=key, value=value, label=label))
+
+
+def ensure_reference_data() -> None:
+    """Everything above; flushes, the caller commits."""
+    ensure_groups()
+    ensure_eval_form_v1()
+    ensure_fee_standards()
+    ensure_holidays()
+    ensure_settings()
+    db.session.flush()

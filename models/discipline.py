@@ -1,0 +1,88 @@
+"""Violations and the discipline ladder, interviews and annual assessments
+(第二十一、二十二条)."""
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Optional
+
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from models.base import TimestampMixin, VersionedMixin, utcnow
+from models.choices import ASSESSMENT_GRADES, SANCTIONS, VIOLATION_STATES
+
+
+class Violation(TimestampMixin, VersionedMixin, db.Model):
+    """A violation of an expert's duties and, once verified, the sanction it drew."""
+
+    __tablename__ = "violation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("expert.id", ondelete="CASCADE"), index=True)
+    found_on: Mapped[date] = mapped_column(Date)
+    finding: Mapped[str] = mapped_column(Text)
+    investigation: Mapped[Optional[str]] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    verified_on: Mapped[Optional[date]] = mapped_column(Date)
+    verified_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    sanction: Mapped[Optional[str]] = mapped_column(String(20))
+    sanction_start: Mapped[Optional[date]] = mapped_column(Date)
+    sanction_end: Mapped[Optional[date]] = mapped_column(Date)  # first day the expert is usable again
+    illegal_referral: Mapped[bool] = mapped_column(Boolean, default=False)
+    referral_note: Mapped[Optional[str]] = mapped_column(Text)
+    evaluation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("evaluation.id", ondelete="SET NULL"))
+
+    expert: Mapped["Expert"] = relationship(backref="violations")  # noqa: F821
+
+    @property
+    def state_label(self) -> str:
+        return VIOLATION_STATES.get(self.state, self.state)
+
+    @property
+    def sanction_label(self) -> str:
+        return SANCTIONS.get(self.sanction, "") if self.sanction else ""
+
+
+class Interview(TimestampMixin, db.Model):
+    """约谈: after a second violation, or for an expert assessed unqualified."""
+
+    __tablename__ = "interview"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("expert.id", ondelete="CASCADE"), index=True)
+    held_on: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(200))
+    violation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("violation.id", ondelete="SET NULL"))
+    assessment_id: Mapped[Optional[int]] = mapped_column(ForeignKey("annual_assessment.id", ondelete="SET NULL"))
+    notes: Mapped[Optional[str]] = mapped_column(Text)
+    interviewer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+
+    expert: Mapped["Expert"] = relationship(backref="interviews")  # noqa: F821
+
+
+class AnnualAssessment(TimestampMixin, db.Model):
+    """年度考核 per expert and year: the figures, the grade and its publication."""
+
+    __tablename__ = "annual_assessment"
+    __table_args__ = (UniqueConstraint("expert_id", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("expert.id", ondelete="CASCADE"), index=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    evaluation_count: Mapped[int] = mapped_column(Integer, default=0)
+    average_score: Mapped[Optional[Decimal]] = mapped_column(Numeric(5, 2))
+    follow_up_count: Mapped[int] = mapped_column(Integer, default=0)
+    follow_up_average: Mapped[Optional[Decimal]] = mapped_column(Numeric(4, 2))
+    violation_count: Mapped[int] = mapped_column(Integer, default=0)
+    assignments: Mapped[int] = mapped_column(Integer, default=0)
+    attended: Mapped[int] = mapped_column(Integer, default=0)
+    grade: Mapped[str] = mapped_column(String(20))
+    grade_reason: Mapped[Optional[str]] = mapped_column(Text)
+    announcement_id: Mapped[Optional[int]] = mapped_column(ForeignKey("announcement.id"))
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    expert: Mapped["Expert"] = relationship(backref="assessments")  # noqa: F821
+
+    @property
+    def grade_label(self) -> str:
+        return ASSESSMENT_GRADES.get(self.grade, self.grade)

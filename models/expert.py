@@ -1,0 +1,159 @@
+"""Experts, their groups, work history and supporting documents (SPEC §2, 附件2)."""
+from datetime import date, datetime
+from typing import Optional
+
+from sqlalchemy import Boolean, Column, Date, DateTime, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from models.base import TimestampMixin, VersionedMixin
+from models.choices import EDUCATION_LEVELS, EXPERT_SOURCES, EXPERT_STAGES, GENDERS, TITLE_LEVELS
+
+expert_group_link = Table(
+    "expert_group_link",
+    db.metadata,
+    Column("expert_id", ForeignKey("expert.id", ondelete="CASCADE"), primary_key=True),
+    Column("group_id", ForeignKey("expert_group.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class ExpertGroup(db.Model):
+    """One of the 12 groups of 第三条; created by a migration."""
+
+    __tablename__ = "expert_group"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(20), unique=True)
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Expert(TimestampMixin, VersionedMixin, db.Model):
+    """An expert's registration record: every field of 附件2."""
+
+    __tablename__ = "expert"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    serial_no: Mapped[Optional[str]] = mapped_column(String(30), unique=True)  # 登记表编号
+    name: Mapped[str] = mapped_column(String(50), index=True)
+    gender: Mapped[str] = mapped_column(String(10))
+    birth_date: Mapped[date] = mapped_column(Date)
+    ethnicity: Mapped[str] = mapped_column(String(20), default="汉族")
+    party: Mapped[Optional[str]] = mapped_column(String(30))  # 党派
+    birthplace: Mapped[Optional[str]] = mapped_column(String(100))
+    photo_path: Mapped[Optional[str]] = mapped_column(String(255))
+    photo_thumb_path: Mapped[Optional[str]] = mapped_column(String(255))
+    employer: Mapped[str] = mapped_column(String(200), index=True)  # 工作单位（全称）
+    employer_uscc: Mapped[Optional[str]] = mapped_column(String(18))
+    supervising_dept: Mapped[Optional[str]] = mapped_column(String(200))  # 主管部门（全称）
+    position: Mapped[Optional[str]] = mapped_column(String(100))  # 现任职务
+    title: Mapped[Optional[str]] = mapped_column(String(100))  # 职称（全称）
+    title_level: Mapped[str] = mapped_column(String(20), default="none", index=True)
+    graduated_from: Mapped[Optional[str]] = mapped_column(String(100))
+    education: Mapped[str] = mapped_column(String(20), index=True)
+    full_time_education: Mapped[bool] = mapped_column(Boolean, default=True)
+    profession: Mapped[Optional[str]] = mapped_column(String(100))  # 从事专业
+    specialty: Mapped[Optional[str]] = mapped_column(Text)  # 擅长领域
+    registered_safety_engineer: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    registered_safety_assessor: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    id_number: Mapped[str] = mapped_column(String(18), unique=True)
+    retired: Mapped[bool] = mapped_column(Boolean, default=False)
+    address: Mapped[Optional[str]] = mapped_column(String(200))
+    wechat: Mapped[Optional[str]] = mapped_column(String(50))
+    work_phone: Mapped[Optional[str]] = mapped_column(String(30))
+    home_phone: Mapped[Optional[str]] = mapped_column(String(30))
+    mobile: Mapped[str] = mapped_column(String(20), index=True)
+    email: Mapped[Optional[str]] = mapped_column(String(120))
+    qq: Mapped[Optional[str]] = mapped_column(String(20))
+    field_start_year: Mapped[Optional[int]] = mapped_column(Integer)  # 从事相关专业工作起始年份
+    achievements: Mapped[Optional[str]] = mapped_column(Text)  # 主要工作业绩
+    awards: Mapped[Optional[str]] = mapped_column(Text)  # 曾获何种奖励
+    own_opinion: Mapped[Optional[str]] = mapped_column(Text)  # 本人意见
+    recommender_opinion: Mapped[Optional[str]] = mapped_column(Text)  # 推荐单位意见
+    recommender_contact: Mapped[Optional[str]] = mapped_column(String(50))
+    recommender_phone: Mapped[Optional[str]] = mapped_column(String(30))
+    review_opinion: Mapped[Optional[str]] = mapped_column(Text)  # 审核意见
+    source: Mapped[str] = mapped_column(String(20), default="district", index=True)
+    upper_pool_level: Mapped[Optional[str]] = mapped_column(String(20))
+    stage: Mapped[str] = mapped_column(String(20), default="applicant", index=True)
+    town_id: Mapped[Optional[int]] = mapped_column(ForeignKey("org_unit.id"), index=True)  # 所在镇/街道
+    health_declared: Mapped[bool] = mapped_column(Boolean, default=False)
+    ethics_declared: Mapped[bool] = mapped_column(Boolean, default=False)
+    note: Mapped[Optional[str]] = mapped_column(Text)
+
+    groups: Mapped[list[ExpertGroup]] = relationship(secondary=expert_group_link, order_by=ExpertGroup.sort_order)
+    town: Mapped[Optional["OrgUnit"]] = relationship()  # noqa: F821
+    work_history: Mapped[list["WorkHistory"]] = relationship(
+        back_populates="expert", cascade="all, delete-orphan", order_by="WorkHistory.position_no"
+    )
+    documents: Mapped[list["ExpertDocument"]] = relationship(back_populates="expert", cascade="all, delete-orphan")
+
+    @property
+    def gender_label(self) -> str:
+        return GENDERS.get(self.gender, self.gender)
+
+    @property
+    def education_label(self) -> str:
+        return EDUCATION_LEVELS.get(self.education, self.education)
+
+    @property
+    def title_level_label(self) -> str:
+        return TITLE_LEVELS.get(self.title_level, self.title_level)
+
+    @property
+    def source_label(self) -> str:
+        return EXPERT_SOURCES.get(self.source, self.source)
+
+    @property
+    def stage_label(self) -> str:
+        return EXPERT_STAGES.get(self.stage, self.stage)
+
+    @property
+    def group_names(self) -> list[str]:
+        return [g.name for g in self.groups]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WorkHistory(db.Model):
+    """One row of 主要工作经历: period written ``1988.09-1992.07`` (附件2 填表说明1)."""
+
+    __tablename__ = "work_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("expert.id", ondelete="CASCADE"), index=True)
+    position_no: Mapped[int] = mapped_column(Integer, default=0)
+    period: Mapped[str] = mapped_column(String(20))
+    employer: Mapped[str] = mapped_column(String(200))
+    department: Mapped[Optional[str]] = mapped_column(String(100))
+    position: Mapped[Optional[str]] = mapped_column(String(100))
+    title: Mapped[Optional[str]] = mapped_column(String(100))
+
+    expert: Mapped[Expert] = relationship(back_populates="work_history")
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.employer}"
+
+
+class ExpertDocument(TimestampMixin, db.Model):
+    """A supporting file: 身份证, 职称证书, 毕业证书, other proofs (附件2 填表说明14)."""
+
+    __tablename__ = "expert_document"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("expert.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    title: Mapped[Optional[str]] = mapped_column(String(100))
+    file_path: Mapped[str] = mapped_column(String(255))
+    mime_type: Mapped[str] = mapped_column(String(50))
+    size_bytes: Mapped[int] = mapped_column(Integer, default=0)
+    uploaded_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+
+    expert: Mapped[Expert] = relationship(back_populates="documents")
+
+    def __str__(self) -> str:
+        return self.title or self.kind

@@ -1,0 +1,51 @@
+"""Experts' opinions (第九条(三)) and enterprises' complaints (附件3 第5点)."""
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import DateTime, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from models.base import TimestampMixin, utcnow
+from models.choices import COMPLAINT_STATES
+
+
+class Opinion(TimestampMixin, db.Model):
+    """An expert's opinion or suggestion to the office."""
+
+    __tablename__ = "opinion"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("expert.id", ondelete="CASCADE"), index=True)
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    reply: Mapped[Optional[str]] = mapped_column(Text)
+    replied_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+
+    expert: Mapped["Expert"] = relationship(backref="opinions")  # noqa: F821
+
+
+class Complaint(TimestampMixin, db.Model):
+    """A confidential complaint about an expert or a job; complainant data is for 基础科 only."""
+
+    __tablename__ = "complaint"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_no: Mapped[str] = mapped_column(String(30), unique=True)
+    expert_id: Mapped[Optional[int]] = mapped_column(ForeignKey("expert.id", ondelete="SET NULL"), index=True)
+    permit_id: Mapped[Optional[int]] = mapped_column(ForeignKey("permit.id", ondelete="SET NULL"))
+    request_id: Mapped[Optional[int]] = mapped_column(ForeignKey("usage_request.id", ondelete="SET NULL"))
+    enterprise_name: Mapped[str] = mapped_column(String(200))
+    contact_name: Mapped[str] = mapped_column(String(50))
+    contact_phone: Mapped[str] = mapped_column(String(30))
+    body: Mapped[str] = mapped_column(Text)
+    photo_path: Mapped[Optional[str]] = mapped_column(String(255))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    state: Mapped[str] = mapped_column(String(20), default="new", index=True)
+    handling_note: Mapped[Optional[str]] = mapped_column(Text)
+
+    expert: Mapped[Optional["Expert"]] = relationship()  # noqa: F821
+
+    @property
+    def state_label(self) -> str:
+        return COMPLAINT_STATES.get(self.state, self.state)

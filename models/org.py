@@ -1,0 +1,76 @@
+"""Org units and user accounts (SPEC §1, §2)."""
+from datetime import datetime
+from typing import Optional
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from models.base import TimestampMixin
+from models.choices import ORG_KINDS, ROLES, TOWN_LEVEL_KINDS
+
+
+class OrgUnit(TimestampMixin, db.Model):
+    """A 局科室, 执法大队, 镇, 开发区 or 街道."""
+
+    __tablename__ = "org_unit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    contact_person: Mapped[Optional[str]] = mapped_column(String(50))
+    contact_phone: Mapped[Optional[str]] = mapped_column(String(30))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    users: Mapped[list["User"]] = relationship(back_populates="org_unit")
+
+    @property
+    def kind_label(self) -> str:
+        return ORG_KINDS.get(self.kind, self.kind)
+
+    @property
+    def is_town_level(self) -> bool:
+        return self.kind in TOWN_LEVEL_KINDS
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(UserMixin, TimestampMixin, db.Model):
+    """A staff or expert login. ``session_epoch`` changes end every session of the user."""
+
+    __tablename__ = "user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(50), unique=True)
+    full_name: Mapped[str] = mapped_column(String(50), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), index=True)
+    org_unit_id: Mapped[Optional[int]] = mapped_column(ForeignKey("org_unit.id"))
+    expert_id: Mapped[Optional[int]] = mapped_column(ForeignKey("expert.id"), unique=True)
+    phone: Mapped[Optional[str]] = mapped_column(String(30))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    last_login_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+    totp_secret: Mapped[Optional[str]] = mapped_column(String(64))
+
+    org_unit: Mapped[Optional[OrgUnit]] = relationship(back_populates="users")
+    expert: Mapped[Optional["Expert"]] = relationship(foreign_keys=[expert_id])  # noqa: F821
+
+    @property
+    def role_label(self) -> str:
+        return ROLES.get(self.role, self.role)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: a disabled account cannot log in
+        return bool(self.active)
+
+    def get_id(self) -> str:
+        # The epoch travels in the session: bumping it logs the user out everywhere.
+        return f"{self.id}:{self.session_epoch or 0}"
+
+    def __str__(self) -> str:
+        return self.full_name or self.username

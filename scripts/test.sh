@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Install everything the tests need and run every test (README, second command):
+# the whole suite on SQLite, then again on a private PostgreSQL server.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+  need=""
+  for pkg in chromium fonts-wqy-microhei poppler-utils postgresql; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || need="$need $pkg"
+  done
+  if [ -n "$need" ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null
+  fi
+fi
+PY=${PYTHON:-python3.11}
+command -v "$PY" >/dev/null || PY=python3
+[ -d .venv ] || "$PY" -m venv .venv
+.venv/bin/pip install -q -r requirements-dev.txt
+
+echo "== 测试：SQLite =="
+.venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+
+if [ "${SKIP_POSTGRES:-0}" != "1" ]; then
+  echo "== 测试：PostgreSQL =="
+  source scripts/pg-test-server.sh
+  pg_test_server_start
+  trap pg_test_server_stop EXIT
+  TEST_DATABASE_URL="$PG_TEST_URL" .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+fi
