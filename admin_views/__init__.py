@@ -13,6 +13,7 @@ from admin_views.registry import (
     UserView,
 )
 from admin_views.system import AuditLogView, SettingView
+from app.discovery import submodules
 from app.extensions import db
 from models import (
     AuditLog,
@@ -45,4 +46,8 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(UserView(User, db, name="用户账号", category=SYSTEM, endpoint="user"))
     admin.add_view(AuditLogView(AuditLog, db, name="操作日志", category=SYSTEM, endpoint="audit_log"))
     admin.add_view(SettingView(Setting, db, name="参数设置", category=SYSTEM, endpoint="setting"))
+    # Later areas register their own views: a module with ``register(admin)``.
+    for module in submodules("admin_views"):
+        if hasattr(module, "register"):
+            module.register(admin)
     return admin

@@ -1,5 +1,6 @@
 """The expert registry: org units, users, experts, documents, enterprises, conflicts."""
 from datetime import date
+from pathlib import Path
 
 from flask import abort, flash, send_file
 from flask_admin import expose
@@ -17,6 +18,7 @@ from app.auth.login import end_all_sessions
 from app.auth.passwords import check_password_policy, hash_password
 from app.services import identity
 from app.services.errors import DomainError
+from app.services.status import status_of
 from app.services.uploads import read_upload, store_document, store_photo
 from app.services.work_history import check_history
 from models import WorkHistory
@@ -33,6 +35,14 @@ from models.choices import (
     TITLE_LEVELS,
     UPPER_POOL_LEVELS,
 )
+
+PANEL_DIR = Path(__file__).resolve().parent.parent / "app" / "templates" / "admin" / "expert_panels"
+
+
+def expert_panel_templates() -> list[str]:
+    """Panels shown above an expert's details, one template per area, in file-name order."""
+    return [f"admin/expert_panels/{p.name}" for p in sorted(PANEL_DIR.glob("*.html"))]
+
 
 EXPERT_LABELS = {
     "serial_no": "登记表编号", "name": "姓名", "gender": "性别", "birth_date": "出生日期", "ethnicity": "民族",
@@ -253,6 +263,14 @@ class ExpertView(DistinctCountMixin, SecuredModelView):
         paths = getattr(form, "_photo_paths", None)
         if paths:
             model.photo_path, model.photo_thumb_path = paths
+
+    details_template = "admin/expert_details.html"
+
+    def render(self, template, **kwargs):
+        if template == self.details_template:
+            kwargs["expert_panels"] = expert_panel_templates()
+            kwargs["expert_status"] = status_of
+        return super().render(template, **kwargs)
 
     @expose("/photo/<int:id>/<kind>")
     def photo(self, id, kind):

@@ -7,12 +7,18 @@ from app.config import CONFIGS
 
 
 def create_app(config: str | dict | None = None) -> Flask:
-    """Build the app. ``config`` is a config name, a dict of overrides, or None (from env).
+    """Build the app. ``config`` is a config name, a dict of overrides (its ``ENV_NAME``
+    picks the base config), or None (``APP_ENV`` from the environment).
 
     Outside development and testing the app refuses to start without ``SECRET_KEY``.
     """
     app = Flask(__name__, instance_relative_config=True)
-    name = config if isinstance(config, str) else os.environ.get("APP_ENV", "production")
+    if isinstance(config, str):
+        name = config
+    elif isinstance(config, dict) and "ENV_NAME" in config:
+        name = config["ENV_NAME"]
+    else:
+        name = os.environ.get("APP_ENV", "production")
     app.config.from_object(CONFIGS[name])
     if isinstance(config, dict):
         app.config.update(config)

@@ -16,6 +16,11 @@ def register(app: Flask) -> None:
     from app.demo import seed_demo_command
 
     app.cli.add_command(seed_demo_command)
+    # Commands of later areas (backups, quarterly jobs): ``register(app)`` in app/commands/*.py.
+    from app.discovery import submodules
+
+    for module in submodules("app.commands"):
+        module.register(app)
 
 
 @click.command("create-user")

@@ -15,8 +15,8 @@ from tests import factories
 
 @pytest.fixture
 def app(tmp_path):
-    app = create_app("testing")
-    app.config.update(UPLOAD_DIR=str(tmp_path / "uploads"), PUBLIC_BASE_URL="http://testserver")
+    app = create_app({"ENV_NAME": "testing", "UPLOAD_DIR": str(tmp_path / "uploads"),
+                      "PUBLIC_BASE_URL": "http://testserver"})
     with app.app_context():
         _db.drop_all()
         _db.create_all()

@@ -235,5 +235,8 @@ def seed_demo(only_if_empty: bool = False, experts: int = 80, today: dt.date | N
 
 
 def _extensions():
-    """Demo data of later areas (dispatch, evaluations, fees...), each in its own module."""
-    return []
+    """Demo data of later areas (dispatch, evaluations, fees...): ``extend_demo`` of each
+    module in ``app.demo``, in module-name order."""
+    from app.discovery import submodules
+
+    return [m.extend_demo for m in submodules("app.demo") if hasattr(m, "extend_demo")]

@@ -3,4 +3,6 @@ from flask import Blueprint
 
 bp = Blueprint("mobile", __name__, template_folder="templates")
 
-from app.mobile import views  # noqa: E402,F401
+from app.discovery import submodules  # noqa: E402
+
+submodules("app.mobile")  # each module adds its routes to ``bp``

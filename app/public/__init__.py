@@ -3,4 +3,6 @@ from flask import Blueprint
 
 bp = Blueprint("public", __name__, template_folder="templates")
 
-from app.public import views  # noqa: E402,F401
+from app.discovery import submodules  # noqa: E402
+
+submodules("app.public")  # each module adds its routes to ``bp``

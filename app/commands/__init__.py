@@ -1,0 +1,1 @@
+"""CLI commands of individual areas; each module has ``register(app)``."""
