@@ -56,9 +56,10 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
 
-    from app.auth.session import load_user
+    from app.auth.session import forget_request_caches, load_user
 
     login_manager.user_loader(load_user)
+    app.before_request(forget_request_caches)
     from app import security
 
     security.init_app(app)

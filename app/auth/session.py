@@ -14,3 +14,20 @@ def load_user(user_id: str):
     if user is None or not user.active or (user.session_epoch or 0) != epoch:
         return None
     return user
+
+
+# Per-request values that Flask-Login and Flask-WTF cache on ``g``.
+_REQUEST_CACHES = ("_login_user", "csrf_token", "csrf_valid")
+
+
+def forget_request_caches() -> None:
+    """Drop the logged-in user and CSRF token cached on ``g`` before each request.
+
+    ``g`` lives on the app context; when an outer app context is already pushed (tests,
+    scripts), requests share it, and a cached user or token would leak between them.
+    Each request must authenticate from its own cookie.
+    """
+    from flask import g
+
+    for name in _REQUEST_CACHES:
+        g.pop(name, None)
