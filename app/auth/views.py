@@ -28,7 +28,7 @@ def login():
     return render_template("auth/login.html", form=form)
 
 
-@bp.route("/logout", methods=["GET", "POST"])
+@bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
     """End this session and, for safety, every other session of the same user."""

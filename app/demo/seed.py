@@ -11,6 +11,7 @@ from stdnum.cn import uscc as uscc_mod
 
 from app.auth.passwords import hash_password
 from app.extensions import db
+from app.services import audit
 from app.services.errors import DomainError
 from app.services.reference import ensure_reference_data
 from app.services.uploads import store_photo
@@ -115,7 +116,15 @@ def _units() -> dict[str, OrgUnit]:
 
 
 def seed_demo(only_if_empty: bool = False, experts: int = 80, today: dt.date | None = None) -> bool:
-    """Load the demo data; with ``only_if_empty`` do nothing if experts exist. Commits."""
+    """Load the demo data; with ``only_if_empty`` do nothing if experts exist. Commits.
+
+    Demo rows are not audited one by one (they are not anybody's edits).
+    """
+    with audit.suspended(db.session):
+        return _seed(only_if_empty, experts, today)
+
+
+def _seed(only_if_empty: bool, experts: int, today: dt.date | None) -> bool:
     ensure_reference_data()
     if only_if_empty and db.session.scalar(select(func.count()).select_from(Expert)):
         db.session.commit()

@@ -3,6 +3,7 @@
 Implemented once as a session hook so that no screen can forget it; ID numbers are
 masked in the log itself (SPEC §3.15).
 """
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -73,8 +74,21 @@ def _changes(obj, action: str) -> dict:
     return out
 
 
+@contextmanager
+def suspended(session: Session):
+    """Bulk loads of reference or demo data are not audited row by row."""
+    session.info["audit_off"] = True
+    try:
+        yield
+    finally:
+        session.info.pop("audit_off", None)
+
+
 def _before_flush(session: Session, _ctx, _instances) -> None:
     from models import AuditLog
+
+    if session.info.get("audit_off"):
+        return
 
     pending = []
     for action, objs in (("create", session.new), ("update", session.dirty), ("delete", session.deleted)):
@@ -102,7 +116,8 @@ def _before_flush(session: Session, _ctx, _instances) -> None:
             session.info.setdefault("audit_new", []).append((entry, obj))
 
 
-def _after_flush(session: Session, _ctx) -> None:
+def _after_flush_postexec(session: Session, _ctx) -> None:
+    # Runs once the new rows are persistent, so the change is flushed in the next round.
     for entry, obj in session.info.pop("audit_new", []):
         entry.row_id = getattr(obj, "id", None)
 
@@ -113,4 +128,4 @@ def init_app(app: Flask) -> None:
         return
     Session._expertpool_audit = True
     event.listen(Session, "before_flush", _before_flush)
-    event.listen(Session, "after_flush", _after_flush)
+    event.listen(Session, "after_flush_postexec", _after_flush_postexec)

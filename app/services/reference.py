@@ -9,6 +9,7 @@ import datetime as dt
 from sqlalchemy import select
 
 from app.extensions import db
+from app.services import audit
 from app.services.fees import attachment4_rows
 from app.services.workcalendar import seed_rows, supported_years
 from models import CalendarYear, EvalForm, EvalItem, ExpertGroup, FeeStandard, Holiday, Setting
@@ -26,6 +27,9 @@ DEFAULT_SETTINGS = {
     "grade_qualified_min": ("75", "年度考核“合格”最低平均分"),
     "grade_basic_min": ("60", "年度考核“基本合格”最低平均分"),
     "low_item_ratio": ("0.4", "单项得分低于满分该比例时生成待核实违规记录"),
+    "grade_min_evaluations": ("1", "年度考核评定等次所需最少评价表份数（不足时不定等次）"),
+    "grade_follow_up_min": ("3", "回访测评平均满意度（满分5）低于此值时年度考核降一等"),
+    "grade_excellent_follow_up_min": ("4", "年度考核“优秀”所需回访测评平均满意度（满分5）"),
     "term_years": ("3", "每届任期（年）"),
     "max_age": ("65", "聘任年龄上限（原则上）"),
 }
@@ -88,10 +92,11 @@ def ensure_settings() -> None:
 
 
 def ensure_reference_data() -> None:
-    """Everything above; flushes, the caller commits."""
-    ensure_groups()
-    ensure_eval_form_v1()
-    ensure_fee_standards()
-    ensure_holidays()
-    ensure_settings()
-    db.session.flush()
+    """Everything above (not audited row by row); flushes, the caller commits."""
+    with audit.suspended(db.session):
+        ensure_groups()
+        ensure_eval_form_v1()
+        ensure_fee_standards()
+        ensure_holidays()
+        ensure_settings()
+        db.session.flush()
