@@ -188,7 +188,12 @@ ASSESSMENT_GRADES = {
     "qualified": "合格",
     "basic": "基本合格",
     "unqualified": "不合格",
+    "ungraded": "不定等次",
 }
+# 回访测评: the enterprise's satisfaction with the expert's service, 1..5.
+FOLLOW_UP_SATISFACTION = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
+# Outcome of the interview of an expert assessed unqualified (第十三条(六)).
+INTERVIEW_OUTCOMES = {"improved": "经约谈已能达到工作要求", "still_unqualified": "经约谈仍无法达到工作要求"}
 
 COMPLAINT_STATES = {"new": "待处理", "handling": "处理中", "closed": "已办结"}
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from models.base import TimestampMixin, VersionedMixin, utcnow
-from models.choices import ASSESSMENT_GRADES, SANCTIONS, VIOLATION_STATES
+from models.choices import ASSESSMENT_GRADES, INTERVIEW_OUTCOMES, SANCTIONS, VIOLATION_STATES
 
 
 class Violation(TimestampMixin, VersionedMixin, db.Model):
@@ -31,8 +31,12 @@ class Violation(TimestampMixin, VersionedMixin, db.Model):
     illegal_referral: Mapped[bool] = mapped_column(Boolean, default=False)
     referral_note: Mapped[Optional[str]] = mapped_column(Text)
     evaluation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("evaluation.id", ondelete="SET NULL"))
+    # The ladder's decision in words, written on verification (e.g. why nothing was escalated).
+    ladder_note: Mapped[Optional[str]] = mapped_column(String(300))
 
     expert: Mapped["Expert"] = relationship(backref="violations")  # noqa: F821
+    evaluation: Mapped[Optional["Evaluation"]] = relationship()  # noqa: F821
+    verified_by: Mapped[Optional["User"]] = relationship()  # noqa: F821
 
     @property
     def state_label(self) -> str:
@@ -44,20 +48,32 @@ class Violation(TimestampMixin, VersionedMixin, db.Model):
 
 
 class Interview(TimestampMixin, db.Model):
-    """约谈: after a second violation, or for an expert assessed unqualified."""
+    """约谈: after a second violation, or for an expert assessed unqualified.
+
+    Created by the rule that calls for it with ``held_on`` empty (待约谈); the office
+    fills in the date, notes and, for an assessment interview, the outcome.
+    """
 
     __tablename__ = "interview"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     expert_id: Mapped[int] = mapped_column(ForeignKey("expert.id", ondelete="CASCADE"), index=True)
-    held_on: Mapped[date] = mapped_column(Date)
+    held_on: Mapped[Optional[date]] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(String(200))
     violation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("violation.id", ondelete="SET NULL"))
     assessment_id: Mapped[Optional[int]] = mapped_column(ForeignKey("annual_assessment.id", ondelete="SET NULL"))
     notes: Mapped[Optional[str]] = mapped_column(Text)
     interviewer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    outcome: Mapped[Optional[str]] = mapped_column(String(20))  # assessment interviews: INTERVIEW_OUTCOMES
 
     expert: Mapped["Expert"] = relationship(backref="interviews")  # noqa: F821
+    violation: Mapped[Optional[Violation]] = relationship()
+    assessment: Mapped[Optional["AnnualAssessment"]] = relationship()
+    interviewer: Mapped[Optional["User"]] = relationship()  # noqa: F821
+
+    @property
+    def outcome_label(self) -> str:
+        return INTERVIEW_OUTCOMES.get(self.outcome, "") if self.outcome else ""
 
 
 class AnnualAssessment(TimestampMixin, db.Model):
@@ -76,12 +92,14 @@ class AnnualAssessment(TimestampMixin, db.Model):
     violation_count: Mapped[int] = mapped_column(Integer, default=0)
     assignments: Mapped[int] = mapped_column(Integer, default=0)
     attended: Mapped[int] = mapped_column(Integer, default=0)
+    absences: Mapped[int] = mapped_column(Integer, default=0)  # unjustified declines and no-shows
     grade: Mapped[str] = mapped_column(String(20))
     grade_reason: Mapped[Optional[str]] = mapped_column(Text)
     announcement_id: Mapped[Optional[int]] = mapped_column(ForeignKey("announcement.id"))
     decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     expert: Mapped["Expert"] = relationship(backref="assessments")  # noqa: F821
+    announcement: Mapped[Optional["Announcement"]] = relationship()  # noqa: F821
 
     @property
     def grade_label(self) -> str:
