@@ -2,7 +2,12 @@
 from datetime import date
 from pathlib import Path
 
-from flask import abort, flash, send_file
+from flask import abort, flash, redirect, send_file
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField as UploadField
+from flask_wtf.file import FileRequired
+
+from app.extensions import db
 from flask_admin import expose
 from flask_admin.model.form import InlineFormAdmin
 from flask_login import current_user
@@ -18,6 +23,7 @@ from app.auth.login import end_all_sessions
 from app.auth.passwords import check_password_policy, hash_password
 from app.services import identity
 from app.services.errors import DomainError
+from app.services.roster_import import ImportRefused, import_roster, template_workbook
 from app.services.status import status_of
 from app.services.uploads import read_upload, store_document, store_photo
 from app.services.work_history import check_history
@@ -64,6 +70,12 @@ ENTERPRISE_LABELS = {
     "name": "企业名称（全称）", "uscc": "统一社会信用代码", "town": "所在镇/街道", "address": "地址",
     "contact_person": "联系人", "contact_phone": "联系电话", "industry": "行业",
 }
+
+
+class ImportForm(FlaskForm):
+    """The roster file to import."""
+
+    file = UploadField("名单文件（.xlsx）", validators=[FileRequired("请选择要导入的 .xlsx 文件")])
 
 
 def _choices(mapping):
@@ -265,12 +277,46 @@ class ExpertView(DistinctCountMixin, SecuredModelView):
             model.photo_path, model.photo_thumb_path = paths
 
     details_template = "admin/expert_details.html"
+    list_template = "admin/expert_list.html"
 
     def render(self, template, **kwargs):
         if template == self.details_template:
             kwargs["expert_panels"] = expert_panel_templates()
             kwargs["expert_status"] = status_of
         return super().render(template, **kwargs)
+
+    @expose("/import/", methods=("GET", "POST"))
+    def import_view(self):
+        """Import a roster from the .xlsx template: all rows or none, with per-cell errors."""
+        if not self.can_create:
+            abort(403)
+        form = ImportForm()
+        errors = []
+        if form.validate_on_submit():
+            try:
+                experts = import_roster(form.file.data.read())
+                db.session.commit()
+            except ImportRefused as err:
+                db.session.rollback()
+                flash(str(err), "error")
+                errors = err.errors
+            except DomainError as err:
+                db.session.rollback()
+                flash(str(err), "error")
+            else:
+                flash(f"已导入{len(experts)}名专家。", "success")
+                return redirect(self.get_url(".index_view"))
+        return self.render("admin/expert_import.html", form=form, errors=errors)
+
+    @expose("/import/template.xlsx")
+    def import_template(self):
+        """The roster template to fill in."""
+        if not self.can_create:
+            abort(403)
+        import io
+
+        return send_file(io.BytesIO(template_workbook()), download_name="专家名单导入模板.xlsx", as_attachment=True,
+                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
     @expose("/photo/<int:id>/<kind>")
     def photo(self, id, kind):
