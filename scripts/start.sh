@@ -4,9 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
-  if ! dpkg -s fonts-wqy-microhei >/dev/null 2>&1; then
+  if ! dpkg -s fonts-wqy-microhei fonts-dejavu-core >/dev/null 2>&1; then
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei fonts-dejavu-core >/dev/null
   fi
 fi
 PY=${PYTHON:-python3.11}
