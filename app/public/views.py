@@ -1,5 +1,5 @@
 """The public home page; the other public pages live in their own modules."""
-from flask import render_template
+from flask import current_app, render_template
 
 from app.extensions import limiter
 from app.public import bp
@@ -9,5 +9,6 @@ from app.public.limits import public_limit
 @bp.route("/")
 @limiter.limit(public_limit)
 def index():
-    """Entry page for enterprises, applicants and staff."""
-    return render_template("public/index.html")
+    """Entry page for enterprises, applicants and staff: 自荐申请, 进度查询, 公告, 投诉举报."""
+    has_complaints = "public.complaint_new" in current_app.view_functions
+    return render_template("public/index.html", has_complaints=has_complaints)
