@@ -46,10 +46,10 @@ def apply():
                 session[SESSION_KEY] = application.receipt_no
                 return redirect(url_for("public.apply_submitted"), code=303)
     submitted = request.method == "POST"
-    max_mb = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
+    max_bytes = current_app.config.get("MAX_CONTENT_LENGTH") or 0
     response = make_response(render_template(
         "public/apply.html", form=form, submitted=submitted, files_lost=submitted and form.has_files(),
-        max_mb=max_mb, summary=form.error_summary() if submitted else [],
+        max_bytes=max_bytes, max_mb=max_bytes // (1024 * 1024), summary=form.error_summary() if submitted else [],
     ))
     return _no_store(response)
 

@@ -17,6 +17,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from app import validators
 from app.services import intake
+from app.services.images import DOCUMENT_MAX_BYTES, PHOTO_MAX_BYTES
 from models.choices import EDUCATION_LEVELS, EXPERT_GROUPS, GENDERS, TITLE_LEVELS
 
 #: 政治面貌 as written on Chinese registration forms (附件2 党派).
@@ -27,6 +28,7 @@ PARTIES = [
 WORK_ROW_SLOTS = 5  # rows offered without JavaScript; apply.js adds more
 WORK_ROWS_MAX = 30
 DOCUMENT_FIELDS = ("id_card", "title_cert", "diploma", "registration_cert", "other")
+_SCAN = {"accept": "image/*,application/pdf", "data-max-bytes": DOCUMENT_MAX_BYTES}
 
 
 def _req(message: str):
@@ -142,13 +144,13 @@ class SelfRecommendationForm(FlaskForm):
                                 render_kw={"rows": 3, "placeholder": "例：本人自愿申请加入武进区安全生产专家库，遵守专家管理办法。"})
 
     # 证明材料
-    photo = FileField("一寸彩色电子照片", render_kw={"accept": "image/jpeg,image/png", "required": True})
-    id_card = MultipleFileField("身份证（正反面）", render_kw={"accept": "image/*,application/pdf", "required": True})
-    title_cert = MultipleFileField("职称证书", render_kw={"accept": "image/*,application/pdf"})
-    diploma = MultipleFileField("毕业证书", render_kw={"accept": "image/*,application/pdf", "required": True})
-    registration_cert = MultipleFileField("注册安全工程师/注册安全评价师证书",
-                                          render_kw={"accept": "image/*,application/pdf"})
-    other = MultipleFileField("其他与专业条件相关的证明材料", render_kw={"accept": "image/*,application/pdf"})
+    photo = FileField("一寸彩色电子照片", render_kw={"accept": "image/jpeg,image/png", "required": True,
+                                                  "data-max-bytes": PHOTO_MAX_BYTES})
+    id_card = MultipleFileField("身份证（正反面）", render_kw={**_SCAN, "required": True})
+    title_cert = MultipleFileField("职称证书", render_kw=_SCAN)
+    diploma = MultipleFileField("毕业证书", render_kw={**_SCAN, "required": True})
+    registration_cert = MultipleFileField("注册安全工程师/注册安全评价师证书", render_kw=_SCAN)
+    other = MultipleFileField("其他与专业条件相关的证明材料", render_kw=_SCAN)
 
     # 声明 (第十一条(一)(六), 第十二条(二) 如实填写)
     ethics_declared = BooleanField(

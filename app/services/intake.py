@@ -36,7 +36,7 @@ from app.services import identity
 from app.services.errors import DomainError
 from app.services.images import sanitize_photo, sniff_document
 from app.services.uploads import store_document, store_photo, upload_path
-from app.services.work_history import check_history
+from app.services.work_history import check_history, format_period, parse_period
 from models import Application, Expert, ExpertDocument, ExpertGroup, StatusEvent, WorkHistory
 from models.choices import (
     APPLICATION_CHANNELS,
@@ -358,9 +358,9 @@ def submit_self_recommendation(
     expert = Expert(**values, source="district", stage="applicant")
     expert.groups = _groups_by_code(list(data["groups"]))
     expert.work_history = [
-        WorkHistory(position_no=i, period=_clean(row["period"]), employer=_clean(row["employer"]),
-                    department=_clean(row.get("department")), position=_clean(row.get("position")),
-                    title=_clean(row.get("title")))
+        WorkHistory(position_no=i, period=format_period(*parse_period(row["period"])),
+                    employer=_clean(row["employer"]), department=_clean(row.get("department")),
+                    position=_clean(row.get("position")), title=_clean(row.get("title")))
         for i, row in enumerate(data["work_history"], start=1)
     ]
     application = Application(

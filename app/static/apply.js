@@ -68,3 +68,65 @@
   button.hidden = false;
   refresh();
 })();
+
+/* File sizes are checked as soon as a file is chosen (the server checks again), so a
+   phone user does not wait for an upload that will be refused; a second tap on the
+   submit button does not send the application twice. */
+(function () {
+  "use strict";
+  var form = document.querySelector("form.apply-form");
+  if (!form) { return; }
+  var MB = 1024 * 1024;
+
+  function mb(bytes) { return (bytes / MB).toFixed(1).replace(/\.0$/, ""); }
+
+  function showError(input, message) {
+    var field = input.closest(".field");
+    var old = field && field.querySelector(".field-error[data-size-error]");
+    if (old) { old.remove(); }
+    if (!message || !field) { return; }
+    var p = document.createElement("p");
+    p.className = "field-error";
+    p.setAttribute("data-size-error", "");
+    p.textContent = message;
+    input.insertAdjacentElement("afterend", p);
+  }
+
+  Array.prototype.forEach.call(form.querySelectorAll("input[type=file][data-max-bytes]"), function (input) {
+    input.addEventListener("change", function () {
+      var max = parseInt(input.getAttribute("data-max-bytes"), 10);
+      var big = Array.prototype.filter.call(input.files, function (file) { return file.size > max; });
+      if (big.length) {
+        showError(input, "文件“" + big[0].name + "”为" + mb(big[0].size) + "MB，超过" + mb(max) +
+          "MB，请压缩或重新拍摄后再选择");
+        input.value = "";
+      } else {
+        showError(input, "");
+      }
+    });
+  });
+
+  var submitError = form.querySelector("[data-submit-error]");
+  var button = form.querySelector("[data-submit]");
+  form.addEventListener("submit", function (event) {
+    var limit = parseInt(form.getAttribute("data-max-bytes"), 10) || 0;
+    var total = 0;
+    Array.prototype.forEach.call(form.querySelectorAll("input[type=file]"), function (input) {
+      Array.prototype.forEach.call(input.files || [], function (file) { total += file.size; });
+    });
+    if (limit && total > limit) {
+      event.preventDefault();
+      submitError.textContent = "所选文件合计" + mb(total) + "MB，超过" + mb(limit) + "MB，请压缩图片或减少文件后再提交";
+      submitError.hidden = false;
+      return;
+    }
+    if (button.disabled) { event.preventDefault(); return; }
+    button.disabled = true;
+    button.textContent = "正在提交，请稍候…";
+  });
+  // Coming back with the browser's back button must not leave the button disabled.
+  window.addEventListener("pageshow", function () {
+    button.disabled = false;
+    button.textContent = "提交自荐申请";
+  });
+})();

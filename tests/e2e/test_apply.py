@@ -160,3 +160,11 @@ def test_form_works_without_javascript(browser, live_server):
     assert not page.locator("[data-add-row]").is_visible()
     assert page.locator("text=需要填写更多段经历的").is_visible()
     context.close()
+
+
+def test_oversized_photo_is_refused_as_soon_as_it_is_chosen(page, live_server):
+    page.goto(f"{live_server}/apply")
+    big = {"name": "big.jpg", "mimeType": "image/jpeg", "buffer": b"\xff\xd8" + b"0" * (5 * 1024 * 1024 + 10)}
+    page.set_input_files("#photo", big)
+    assert page.locator("text=超过5MB，请压缩或重新拍摄后再选择").is_visible()
+    assert page.eval_on_selector("#photo", "el => el.files.length") == 0

@@ -139,7 +139,8 @@ def test_every_public_route_is_rate_limited(tmp_path, url):
     with app.app_context():
         db.create_all()
         ensure_reference_data()
-        db.session.add(Announcement(kind="other", title="测试", body="", published=True, published_on=dt.date(2026, 1, 1)))
+        db.session.add(Announcement(kind="other", title="测试", body="", published=True,
+                                    published_on=dt.date(2026, 1, 1)))
         db.session.commit()
         client = app.test_client()
         codes = [client.get(url).status_code for _ in range(3)]
