@@ -3,7 +3,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Optional
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -70,6 +70,9 @@ class ServiceRecord(TimestampMixin, VersionedMixin, db.Model):
     amount: Mapped[Optional[Decimal]] = mapped_column(Money)
     basis: Mapped[Optional[str]] = mapped_column(String(200))
     payout_line_id: Mapped[Optional[int]] = mapped_column(ForeignKey("payout_line.id"), index=True)
+    # 第十九条: a town or unit that engaged the expert directly pays him itself; the day it
+    # records the payment settles the amount (it is never re-priced afterwards).
+    unit_paid_on: Mapped[Optional[date]] = mapped_column(Date)
     note: Mapped[Optional[str]] = mapped_column(Text)
 
     expert: Mapped["Expert"] = relationship(backref="service_records")  # noqa: F821
@@ -111,6 +114,8 @@ class PayoutLine(db.Model):
     """One expert's line in a batch: gross, tax withheld, net; or an adjustment."""
 
     __tablename__ = "payout_line"
+    # Linking a quarter's records to their expert's line looks lines up by (expert, batch).
+    __table_args__ = (Index("ix_payout_line_expert_batch", "expert_id", "batch_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("payout_batch.id", ondelete="CASCADE"), index=True)
