@@ -19,13 +19,24 @@ command -v "$PY" >/dev/null || PY=python3
 [ -d .venv ] || "$PY" -m venv .venv
 .venv/bin/pip install -q -r requirements-dev.txt
 
+# Both passes run even if the first fails, so one CI run shows every failure; the script
+# fails if either pass failed. The PostgreSQL server is stopped however the run ends.
+status=0
 echo "== 测试：SQLite =="
-.venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+.venv/bin/python -m pytest -q -p no:cacheprovider "$@" || status=$?
 
 if [ "${SKIP_POSTGRES:-0}" != "1" ]; then
   echo "== 测试：PostgreSQL =="
   source scripts/pg-test-server.sh
-  pg_test_server_start
   trap pg_test_server_stop EXIT
-  TEST_DATABASE_URL="$PG_TEST_URL" .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+  pg_test_server_start
+  pg_status=0
+  TEST_DATABASE_URL="$PG_TEST_URL" .venv/bin/python -m pytest -q -p no:cacheprovider "$@" || pg_status=$?
+  [ "$status" != "0" ] || status=$pg_status
+  pg_test_server_stop
+  trap - EXIT
 fi
+if [ "$status" != "0" ]; then
+  echo "测试未全部通过（退出码 $status）" >&2
+fi
+exit "$status"
