@@ -36,10 +36,24 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # Secure cookies: always in production (set SESSION_COOKIE_SECURE=0 only for a trial over
+    # plain HTTP); in any configuration a cookie set over HTTPS is Secure (app/security.py).
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "1") == "1"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    # A login lasts a working day; "保持登录" keeps a phone logged in for a week at most.
+    # Ending all sessions (logout, password change, account disabled) voids both cookies.
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+    REMEMBER_COOKIE_DURATION = timedelta(days=7)
+    # Behind nginx: trust one proxy's X-Forwarded-For/-Proto/-Host (HTTPS seen, client IP for
+    # the rate limits). Only set it when a proxy really is in front, or clients could forge them.
+    PROXY_FIX = os.environ.get("PROXY_FIX", "0") == "1"
+    PROXY_FIX_HOPS = int(os.environ.get("PROXY_FIX_HOPS", "1"))
+    # Two-factor login (TOTP) is required for 基础科 and system administrators.
+    TOTP_REQUIRED = os.environ.get("TOTP_REQUIRED", "1") == "1"
+    TOTP_ROLES = ("office", "sysadmin")
+    TOTP_ISSUER = "武进区安全生产专家库"
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_MINUTES = 15
@@ -52,6 +66,9 @@ class DevConfig(Config):
     ENV_NAME = "development"
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
     SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+    # The demo accounts work without an authenticator app; enrolling is still offered.
+    TOTP_REQUIRED = os.environ.get("TOTP_REQUIRED", "0") == "1"
 
 
 class TestConfig(Config):
@@ -62,7 +79,10 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret"
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
     RATELIMIT_ENABLED = False
+    TOTP_REQUIRED = False  # tests of two-factor login switch it on
+    PROXY_FIX = False
     PASSWORD_HASH_FAST = True
 
 

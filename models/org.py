@@ -56,6 +56,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     last_login_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
     totp_secret: Mapped[Optional[str]] = mapped_column(String(64))
+    # The last accepted TOTP time step: a code is accepted once only (no replay).
+    totp_last_step: Mapped[Optional[int]] = mapped_column(Integer)
 
     org_unit: Mapped[Optional[OrgUnit]] = relationship(back_populates="users")
     expert: Mapped[Optional["Expert"]] = relationship(foreign_keys=[expert_id])  # noqa: F821
