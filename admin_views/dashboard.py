@@ -4,7 +4,7 @@ from flask_admin import AdminIndexView, expose
 from flask_login import current_user
 
 from app.auth.rights import allowed
-from app.services import dashboard
+from app.services import dashboard, score_stats
 
 
 class DashboardView(AdminIndexView):
@@ -34,4 +34,7 @@ class DashboardView(AdminIndexView):
             per_stage=per_stage,
             stage_max=max([n for _, n in per_stage] + [1]),
             pending=pending,
+            # score charts (admin/dashboard_scores.html); a unit's own staff see its own coverage row
+            scores=score_stats.dashboard_charts(
+                unit_id=current_user.org_unit_id if current_user.role in ("department", "town") else None),
         )

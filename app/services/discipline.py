@@ -316,3 +316,29 @@ def current_sanction(expert: Expert | int, on: dt.date | None = None) -> Violati
     active = [v for v in rows if v.sanction_end is None or on < v.sanction_end]
     active.sort(key=lambda v: (v.sanction != "blacklist", v.sanction_start))
     return active[0] if active else None
+
+
+def amend_violation(violation: Violation, *, actor: User | int | None = None) -> None:
+    """Check an edit of an existing violation (the form has already changed its attributes).
+
+    A draft may be corrected freely. Once verified or dismissed, who, when and what was
+    found are the basis of the decision and stay as they are; the investigation text
+    and the referral of an illegal act (违法违规, often decided later) may still be
+    completed. A referral added after verification goes to the timeline.
+    """
+    from sqlalchemy import inspect
+
+    state = inspect(violation)
+    if violation.state != "draft":
+        changed = [label for attr, label in (("expert", "专家"), ("expert_id", "专家"), ("found_on", "发现日期"),
+                                             ("finding", "违规情形"))
+                   if state.attrs[attr].history.has_changes()]
+        if changed:
+            raise DomainError(f"该违规记录已{violation.state_label}，不能再修改{'、'.join(dict.fromkeys(changed))}。")
+    if violation.illegal_referral and not (violation.referral_note or "").strip():
+        raise DomainError("已标记“违法违规、移送处理”，请填写移送情况（移送机关、日期、文号）。")
+    if violation.found_on and violation.found_on > dt.date.today():
+        raise DomainError("发现日期不能晚于今天。")
+    referral = state.attrs.illegal_referral.history
+    if violation.state == "verified" and violation.illegal_referral and referral.has_changes():
+        _event(violation.expert, "违法违规行为移送处理", violation.referral_note, actor)

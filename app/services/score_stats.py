@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select
 
@@ -49,3 +50,30 @@ def score_distribution(year: int) -> list[tuple[str, int]]:
         select(band, func.count()).where(Evaluation.evaluated_on.between(first, last)).group_by(band)
     ).all())
     return [(f"{lo}-{hi}", counts.get(f"{lo}-{hi}", 0)) for lo, hi in SCORE_BANDS]
+
+
+def dashboard_charts(year: int | None = None, unit_id: int | None = None) -> dict:
+    """Everything the dashboard's score charts show for ``year`` (default: this year in China).
+
+    ``unit_id`` limits the coverage rows to one unit (a 科室/大队/镇 user sees its own
+    row; 基础科 and leaders see every unit). Units without an enforcement plan are only
+    counted, not charted.
+    """
+    from app.services.coverage import coverage
+
+    year = year or dt.datetime.now(ZoneInfo("Asia/Shanghai")).year
+    groups = average_score_per_group(year)
+    bands = score_distribution(year)
+    rows = coverage(year, [unit_id] if unit_id is not None else None)
+    planned = [r for r in rows if r.planned]
+    return {
+        "year": year,
+        "groups": groups,
+        "bands": bands,
+        "band_max": max([n for _, n in bands] + [1]),
+        "evaluations": sum(n for _, n in bands),
+        "coverage": planned,
+        "coverage_max": max([float(r.percent or 0) for r in planned] + [100.0]),
+        "without_plan": sum(1 for r in rows if not r.planned),
+        "below": sum(1 for r in planned if r.below),
+    }
