@@ -14,6 +14,7 @@ from admin_views.registry import (
 )
 from admin_views.system import AuditLogView, SettingView
 from app.discovery import submodules
+from app.security import csp_nonce
 from app.extensions import db
 from models import (
     AuditLog,
@@ -37,6 +38,7 @@ def init_admin(app: Flask) -> Admin:
         name="武进区安全生产专家库",
         theme=Bootstrap4Theme(base_template="admin/expertpool_base.html", fluid=True),
         index_view=DashboardView(name="首页", url="/admin"),
+        csp_nonce_generator=csp_nonce,
     )
     admin.add_view(ExpertView(Expert, db, name="专家", category=REGISTRY, endpoint="expert"))
     admin.add_view(ExpertDocumentView(ExpertDocument, db, name="证明材料", category=REGISTRY, endpoint="expert_document"))

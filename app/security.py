@@ -1,5 +1,23 @@
-"""Security headers for every response (CSP, framing, sniffing, referrer)."""
-from flask import Flask, request
+"""Security headers for every response (CSP, framing, sniffing, referrer) and cookie hardening.
+
+- Public and phone pages: a strict CSP with no inline script at all.
+- ``/admin``: scripts only from this site or inline ``<script>`` blocks carrying this
+  request's nonce. Flask-Admin prints ``{{ admin_csp_nonce_attribute }}`` on every script
+  tag of its templates; ``csp_nonce`` is passed to ``Admin(csp_nonce_generator=...)``.
+  Inline event handlers (``onclick="..."``) stay forbidden; the few that Flask-Admin's
+  templates carry (delete confirmation, bulk actions, adding an inline row, filter links)
+  are re-attached by ``static/admin-csp.js`` as ordinary listeners. Admin templates
+  should use ``data-confirm="…"`` on a button instead of ``onclick="return confirm(…)"``.
+  Inline *styles* are still allowed in the admin: its templates are full of ``style=``.
+- Cookies: ``HttpOnly`` and ``SameSite=Lax`` always (config); ``Secure`` whenever the
+  request came over HTTPS — directly, or through a trusted reverse proxy when
+  ``PROXY_FIX=1`` (``X-Forwarded-Proto``) — and always when ``SESSION_COOKIE_SECURE``
+  is on (the production default).
+"""
+import secrets
+
+from flask import Flask, g, request
+from flask.sessions import SecureCookieSessionInterface
 
 # Public and phone pages carry no inline script at all.
 STRICT_CSP = (
@@ -7,20 +25,62 @@ STRICT_CSP = (
     "connect-src 'self'; worker-src 'self'; form-action 'self'; base-uri 'none'; "
     "object-src 'none'; frame-ancestors 'none'"
 )
-# Flask-Admin's templates embed inline scripts and styles; the admin is for logged-in staff.
+# Flask-Admin: nonce'd inline scripts, no inline event handlers, inline styles allowed.
 ADMIN_CSP = (
     "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
-    "script-src 'self' 'unsafe-inline'; font-src 'self' data:; form-action 'self'; base-uri 'none'; "
-    "object-src 'none'; frame-ancestors 'none'"
+    "script-src 'self' 'nonce-{nonce}'; script-src-attr 'none'; font-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'"
 )
 
 
+def csp_nonce() -> str:
+    """This request's CSP nonce (one per request, unpredictable)."""
+    nonce = g.get("_csp_nonce")
+    if nonce is None:
+        nonce = g._csp_nonce = secrets.token_urlsafe(18)
+    return nonce
+
+
+class AutoSecureSessionInterface(SecureCookieSessionInterface):
+    """The session cookie is ``Secure`` when configured so or when the request is HTTPS."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
+
+
+def _secure_cookies_over_https(response):
+    """Mark every cookie set on an HTTPS response ``Secure`` (the remember-me cookie too)."""
+    if not request.is_secure:
+        return response
+    cookies = response.headers.getlist("Set-Cookie")
+    if cookies and any("secure" not in c.lower() for c in cookies):
+        response.headers.remove("Set-Cookie")
+        for cookie in cookies:
+            if "; secure" not in cookie.lower():
+                cookie += "; Secure"
+            response.headers.add("Set-Cookie", cookie)
+    return response
+
+
 def init_app(app: Flask) -> None:
-    """Attach the headers; a view may set its own ``Referrer-Policy`` or cache header first."""
+    """Attach the headers, the cookie rules and, with ``PROXY_FIX``, the proxy header fix."""
+    app.session_interface = AutoSecureSessionInterface()
+    if app.config.get("PROXY_FIX"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config.get("PROXY_FIX_HOPS", 1))
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)
+
+    # after_request functions run last-registered-first; this one must see the cookie
+    # Flask-Login sets in its own after_request, so it goes to the front of the list.
+    app.after_request_funcs.setdefault(None, []).insert(0, _secure_cookies_over_https)
 
     @app.after_request
     def _headers(response):
-        csp = ADMIN_CSP if request.path.startswith("/admin") else STRICT_CSP
+        if request.path == "/admin" or request.path.startswith("/admin/"):
+            csp = ADMIN_CSP.format(nonce=csp_nonce())
+        else:
+            csp = STRICT_CSP
         response.headers.setdefault("Content-Security-Policy", csp)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
