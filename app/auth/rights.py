@@ -45,16 +45,20 @@ RIGHTS: dict[str, dict[str, frozenset]] = {
     "permit": {"sysadmin": ALL, "office": READ_EXPORT, "leader": READ, "expert": READ},
     "dismissal": {"sysadmin": ALL, "office": WRITE_EXPORT, "leader": READ_EXPORT},
     "announcement": {"sysadmin": ALL, "office": WRITE_EXPORT, "leader": READ},
-    # using experts
+    # using experts. Requests are cancelled, never deleted; assignments and notices change only
+    # through the request page, the expert's phone and the receipt page (admin_views/dispatch.py).
     "usage_request": {
-        "sysadmin": ALL,
+        "sysadmin": WRITE_EXPORT,
         "office": READ_EXPORT,
         "department": WRITE_EXPORT,
         "town": WRITE_EXPORT,
         "leader": READ,
     },
-    "assignment": {"sysadmin": ALL, "office": READ_EXPORT, "department": READ, "town": READ, "expert": READ},
-    "notice": {"sysadmin": ALL, "office": READ_EXPORT, "department": READ_EXPORT, "town": READ_EXPORT},
+    "assignment": {"sysadmin": READ_EXPORT, "office": READ_EXPORT, "department": READ, "town": READ, "expert": READ},
+    "notice": {"sysadmin": READ_EXPORT, "office": READ_EXPORT, "department": READ_EXPORT, "town": READ_EXPORT},
+    # report pages (one list page each): emergency paperwork per unit, fairness of the draw
+    "overdue_paperwork": {r: frozenset({"list"}) for r in ("sysadmin", "office", "department", "town", "leader")},
+    "fairness_report": {r: frozenset({"list"}) for r in ("sysadmin", "office", "leader")},
     # fees
     "fee_standard": {"sysadmin": ALL, "office": READ, "leader": READ, "department": READ, "town": READ},
     "holiday": {"sysadmin": ALL, "office": READ},

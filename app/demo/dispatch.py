@@ -1,0 +1,319 @@
+"""Demo data for using experts (第十四—十六、十九条): requests drawn, answered and completed
+through the dispatch services, so that every record is one the application itself could
+have made (draws replay, service records match their assignments).
+
+- the previous and the current quarter: completed inspections, an accident investigation,
+  night and holiday emergencies — with service records, so the fee screens have data;
+- an emergency of 湖塘镇 whose paperwork is overdue, and a recent one still within time;
+- an upcoming inspection: one expert accepted, one declined without a justified reason
+  (the backup was called in), notices issued, one received online;
+- a job waiting for the answer of the demo ``expert`` login, and one he completed;
+- an expert with three unjustified declines in a row: on the dismissal-proposal list;
+- a request not yet drawn, to show the candidates and the 随机抽取 button.
+
+Each scenario runs in a savepoint: with a small demo pool one may find too few eligible
+experts and is then skipped rather than breaking the demo.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import random
+
+from PIL import Image, ImageDraw, ImageFont
+from sqlalchemy import select
+
+from app.extensions import db
+from app.services import dispatch, notices
+from app.services.calendar_data import load_calendar
+from app.services.errors import DomainError
+from models import Expert, User
+
+CHINA = dt.timezone(dt.timedelta(hours=8))
+SIGNERS = ["王海燕", "李建军", "陈静", "张卫国", "刘晓东", "周敏", "徐国强"]
+
+
+def _at(day: dt.date, hour: int = 10, minute: int = 0) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour, minute), CHINA).astimezone(dt.timezone.utc)
+
+
+def _working_day(day: dt.date, step: int = -1) -> dt.date:
+    """``day`` or the nearest working day before (step -1) or after (step 1) it."""
+    calendar = load_calendar()
+    for _ in range(20):
+        try:
+            if calendar.is_working_day(day):
+                return day
+        except DomainError:  # a year without holiday data: weekdays only
+            if day.weekday() < 5:
+                return day
+        day += dt.timedelta(days=step)
+    return day
+
+
+def _quarter_start(day: dt.date) -> dt.date:
+    return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+def _seed(rng: random.Random) -> str:
+    return f"{rng.getrandbits(128):032x}"
+
+
+def _paper_scan(enterprise: str, signer: str, day: dt.date) -> bytes:
+    """A drawn stand-in for a photographed paper 回执 (PNG)."""
+    img = Image.new("RGB", (900, 420), (250, 250, 246))
+    d = ImageDraw.Draw(img)
+    try:
+        font = ImageFont.truetype("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 26)
+        small = ImageFont.truetype("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 22)
+    except OSError:
+        font = small = ImageFont.load_default()
+    d.text((250, 30), "武进区安全生产专家服务告知书回执", fill=(20, 20, 20), font=font)
+    d.text((40, 110), "武进区应急管理局：", fill=(20, 20, 20), font=small)
+    d.text((80, 160), "贵局的专家服务告知书我单位已收悉，感谢贵局的热情服务！", fill=(20, 20, 20), font=small)
+    d.text((40, 260), f"签收单位（盖章）：{enterprise}", fill=(20, 20, 20), font=small)
+    d.text((40, 320), f"签收人：{signer}      签收时间：{day.year}年{day.month}月{day.day}日", fill=(20, 20, 20), font=small)
+    d.ellipse((620, 210, 800, 390), outline=(200, 30, 30), width=5)
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return buf.getvalue()
+
+
+class _Demo:
+    def __init__(self, rng, today, units, experts, enterprises):
+        self.rng, self.today, self.units = rng, today, units
+        self.enterprises = enterprises
+        self.users = {u.username: u for u in db.session.scalars(select(User))}
+        self.expert_login = self.users.get("expert")
+
+    def user_of(self, unit):
+        for u in self.users.values():
+            if u.org_unit_id == unit.id:
+                return u
+        return self.users.get("admin")
+
+    def ents(self, k=1, avoid=()):
+        choices = [e for e in self.enterprises if e.id not in avoid]
+        return self.rng.sample(choices, k=min(k, len(choices)))
+
+    def request(self, unit, activity, subject, start, end=None, *, groups, k_ents=1, headcount=1, backups=1,
+                emergency=None, description=None, draw=True, ents=None):
+        creator = self.user_of(unit)
+        req = dispatch.create_request(
+            unit=unit, activity_type=activity, subject=subject, start_date=start, end_date=end or start,
+            groups=groups, enterprises=ents or self.ents(k_ents), headcount=headcount, backups=backups,
+            emergency_reason=emergency, description=description, created_by=creator,
+            today=min(start - dt.timedelta(days=3), self.today) if not emergency else start,
+            seed=_seed(self.rng),
+        )
+        if draw and not req.draws:
+            dispatch.draw(req, creator, seed=_seed(self.rng))
+        for d in req.draws:
+            d.drawn_at = _at(req.start_date - dt.timedelta(days=0 if emergency else 3), 9, 15)
+        return req
+
+    def answer(self, req, response="accepted", *, reason=None, when=None, actor=None):
+        a = next(x for x in req.assignments if not x.is_backup and x.response == "pending")
+        return a, dispatch.respond(a, response, reason=reason, actor=actor or self.user_of(req.unit),
+                                   now=when or _at(req.start_date - dt.timedelta(days=2), 11))
+
+    def accept_all(self, req):
+        while any(not x.is_backup and x.response == "pending" for x in req.assignments):
+            self.answer(req)
+
+    def complete_all(self, req, units=None, started_at=None):
+        for a in dispatch.active_assignments(req):
+            if a.response == "accepted" and a.completed_at is None:
+                dispatch.complete_assignment(a, attended=True, units=units, started_at=started_at,
+                                             today=max(req.end_date, self.today), actor=self.user_of(req.unit),
+                                             now=_at(req.end_date, 18))
+
+    def notices(self, req, received=1.0, paper=False):
+        made = notices.issue_notices(req, today=req.start_date)
+        for n in made:
+            if self.rng.random() >= received:
+                continue
+            signer = self.rng.choice(SIGNERS)
+            day = min(req.start_date + dt.timedelta(days=self.rng.randint(0, 2)), self.today)
+            if paper:
+                notices.record_paper_receipt(n, _paper_scan(n.enterprise.name, signer, day), signer_name=signer,
+                                             signed_on=day, today=self.today)
+            else:
+                notices.confirm_receipt(n.token, signer, now=_at(day, 14, self.rng.randint(0, 59)))
+        return made
+
+
+def _scenario(fn, *args) -> None:
+    savepoint = db.session.begin_nested()
+    try:
+        fn(*args)
+        savepoint.commit()
+    except DomainError:
+        savepoint.rollback()
+
+
+def extend_demo(rng: random.Random, today: dt.date, units: dict, experts: list, enterprises: list) -> None:
+    """Requests, draws, answers, completions, service records and notices (see module docstring)."""
+    rng = random.Random(rng.random())  # a stream of our own: other areas' demo data stays put
+    demo = _Demo(rng, today, units, experts, enterprises)
+    brigade = units["应急管理综合行政执法大队一中队"]
+    brigade2 = units["应急管理综合行政执法大队二中队"]
+    chem_section = units["危险化学品安全监督管理科"]
+    trade_section = units["工贸行业安全监督管理科"]
+    hutang = units["湖塘镇"]
+    niutang = units["牛塘镇"]
+    groups = {g.name: g for g in db.session.scalars(select(dispatch.ExpertGroup))}
+    this_q = _quarter_start(today)
+    last_q = _quarter_start(this_q - dt.timedelta(days=1))
+
+    def g(*names):
+        return [groups[n].id for n in names if n in groups]
+
+    # --- the previous quarter: completed work with service records --------------------
+    def past_inspection(day, unit, activity, subject, group_names, headcount, days=1, paper=False):
+        start = _working_day(day)
+        end = _working_day(start + dt.timedelta(days=days - 1), 1) if days > 1 else start
+        req = demo.request(unit, activity, subject, start, end, groups=g(*group_names), headcount=headcount,
+                           backups=1, k_ents=rng.choice([1, 2]))
+        demo.accept_all(req)
+        demo.complete_all(req, units=(end - start).days + 1)
+        demo.notices(req, paper=paper)
+
+    _scenario(past_inspection, last_q + dt.timedelta(days=15), brigade, "inspection", "危险化学品企业专项执法检查",
+              ["化工"], 2, 2)
+    _scenario(past_inspection, last_q + dt.timedelta(days=40), brigade2, "hazard_check", "粉尘涉爆企业隐患排查",
+              ["金属粉尘", "木质粉尘"], 2, 1, True)
+    _scenario(past_inspection, last_q + dt.timedelta(days=62), trade_section, "rectification_acceptance",
+              "重大事故隐患整改验收", ["机械", "电气"], 1)
+    _scenario(past_inspection, last_q + dt.timedelta(days=75), niutang, "inspection", "有限空间作业专项检查",
+              ["有限空间"], 1)
+
+    def past_accident(day):
+        start = _working_day(day)
+        req = demo.request(chem_section, "accident_investigation", "某化工企业中毒事故调查", start,
+                           _working_day(start + dt.timedelta(days=2), 1), groups=g("化工"), headcount=2, backups=1,
+                           description="一般生产安全事故，需化工专业专家参加事故调查分析。")
+        demo.accept_all(req)
+        demo.complete_all(req, units=1)
+        demo.notices(req)
+
+    _scenario(past_accident, last_q + dt.timedelta(days=50))
+
+    def holiday_emergency():
+        # A day off in the previous quarter (a weekend or a holiday): the holiday rate applies.
+        day = last_q + dt.timedelta(days=20)
+        while load_calendar().covers(day.year) and load_calendar().is_working_day(day):
+            day += dt.timedelta(days=1)
+        req = demo.request(hutang, "emergency", "企业储罐泄漏应急救援处置", day, groups=g("化工"), headcount=1, backups=1,
+                           emergency="emergency", description="储罐法兰泄漏，现场处置。")
+        demo.accept_all(req)
+        demo.complete_all(req, started_at=dt.datetime.combine(day, dt.time(14, 20)))
+        dispatch.complete_paperwork(req, "已补录使用申请及现场处置情况，镇应急办审批。",
+                                    now=_at(day + dt.timedelta(days=2), 9))
+        demo.notices(req)
+
+    _scenario(holiday_emergency)
+
+    # --- the current quarter ----------------------------------------------------------
+    _scenario(past_inspection, this_q + dt.timedelta(days=9), brigade, "inspection", "冶金煤气安全执法检查",
+              ["冶金煤气", "金属冶炼"], 2, 1)
+    _scenario(past_inspection, this_q + dt.timedelta(days=22), brigade2, "standardization", "安全生产标准化评审",
+              ["机械"], 1, 2)
+
+    def overdue_emergency():
+        # 湖塘镇 used an expert at night about two weeks ago; the paperwork is overdue.
+        day = today - dt.timedelta(days=13)
+        req = demo.request(hutang, "emergency", "某企业粉尘爆炸应急救援处置", day, groups=g("金属粉尘", "机械"),
+                           headcount=1, backups=1, emergency="emergency")
+        demo.accept_all(req)
+        demo.complete_all(req, started_at=dt.datetime.combine(day, dt.time(23, 10)))
+        demo.notices(req, received=0.0)
+
+    _scenario(overdue_emergency)
+
+    def recent_supervision():
+        # 执法大队一中队: a 督查 yesterday, paperwork still within its three working days.
+        day = _working_day(today - dt.timedelta(days=1))
+        req = demo.request(brigade, "inspection", "举报线索督查：某企业违规动火作业", day, groups=g("化工", "有限空间"),
+                           headcount=2, backups=1, emergency="report_check")
+        demo.accept_all(req)
+        demo.complete_all(req, units=1)
+        demo.notices(req, received=0.5)
+
+    _scenario(recent_supervision)
+
+    def upcoming_inspection():
+        # Next week: one accepted, one declined without a reason → the backup is called in.
+        start = _working_day(today + dt.timedelta(days=7), 1)
+        req = demo.request(brigade, "inspection", "年末危险化学品企业专项执法检查", start,
+                           _working_day(start + dt.timedelta(days=1), 1), groups=g("化工"), headcount=2, backups=2,
+                           k_ents=2)
+        demo.answer(req, "accepted", when=_at(today, 9))
+        demo.answer(req, "declined_unjustified", when=_at(today, 10))
+        issued = demo.notices(req, received=0.0)
+        if issued:
+            notices.confirm_receipt(issued[0].token, "王海燕", now=_at(today, 15, 40))
+
+    _scenario(upcoming_inspection)
+
+    def absent_expert():
+        # Three unjustified declines in a row (第十三条(四)): proposed for dismissal.
+        pool = [e for e in experts if e.source == "district"]
+        # Three days in a row early in the quarter, before any other demo job of this quarter.
+        first = _working_day(this_q + dt.timedelta(days=1), 1)
+        starts = [first]
+        while len(starts) < 3:
+            starts.append(_working_day(starts[-1] + dt.timedelta(days=1), 1))
+        for start in starts:
+            req = demo.request(trade_section, "hazard_check", "工贸企业安全隐患排查", start, groups=g("机械"),
+                               headcount=1, backups=1, draw=False)
+            cands = dispatch.candidates(req)
+            target = next((e for e in pool if e.id in cands.eligible_ids and e.id == pool_target[0]), None)
+            if target is None:
+                raise DomainError("演示：目标专家不可选")
+            a = dispatch.designate(req, target, "熟悉该类企业的机械安全问题，指定参加", demo.user_of(trade_section))
+            dispatch.respond(a, "declined_unjustified", actor=demo.user_of(trade_section),
+                             now=_at(start - dt.timedelta(days=1)))
+            # Nobody was left in reserve, so the unit draws a replacement.
+            dispatch.draw(req, demo.user_of(trade_section), seed=_seed(rng))
+
+    machinery = groups.get("机械")
+    candidates = [e for e in experts if machinery in e.groups and e.source == "district" and e is not experts[0]]
+    pool_target = [candidates[-1].id] if candidates else [None]
+    _scenario(absent_expert)
+
+    def demo_expert_tasks():
+        # The demo ``expert`` login: a finished job and one waiting for his answer.
+        me = experts[0]
+        done_day = _working_day(this_q + dt.timedelta(days=12))
+        past = demo.request(chem_section, "inspection", "危险化学品储存场所专项检查", done_day,
+                            groups=[gr.id for gr in me.groups], headcount=1, backups=0, draw=False,
+                            ents=demo.ents(1, avoid=_conflicted(me)))
+        dispatch.designate(past, me, "该专家长期从事危险化学品储存安全，熟悉相关标准", demo.user_of(chem_section))
+        demo.accept_all(past)
+        demo.complete_all(past, units=1)
+        demo.notices(past)
+        start = _working_day(today + dt.timedelta(days=4), 1)
+        upcoming = demo.request(brigade, "hazard_check", "岁末年初重点企业安全隐患排查", start,
+                                groups=[gr.id for gr in me.groups], headcount=1, backups=1, draw=False,
+                                ents=demo.ents(2, avoid=_conflicted(me)))
+        dispatch.designate(upcoming, me, "排查涉及该专家擅长的领域，指定参加", demo.user_of(brigade))
+
+    _scenario(demo_expert_tasks)
+
+    def not_yet_drawn():
+        start = _working_day(today + dt.timedelta(days=10), 1)
+        demo.request(hutang, "hazard_check", "镇域有限空间作业企业隐患排查", start, groups=g("有限空间", "化工"),
+                     headcount=2, backups=2, k_ents=2, draw=False,
+                     description="对镇域内涉及有限空间作业的企业开展隐患排查，需专家现场技术支持。")
+
+    _scenario(not_yet_drawn)
+    db.session.flush()
+
+
+def _conflicted(expert: Expert) -> set[int]:
+    """Enterprises the expert may not serve: recorded conflicts and his employer."""
+    ids = {c.enterprise_id for c in expert.conflicts}
+    ids.update(e.id for e in db.session.scalars(select(dispatch.Enterprise).where(
+        dispatch.Enterprise.name == expert.employer)))
+    return ids
