@@ -38,6 +38,15 @@ def _cn(day: dt.date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
+def cn_cohort(n: int) -> str:
+    """届次 in Chinese numerals as official titles write it: 1 → 一, 12 → 十二, 21 → 二十一."""
+    digits = "零一二三四五六七八九"
+    if n < 10:
+        return digits[n]
+    tens, ones = divmod(n, 10)
+    return ("" if tens == 1 else digits[tens]) + "十" + (digits[ones] if ones else "")
+
+
 def _names(experts: list[Expert]) -> str:
     return f"{experts[0].name}等{len(experts)}名同志" if len(experts) > 1 else f"{experts[0].name}同志"
 
@@ -46,7 +55,7 @@ def appointment_body(terms: list[Term]) -> str:
     """The default text of an appointment announcement (第六、七、十二条)."""
     experts = [t.expert for t in terms]
     cohorts = sorted({t.cohort for t in terms})
-    cohort = f"第{cohorts[0]}届" if len(cohorts) == 1 else ""
+    cohort = f"第{cn_cohort(cohorts[0])}届" if len(cohorts) == 1 else ""
     starts = {t.start_date for t in terms}
     ends = {t.end_date for t in terms}
     if len(starts) == 1 and len(ends) == 1:
@@ -92,8 +101,8 @@ def create_appointment_announcement(terms: Iterable[Term], actor: User, *, title
         raise DomainError("以下专家已在未发布的聘任公告草稿中：" + "、".join(dup) + "。")
     cohorts = sorted({t.cohort for t in terms})
     doc_nos = {t.doc_no for t in terms if t.doc_no}
-    default_title = ("武进区应急管理局关于公布" + (f"第{cohorts[0]}届" if len(cohorts) == 1 else "")
-                     + "武进区安全生产专家名单的公告")
+    default_title = ("武进区应急管理局关于聘任" + (f"第{cn_cohort(cohorts[0])}届" if len(cohorts) == 1 else "")
+                     + "武进区安全生产专家的公告")
     announcement = Announcement(
         kind="appointment", title=(title or "").strip() or default_title,
         doc_no=(doc_no or "").strip() or (doc_nos.pop() if len(doc_nos) == 1 else None),

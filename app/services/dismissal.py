@@ -146,6 +146,11 @@ def local_date(moment: dt.datetime | None) -> dt.date | None:
     return moment.astimezone().date()
 
 
+def reason_text(reason: str) -> str:
+    """第十三条（四）无正当理由，… — the item and its wording."""
+    return f"第十三条（{_cn_number(reason)}）{DISMISSAL_REASONS.get(reason, reason)}"
+
+
 _CN_DIGITS = "零一二三四五六七八九"
 
 

@@ -113,9 +113,10 @@ def _opinion(step: Step, opinion: str | None) -> str:
     return text or step.default_opinion
 
 
-def _move(application: Application, to_state: str, actor: User | None, opinion: str, event: str,
+def _move(application: Application, to_state: str, actor: User | None, opinion: str, event: str | None,
           at: dt.datetime | None = None) -> ReviewStep:
-    """Record the step and the timeline event; set the new state and the expert's stage."""
+    """Record the step and the timeline event (unless ``event`` is None because another
+    service recorded it); set the new state and the expert's stage."""
     step = ReviewStep(application=application, from_state=application.state, to_state=to_state,
                       opinion=opinion or None, actor_id=actor.id if actor else None)
     if at is not None:
@@ -125,8 +126,9 @@ def _move(application: Application, to_state: str, actor: User | None, opinion: 
     expert = application.expert
     if to_state in NEGATIVE_STATES and expert.stage == "applicant":
         expert.stage = "not_appointed"
-    record_event(expert, event, f"申请{application.receipt_no}：{opinion}" if opinion else
-                 f"申请{application.receipt_no}", actor, at=at)
+    if event:
+        record_event(expert, event, f"申请{application.receipt_no}：{opinion}" if opinion else
+                     f"申请{application.receipt_no}", actor, at=at)
     db.session.flush()
     return step
 
@@ -155,11 +157,11 @@ def eligibility_for(application: Application, on: dt.date | None = None) -> Elig
 # --- entering a recommendation --------------------------------------------------------
 
 
-def next_receipt_no(today: dt.date | None = None) -> str:
-    """A receipt number for an application opened by staff for an existing record."""
+def next_receipt_no(channel: str = "section", today: dt.date | None = None) -> str:
+    """A receipt number (ZJ… for 自荐, TJ… for 推荐), the same kind intake gives."""
     from app.services.intake import new_receipt_no
 
-    return new_receipt_no("section", today)
+    return new_receipt_no(channel, today)
 
 
 def check_channel(channel: str, unit: OrgUnit | None, unit_name: str | None) -> None:
@@ -217,7 +219,7 @@ def open_application(expert: Expert, *, channel: str, actor: User, recommending_
         expert.recommender_contact = (contact or "").strip()
         expert.recommender_phone = phone
     application = Application(
-        receipt_no=next_receipt_no(today), expert=expert, channel=channel, state="submitted",
+        receipt_no=next_receipt_no(channel, today), expert=expert, channel=channel, state="submitted",
         recommending_unit=recommending_unit,
         recommending_unit_name=(recommending_unit.name if recommending_unit else (recommending_unit_name or "").strip()
                                 or None),
@@ -413,7 +415,7 @@ def appoint(application: Application, actor: User, *, cohort: int, doc_no: str, 
     term = start_term(application.expert, cohort=cohort, doc_no=doc_no, start_date=start_date, actor=actor,
                       application=application, is_renewal=application.is_renewal)
     _move(application, "appointed", actor, f"聘任为第{term.cohort}届专家，发文文号{term.doc_no}，"
-          f"聘期{term.start_date.isoformat()}至{term.end_date.isoformat()}", "聘任发文")
+          f"聘期{term.start_date.isoformat()}至{term.end_date.isoformat()}", None)  # start_term wrote the event
     return term
 
 

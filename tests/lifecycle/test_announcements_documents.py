@@ -4,7 +4,6 @@ import subprocess
 
 import pytest
 
-from app.extensions import db
 from app.services import announcements as ann
 from app.services import dismissal as dm
 from app.services import lifecycle_documents as docs
@@ -15,6 +14,11 @@ from tests import factories
 from tests.lifecycle.conftest import make_applicant, make_application
 
 TODAY = dt.date.today()
+
+
+@pytest.mark.parametrize("n, text", [(1, "一"), (3, "三"), (10, "十"), (12, "十二"), (20, "二十"), (21, "二十一")])
+def test_cohort_in_chinese_numerals(n, text):
+    assert ann.cn_cohort(n) == text
 
 
 def pdf_text(data: bytes) -> str:
@@ -42,7 +46,7 @@ def test_appointment_announcement_keeps_only_public_facts(app, office, new_terms
     assert a.kind == "appointment" and not a.published and a.doc_no == "武应急〔2026〕12号"
     assert [(e.name, e.groups, e.employer) for e in a.entries] == [
         ("李海涛", "机械、有限空间", "常州大学"), ("王建国", "化工、有限空间", "江苏常州化工研究所有限公司")]
-    assert "第3届" in a.title and "王建国" not in a.title
+    assert "第三届" in a.title and "王建国" not in a.title
     assert "2026年7月1日" in a.body
     text = squash(pdf_text(docs.announcement_pdf(a)[1]))
     assert "（草稿）" in text

@@ -57,7 +57,7 @@ def test_full_path_records_who_when_and_opinion(app, office, leader):
     assert db.session.scalar(select(Permit).where(Permit.term_id == term.id)).permit_no.startswith("WJAQZJ-")
     events = [e.event for e in db.session.scalars(
         select(StatusEvent).where(StatusEvent.expert_id == application.expert_id).order_by(StatusEvent.id))]
-    assert events == ["初审通过", "综合素质测试合格", "列入拟聘名单", "局长办公会议审定通过", "聘任为第3届专家", "聘任发文"]
+    assert events == ["初审通过", "综合素质测试合格", "列入拟聘名单", "局长办公会议审定通过", "聘任为第3届专家"]
     # without the commitment letter (附件1) the new expert is not dispatchable yet
     ok, reasons = dispatchable(application.expert)
     assert not ok and "承诺书" in reasons[0]

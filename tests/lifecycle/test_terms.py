@@ -10,7 +10,6 @@ from app.services.errors import DomainError
 from app.services.permits import current_permit
 from app.services.status import dispatchable, status_of
 from models import AnnualAssessment, CommitmentLetter, Dismissal, Setting, Term, Violation
-from tests import factories
 from tests.lifecycle.conftest import make_applicant
 
 TODAY = dt.date.today()
