@@ -71,6 +71,12 @@ RIGHTS: dict[str, dict[str, frozenset]] = {
         "expert": READ,
     },
     "payout_batch": {"sysadmin": ALL, "office": WRITE_EXPORT, "leader": READ_EXPORT},
+    # 附件4 备注: the using unit proposes an amount 另行确定 ("create"); only a leader approves ("edit").
+    "fee_approval": {"leader": frozenset({"list", "edit"}), "sysadmin": frozenset({"list", "create"}),
+                     "office": frozenset({"list", "create"}), "department": frozenset({"list", "create"}),
+                     "town": frozenset({"list", "create"})},
+    # 第十九条: what each town owes; a town records its own payments ("edit").
+    "town_dues": {"sysadmin": READ_EXPORT, "office": READ_EXPORT, "leader": READ, "town": READ | {"edit"}},
     # evaluation and discipline
     "eval_form": {"sysadmin": ALL, "office": WRITE, "leader": READ},
     "evaluation": {
