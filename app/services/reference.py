@@ -77,8 +77,12 @@ def ensure_holidays() -> None:
     years = sorted(y for y in supported_years() if y not in have_years and y >= 2019)
     if not years:
         return
-    for day, (is_workday, name) in seed_rows(years).items():
-        db.session.merge(Holiday(day=day, is_workday=is_workday, name=name))
+    rows = seed_rows(years)
+    have_days = set(db.session.scalars(select(Holiday.day).where(Holiday.day.in_(list(rows)))))
+    db.session.add_all(
+        Holiday(day=day, is_workday=is_workday, name=name)
+        for day, (is_workday, name) in rows.items() if day not in have_days
+    )
     for y in years:
         db.session.add(CalendarYear(year=y))
 
