@@ -42,7 +42,9 @@ RIGHTS: dict[str, dict[str, frozenset]] = {
     "application": {"sysadmin": ALL, "office": WRITE_EXPORT, "leader": READ_EXPORT},
     "term": {"sysadmin": ALL, "office": WRITE_EXPORT, "leader": READ, "expert": READ},
     "commitment_letter": {"sysadmin": ALL, "office": WRITE, "expert": READ},
-    "permit": {"sysadmin": ALL, "office": READ_EXPORT, "leader": READ, "expert": READ},
+    # Permits change only through services (issue, 补办/换发, revoke), never through forms;
+    # printing and 补办 are custom actions of 基础科 and sysadmin (admin_views/permits.py).
+    "permit": {"sysadmin": READ_EXPORT, "office": READ_EXPORT, "leader": READ, "expert": READ},
     "dismissal": {"sysadmin": ALL, "office": WRITE_EXPORT, "leader": READ_EXPORT},
     "announcement": {"sysadmin": ALL, "office": WRITE_EXPORT, "leader": READ},
     # using experts. Requests are cancelled, never deleted; assignments and notices change only
@@ -95,7 +97,8 @@ RIGHTS: dict[str, dict[str, frozenset]] = {
     "annual_assessment": {"sysadmin": READ_EXPORT, "office": READ_EXPORT, "leader": READ_EXPORT, "expert": READ},
     # feedback
     "opinion": {"sysadmin": ALL, "office": WRITE, "expert": READ},
-    "complaint": {"sysadmin": ALL, "office": WRITE_EXPORT},
+    # Complaints arrive from the public form only (no create); 基础科 handles them.
+    "complaint": {"sysadmin": ALL - {"create"}, "office": READ_EXPORT | {"edit"}},
 }
 
 # Roles that see full ID numbers and phones (SPEC §3.15); everyone else sees them masked.

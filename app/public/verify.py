@@ -1,0 +1,56 @@
+"""Permit verification, the QR target (SPEC §5, §7: ``GET /verify/<token>``).
+
+Public and phone first: one light page without JavaScript, or JSON for a client that
+asks for it. Every answer is private to this moment (``no-store``), kept out of search
+engines and sends no referrer (the token is in the URL). A forged, altered or unknown
+token gets the 无效证件 page with status 404.
+"""
+from flask import abort, current_app, jsonify, render_template, request, send_file
+
+from app.extensions import limiter
+from app.public import bp
+from app.public.limits import public_limit
+from app.services.uploads import upload_path
+from app.services.verification import check_permit, photo_path_for
+
+PRIVATE_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Robots-Tag": "noindex, nofollow",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def _wants_json() -> bool:
+    # text/html first: a browser's */* then picks HTML; only an explicit preference gives JSON.
+    return request.accept_mimetypes.best_match(("text/html", "application/json")) == "application/json"
+
+
+def _private(response):
+    response.headers.update(PRIVATE_HEADERS)
+    response.vary.add("Accept")
+    return response
+
+
+@bp.route("/verify/<path:token>")
+@limiter.limit(public_limit)
+def verify(token):
+    """The card's status now, computed from the records; the scan is logged and counted."""
+    check = check_permit(token, ip=request.remote_addr, secret=current_app.config["SECRET_KEY"])
+    code = 200 if check.found else 404
+    if _wants_json():
+        response = jsonify(check.as_json())
+        response.status_code = code
+    else:
+        page = render_template("public/verify.html", c=check, token=token, root=request.script_root)
+        response = current_app.response_class(page, status=code, mimetype="text/html")
+    return _private(response)
+
+
+@bp.route("/verify/<token>/photo")
+@limiter.limit(public_limit)
+def verify_photo(token):
+    """The holder's photo thumbnail (≤ 25 KB) for the verify page."""
+    path = upload_path(photo_path_for(token))
+    if path is None:
+        abort(404)
+    return _private(send_file(path, mimetype="image/jpeg", max_age=0, conditional=False, etag=False))
