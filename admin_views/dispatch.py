@@ -155,7 +155,7 @@ REQUEST_LABELS = {
     "description": "使用事由", "start_date": "开始日期", "end_date": "结束日期", "headcount": "所需人数",
     "backups": "候补人数", "emergency": "紧急使用", "emergency_reason": "紧急情况（先行使用，事后补办手续）",
     "paperwork_due": "补办手续期限", "state": "状态", "groups": "专家组别（符合任一组别即可）",
-    "enterprises": "服务企业", "created_at": "申请时间",
+    "enterprises": "服务企业", "created_at": "申请时间", "unit.name": "申请单位",
 }
 
 
@@ -190,10 +190,8 @@ class UsageRequestView(SecuredModelView):
     form_columns = ("unit", "activity_type", "emergency_reason", "subject", "description", "start_date", "end_date",
                     "groups", "enterprises", "new_enterprise_name", "new_enterprise_uscc", "new_enterprise_town",
                     "headcount", "backups")
-    form_choices = {
-        "activity_type": list(ACTIVITY_TYPES.items()),
-        "emergency_reason": [("", "否——按正常流程申请")] + list(EMERGENCY_REASONS.items()),
-    }
+    form_choices = {"activity_type": list(ACTIVITY_TYPES.items())}
+    form_overrides = {"emergency_reason": SelectField}
     form_extra_fields = {
         "new_enterprise_name": StringField("新建企业：企业全称",
                                            description="所需企业不在上面的列表中时填写；与统一社会信用代码一起保存为新的服务单位。"),
@@ -207,8 +205,11 @@ class UsageRequestView(SecuredModelView):
         "end_date": {"validators": [validators.required("请填写结束日期")]},
         "groups": {"query_factory": _group_query, "validators": [validators.required("请至少选择一个专家组别")]},
         "unit": {"query_factory": _unit_query},
-        "headcount": {"default": 2},
-        "backups": {"default": 2, "description": "随机抽取时另抽的候补人数；专家拒绝或回避时依次递补。"},
+        "emergency_reason": {
+            "choices": [("", "否——按正常流程申请")] + list(EMERGENCY_REASONS.items()),
+            "description": "督查、举报核查、应急救援处置可先行使用：保存后立即随机抽取，并在规定工作日内补办手续（第十五条）。",
+        },
+        "backups": {"description": "随机抽取时另抽的候补人数；专家拒绝或回避时依次递补。"},
         "description": {"description": "紧急使用的，可在事后补办手续时补充。"},
     }
     form_widget_args = {"description": {"rows": 3}}
@@ -544,7 +545,7 @@ class AssignmentView(ReadOnlyView):
         "request": "使用申请", "expert": "专家", "method": "选派方式", "is_backup": "候补", "response": "答复",
         "response_reason": "答复理由", "responded_at": "答复时间", "attended": "到场", "work_units": "工作量",
         "completed_at": "完成登记时间", "designation_reason": "指定/添加理由", "rank": "序号",
-        "work_started_at": "开始工作时间",
+        "work_started_at": "开始工作时间", "expert.name": "专家姓名",
     }
     column_formatters = {
         "request": _assignment_request,
@@ -642,9 +643,12 @@ class NoticeView(ReadOnlyView):
     column_labels = {
         "notice_no": "告知书编号", "request": "使用申请", "enterprise": "企业", "issued_on": "发放日期",
         "receipt_state": "回执状态", "receipt_method": "签收方式", "signer_name": "签收人", "signed_at": "签收时间",
-        "actions": "操作",
+        "actions": "操作", "enterprise.name": "企业名称",
     }
     column_formatters = {
+        "notice_no": lambda v, c, m, n: Markup(f'<span class="text-nowrap">{escape(m.notice_no)}</span>'),
+        "issued_on": lambda v, c, m, n: Markup(f'<span class="text-nowrap">{escape(m.issued_on.isoformat())}</span>'),
+        "signer_name": lambda v, c, m, n: Markup(f'<span class="text-nowrap">{escape(m.signer_name or "")}</span>'),
         "request": _notice_request,
         "receipt_state": _receipt_state,
         "receipt_method": choice(RECEIPT_METHODS),

@@ -97,7 +97,7 @@ class _Demo:
         return self.rng.sample(choices, k=min(k, len(choices)))
 
     def request(self, unit, activity, subject, start, end=None, *, groups, k_ents=1, headcount=1, backups=1,
-                emergency=None, description=None, draw=True, ents=None):
+                emergency=None, description=None, draw=True, ents=None, called_at=(9, 15)):
         creator = self.user_of(unit)
         req = dispatch.create_request(
             unit=unit, activity_type=activity, subject=subject, start_date=start, end_date=end or start,
@@ -108,8 +108,10 @@ class _Demo:
         )
         if draw and not req.draws:
             dispatch.draw(req, creator, seed=_seed(self.rng))
-        for d in req.draws:
-            d.drawn_at = _at(req.start_date - dt.timedelta(days=0 if emergency else 3), 9, 15)
+        drawn_on = req.start_date - dt.timedelta(days=0 if emergency else 3)
+        if drawn_on < self.today:  # back-date the draw of past jobs; upcoming ones were drawn now
+            for d in req.draws:
+                d.drawn_at = _at(drawn_on, *called_at)
         return req
 
     def answer(self, req, response="accepted", *, reason=None, when=None, actor=None):
@@ -117,9 +119,9 @@ class _Demo:
         return a, dispatch.respond(a, response, reason=reason, actor=actor or self.user_of(req.unit),
                                    now=when or _at(req.start_date - dt.timedelta(days=2), 11))
 
-    def accept_all(self, req):
+    def accept_all(self, req, when=None):
         while any(not x.is_backup and x.response == "pending" for x in req.assignments):
-            self.answer(req)
+            self.answer(req, when=when)
 
     def complete_all(self, req, units=None, started_at=None):
         for a in dispatch.active_assignments(req):
@@ -129,7 +131,7 @@ class _Demo:
                                              now=_at(req.end_date, 18))
 
     def notices(self, req, received=1.0, paper=False):
-        made = notices.issue_notices(req, today=req.start_date)
+        made = notices.issue_notices(req, today=min(req.start_date, self.today))
         for n in made:
             if self.rng.random() >= received:
                 continue
@@ -205,8 +207,8 @@ def extend_demo(rng: random.Random, today: dt.date, units: dict, experts: list, 
         while load_calendar().covers(day.year) and load_calendar().is_working_day(day):
             day += dt.timedelta(days=1)
         req = demo.request(hutang, "emergency", "企业储罐泄漏应急救援处置", day, groups=g("化工"), headcount=1, backups=1,
-                           emergency="emergency", description="储罐法兰泄漏，现场处置。")
-        demo.accept_all(req)
+                           emergency="emergency", description="储罐法兰泄漏，现场处置。", called_at=(13, 50))
+        demo.accept_all(req, when=_at(day, 13, 55))
         demo.complete_all(req, started_at=dt.datetime.combine(day, dt.time(14, 20)))
         dispatch.complete_paperwork(req, "已补录使用申请及现场处置情况，镇应急办审批。",
                                     now=_at(day + dt.timedelta(days=2), 9))
@@ -224,8 +226,8 @@ def extend_demo(rng: random.Random, today: dt.date, units: dict, experts: list, 
         # 湖塘镇 used an expert at night about two weeks ago; the paperwork is overdue.
         day = today - dt.timedelta(days=13)
         req = demo.request(hutang, "emergency", "某企业粉尘爆炸应急救援处置", day, groups=g("金属粉尘", "机械"),
-                           headcount=1, backups=1, emergency="emergency")
-        demo.accept_all(req)
+                           headcount=1, backups=1, emergency="emergency", called_at=(22, 40))
+        demo.accept_all(req, when=_at(day, 22, 46))
         demo.complete_all(req, started_at=dt.datetime.combine(day, dt.time(23, 10)))
         demo.notices(req, received=0.0)
 
@@ -235,8 +237,8 @@ def extend_demo(rng: random.Random, today: dt.date, units: dict, experts: list, 
         # 执法大队一中队: a 督查 yesterday, paperwork still within its three working days.
         day = _working_day(today - dt.timedelta(days=1))
         req = demo.request(brigade, "inspection", "举报线索督查：某企业违规动火作业", day, groups=g("化工", "有限空间"),
-                           headcount=2, backups=1, emergency="report_check")
-        demo.accept_all(req)
+                           headcount=2, backups=1, emergency="report_check", called_at=(8, 30))
+        demo.accept_all(req, when=_at(day, 8, 45))
         demo.complete_all(req, units=1)
         demo.notices(req, received=0.5)
 
