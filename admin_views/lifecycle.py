@@ -110,6 +110,15 @@ def _pdf(filename: str, data: bytes):
     return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=False, download_name=filename)
 
 
+def _one_or_404(view, raw):
+    """The row with id ``raw`` that the view may show, or 404 (also for a non-numeric id)."""
+    raw = str(raw or "").strip()
+    model = view.get_one(raw) if raw.isdigit() else None
+    if model is None:
+        abort(404)
+    return model
+
+
 def _ids(values) -> list[int]:
     return [int(v) for v in values if str(v).isdigit()]
 
@@ -395,10 +404,7 @@ class ApplicationView(SecuredModelView):
         return super().render(template, **kwargs)
 
     def _application(self, id) -> Application:
-        model = self.get_one(str(id))
-        if model is None:
-            abort(404)
-        return model
+        return _one_or_404(self, id)
 
     # -- entering a recommendation (第十二条(一)(二)) ----------------------------------------------
     @expose("/new/", methods=("GET", "POST"))
@@ -790,9 +796,7 @@ class TermView(SecuredModelView):
     def renew_view(self):
         """续聘 of one expert: the conditions are checked again today (第六、十一条)."""
         _require_role("office")
-        term = self.get_one(request.args.get("id", ""))
-        if term is None:
-            abort(404)
+        term = _one_or_404(self, request.args.get("id"))
         expert = term.expert
         latest = term_service.latest_term(expert)
         form = RenewForm()
@@ -947,8 +951,8 @@ class CommitmentLetterView(SecuredModelView):
     @expose("/scan/<int:id>")
     def scan_view(self, id):
         """The signed scan."""
-        letter = self.get_one(str(id))
-        if letter is None or not letter.scan_path:
+        letter = _one_or_404(self, id)
+        if not letter.scan_path:
             abort(404)
         data = read_upload(letter.scan_path)
         if data is None:
@@ -1075,9 +1079,7 @@ class DismissalView(SecuredModelView):
     def decide_view(self):
         """The leader's decision: approve (effective date, opinion) or reject (reason)."""
         _require_role("leader")
-        dismissal = self.get_one(request.values.get("id", ""))
-        if dismissal is None:
-            abort(404)
+        dismissal = _one_or_404(self, request.values.get("id"))
         form = DecideForm()
         if request.method == "GET":
             form.effective_on.data = dt.date.today()
@@ -1188,9 +1190,7 @@ class AnnouncementView(SecuredModelView):
     def publish_view(self):
         """Publish a draft (基础科): it appears on the public 公告 page."""
         _require_role("office")
-        ann = self.get_one(request.form.get("id", ""))
-        if ann is None:
-            abort(404)
+        ann = _one_or_404(self, request.form.get("id"))
         try:
             announcement_service.publish_announcement(ann, current_user._get_current_object())
         except DomainError as err:
@@ -1202,9 +1202,7 @@ class AnnouncementView(SecuredModelView):
     @expose("/pdf/<int:id>")
     def pdf_view(self, id):
         """The 公告 as a PDF (a draft says so in its title)."""
-        ann = self.get_one(str(id))
-        if ann is None:
-            abort(404)
+        ann = _one_or_404(self, id)
         name, data = documents.announcement_pdf(ann)
         return _pdf(name, data)
 

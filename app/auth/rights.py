@@ -39,14 +39,17 @@ RIGHTS: dict[str, dict[str, frozenset]] = {
     },
     "conflict": {"sysadmin": ALL, "office": ALL, "department": READ, "town": READ, "expert": READ},
     # lifecycle
-    "application": {"sysadmin": ALL, "office": WRITE_EXPORT, "leader": READ_EXPORT},
-    "term": {"sysadmin": ALL, "office": WRITE_EXPORT, "leader": READ, "expert": READ},
+    # The review steps, appointments, dismissals and announcements are the office's and the
+    # leaders' (第十二、十三、十七条); sysadmin reads. A term comes only from an appointment:
+    # no one creates one by hand, the office may correct its 发文文号 (admin_views.lifecycle).
+    "application": {"sysadmin": READ_EXPORT, "office": WRITE_EXPORT, "leader": READ_EXPORT},
+    "term": {"sysadmin": READ_EXPORT, "office": READ_EXPORT | {"edit"}, "leader": READ, "expert": READ},
     "commitment_letter": {"sysadmin": ALL, "office": WRITE, "expert": READ},
     # Permits change only through services (issue, 补办/换发, revoke), never through forms;
     # printing and 补办 are custom actions of 基础科 and sysadmin (admin_views/permits.py).
     "permit": {"sysadmin": READ_EXPORT, "office": READ_EXPORT, "leader": READ, "expert": READ},
-    "dismissal": {"sysadmin": ALL, "office": WRITE_EXPORT, "leader": READ_EXPORT},
-    "announcement": {"sysadmin": ALL, "office": WRITE_EXPORT, "leader": READ},
+    "dismissal": {"sysadmin": READ_EXPORT, "office": WRITE_EXPORT, "leader": READ_EXPORT},
+    "announcement": {"sysadmin": READ_EXPORT, "office": WRITE_EXPORT | {"delete"}, "leader": READ},
     # using experts. Requests are cancelled, never deleted; assignments and notices change only
     # through the request page, the expert's phone and the receipt page (admin_views/dispatch.py).
     "usage_request": {
