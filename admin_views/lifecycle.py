@@ -44,7 +44,7 @@ from wtforms import (
 from wtforms.validators import Length, NumberRange
 from wtforms.validators import Optional as OptionalValidator
 
-from admin_views.base import SecuredModelView, current_role
+from admin_views.base import STALE_MESSAGE, SecuredModelView, current_role
 from admin_views.formatters import choice, yes_no
 from app import validators
 from app.auth.rights import allowed, sees_unmasked
@@ -934,9 +934,10 @@ class CommitmentLetterView(SecuredModelView):
         return True
 
     def edit_form(self, obj=None):
+        # the expert and the signing date stay as recorded: only the scan is offered
         form = super().edit_form(obj)
-        form.expert.render_kw = {"disabled": True}
-        form.signed_on.render_kw = {"readonly": True}
+        del form.expert
+        del form.signed_on
         return form
 
     @expose("/blank/<int:expert_id>")
@@ -1035,9 +1036,10 @@ class DismissalView(SecuredModelView):
         return actions
 
     def edit_form(self, obj=None):
+        # the expert and the reason stay as proposed: only the facts may be amended
         form = super().edit_form(obj)
-        form.expert.render_kw = {"disabled": True}
-        form.reason.render_kw = {"disabled": True}
+        del form.expert
+        del form.reason
         return form
 
     def create_form(self, obj=None):
@@ -1062,6 +1064,9 @@ class DismissalView(SecuredModelView):
         """Only the facts of a pending proposal may be amended."""
         if model.state != "proposed":
             flash("已审批的解聘记录不能修改。", "error")
+            return False
+        if hasattr(form, "version") and (form.version.data or "").strip() != str(model.version):
+            flash(STALE_MESSAGE, "error")
             return False
         if not (form.detail.data or "").strip():
             flash("请写明提出解聘的事实和依据。", "error")
@@ -1157,7 +1162,7 @@ class AnnouncementView(SecuredModelView):
 
     def edit_form(self, obj=None):
         form = super().edit_form(obj)
-        form.kind.render_kw = {"disabled": True}
+        del form.kind  # an appointment announcement stays one
         return form
 
     def update_model(self, form, model):

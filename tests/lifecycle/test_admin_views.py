@@ -339,3 +339,39 @@ def test_appointment_announcement_from_terms(app, client, login_as):
     assert "发布公告" in html
     for e in experts:
         assert e.id_number not in html and e.mobile not in html
+
+
+# --- the edit forms offer only what may change -----------------------------------------------------
+
+
+def test_edit_forms(app, client, login_as):
+    office = login_as("office")
+    expert = factories.appointed_expert(name="周明")
+    letter = expert.commitment_letters[0]
+    d = dm.propose_by_office(expert, "1", "本人申请退出", office)
+    ann = Announcement(kind="other", title="关于调整专家费用标准的公告", body="正文")
+    db.session.add(ann)
+    db.session.commit()
+    # dismissal: the facts of a pending proposal
+    html = page(client, f"/admin/dismissal/edit/?id={d.id}")
+    assert 'name="reason"' not in html
+    post(client, f"/admin/dismissal/edit/?id={d.id}", {"detail": "过时的修改", "version": "0"}, status=200)
+    assert db.session.get(Dismissal, d.id).detail == "本人申请退出"
+    post(client, f"/admin/dismissal/edit/?id={d.id}", {"detail": "本人2026年11月书面申请退出专家组", "version": "1"})
+    assert db.session.get(Dismissal, d.id).detail == "本人2026年11月书面申请退出专家组"
+    # letter: only the scan
+    token = csrf_from(page(client, f"/admin/commitment_letter/edit/?id={letter.id}"))
+    response = client.post(f"/admin/commitment_letter/edit/?id={letter.id}", data={
+        "csrf_token": token, "scan": (io.BytesIO(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"), "s.pdf"),
+    }, content_type="multipart/form-data")
+    assert response.status_code == 302
+    assert db.session.get(CommitmentLetter, letter.id).scan_path
+    # announcement draft: wording
+    post(client, f"/admin/announcement/edit/?id={ann.id}", {"title": "关于调整专家费用发放标准的公告", "doc_no": "",
+                                                            "body": "新正文"})
+    assert db.session.get(Announcement, ann.id).title == "关于调整专家费用发放标准的公告"
+    # a published announcement is not rewritten
+    ann.published = True
+    db.session.commit()
+    post(client, f"/admin/announcement/edit/?id={ann.id}", {"title": "改", "doc_no": "", "body": "改"}, status=200)
+    assert db.session.get(Announcement, ann.id).title == "关于调整专家费用发放标准的公告"
