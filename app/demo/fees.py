@@ -9,7 +9,9 @@ creates service records. Here, through the fee services:
   early in this quarter; this quarter's records a draft batch;
 - a town records that it paid part of what it owes (各镇应付);
 - the demo ``expert`` login gets a service in the previous quarter if he had none,
-  so that his phone statement (/m/statement) shows a paid line.
+  so that his phone statement (/m/statement) shows a paid line;
+- a training this quarter has a proposed amount waiting for the leader, and an
+  "other" service still awaits its proposal (费用审批).
 
 If no service records exist (the dispatch demo absent), a few are entered by hand
 as the office would for work done without a request.
@@ -88,6 +90,13 @@ def extend_demo(rng: random.Random, today: dt.date, units: dict, experts: list, 
         day = _working_day_from(last_q + dt.timedelta(days=45))
         _add_record(me, units.get("危险化学品安全监督管理科"), "inspection", day, units=2,
                     note="危险化学品企业专项检查（基础科补录）")
+    # Work whose amount is 另行确定 this quarter, left for the leader on the approval page.
+    section = units.get("综合科")
+    training_day = _working_day_from(this_q + dt.timedelta(days=16))
+    if training_day <= today and len(experts) > 3:
+        _add_record(experts[2], section, "training", training_day,
+                    note="全区危险化学品企业主要负责人安全培训授课半天（基础科补录）")
+        _add_record(experts[3], section, "other", training_day, note="参加安全生产地方标准草案评审会（基础科补录）")
     db.session.flush()
 
     # 计价: standard-priced records at once; entered and approved amounts as the office and leader would.
@@ -98,8 +107,8 @@ def extend_demo(rng: random.Random, today: dt.date, units: dict, experts: list, 
         try:
             if payouts.needs_entered_amount(record):
                 payouts.propose_amount(record, office, Decimal(3000) * record.units, "按省级标准化评审费用标准")
-            elif payouts.needs_approval(record):
-                payouts.propose_amount(record, office, Decimal(1500) * record.units, "参照执法检查标准并考虑专家级别")
+            elif payouts.needs_approval(record) and record.activity != "other":
+                payouts.propose_amount(record, office, Decimal(1500) * record.units, "参照执法检查标准并考虑工作量")
                 if record.service_date < this_q and leader is not None:
                     payouts.approve_amount(record, leader)
         except DomainError:

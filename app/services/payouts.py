@@ -141,8 +141,15 @@ def _locked_line_ids():
 
 
 def settled_condition():
-    """SQL condition: the record's amount is settled (locked batch, or paid by its unit)."""
-    return or_(ServiceRecord.unit_paid_on.is_not(None), ServiceRecord.payout_line_id.in_(_locked_line_ids()))
+    """SQL condition: the record's amount is settled (locked batch, or paid by its unit).
+
+    Never NULL, so that ``~settled_condition()`` is true for an open record: a bare
+    ``payout_line_id IN (…)`` is NULL for a record on no batch once any batch is locked.
+    """
+    return or_(
+        ServiceRecord.unit_paid_on.is_not(None),
+        and_(ServiceRecord.payout_line_id.is_not(None), ServiceRecord.payout_line_id.in_(_locked_line_ids())),
+    )
 
 
 def batch_of_record(record: ServiceRecord) -> PayoutBatch | None:
@@ -175,7 +182,7 @@ def record_status(record: ServiceRecord, batch_state: str | None = None) -> str:
     if batch_state == "reviewed":
         return "已审核待发放"
     if batch_state == "draft":
-        return "已纳入草稿批次"
+        return "已汇总待审核"
     if record.amount is None:
         return _unpriced_status(record)
     return "待纳入季度发放"
@@ -1123,7 +1130,7 @@ def expert_statement(expert: Expert, record_limit: int = 200) -> Statement:
     """The expert's payout lines on reviewed and paid batches and his latest service records.
 
     Draft batches are not shown as payouts (their tax is provisional); their
-    records show as 已纳入草稿批次.
+    records show as 已汇总待审核.
     """
     line_rows = db.session.execute(
         select(PayoutLine, PayoutBatch)

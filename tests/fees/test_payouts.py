@@ -87,6 +87,17 @@ def test_records_completed_after_review_go_into_the_next_batch_of_the_quarter(wa
     assert lines_by_name(second)["王建国"].service_count == 1
 
 
+def test_open_records_are_found_once_a_batch_is_locked(wang, li, record, office, leader):
+    """A record on no batch is open even when locked batches exist (SQL NULL must not hide it)."""
+    priced(record, wang, [dt.date(2026, 4, 1)])
+    payouts.review_batch(payouts.build_batch(*Q2, office, pay_date=JULY_10), office)
+    later = record(li, day=dt.date(2026, 7, 2))
+    training = record(li, activity="training", day=dt.date(2026, 7, 3), proposed_amount=Decimal("900"))
+    assert payouts.price_unpriced().priced == 1 and later.amount == Decimal("1000.00")
+    assert db.session.scalars(payouts.awaiting_approval_query()).all() == [training]
+    assert set(db.session.scalars(payouts.open_records_query()).all()) == {later, training}
+
+
 def test_two_batches_paid_in_one_month_withhold_only_the_difference(wang, record, office):
     """SPEC §3.10: one expert's income of one calendar month is one 次."""
     priced(record, wang, [dt.date(2026, 4, d) for d in (1, 2, 3)])  # 3000
