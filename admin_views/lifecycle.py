@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections import Counter
 from dataclasses import dataclass
 from datetime import timezone
 from zoneinfo import ZoneInfo
@@ -833,9 +834,10 @@ class TermView(SecuredModelView):
         values = {"doc_no": "", "start_date": "", "renew": {t.expert_id for t in members
                                                              if eligibility[t.expert_id].eligible}}
         if members:
-            # the 届 began with its earliest term; the next one begins three years on (第六条)
-            first = min(t.start_date for t in members)
-            values["start_date"] = (term_service.term_end(first, term_service.term_years())
+            # the 届 began when most of its terms began; the next one begins three years on (第六条)
+            starts = Counter(t.start_date for t in members)
+            began = min(starts, key=lambda day: (-starts[day], day))
+            values["start_date"] = (term_service.term_end(began, term_service.term_years())
                                     + dt.timedelta(days=1)).isoformat()
         if request.method == "POST":
             values = {"doc_no": request.form.get("doc_no", ""), "start_date": request.form.get("start_date", ""),
