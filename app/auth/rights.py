@@ -84,8 +84,10 @@ RIGHTS: dict[str, dict[str, frozenset]] = {
     "town_dues": {"sysadmin": READ_EXPORT, "office": READ_EXPORT, "leader": READ, "town": READ | {"edit"}},
     # evaluation and discipline
     "eval_form": {"sysadmin": ALL, "office": WRITE, "leader": READ},
+    # Evaluations are entered on the phone page (/m/score), where the scoring rules apply;
+    # a saved 评价表 is never edited through a form. Versions of the form likewise.
     "evaluation": {
-        "sysadmin": ALL,
+        "sysadmin": READ_EXPORT | {"delete"},
         "office": READ_EXPORT,
         "leader": READ_EXPORT,
         "department": READ_EXPORT,
@@ -94,6 +96,13 @@ RIGHTS: dict[str, dict[str, frozenset]] = {
     },
     "follow_up": {"sysadmin": ALL, "office": WRITE_EXPORT, "leader": READ},
     "enforcement_plan": {"sysadmin": ALL, "office": WRITE_EXPORT, "department": READ, "town": READ},
+    # 第二十二条 boards: a unit sees its own row, the office and leaders every unit.
+    "submissions": {"sysadmin": frozenset({"list", "export"}), "office": frozenset({"list", "export"}),
+                    "leader": frozenset({"list", "export"}), "department": frozenset({"list"}),
+                    "town": frozenset({"list"})},
+    "coverage": {"sysadmin": frozenset({"list", "export"}), "office": frozenset({"list", "export"}),
+                 "leader": frozenset({"list", "export"}), "department": frozenset({"list"}),
+                 "town": frozenset({"list"})},
     "violation": {"sysadmin": ALL, "office": WRITE_EXPORT, "leader": READ_EXPORT},
     "interview": {"sysadmin": ALL, "office": WRITE_EXPORT, "leader": READ},
     # computed records: no forms for anyone; 基础科 runs and publishes through the view (admin_views.discipline)

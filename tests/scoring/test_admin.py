@@ -1,0 +1,246 @@
+"""The admin side: revising the form as a new version, evaluations per unit, the 附件5 PDFs,
+enforcement plans, the submissions board and the coverage page."""
+import datetime as dt
+import io
+import re
+import subprocess
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.services import scoring
+from models import EnforcementPlan, EvalForm, Evaluation
+from tests import factories
+from tests.conftest import csrf_from
+from tests.scoring.conftest import form_fields, full_scores
+
+JSON = {"Accept": "application/json"}
+
+
+def pdf_text(pdf: bytes, tmp_path, layout: bool = False) -> str:
+    """The PDF's text: without white space, or with ``layout`` as laid out (columns kept apart)."""
+    path = tmp_path / "doc.pdf"
+    path.write_bytes(pdf)
+    args = ["pdftotext", "-enc", "UTF-8"] + (["-layout"] if layout else []) + [str(path), "-"]
+    text = subprocess.run(args, check=True, capture_output=True).stdout.decode("utf-8")
+    return text if layout else "".join(text.split())
+
+
+def _revision_fields(client, **changes):
+    """The revision page's fields as the office would post them, with ``changes`` by row text."""
+    page = client.get("/admin/eval_form/new/").get_data(as_text=True)
+    data = {"csrf_token": csrf_from(page), "title": "武进区安全生产专家服务情况评价表", "note": "调整第1、2项分值"}
+    form = scoring.current_form()
+    for n, item in enumerate(sorted(form.items, key=lambda i: i.position), start=1):
+        text, maximum = changes.get(item.text, (item.text, item.max_score))
+        data.update({f"section-{n}": item.section, f"text-{n}": text, f"max-{n}": str(maximum)})
+    return data
+
+
+def test_office_revises_the_form_as_a_new_version_and_old_evaluations_keep_theirs(client, login_as, smake, tmp_path, auth):
+    inspector = smake.scorer("department")
+    old = smake.evaluation(inspector, factories.appointed_expert(name="王建国"))
+    login_as("office")
+    page = client.get("/admin/eval_form/new/").get_data(as_text=True)
+    assert "态度诚恳，沟通顺畅" in page and "以第1版为基础" in page
+    data = _revision_fields(client, **{
+        "态度诚恳，沟通顺畅": ("态度诚恳，沟通顺畅，服务意识强", 10),
+        "发现及分析问题、隐患的能力": ("发现及分析问题、隐患的能力", 5),
+    })
+    response = client.post("/admin/eval_form/new/", data=data)
+    assert response.status_code == 302
+    v2 = scoring.current_form()
+    assert (v2.version, v2.is_current) == (2, True)
+    assert db.session.scalar(select(EvalForm).where(EvalForm.version == 1)).is_current is False
+
+    # The phone page now renders version 2; a new evaluation is made on it.
+    auth.logout()
+    login_as("department", org_unit_=inspector.org_unit)
+    html = client.get("/m/score/new").get_data(as_text=True)
+    assert "态度诚恳，沟通顺畅，服务意识强" in html and "第2版" in html
+    page = client.get("/m/score/new")
+    fields = {**form_fields(v2, expert_id=old.expert_id), "csrf_token": csrf_from(page.get_data(as_text=True))}
+    new_id = client.post("/m/score/new", data=fields, headers=JSON).json["id"]
+    new = db.session.get(Evaluation, new_id)
+    db.session.refresh(old)
+    assert (new.form.version, old.form.version) == (2, 1)
+
+    # Each prints on its own version.
+    old_pdf = pdf_text(scoring.render_evaluation_pdf(old), tmp_path)
+    new_pdf = pdf_text(scoring.render_evaluation_pdf(new), tmp_path)
+    assert "态度诚恳，沟通顺畅（5分）" in old_pdf and "服务意识强" not in old_pdf
+    assert "态度诚恳，沟通顺畅，服务意识强（10分）" in new_pdf
+    assert "发现及分析问题、隐患的能力（5分）" in new_pdf
+
+
+def test_a_revision_that_no_longer_adds_up_is_refused_and_saves_nothing(client, login_as):
+    login_as("office")
+    data = _revision_fields(client, **{"态度诚恳，沟通顺畅": ("态度诚恳，沟通顺畅", 10)})
+    response = client.post("/admin/eval_form/new/", data=data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "必填项各项满分合计为55分，应为50分" in html
+    assert db.session.scalar(select(func.count()).select_from(EvalForm)) == 1
+
+
+def test_a_row_can_be_removed_and_one_added(client, login_as):
+    login_as("office")
+    data = _revision_fields(client, **{"不要求服务单位安排车辆接送": ("", "")})
+    data.update({"section-99": "A", "text-99": "按时提交检查意见书", "max-99": "5"})
+    assert client.post("/admin/eval_form/new/", data=data).status_code == 302
+    texts = [i.text for i in scoring.form_sections(scoring.current_form())["A"]]
+    assert "不要求服务单位安排车辆接送" not in texts and texts[-1] == "按时提交检查意见书"
+
+
+def test_a_version_is_never_edited_in_place(client, login_as):
+    login_as("office")
+    form = scoring.current_form()
+    response = client.get(f"/admin/eval_form/edit/?id={form.id}")
+    assert response.status_code == 302 and "details" in response.headers["Location"]
+
+
+def test_an_evaluation_sent_from_a_page_of_an_older_version_keeps_that_version(app, smake):
+    """A phone that filled version 1 offline sends it after version 2 was published."""
+    v1 = scoring.current_form()
+    definition = scoring.definition_of(v1)
+    definition["required"][0]["text"] = "态度诚恳"
+    scoring.create_form_version(definition)
+    ev = smake.evaluation(smake.scorer("town"), form=v1, scores=full_scores(v1))
+    assert ev.form.version == 1
+
+
+def test_the_blank_pdf_of_each_version(client, login_as, tmp_path):
+    login_as("office")
+    form = scoring.current_form()
+    response = client.get(f"/admin/eval_form/blank/?id={form.id}")
+    assert response.mimetype == "application/pdf"
+    text = pdf_text(response.data, tmp_path)
+    for needle in ("武进区安全生产专家服务情况评价表", "企业名称：", "考评人员（签字）：", "必填项", "（50分）",
+                   "态度诚恳，沟通顺畅（5分）", "迟到、早退情况（5分）", "及时处理企业反馈问题",
+                   "总分（100分）", "意见和建议：", "填表说明：", "共计15项100分"):
+        assert needle in text  # both variants, as on the original
+
+
+@pytest.mark.parametrize("role", ["department", "town"])
+def test_units_can_print_a_blank_form_from_the_evaluation_list(client, login_as, role):
+    login_as(role)
+    response = client.get("/admin/evaluation/blank/")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+
+
+def test_the_filled_pdf_carries_the_scores_the_total_and_the_notes(client, login_as, smake, tmp_path):
+    inspector = smake.scorer("department")
+    form = scoring.current_form()
+    sections = scoring.form_sections(form)
+    scores = full_scores(form, "B")
+    scores[sections["B"][2].id] = 7
+    ev = smake.evaluation(inspector, factories.appointed_expert(name="赵卫东"), variant="B", scores=scores,
+                          problems={str(sections["B"][2].id): "未辨识氯化工艺"}, suggestions="建议加强工艺安全学习",
+                          enterprise_name="常州新东化工发展有限公司", on=dt.date(2026, 3, 5))
+    login_as("department", org_unit_=inspector.org_unit)
+    response = client.get(f"/admin/evaluation/pdf/?id={ev.id}")
+    assert response.status_code == 200
+    assert "attachment" in response.headers["Content-Disposition"]
+    text = pdf_text(response.data, tmp_path)
+    for needle in ("企业名称：常州新东化工发展有限公司", "专家姓名：赵卫东", "考评时间：2026年3月5日",
+                   "未辨识氯化工艺", "建议加强工艺安全学习", "及时处理企业反馈问题"):
+        assert needle in text
+    assert re.search(r"总分（100分）\s+97\n", pdf_text(response.data, tmp_path, layout=True))
+    assert "迟到、早退情况" not in text  # only the chosen variant is printed
+
+
+def test_units_see_their_own_evaluations_and_experts_their_own(client, login_as, smake, auth):
+    mine = smake.scorer("town")
+    expert = factories.appointed_expert(name="周明")
+    own = smake.evaluation(mine, expert, enterprise_name="本镇企业有限公司")
+    other = smake.evaluation(smake.scorer("town"), enterprise_name="外镇企业有限公司")
+    login_as("town", org_unit_=mine.org_unit)
+    html = client.get("/admin/evaluation/").get_data(as_text=True)
+    assert "本镇企业有限公司" in html and "外镇企业有限公司" not in html
+    assert client.get(f"/admin/evaluation/details/?id={other.id}").status_code == 302
+    assert client.get(f"/admin/evaluation/pdf/?id={other.id}").status_code == 404
+    assert client.get(f"/admin/evaluation/pdf/?id={own.id}").status_code == 200
+    auth.logout()
+    login_as("expert", expert_=expert)
+    html = client.get("/admin/evaluation/").get_data(as_text=True)
+    assert "本镇企业有限公司" in html and "外镇企业有限公司" not in html
+
+
+def test_evaluations_are_not_created_or_edited_in_the_admin(client, login_as, smake, auth):
+    ev = smake.evaluation(smake.scorer("town"))
+    login_as("sysadmin")
+    assert client.get("/admin/evaluation/new/").status_code == 403
+    assert client.get(f"/admin/evaluation/edit/?id={ev.id}").status_code == 403
+    auth.logout()
+    login_as("office", org_unit_=smake.unit("section"))
+    html = client.get("/admin/evaluation/").get_data(as_text=True)
+    assert "/m/score/new?paper=1" in html
+
+
+def test_the_evaluation_export_lists_scores(client, login_as, smake):
+    smake.evaluation(smake.scorer("town"), factories.appointed_expert(name="钱国华"))
+    login_as("office")
+    response = client.get("/admin/evaluation/export/xlsx/")
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    rows = list(sheet.values)
+    assert "各项评分" in rows[0] and "钱国华" in rows[1]
+    assert "第1项5分" in rows[1][rows[0].index("各项评分")]
+
+
+def test_an_enforcement_plan_per_unit_and_year(client, login_as, smake):
+    unit = smake.unit("town", "牛塘镇")
+    login_as("office")
+    page = client.get("/admin/enforcement_plan/new/").get_data(as_text=True)
+    data = {"csrf_token": csrf_from(page), "unit": str(unit.id), "year": "2026", "planned_checks": "80"}
+    assert client.post("/admin/enforcement_plan/new/", data=data).status_code == 302
+    again = client.post("/admin/enforcement_plan/new/", data=data, follow_redirects=True).get_data(as_text=True)
+    assert "牛塘镇2026年度的执法计划已录入" in again
+    bad = client.post("/admin/enforcement_plan/new/", data={**data, "year": "2027", "planned_checks": "-3"},
+                      follow_redirects=True).get_data(as_text=True)
+    assert "计划执法检查次数应为不小于0的整数" in bad
+    assert db.session.scalar(select(func.count()).select_from(EnforcementPlan)) == 1
+
+
+def test_the_coverage_page_flags_units_under_20_percent_in_red(client, login_as, smake):
+    low, ok = smake.scorer("town"), smake.scorer("town")
+    year = scoring.local_today().year
+    db.session.add_all([EnforcementPlan(unit=low.org_unit, year=year, planned_checks=50),
+                        EnforcementPlan(unit=ok.org_unit, year=year, planned_checks=5)])
+    smake.evaluation(low, variant="B")
+    smake.evaluation(ok, variant="B")
+    db.session.commit()
+    login_as("leader")
+    html = client.get("/admin/coverage/").get_data(as_text=True)
+    assert f"1个单位未达20%：{low.org_unit.name}" in html
+    assert '<tr class="below">' in html and "未达20%（差9份）" in html
+    sheet = load_workbook(io.BytesIO(client.get(f"/admin/coverage/export/xlsx/?year={year}").data)).active
+    assert ["2.0%" in (r or ()) for r in sheet.values].count(True) == 1
+
+
+def test_the_submissions_board_for_office_and_for_a_unit(client, login_as, smake, auth):
+    inspector = smake.scorer("department")
+    other = smake.scorer("department")
+    year = scoring.local_today().year
+    smake.job(inspector.org_unit, on=dt.date(year, 1, 8))
+    login_as("office")
+    html = client.get(f"/admin/submissions/?year={year}").get_data(as_text=True)
+    assert inspector.org_unit.name in html and other.org_unit.name in html
+    assert "缺报" in html and "季度最后一个月25日前" in html
+    sheet = load_workbook(io.BytesIO(client.get(f"/admin/submissions/export/xlsx/?year={year}").data)).active
+    rows = list(sheet.values)
+    assert rows[0][:4] == ("单位", "类别", "报送期", "截止日期")
+    assert (inspector.org_unit.name, "执法大队", f"{year}年1月", f"{year}-01-31", 1, 0, 0, 0, "缺报") in rows
+    auth.logout()
+    login_as("department", org_unit_=other.org_unit)
+    html = client.get(f"/admin/submissions/?year={year}").get_data(as_text=True)
+    assert other.org_unit.name in html and inspector.org_unit.name not in html
+    assert client.get(f"/admin/submissions/export/xlsx/?year={year}").status_code == 403
+
+
+@pytest.mark.parametrize("role", ["expert"])
+def test_experts_see_neither_board(client, login_as, role):
+    login_as(role)
+    assert client.get("/admin/submissions/").status_code == 403
+    assert client.get("/admin/coverage/").status_code == 403
