@@ -27,7 +27,7 @@ from app.extensions import db
 from app.services import dispatch, notices
 from app.services.calendar_data import load_calendar
 from app.services.errors import DomainError
-from models import Expert, User
+from models import Expert, Opinion, User
 
 CHINA = dt.timezone(dt.timedelta(hours=8))
 SIGNERS = ["王海燕", "李建军", "陈静", "张卫国", "刘晓东", "周敏", "徐国强"]
@@ -310,6 +310,16 @@ def extend_demo(rng: random.Random, today: dt.date, units: dict, experts: list, 
                      description="对镇域内涉及有限空间作业的企业开展隐患排查，需专家现场技术支持。")
 
     _scenario(not_yet_drawn)
+
+    # Opinions and suggestions sent from the phone (第九条(三)), one answered.
+    me = experts[0]
+    db.session.add(Opinion(expert=me, subject="建议提前通知抽取结果",
+                           body="建议抽取结果至少提前两个工作日通知专家，便于协调本单位工作安排。",
+                           reply="已采纳。自下月起，非紧急任务的抽取结果至少提前两个工作日通知。",
+                           replied_at=_at(today - dt.timedelta(days=3), 16)))
+    if len(experts) > 2:
+        db.session.add(Opinion(expert=experts[2], subject="有限空间作业检查要点培训",
+                               body="希望组织一次有限空间作业新标准的专题培训，统一检查尺度。"))
     db.session.flush()
 
 

@@ -120,3 +120,24 @@ def test_send_an_opinion(app, client, auth, job):
                        follow_redirects=True).get_data(as_text=True)
     opinion = db.session.scalar(select(Opinion))
     assert opinion.expert_id == user.expert_id and "关于抽取通知时间" in html and "待答复" in html
+
+
+def test_the_office_replies_and_the_expert_reads_it(app, client, auth, login_as, job):
+    _, user, _ = job
+    opinion = Opinion(expert_id=user.expert_id, subject="关于抽取通知时间", body="建议提前两个工作日通知。")
+    db.session.add(opinion)
+    db.session.commit()
+    office = login_as("office")
+    listing = client.get("/admin/opinion/").get_data(as_text=True)
+    assert "关于抽取通知时间" in listing and "待答复" in listing
+    page = client.get(f"/admin/opinion/edit/?id={opinion.id}").get_data(as_text=True)
+    assert "建议提前两个工作日通知。" in page and 'name="body"' not in page  # his words are not editable
+    client.post(f"/admin/opinion/edit/?id={opinion.id}", data={
+        "csrf_token": csrf_from(page), "version": "", "reply": "已采纳，自下月起提前两个工作日通知。"})
+    db.session.expire_all()
+    stored = db.session.get(Opinion, opinion.id)
+    assert stored.reply.startswith("已采纳") and stored.replied_at is not None and stored.body == "建议提前两个工作日通知。"
+    assert office
+    auth.logout()
+    auth.login(user.username)
+    assert "已采纳，自下月起" in _page(client, "/m/opinions")
