@@ -397,6 +397,11 @@ def save_evaluation(entry: EvaluationEntry, *, by: User, client_uuid: str | None
     UNIQUE column refuses the second insert and the first one is returned. Everything
     else is validated at once and refused with a :class:`ScoringError` listing every
     problem; nothing is written then.
+
+    The form version is the one the page was rendered with (``entry.form_id``): a page
+    kept offline since before a revision still sends its older version, and the
+    evaluation keeps and prints that version. The submitting unit is ``by``'s own, except
+    for a paper form that 基础科 enters for another unit (:func:`_resolve_unit`).
     """
     client_uuid = (client_uuid or "").strip() or None
     if client_uuid and not UUID_RE.match(client_uuid):

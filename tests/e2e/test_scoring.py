@@ -231,3 +231,41 @@ def test_board_and_coverage_at_phone_and_desktop_width(app, page, live_server, b
     assert page.locator(".section-sum[data-section=required]").inner_text() == "55"
     assert "text-danger" in page.locator(".section-sum[data-section=required]").get_attribute("class")
     screenshot("eval-form-revision-desktop")
+
+
+def test_the_page_works_as_a_plain_form_without_javascript(app, browser, live_server, screenshot):
+    """No JavaScript at all (an old phone, a script blocked): the form posts and the server checks it."""
+    _inspector_with_a_job(app)
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844},
+                                  is_mobile=True, has_touch=True, locale="zh-CN")
+    page = context.new_page()
+    try:
+        from tests.factories import PASSWORD
+
+        page.goto(f"{live_server}/login")
+        page.fill("input[name=username]", "qianlijun")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.goto(f"{live_server}/m/score/new")
+        assert page.locator(".step").first.is_hidden()  # steppers need JavaScript
+        page.select_option("#expert_id", label="王建国")
+        page.fill("#enterprise_name", "常州华润化工有限公司")
+        page.fill("#matter", "执法检查")
+        page.check("input[name=variant][value=B]")
+        with app.app_context():
+            form = scoring.current_form()
+            sections = scoring.form_sections(form)
+            required, variant_b = sections["required"], sections["B"]
+        for item in required + variant_b:
+            page.fill(f"input[name=score_{item.id}]", str(item.max_score))
+        page.fill(f"input[name=score_{variant_b[0].id}]", "9")  # over its maximum of 5
+        page.locator("#submit").click()  # the browser's own check stops this one
+        assert _count(app) == 0
+        page.fill(f"input[name=score_{variant_b[0].id}]", "3")
+        page.locator("#submit").click()
+        page.wait_for_url(re.compile(r"/m/score/\d+$"))
+        assert page.locator("#saved-total").inner_text() == "98"
+        screenshot("score-nojs-saved-phone")
+    finally:
+        context.close()
+    assert _count(app) == 1

@@ -244,3 +244,26 @@ def test_experts_see_neither_board(client, login_as, role):
     login_as(role)
     assert client.get("/admin/submissions/").status_code == 403
     assert client.get("/admin/coverage/").status_code == 403
+
+
+def test_an_earlier_version_can_be_made_current_again(client, login_as):
+    v1 = scoring.current_form()
+    definition = scoring.definition_of(v1)
+    definition["A"][0]["text"] = "按时到达检查现场"
+    scoring.create_form_version(definition)
+    db.session.commit()
+    login_as("office")
+    page = client.get(f"/admin/eval_form/details/?id={v1.id}").get_data(as_text=True)
+    assert "设为当前使用版本" in page
+    response = client.post("/admin/eval_form/current/", data={"id": v1.id, "csrf_token": csrf_from(page)})
+    assert response.status_code == 302
+    assert scoring.current_form().version == 1
+
+
+def test_the_evaluation_list_searches_by_expert_name(client, login_as, smake):
+    town = smake.scorer("town", unit=smake.unit("town", "遥观镇"))
+    smake.evaluation(town, factories.appointed_expert(name="钱国华"), enterprise_name="遥观钢结构有限公司")
+    smake.evaluation(smake.scorer("department"), factories.appointed_expert(name="孙志强"))
+    login_as("office")
+    html = client.get("/admin/evaluation/?search=钱国华").get_data(as_text=True)
+    assert "遥观钢结构有限公司" in html and "孙志强" not in html
