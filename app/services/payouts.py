@@ -249,19 +249,22 @@ def price_record(record: ServiceRecord, context: PricingContext | None = None) -
     the draft's lines are refreshed. Raises :class:`DomainError` when the fee
     cannot be determined (the record is then left as it was).
     """
-    if is_settled(record):
-        raise DomainError(SETTLED_MESSAGE)
-    result = fee_of(record, context)
-    changed = (record.amount, record.basis) != (result.amount, result.basis[:200])
-    record.amount = result.amount
-    record.basis = result.basis[:200]
-    record.is_night = bool(result.is_night)
-    record.is_holiday = bool(result.is_holiday)
-    db.session.flush()
-    if changed and record.payout_line_id is not None:
+    # No autoflush until the new amount is set: a pending change of the record's inputs
+    # must not reach the database (and its stale-amount guard) before the price does.
+    with db.session.no_autoflush:
+        if is_settled(record):
+            raise DomainError(SETTLED_MESSAGE)
+        result = fee_of(record, context)
         batch = batch_of_record(record)
-        if batch is not None and batch.state == "draft":
-            refresh_batch(batch)
+        changed = (record.amount, record.basis) != (result.amount, result.basis[:200])
+        record.amount = result.amount
+        record.basis = result.basis[:200]
+        record.is_night = bool(result.is_night)
+        record.is_holiday = bool(result.is_holiday)
+        _remember_inputs(record)
+    db.session.flush()
+    if changed and batch is not None and batch.state == "draft":
+        refresh_batch(batch)
     return changed
 
 
@@ -276,6 +279,16 @@ def price_records(records: Iterable[ServiceRecord], context: PricingContext | No
     context = context or PricingContext.load()
     report = PricingReport()
     drafts: dict[int, PayoutBatch] = {}
+    with db.session.no_autoflush:  # see price_record
+        _price_each(records, context, report, drafts)
+    db.session.flush()
+    for batch in drafts.values():
+        refresh_batch(batch)
+        report.drafts_refreshed.add(batch.id)
+    return report
+
+
+def _price_each(records, context, report: PricingReport, drafts: dict) -> None:
     for record in records:
         if is_settled(record):
             continue
@@ -292,6 +305,7 @@ def price_records(records: Iterable[ServiceRecord], context: PricingContext | No
                     drafts[batch.id] = batch
             report.failed.append((record, str(err)))
             continue
+        _remember_inputs(record)
         if (record.amount, record.basis) == (result.amount, result.basis[:200]):
             report.unchanged += 1
             continue
@@ -303,11 +317,21 @@ def price_records(records: Iterable[ServiceRecord], context: PricingContext | No
         batch = batch_of_record(record)
         if batch is not None and batch.state == "draft":
             drafts[batch.id] = batch
-    db.session.flush()
-    for batch in drafts.values():
-        refresh_batch(batch)
-        report.drafts_refreshed.add(batch.id)
-    return report
+
+
+#: What a record's amount depends on; a change to any of them makes a stored amount stale.
+PRICING_INPUTS = ("activity", "units", "service_date", "started_at", "expert_id", "proposed_amount", "approved_by_id")
+
+
+def _inputs_of(record: ServiceRecord) -> tuple:
+    expert_id = record.expert.id if record.expert is not None else record.expert_id
+    return (record.activity, record.units, record.service_date, record.started_at, expert_id,
+            record.proposed_amount, record.approved_by_id)
+
+
+def _remember_inputs(record: ServiceRecord) -> None:
+    """Note what the amount was computed from (see the guard on ServiceRecord updates)."""
+    record._fees_priced_inputs = _inputs_of(record)
 
 
 def open_records_query(unit_id: int | None = None):
@@ -1315,10 +1339,20 @@ def _guard_record_update(_mapper, connection, target):
     changed = _changed_columns(target) - _RECORD_FREE
     if not changed:
         return
-    if _line_batch_state(connection, _old_value(target, "payout_line_id")) in LOCKED_STATES:
+    line_state = _line_batch_state(connection, _old_value(target, "payout_line_id"))
+    if line_state in LOCKED_STATES:
         raise DomainError(SETTLED_MESSAGE)
     if _old_value(target, "unit_paid_on") is not None and changed - {"unit_paid_on"}:
         raise DomainError(SETTLED_MESSAGE)
+    # Whoever changes what the fee depends on (the dispatch area re-completing a job, an
+    # admin form) without pricing again leaves no stale amount behind: the record goes back
+    # to 未计价, and out of its draft batch (which must then be refreshed before review).
+    if (changed & set(PRICING_INPUTS) and target.amount is not None
+            and target.__dict__.get("_fees_priced_inputs") != _inputs_of(target)):
+        target.amount = None
+        target.basis = None
+        if line_state == "draft":
+            target.payout_line_id = None
 
 
 @event.listens_for(ServiceRecord, "before_delete")

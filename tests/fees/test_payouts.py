@@ -207,6 +207,25 @@ def test_corrections_go_into_a_later_batch_as_adjustments(wang, record, office):
     assert [r.tax for r in payouts.batch_lines(q3) if r.name == "王建国"] == [Decimal("240.00")]
 
 
+def test_a_change_behind_the_fee_rules_back_leaves_no_stale_amount(wang, record, office):
+    """E.g. the dispatch area re-records a job as 2 days: the 1-day amount must not be paid."""
+    r1, r2 = priced(record, wang, [dt.date(2026, 4, 1), dt.date(2026, 4, 2)])
+    r1.units = Decimal(2)
+    db.session.flush()
+    assert r1.amount is None and r1.basis is None
+    batch = payouts.build_batch(*Q2, office, pay_date=JULY_10)
+    assert lines_by_name(batch)["王建国"].service_count == 1  # only the priced one
+    r2.started_at = dt.datetime(2026, 4, 2, 9, 0)  # any input of the fee counts, even one that keeps the amount
+    db.session.flush()
+    assert r2.amount is None and r2.payout_line_id is None  # out of the draft
+    with pytest.raises(DomainError, match="重新汇总"):
+        payouts.review_batch(batch, office)
+    payouts.price_unpriced()
+    payouts.refresh_batch(batch)
+    assert lines_by_name(batch)["王建国"].gross == Decimal("3000.00")
+    payouts.review_batch(batch, office)
+
+
 def test_repricing_a_draft_refreshes_its_lines(wang, record, office):
     r1, r2 = priced(record, wang, [dt.date(2026, 4, 1), dt.date(2026, 4, 2)])
     batch = payouts.build_batch(*Q2, office, pay_date=JULY_10)
