@@ -22,7 +22,12 @@ def extend_demo(rng, today, units, experts, enterprises):
         term = term_in_force(expert, today)
         if term is None:
             continue
-        permit = current_permit(expert) or issue_permit(expert, term, on=term.start_date)
+        permit = current_permit(expert)
+        if permit is None:
+            permit = issue_permit(expert, term, on=term.start_date)
+            # made when the term was announced, as the office would have done (第七条)
+            permit.issued_at = dt.datetime.combine(term.announced_on or term.start_date, dt.time(9, 30),
+                                                   tzinfo=dt.timezone(dt.timedelta(hours=8)))
         issued.append(permit)
     if not issued:
         return

@@ -1,0 +1,35 @@
+"""WSGI app for bench/verify_bench.py: the product app plus a bare endpoint, for gunicorn only.
+
+``/bench/bare`` answers a fixed 200-byte page from the same app and server (the same
+after-request hooks), the yardstick the verify page is compared with. It exists only
+here, never in the product. Configuration comes from the environment the bench sets.
+"""
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from app import create_app  # noqa: E402
+
+BARE_PAGE = ("<!doctype html><html lang=zh-CN><head><meta charset=utf-8><title>bare</title></head>"
+             "<body><p>" + "x" * 89 + "</p></body></html>").encode()
+assert len(BARE_PAGE) == 200, len(BARE_PAGE)
+
+app = create_app({
+    "ENV_NAME": "production",
+    "SECRET_KEY": "bench-secret",
+    "SQLALCHEMY_DATABASE_URI": os.environ["BENCH_DATABASE_URL"],
+    "UPLOAD_DIR": os.environ["BENCH_UPLOAD_DIR"],
+    "PUBLIC_BASE_URL": "http://127.0.0.1",
+    # The limiter stays on (its cost is part of the page) but must not stop the load.
+    "PUBLIC_RATE_LIMIT": "100000000 per minute",
+    "RATELIMIT_STORAGE_URI": "memory://",
+})
+
+
+def bare():
+    return app.response_class(BARE_PAGE, mimetype="text/html")
+
+
+app.add_url_rule("/bench/bare", "bench_bare", bare)
