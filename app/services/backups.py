@@ -1,0 +1,378 @@
+"""Backups and restores of the whole system: the database plus the uploads folder (SPEC §6).
+
+One archive (``.tar.gz``) holds:
+
+- ``database.sqlite3`` — an online copy made with SQLite's backup API
+  (``sqlite3.Connection.backup``; never a ``cp`` of a live file: STACK-NOTES), checked
+  with ``PRAGMA integrity_check``; or ``database.pgdump`` — ``pg_dump --format=custom``
+  of a PostgreSQL database;
+- ``uploads/…`` — every photo and scan;
+- ``manifest.json`` — what the archive holds, each file's size and SHA-256, and an
+  HMAC-SHA256 of the manifest keyed with the system's ``SECRET_KEY``.
+
+A restore checks everything before it touches anything: the manifest signature, every
+checksum, no file missing or extra, no path leaving the archive, and (SQLite)
+``PRAGMA integrity_check`` of the copy. A tampered or damaged archive is refused with a
+Chinese message and changes nothing. The database is then replaced in one step — SQLite's
+backup API copies the whole file inside one transaction into the live database, and
+``pg_restore --single-transaction`` does the same on PostgreSQL — and the uploads folder
+is swapped by renaming.
+
+Services raise :class:`DomainError`; the CLI (``app/commands/backup.py``) prints.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import io
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import tarfile
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from flask import current_app
+from sqlalchemy.engine import make_url
+
+from app.extensions import db
+from app.services.errors import DomainError
+
+FORMAT = "expertpool-backup"
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+SQLITE_MEMBER = "database.sqlite3"
+PG_MEMBER = "database.pgdump"
+UPLOADS = "uploads"
+_CHUNK = 1024 * 1024
+
+
+@dataclass
+class BackupInfo:
+    """What an archive holds (from its verified manifest)."""
+
+    path: Path
+    kind: str  # "sqlite" or "postgresql"
+    created_at: str
+    files: dict = field(default_factory=dict)
+    alembic_revision: str | None = None
+
+    @property
+    def upload_count(self) -> int:
+        return sum(1 for name in self.files if name.startswith(UPLOADS + "/"))
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(f["size"] for f in self.files.values())
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(_CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _signing_key() -> bytes:
+    secret = current_app.config.get("SECRET_KEY") or ""
+    return hashlib.sha256(b"expertpool-backup-manifest:" + str(secret).encode()).digest()
+
+
+def _sign(body: dict) -> str:
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    return hmac.new(_signing_key(), canonical, hashlib.sha256).hexdigest()
+
+
+def database_kind(url: str | None = None) -> str:
+    """``sqlite`` or ``postgresql`` for the configured database URL."""
+    backend = make_url(url or current_app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise DomainError(f"不支持备份该类型的数据库：{backend}。")
+    return backend
+
+
+def _alembic_revision() -> str | None:
+    try:
+        with db.engine.connect() as conn:
+            return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+    except Exception:  # noqa: BLE001 - no migrations table (tests build the schema directly)
+        return None
+
+
+def _integrity_check(path: Path) -> None:
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        rows = [r[0] for r in conn.execute("PRAGMA integrity_check")]
+    except sqlite3.DatabaseError as exc:
+        raise DomainError(f"备份中的数据库文件已损坏，无法使用：{exc}") from exc
+    finally:
+        conn.close()
+    if rows != ["ok"]:
+        raise DomainError("备份中的数据库未通过完整性检查（PRAGMA integrity_check）：" + "；".join(rows[:3]))
+
+
+def _pg_tool(name: str) -> str:
+    """The newest ``pg_dump``/``pg_restore`` on this machine (Debian keeps them per version)."""
+    candidates = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"),
+                        key=lambda p: [int(x) for x in p.parts[-3].split(".") if x.isdigit()])
+    if candidates:
+        return str(candidates[-1])
+    found = shutil.which(name)
+    if found:
+        return found
+    raise DomainError(
+        f"未找到 {name}：PostgreSQL 数据库的备份和恢复需要 PostgreSQL 客户端工具"
+        "（Debian：apt-get install postgresql-client，版本不低于数据库服务器）。"
+    )
+
+
+def _pg_args(url: str) -> tuple[list[str], dict]:
+    """libpq connection arguments and environment (the password never goes on a command line)."""
+    u = make_url(url)
+    args = ["--dbname", u.database or "postgres"]
+    if u.host:
+        args += ["--host", u.host]
+    if u.port:
+        args += ["--port", str(u.port)]
+    if u.username:
+        args += ["--username", u.username]
+    env = dict(os.environ)
+    if u.password:
+        env["PGPASSWORD"] = u.password
+    return args, env
+
+
+def _run(cmd: list[str], env: dict, what: str) -> None:
+    result = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        detail = (result.stderr or result.stdout).strip().splitlines()[-3:]
+        raise DomainError(f"{what}失败：" + " ".join(detail))
+
+
+# --- backup --------------------------------------------------------------------------------------
+
+def _dump_database(kind: str, dest: Path) -> None:
+    if kind == "sqlite":
+        target = sqlite3.connect(dest)
+        try:
+            with db.engine.connect() as conn:
+                source = conn.connection.driver_connection
+                source.backup(target)
+        finally:
+            target.close()
+        _integrity_check(dest)
+    else:
+        args, env = _pg_args(current_app.config["SQLALCHEMY_DATABASE_URI"])
+        _run([_pg_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges", "--file", str(dest), *args],
+             env, "pg_dump 导出数据库")
+
+
+def create_backup(path: str | os.PathLike) -> BackupInfo:
+    """Write a backup archive of the database and the uploads folder to ``path``.
+
+    ``path`` may be a folder (a file ``专家库备份-YYYYmmdd-HHMMSS.tar.gz`` is made in it).
+    The archive is written under a temporary name and renamed when complete, so a crash
+    never leaves a half-written file under the final name.
+    """
+    kind = database_kind()
+    target = Path(path)
+    now = dt.datetime.now().astimezone()
+    if target.is_dir():
+        target = target / f"专家库备份-{now:%Y%m%d-%H%M%S}.tar.gz"
+    if not target.parent.is_dir():
+        raise DomainError(f"备份目录不存在：{target.parent}")
+    upload_root = Path(current_app.config["UPLOAD_DIR"])
+
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".backup-") as tmp:
+        work = Path(tmp)
+        db_name = SQLITE_MEMBER if kind == "sqlite" else PG_MEMBER
+        _dump_database(kind, work / db_name)
+        files = {db_name: {"size": (work / db_name).stat().st_size, "sha256": _sha256_file(work / db_name)}}
+        uploads = []
+        if upload_root.is_dir():
+            for file in sorted(p for p in upload_root.rglob("*") if p.is_file() and not p.is_symlink()):
+                rel = file.relative_to(upload_root).as_posix()
+                name = f"{UPLOADS}/{rel}"
+                files[name] = {"size": file.stat().st_size, "sha256": _sha256_file(file)}
+                uploads.append((name, file))
+        body = {
+            "format": FORMAT, "version": FORMAT_VERSION, "database": kind, "created_at": now.isoformat(timespec="seconds"),
+            "alembic_revision": _alembic_revision(), "files": files,
+        }
+        manifest = {**body, "signature": _sign(body)}
+        partial = work / "archive.tar.gz"
+        with tarfile.open(partial, "w:gz") as tar:
+            data = json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True).encode()
+            info = tarfile.TarInfo(MANIFEST)
+            info.size, info.mtime, info.mode = len(data), int(now.timestamp()), 0o600
+            tar.addfile(info, io.BytesIO(data))
+            tar.add(work / db_name, arcname=db_name)
+            for name, file in uploads:
+                tar.add(file, arcname=name)
+        # Verify what was written before calling it a backup.
+        _read_verified(partial, extract_to=None)
+        os.chmod(partial, 0o600)
+        os.replace(partial, target)
+    return BackupInfo(path=target, kind=kind, created_at=body["created_at"], files=files,
+                      alembic_revision=body["alembic_revision"])
+
+
+# --- verify ----------------------------------------------------------------------------------------
+
+def _safe_member_name(name: str) -> bool:
+    p = PurePosixPath(name)
+    return not p.is_absolute() and ".." not in p.parts and name == p.as_posix() and name not in ("", ".")
+
+
+def _read_verified(archive: Path, extract_to: Path | None, *, check_signature: bool = True) -> dict:
+    """Check the archive completely; with ``extract_to``, also extract it there. Returns the manifest."""
+    tampered = "备份文件校验失败，可能已被篡改或损坏，已拒绝恢复："
+    try:
+        tar = tarfile.open(archive, "r:gz")
+    except (OSError, tarfile.TarError) as exc:
+        raise DomainError(f"无法读取备份文件（不是有效的 .tar.gz 归档）：{exc}") from exc
+    with tar:
+        try:
+            members = tar.getmembers()
+        except (OSError, tarfile.TarError, EOFError) as exc:
+            raise DomainError(tampered + f"归档不完整（{exc}）。") from exc
+        names = [m.name for m in members]
+        if len(set(names)) != len(names):
+            raise DomainError(tampered + "归档中有重复的文件。")
+        for m in members:
+            if not _safe_member_name(m.name) or not (m.isfile() or m.isdir()):
+                raise DomainError(tampered + f"归档中有不安全的条目“{m.name}”。")
+        if MANIFEST not in names:
+            raise DomainError("这不是本系统的备份文件（缺少 manifest.json）。")
+        try:
+            manifest = json.loads(tar.extractfile(MANIFEST).read().decode("utf-8"))
+            body = {k: v for k, v in manifest.items() if k != "signature"}
+            if manifest.get("format") != FORMAT:
+                raise ValueError("format")
+        except (ValueError, AttributeError, UnicodeDecodeError) as exc:
+            raise DomainError("这不是本系统的备份文件（manifest.json 无法识别）。") from exc
+        if manifest.get("version") != FORMAT_VERSION:
+            raise DomainError(f"备份格式版本 {manifest.get('version')} 与本系统（{FORMAT_VERSION}）不符。")
+        if check_signature and not hmac.compare_digest(str(manifest.get("signature", "")), _sign(body)):
+            raise DomainError(tampered + "清单签名不符（清单被改动，或备份来自 SECRET_KEY 不同的系统）。")
+        files = manifest.get("files") or {}
+        present = {m.name for m in members if m.isfile() and m.name != MANIFEST}
+        missing, extra = sorted(set(files) - present), sorted(present - set(files))
+        if missing:
+            raise DomainError(tampered + f"缺少文件 {missing[0]} 等 {len(missing)} 个。")
+        if extra:
+            raise DomainError(tampered + f"多出未登记的文件 {extra[0]} 等 {len(extra)} 个。")
+        db_member = SQLITE_MEMBER if manifest.get("database") == "sqlite" else PG_MEMBER
+        if db_member not in files:
+            raise DomainError(tampered + "缺少数据库文件。")
+        for m in members:
+            if not m.isfile() or m.name == MANIFEST:
+                continue
+            expected = files[m.name]
+            digest, size = hashlib.sha256(), 0
+            fh = tar.extractfile(m)
+            out = None
+            if extract_to is not None:
+                dest = extract_to / m.name
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                out = open(dest, "wb")
+            try:
+                for chunk in iter(lambda: fh.read(_CHUNK), b""):
+                    digest.update(chunk)
+                    size += len(chunk)
+                    if out is not None:
+                        out.write(chunk)
+            except (OSError, tarfile.TarError, EOFError) as exc:
+                raise DomainError(tampered + f"文件 {m.name} 读取出错（{exc}）。") from exc
+            finally:
+                if out is not None:
+                    out.close()
+            if size != expected.get("size") or not hmac.compare_digest(digest.hexdigest(), str(expected.get("sha256"))):
+                raise DomainError(tampered + f"文件 {m.name} 的 SHA-256 校验值不符。")
+    return manifest
+
+
+def verify_backup(path: str | os.PathLike, *, check_signature: bool = True) -> BackupInfo:
+    """Check an archive without restoring it (signature, checksums, SQLite integrity)."""
+    archive = Path(path)
+    if not archive.is_file():
+        raise DomainError(f"备份文件不存在：{archive}")
+    with tempfile.TemporaryDirectory(prefix=".verify-") as tmp:
+        manifest = _read_verified(archive, Path(tmp), check_signature=check_signature)
+        if manifest["database"] == "sqlite":
+            _integrity_check(Path(tmp) / SQLITE_MEMBER)
+    return BackupInfo(path=archive, kind=manifest["database"], created_at=manifest.get("created_at", ""),
+                      files=manifest["files"], alembic_revision=manifest.get("alembic_revision"))
+
+
+# --- restore -------------------------------------------------------------------------------------
+
+def _restore_sqlite(copy: Path) -> None:
+    """Copy the verified file into the live database in one transaction (backup API)."""
+    db.session.remove()
+    source = sqlite3.connect(f"file:{copy}?mode=ro", uri=True)
+    try:
+        with db.engine.connect() as conn:
+            dest = conn.connection.driver_connection
+            source.backup(dest)
+    finally:
+        source.close()
+    # No engine.dispose(): the other pooled connections see the new file at once (SQLite
+    # notices the change), and an in-memory database would not survive it.
+
+
+def _restore_postgresql(dump: Path) -> None:
+    db.session.remove()
+    db.engine.dispose()  # pg_restore must not wait for this process's locks
+    args, env = _pg_args(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    _run([_pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--no-privileges",
+          "--single-transaction", "--exit-on-error", *args, str(dump)], env, "pg_restore 恢复数据库")
+
+
+def _swap_uploads(new_root: Path, upload_root: Path) -> None:
+    """Put ``new_root`` (on the same file system) in place of ``upload_root`` by renames."""
+    new_root.mkdir(parents=True, exist_ok=True)
+    old = None
+    if upload_root.exists():
+        old = upload_root.with_name(f".{upload_root.name}-old-{dt.datetime.now():%Y%m%d%H%M%S%f}")
+        os.replace(upload_root, old)
+    os.replace(new_root, upload_root)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def restore_backup(path: str | os.PathLike, *, check_signature: bool = True) -> BackupInfo:
+    """Replace the database and the uploads folder with the archive's, after checking it all.
+
+    Refuses (``DomainError``, nothing changed) a damaged or tampered archive, or one made
+    from the other kind of database. Stop the web workers first: a restore under running
+    workers is safe for the database but their open pages show the old state.
+    """
+    archive = Path(path)
+    if not archive.is_file():
+        raise DomainError(f"备份文件不存在：{archive}")
+    kind = database_kind()
+    upload_root = Path(current_app.config["UPLOAD_DIR"])
+    upload_root.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=upload_root.parent, prefix=".restore-") as tmp:
+        work = Path(tmp)
+        manifest = _read_verified(archive, work, check_signature=check_signature)
+        if manifest["database"] != kind:
+            labels = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+            raise DomainError(f"该备份来自 {labels.get(manifest['database'], manifest['database'])} 数据库，"
+                              f"当前系统使用 {labels[kind]}，不能直接恢复。")
+        if kind == "sqlite":
+            _integrity_check(work / SQLITE_MEMBER)
+            _restore_sqlite(work / SQLITE_MEMBER)
+        else:
+            _restore_postgresql(work / PG_MEMBER)
+        _swap_uploads(work / UPLOADS, upload_root)
+    return BackupInfo(path=archive, kind=kind, created_at=manifest.get("created_at", ""), files=manifest["files"],
+                      alembic_revision=manifest.get("alembic_revision"))
