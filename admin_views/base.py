@@ -113,7 +113,25 @@ class SecuredModelView(RoleGuardMixin, ModelView):
         }.get(name)
         if needed and not self._can(needed):
             abort(403)
+        # Picker lookups serve the create/edit forms only; without this, a role that may
+        # merely list (an expert, a town) could page through every row's name.
+        if name == "ajax_lookup" and not (self._can("create") or self._can("edit")):
+            abort(403)
         return None
+
+    def handle_action(self, return_view=None):
+        # The bulk "delete" needs the delete right whatever a view's is_action_allowed says.
+        if request.form.get("action") == "delete" and not self.can_delete:
+            abort(403)
+        return super().handle_action(return_view)
+
+    def get_actions_list(self):
+        # Nor is it offered in the 选中项 menu to a role that may not delete.
+        actions, confirmations = super().get_actions_list()
+        if not self.can_delete:
+            actions = [a for a in actions if a[0] != "delete"]
+            confirmations.pop("delete", None)
+        return actions, confirmations
 
     def is_action_allowed(self, name):
         if name == "delete" and not self.can_delete:
