@@ -19,7 +19,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from admin_views.base import SecuredModelView, current_role
+from admin_views.base import DistinctCountMixin, SecuredModelView, current_role
 from admin_views.formatters import choice
 from app.extensions import db
 from app.services import permits as permit_service
@@ -62,7 +62,7 @@ class PermitFilterEmpty(FilterEmpty):
         return [("1", "未作废"), ("0", "已作废")]
 
 
-class PermitView(SecuredModelView):
+class PermitView(DistinctCountMixin, SecuredModelView):
     """专家工作证: list with the live scan status; print, A4 batch print, 补办/换发."""
 
     column_list = ("expert", "permit_no", "term", "issued_at", "verify_status", "scan_count", "revoked_at",
@@ -74,12 +74,12 @@ class PermitView(SecuredModelView):
     column_labels = {
         "expert": "专家", "permit_no": "证件编号", "term": "聘期", "issued_at": "发证时间", "verify_status": "扫码核验结果",
         "scan_count": "扫码次数", "revoked_at": "作废时间", "revoke_reason": "作废原因", "verify_link": "核验网址",
-        "expert.name": "专家姓名",
+        "expert.name": "专家姓名", "expert.groups.name": "专家组别",
     }
     column_sortable_list = ("permit_no", "issued_at", "scan_count", "revoked_at", ("expert", "expert.name"))
     column_default_sort = ("issued_at", True)
     column_searchable_list = ("permit_no", "expert.name")
-    column_filters = (PermitFilterEmpty(Permit.revoked_at, "证件状态"), "expert.name", "permit_no", "issued_at")
+    column_filters = (PermitFilterEmpty(Permit.revoked_at, "证件状态"), "expert.groups.name", "expert.name", "permit_no", "issued_at")
     column_auto_select_related = False
     can_view_details = True
 

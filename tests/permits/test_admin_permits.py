@@ -199,3 +199,14 @@ def test_no_permit_for_an_expert_outside_a_term(app, client, login_as, admin_pos
                       follow_redirects=True).get_data(as_text=True)
     assert "不在聘期内" in html
     assert db.session.scalar(select(Permit).where(Permit.expert_id == expert.id)) is None
+
+
+def test_office_picks_a_group_for_batch_printing(app, client, login_as):
+    records.permitted_expert(name="化工甲", groups=("化工", "机械"))
+    records.permitted_expert(name="电气乙", groups=("电气",))
+    db.session.commit()
+    login_as("office")
+    # filter 1 is 专家组别; its operation 3 is 等于 (equals)
+    html = client.get("/admin/permit/?flt1_3=电气").get_data(as_text=True)
+    assert "电气乙" in html and "化工甲" not in html
+    assert "列表 (1)" in html
