@@ -21,7 +21,7 @@ import io
 from urllib.parse import quote
 
 from flask import abort, flash, g, redirect, request, send_file, url_for
-from flask_admin import BaseView, expose
+from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_login import current_user
@@ -29,7 +29,7 @@ from sqlalchemy import extract, func, inspect, select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectField
 
-from admin_views.base import RoleGuardMixin, SecuredModelView, current_role
+from admin_views.base import ReadOnlyView, SecuredModelView, current_role
 from admin_views.formatters import choice
 from app.auth.rights import allowed, sees_unmasked
 from app.extensions import db
@@ -614,14 +614,19 @@ class UnitNameFilter(BaseSQLAFilter):
 # --------------------------------------------------------------------------------------
 
 
-class FeeApprovalView(RoleGuardMixin, BaseView):
-    """Amounts 另行确定: the using unit proposes, a leader approves (附件4 备注)."""
+class FeeApprovalView(ReadOnlyView):
+    """Amounts 另行确定: the using unit proposes, a leader approves (附件4 备注).
 
-    def _can(self, action_name):
+    A page over service records: only its list page is reachable by GET (RIGHTS
+    "list"); proposing and approving are POST actions with rights of their own
+    ("propose", "approve").
+    """
+
+    def _may(self, action_name):
         return allowed(current_role(), self.endpoint, action_name)
 
     @expose("/")
-    def index(self):
+    def index_view(self):
         unit_id = _own_unit_id()
         waiting = db.session.scalars(payouts.awaiting_approval_query(unit_id)).all()
         recent_query = (
@@ -635,7 +640,7 @@ class FeeApprovalView(RoleGuardMixin, BaseView):
             recent_query = recent_query.where(ServiceRecord.unit_id == unit_id)
         return self.render(
             "admin/fees/approval.html", waiting=waiting, recent=db.session.scalars(recent_query).all(),
-            can_approve=self._can("edit"), can_propose=self._can("create"), activity_types=ACTIVITY_TYPES,
+            can_approve=self._may("approve"), can_propose=self._may("propose"), activity_types=ACTIVITY_TYPES,
             sources=EXPERT_SOURCES, levels=UPPER_POOL_LEVELS, payers=PAYERS,
         )
 
@@ -648,7 +653,7 @@ class FeeApprovalView(RoleGuardMixin, BaseView):
 
     @expose("/propose/<int:record_id>", methods=("POST",))
     def propose(self, record_id):
-        if not self._can("create"):
+        if not self._may("propose"):
             abort(403)
         record = self._record(record_id)
         try:
@@ -659,11 +664,11 @@ class FeeApprovalView(RoleGuardMixin, BaseView):
         else:
             flash(f"已提出建议金额{record.proposed_amount:,.2f}元，等待局领导批准。"
                   if record.amount is None else f"已录入金额{record.amount:,.2f}元。", "success")
-        return redirect(url_for(".index"))
+        return redirect(url_for(".index_view"))
 
     @expose("/approve/<int:record_id>", methods=("POST",))
     def approve(self, record_id):
-        if not self._can("edit"):
+        if not self._may("approve"):
             abort(403)
         record = self._record(record_id)
         try:
@@ -673,11 +678,11 @@ class FeeApprovalView(RoleGuardMixin, BaseView):
             _fail(err)
         else:
             flash(f"已批准：{record.expert.name} {record.amount:,.2f}元。", "success")
-        return redirect(url_for(".index"))
+        return redirect(url_for(".index_view"))
 
     @expose("/return/<int:record_id>", methods=("POST",))
     def return_view(self, record_id):
-        if not self._can("edit"):
+        if not self._may("approve"):
             abort(403)
         record = self._record(record_id)
         try:
@@ -687,7 +692,7 @@ class FeeApprovalView(RoleGuardMixin, BaseView):
             _fail(err)
         else:
             flash(f"已退回{record.expert.name}的建议金额。", "success")
-        return redirect(url_for(".index"))
+        return redirect(url_for(".index_view"))
 
 
 # --------------------------------------------------------------------------------------
@@ -1015,10 +1020,14 @@ def _old_state(batch):
 # --------------------------------------------------------------------------------------
 
 
-class TownDuesView(RoleGuardMixin, BaseView):
-    """What each town owes the experts it engaged directly (第十九条: 服务费用由用人单位支付)."""
+class TownDuesView(ReadOnlyView):
+    """What each town owes the experts it engaged directly (第十九条: 服务费用由用人单位支付).
 
-    def _can(self, action_name):
+    A page over service records: its list page by GET (RIGHTS "list"); a town records
+    its payments by POST (RIGHTS "mark_paid").
+    """
+
+    def _may(self, action_name):
         return allowed(current_role(), self.endpoint, action_name)
 
     def _quarter(self):
@@ -1030,7 +1039,7 @@ class TownDuesView(RoleGuardMixin, BaseView):
             return payouts.quarter_of(dt.date.today())
 
     @expose("/")
-    def index(self):
+    def index_view(self):
         year, quarter = self._quarter()
         own = _own_unit_id()
         unit_id = own if own is not None else request.args.get("unit", type=int)
@@ -1044,17 +1053,17 @@ class TownDuesView(RoleGuardMixin, BaseView):
         dues = payouts.what_town_owes(unit, year, quarter)
         return self.render("admin/fees/town_dues.html", dues=dues, year=year, quarter=quarter,
                            quarters=quarter_options(), label=payouts.quarter_label(year, quarter),
-                           can_mark=self._can("edit") and own is not None, show_all_link=own is None,
+                           can_mark=self._may("mark_paid") and own is not None, show_all_link=own is None,
                            activity_types=ACTIVITY_TYPES, today=dt.date.today(), status=payouts.record_status)
 
     @expose("/paid/", methods=("POST",))
     def paid_view(self):
         """The town records that it has paid the selected records."""
-        if not self._can("edit"):
+        if not self._may("mark_paid"):
             abort(403)
         own = _own_unit_id()
         ids = [int(x) for x in request.form.getlist("record") if x.isdigit()]
-        back = url_for(".index", q=request.form.get("q", ""))
+        back = url_for(".index_view", q=request.form.get("q", ""))
         if not ids:
             flash("请勾选已支付的服务记录", "error")
             return redirect(back)
@@ -1078,8 +1087,8 @@ class TownDuesView(RoleGuardMixin, BaseView):
 def register(admin):
     """Add the fee views under 专家费用 (endpoints match app.auth.rights.RIGHTS)."""
     admin.add_view(ServiceRecordView(ServiceRecord, db, name="服务记录", category=CATEGORY, endpoint="service_record"))
-    admin.add_view(FeeApprovalView(name="费用审批", category=CATEGORY, endpoint="fee_approval"))
+    admin.add_view(FeeApprovalView(ServiceRecord, db, name="费用审批", category=CATEGORY, endpoint="fee_approval"))
     admin.add_view(PayoutBatchView(PayoutBatch, db, name="季度发放", category=CATEGORY, endpoint="payout_batch"))
-    admin.add_view(TownDuesView(name="各镇应付", category=CATEGORY, endpoint="town_dues"))
+    admin.add_view(TownDuesView(ServiceRecord, db, name="各镇应付", category=CATEGORY, endpoint="town_dues"))
     admin.add_view(FeeStandardView(FeeStandard, db, name="费用标准", category=CATEGORY, endpoint="fee_standard"))
     admin.add_view(HolidayView(Holiday, db, name="节假日", category=CATEGORY, endpoint="holiday"))

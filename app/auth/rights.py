@@ -76,12 +76,14 @@ RIGHTS: dict[str, dict[str, frozenset]] = {
         "expert": READ,
     },
     "payout_batch": {"sysadmin": ALL, "office": WRITE_EXPORT, "leader": READ_EXPORT},
-    # 附件4 备注: the using unit proposes an amount 另行确定 ("create"); only a leader approves ("edit").
-    "fee_approval": {"leader": frozenset({"list", "edit"}), "sysadmin": frozenset({"list", "create"}),
-                     "office": frozenset({"list", "create"}), "department": frozenset({"list", "create"}),
-                     "town": frozenset({"list", "create"})},
-    # 第十九条: what each town owes; a town records its own payments ("edit").
-    "town_dues": {"sysadmin": READ_EXPORT, "office": READ_EXPORT, "leader": READ, "town": READ | {"edit"}},
+    # Report pages over service records (admin_views.fees): the list page by GET; POST actions
+    # of their own. 附件4 备注: the using unit proposes an amount 另行确定, only a leader approves.
+    "fee_approval": {"leader": frozenset({"list", "approve"}), "sysadmin": frozenset({"list", "propose"}),
+                     "office": frozenset({"list", "propose"}), "department": frozenset({"list", "propose"}),
+                     "town": frozenset({"list", "propose"})},
+    # 第十九条: what each town owes; a town records its own payments.
+    "town_dues": {"sysadmin": frozenset({"list"}), "office": frozenset({"list"}), "leader": frozenset({"list"}),
+                  "town": frozenset({"list", "mark_paid"})},
     # evaluation and discipline
     "eval_form": {"sysadmin": ALL, "office": WRITE, "leader": READ},
     # Evaluations are entered on the phone page (/m/score), where the scoring rules apply;
