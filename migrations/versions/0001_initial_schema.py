@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 18:51:35.079548
+Create Date: 2026-11-28 20:31:31.073455
 
 """
 from alembic import op
@@ -231,6 +231,7 @@ def upgrade():
     sa.Column('last_login_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('session_epoch', sa.Integer(), nullable=False),
     sa.Column('totp_secret', sa.String(length=64), nullable=True),
+    sa.Column('totp_last_step', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
     sa.ForeignKeyConstraint(['expert_id'], ['expert.id'], ),
@@ -463,6 +464,7 @@ def upgrade():
     sa.Column('violation_count', sa.Integer(), nullable=False),
     sa.Column('assignments', sa.Integer(), nullable=False),
     sa.Column('attended', sa.Integer(), nullable=False),
+    sa.Column('absences', sa.Integer(), nullable=False),
     sa.Column('grade', sa.String(length=20), nullable=False),
     sa.Column('grade_reason', sa.Text(), nullable=True),
     sa.Column('announcement_id', sa.Integer(), nullable=True),
@@ -582,6 +584,7 @@ def upgrade():
     )
     with op.batch_alter_table('payout_line', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_payout_line_batch_id'), ['batch_id'], unique=False)
+        batch_op.create_index('ix_payout_line_expert_batch', ['expert_id', 'batch_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_payout_line_expert_id'), ['expert_id'], unique=False)
 
     op.create_table('request_enterprise_link',
@@ -788,6 +791,7 @@ def upgrade():
     sa.Column('amount', sa.Numeric(precision=12, scale=2), nullable=True),
     sa.Column('basis', sa.String(length=200), nullable=True),
     sa.Column('payout_line_id', sa.Integer(), nullable=True),
+    sa.Column('unit_paid_on', sa.Date(), nullable=True),
     sa.Column('note', sa.Text(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
@@ -849,6 +853,7 @@ def upgrade():
     sa.Column('illegal_referral', sa.Boolean(), nullable=False),
     sa.Column('referral_note', sa.Text(), nullable=True),
     sa.Column('evaluation_id', sa.Integer(), nullable=True),
+    sa.Column('ladder_note', sa.String(length=300), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
     sa.Column('version', sa.Integer(), server_default='1', nullable=False),
@@ -864,12 +869,13 @@ def upgrade():
     op.create_table('interview',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('expert_id', sa.Integer(), nullable=False),
-    sa.Column('held_on', sa.Date(), nullable=False),
+    sa.Column('held_on', sa.Date(), nullable=True),
     sa.Column('reason', sa.String(length=200), nullable=False),
     sa.Column('violation_id', sa.Integer(), nullable=True),
     sa.Column('assessment_id', sa.Integer(), nullable=True),
     sa.Column('notes', sa.Text(), nullable=True),
     sa.Column('interviewer_id', sa.Integer(), nullable=True),
+    sa.Column('outcome', sa.String(length=20), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
     sa.ForeignKeyConstraint(['assessment_id'], ['annual_assessment.id'], ondelete='SET NULL'),
@@ -958,6 +964,7 @@ def downgrade():
     op.drop_table('request_enterprise_link')
     with op.batch_alter_table('payout_line', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_payout_line_expert_id'))
+        batch_op.drop_index('ix_payout_line_expert_batch')
         batch_op.drop_index(batch_op.f('ix_payout_line_batch_id'))
 
     op.drop_table('payout_line')
