@@ -9,7 +9,7 @@ from flask_login import current_user, login_required, login_user
 
 from app.auth import bp
 from app.auth.forms import PasswordChangeForm, TotpDisableForm, TotpEnrolForm
-from app.auth.login import end_all_sessions, home_for
+from app.auth.login import end_all_sessions, end_read_transaction, home_for
 from app.auth.passwords import check_password_policy, hash_password, verify_password
 from app.auth.totp import (
     check_code, disable, enrol, grouped, must_enrol, needs_totp, new_secret, provisioning_uri, qr_data_uri,
@@ -35,16 +35,19 @@ def account_password():
     user = current_user._get_current_object()
     form = PasswordChangeForm()
     if form.validate_on_submit():
+        stored_hash, username = user.password_hash, user.username
+        end_read_transaction()  # no database lock while argon2 works (SQLite)
         try:
-            if not verify_password(user.password_hash, form.old_password.data):
+            if not verify_password(stored_hash, form.old_password.data):
                 raise DomainError("当前密码不正确。")
             if form.new_password.data == form.old_password.data:
                 raise DomainError("新密码不能与当前密码相同。")
-            check_password_policy(form.new_password.data, user.username)
+            check_password_policy(form.new_password.data, username)
+            new_hash = hash_password(form.new_password.data)
         except DomainError as err:
             flash(str(err), "error")
         else:
-            user.password_hash = hash_password(form.new_password.data)
+            user.password_hash = new_hash
             _restart_sessions(user)
             flash("密码已修改。您在其他设备上的登录已全部退出。", "success")
             return redirect(home_for(user))
@@ -93,8 +96,10 @@ def account_2fa_disable():
         return redirect(url_for("auth.account_2fa"))
     form = TotpDisableForm()
     if form.validate_on_submit():
+        stored_hash = user.password_hash
+        end_read_transaction()
         try:
-            if not verify_password(user.password_hash, form.password.data):
+            if not verify_password(stored_hash, form.password.data):
                 raise DomainError("当前密码不正确。")
             check_code(user, form.code.data)
         except DomainError as err:

@@ -22,23 +22,38 @@ def _aware(dt: datetime) -> datetime:
     return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 
+def end_read_transaction() -> None:
+    """End the current transaction before slow work such as password hashing.
+
+    On SQLite every transaction starts with ``BEGIN IMMEDIATE`` (app/database.py), i.e.
+    it holds the database's write lock from its first SELECT. An argon2id check takes
+    0.3–1 s of CPU; holding the lock that long made concurrent logins of other users
+    wait past the busy timeout (bench/load_evaluations.py: 500s with 50 phones).
+    """
+    db.session.commit()
+
+
 def authenticate(username: str, password: str) -> User:
     """Return the user for valid credentials or raise ``DomainError`` with a Chinese reason.
 
     After ``LOGIN_MAX_FAILURES`` wrong passwords the account is locked for
-    ``LOGIN_LOCK_MINUTES``; the lock is stored, so it holds across workers.
+    ``LOGIN_LOCK_MINUTES``; the lock is stored, so it holds across workers. The password
+    is checked outside any database transaction (:func:`end_read_transaction`).
     """
     global _DUMMY_HASH
     user = db.session.scalar(select(User).where(User.username == username.strip()))
+    stored_hash = user.password_hash if user is not None else None
+    locked_until = user.locked_until if user is not None else None
+    end_read_transaction()
     if user is None:
         if _DUMMY_HASH is None:
             _DUMMY_HASH = hash_password("dummy-password-for-timing")
         verify_password(_DUMMY_HASH, password)
         raise DomainError("用户名或密码错误。")
-    if user.locked_until and _aware(user.locked_until) > _now():
-        minutes = max(1, int((_aware(user.locked_until) - _now()).total_seconds() // 60) + 1)
+    if locked_until and _aware(locked_until) > _now():
+        minutes = max(1, int((_aware(locked_until) - _now()).total_seconds() // 60) + 1)
         raise DomainError(f"登录失败次数过多，账号已暂时锁定，请{minutes}分钟后再试。")
-    if not verify_password(user.password_hash, password):
+    if not verify_password(stored_hash, password):
         user.failed_logins = (user.failed_logins or 0) + 1
         limit = current_app.config["LOGIN_MAX_FAILURES"]
         if user.failed_logins >= limit:
