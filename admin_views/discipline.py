@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import BooleanEqualFilter, FilterEmpty, FilterEqual
 from flask_login import current_user
@@ -279,6 +279,25 @@ class ViolationView(SecuredModelView):
             flash(f"已将{model.expert.name}列入拟解聘名单（第十三条(七)），待局领导审批。", "success")
         return redirect(url_for(".details_view", id=model.id))
 
+    @expose("/blacklist_announcement/", methods=("POST",))
+    def blacklist_announcement_view(self):
+        """Draft the 黑名单公告 of a blacklisted expert; the office publishes it under 公告."""
+        if not allowed(current_role(), "announcement", "create"):
+            abort(403)
+        rid = request.form.get("id", type=int)
+        model = self.get_one(str(rid)) if rid else None
+        if model is None:
+            abort(404)
+        try:
+            ann = discipline_service.draft_blacklist_announcement(model, actor=current_user)
+            db.session.commit()
+        except DomainError as err:
+            db.session.rollback()
+            flash(str(err), "error")
+            return redirect(url_for(".details_view", id=model.id))
+        flash("黑名单公告已起草，请核对文字后发布。" if not ann.published else "该黑名单公告已发布。", "success")
+        return redirect(url_for("announcement.details_view", id=ann.id))
+
     def render(self, template, **kwargs):
         if template == self.details_template and kwargs.get("model") is not None:
             model = kwargs["model"]
@@ -286,6 +305,9 @@ class ViolationView(SecuredModelView):
             # the office may go further under 第十三条(七); a leader decides
             kwargs["can_propose_dismissal"] = allowed(current_role(), "dismissal", "create") and (
                 model.state == "verified" and (model.sanction in (None, "blacklist") or model.illegal_referral))
+            kwargs["can_announce_blacklist"] = (
+                model.state == "verified" and model.sanction == "blacklist"
+                and allowed(current_role(), "announcement", "create") and "announcement.details_view" in current_app.view_functions)
         return super().render(template, **kwargs)
 
 
@@ -335,12 +357,19 @@ class InterviewView(SecuredModelView):
     def get_query(self):
         return super().get_query().options(selectinload(Interview.expert), selectinload(Interview.interviewer))
 
+    def create_form(self, obj=None):
+        form = super().create_form(obj)
+        del form.outcome  # an outcome belongs to an interview opened by an unqualified grade
+        return form
+
     def edit_form(self, obj=None):
         form = super().edit_form(obj)
         if obj is not None and obj.id:  # who and why were set by the rule that opened it
             del form.expert
             if obj.violation_id or obj.assessment_id:
                 del form.reason
+            if not obj.assessment_id:
+                del form.outcome
         return form
 
     def on_model_change(self, form, model, is_created):

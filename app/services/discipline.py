@@ -342,3 +342,36 @@ def amend_violation(violation: Violation, *, actor: User | int | None = None) ->
     referral = state.attrs.illegal_referral.history
     if violation.state == "verified" and violation.illegal_referral and referral.has_changes():
         _event(violation.expert, "违法违规行为移送处理", violation.referral_note, actor)
+
+
+def draft_blacklist_announcement(violation: Violation, *, actor: User | None = None):
+    """A draft 黑名单公告 for a verified blacklist (SPEC §2: announcements include the blacklist).
+
+    The office reviews the wording and publishes it with the other announcements. Only
+    public facts are copied (name, groups, employer, the period). Asking again for the
+    same violation returns the draft or announcement already made.
+    """
+    from models import Announcement, AnnouncementEntry
+
+    if violation.state != "verified" or violation.sanction != "blacklist":
+        raise DomainError("只有已核实并列入黑名单的违规记录才能起草黑名单公告。")
+    expert = violation.expert
+    last = violation.sanction_end - dt.timedelta(days=1)
+    remark = f"黑名单期限：{violation.sanction_start.isoformat()}至{last.isoformat()}"
+    existing = db.session.scalar(
+        select(Announcement).join(AnnouncementEntry).where(
+            Announcement.kind == "blacklist", AnnouncementEntry.expert_id == expert.id,
+            AnnouncementEntry.remark == remark))
+    if existing is not None:
+        return existing
+    body = (f"根据《武进区安全生产专家管理办法》第二十一条，经区应急管理局调查核实，{expert.name}存在违反专家义务"
+            f"情形，决定将其列入“黑名单”。自{_cn(violation.sanction_start)}起至{_cn(last)}止，三年内在武进区行政区域"
+            f"范围内不予以使用，并不得在武进区行政区域范围内开展中介活动。")
+    ann = Announcement(kind="blacklist", title=f"关于将{expert.name}列入武进区安全生产专家“黑名单”的公告", body=body,
+                       published=False, created_by_id=_actor_id(actor))
+    ann.entries.append(AnnouncementEntry(expert_id=expert.id, name=expert.name,
+                                         groups="、".join(expert.group_names)[:200],
+                                         employer=(expert.employer or "")[:200], remark=remark))
+    db.session.add(ann)
+    db.session.flush()
+    return ann

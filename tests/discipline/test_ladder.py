@@ -241,3 +241,23 @@ def test_low_score_threshold_is_a_setting(app, dmake, ratio, item_score, opens):
     expert = dmake.expert_on_term(D(2026, 1, 1), D(2028, 12, 31))
     ev = dmake.evaluation(expert, D(2026, 9, 1), low={2: (item_score, None)})
     assert (open_draft_from_low_score(ev) is not None) == opens
+
+
+def test_blacklist_announcement_is_drafted_once_with_public_facts_only(app, dmake):
+    from app.services.discipline import draft_blacklist_announcement
+
+    expert = _two_terms(dmake)
+    for found, verified in ((D(2027, 1, 5), D(2027, 1, 10)), (D(2027, 2, 20), D(2027, 3, 1)),
+                            (D(2028, 2, 29), D(2028, 2, 29))):
+        v = _violation(expert, found, today=verified)
+        verify_violation(v, today=verified)
+    ann = draft_blacklist_announcement(v)
+    assert (ann.kind, ann.published) == ("blacklist", False)
+    assert "2028年2月29日起至2031年2月27日止" in ann.body and "不得在武进区行政区域范围内开展中介活动" in ann.body
+    (entry,) = ann.entries
+    assert (entry.name, entry.remark) == (expert.name, "黑名单期限：2028-02-29至2031-02-27")
+    assert expert.id_number not in ann.body
+    assert draft_blacklist_announcement(v).id == ann.id
+    warning = db.session.scalar(select(Violation).where(Violation.sanction == "warning"))
+    with pytest.raises(DomainError, match="黑名单"):
+        draft_blacklist_announcement(warning)

@@ -239,3 +239,40 @@ def test_dashboard_shows_the_score_charts_and_a_unit_its_own_coverage(app, clien
     login_as("town", org_unit_=mine)
     html = client.get("/admin/").get_data(as_text=True)
     assert "20.0%（2/10）" in html and "牛塘镇" not in html
+
+
+def test_blacklist_announcement_drafted_from_the_violation(app, client, login_as, dmake):
+    login_as("office")
+    expert = _appointed(dmake, name="钱黑名")
+    v = Violation(expert=expert, found_on=TODAY, finding="恢复专家资格后开展中介活动", state="verified",
+                  verified_on=TODAY, investigation="属实", sanction="blacklist", sanction_start=TODAY,
+                  sanction_end=TODAY + dt.timedelta(days=1095))
+    db.session.add(v)
+    db.session.commit()
+    page = client.get(f"/admin/violation/details/?id={v.id}").get_data(as_text=True)
+    assert "起草黑名单公告" in page
+    response = client.post("/admin/violation/blacklist_announcement/", data={"csrf_token": csrf_from(page), "id": v.id})
+    ann = db.session.scalar(select(Announcement).where(Announcement.kind == "blacklist"))
+    assert ann is not None and not ann.published and ann.entries[0].name == "钱黑名"
+    assert response.headers["Location"].endswith(f"/admin/announcement/details/?id={ann.id}")
+
+
+def test_violation_interview_is_recorded_without_an_outcome(app, client, login_as, dmake):
+    login_as("office")
+    expert = _appointed(dmake)
+    v = Violation(expert=expert, found_on=TODAY, finding="迟到", state="verified", verified_on=TODAY,
+                  investigation="属实", sanction="suspension", sanction_start=TODAY,
+                  sanction_end=TODAY + dt.timedelta(days=90))
+    db.session.add(v)
+    db.session.flush()
+    interview = Interview(expert=expert, reason="第二十一条：约谈", violation_id=v.id)
+    db.session.add(interview)
+    db.session.commit()
+    page = client.get(f"/admin/interview/edit/?id={interview.id}").get_data(as_text=True)
+    assert 'name="outcome"' not in page
+    client.post(f"/admin/interview/edit/?id={interview.id}", data={
+        "csrf_token": csrf_from(page), "held_on": TODAY.isoformat(), "notes": "告知暂停及后果"})
+    db.session.expire_all()
+    got = db.session.get(Interview, interview.id)
+    assert (got.held_on, got.notes, got.outcome) == (TODAY, "告知暂停及后果", None)
+    assert db.session.scalar(select(Dismissal.id)) is None
