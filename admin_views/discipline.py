@@ -25,7 +25,7 @@ from sqlalchemy.orm import selectinload
 from wtforms import SelectField
 
 from admin_views.base import SecuredModelView, current_role
-from admin_views.formatters import choice, yes_no
+from admin_views.formatters import yes_no
 from app import validators
 from app.auth.rights import allowed
 from app.extensions import db
@@ -76,6 +76,10 @@ def local_time(value) -> str:
     if value.tzinfo is None:  # SQLite returns naive values, stored as UTC
         value = value.replace(tzinfo=dt.timezone.utc)
     return value.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+
+
+def _nowrap(text: str) -> Markup:
+    return Markup(f'<span class="text-nowrap">{escape(text)}</span>')
 
 
 def _short(text: str | None, n: int = 40) -> str:
@@ -147,7 +151,9 @@ class ViolationView(SecuredModelView):
                       f'<a class="btn btn-sm btn-outline-secondary" href="{escape(drop)}">不予认定</a>')
 
     column_formatters = {
-        "state": choice(VIOLATION_STATES),
+        "expert": lambda v, c, m, n: _nowrap(m.expert.name),
+        "found_on": lambda v, c, m, n: _nowrap(_date(m.found_on)),
+        "state": lambda v, c, m, n: _nowrap(m.state_label),
         "sanction": lambda v, c, m, n: m.sanction_label if m.state == "verified" and m.sanction else (
             "不另行处罚" if m.state == "verified" else ""),
         "sanction_span": sanction_span,
@@ -159,7 +165,9 @@ class ViolationView(SecuredModelView):
         "created_at": lambda v, c, m, n: local_time(m.created_at),
     }
     column_formatters_detail = {**column_formatters, "finding": lambda v, c, m, n: m.finding}
-    column_formatters_export = {k: v for k, v in column_formatters.items() if k not in ("handle",)}
+    column_formatters_export = {**{k: v for k, v in column_formatters.items() if k not in ("handle",)},
+                                "expert": lambda v, c, m, n: m.expert.name, "found_on": lambda v, c, m, n: m.found_on,
+                                "state": lambda v, c, m, n: m.state_label}
     column_formatters_export["finding"] = lambda v, c, m, n: m.finding
 
     def get_query(self):
@@ -415,8 +423,8 @@ class AnnualAssessmentView(SecuredModelView):
     column_searchable_list = ("expert.name",)
     column_filters = (FilterEqual(AnnualAssessment.grade, "等次", options=list(ASSESSMENT_GRADES.items())),)
     column_formatters = {
-        "expert": lambda v, c, m, n: Markup(f'<span class="text-nowrap">{escape(m.expert.name)}</span>'),
-        "grade": lambda v, c, m, n: Markup(f'<span class="text-nowrap">{escape(m.grade_label)}</span>'),
+        "expert": lambda v, c, m, n: _nowrap(m.expert.name),
+        "grade": lambda v, c, m, n: _nowrap(m.grade_label),
         "decided_at": lambda v, c, m, n: local_time(m.decided_at),
         "announcement": lambda v, c, m, n: f"已公示（{_date(m.announcement.published_on)}）" if m.announcement else "未公示",
         "grade_reason": lambda v, c, m, n: m.grade_reason or "",

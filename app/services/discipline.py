@@ -292,14 +292,17 @@ def open_draft_from_low_score(evaluation: Evaluation) -> Violation | None:
     lows = low_items(evaluation, ratio)
     if not lows:
         return None
-    lines = [f"评价表（{evaluation.enterprise_name}，{evaluation.evaluated_on.isoformat()}，考评人{evaluation.evaluator_name}）"
-             f"以下单项得分低于满分的{(ratio * 100).normalize():f}%，请核实是否存在违反专家义务情形："]
+    items = []
     for s in lows:
-        text = f"· {s.item.text}：{s.score}/{s.item.max_score}分"
+        text = f"{s.item.text}：{s.score}/{s.item.max_score}分"
         if (s.problem or "").strip():
             text += f"（发现问题：{s.problem.strip()}）"
-        lines.append(text)
-    violation = Violation(expert_id=evaluation.expert_id, found_on=evaluation.evaluated_on, finding="\n".join(lines),
+        items.append(text)
+    # the low items first: they are what the office reads in the list
+    finding = (f"单项得分过低（低于满分的{(ratio * 100).normalize():f}%）：" + "；".join(items) + "。\n"
+               f"来源：评价表（{evaluation.enterprise_name}，{evaluation.evaluated_on.isoformat()}，"
+               f"考评人{evaluation.evaluator_name}）。请核实是否存在违反专家义务情形。")
+    violation = Violation(expert_id=evaluation.expert_id, found_on=evaluation.evaluated_on, finding=finding,
                           state="draft", evaluation_id=evaluation.id)
     db.session.add(violation)
     db.session.flush()
