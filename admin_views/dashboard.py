@@ -1,10 +1,12 @@
-"""Admin home: experts per group and per status, and pending work."""
+"""Admin home: experts per group and per status, pending work, terms ending, score charts."""
+import datetime as dt
+
 from flask import current_app, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
 from flask_login import current_user
 
 from app.auth.rights import allowed
-from app.services import dashboard, score_stats
+from app.services import dashboard, score_stats, terms
 
 
 class DashboardView(AdminIndexView):
@@ -34,6 +36,10 @@ class DashboardView(AdminIndexView):
             per_stage=per_stage,
             stage_max=max([n for _, n in per_stage] + [1]),
             pending=pending,
+            # 第六条: terms ending soon, for the office to renew or let end
+            ending_30=terms.terms_ending(30) if allowed(current_user.role, "term", "list") else [],
+            ending_90=terms.terms_ending(90) if allowed(current_user.role, "term", "list") else [],
+            today=dt.date.today(),
             # score charts (admin/dashboard_scores.html); a unit's own staff see its own coverage row
             scores=score_stats.dashboard_charts(
                 unit_id=current_user.org_unit_id if current_user.role in ("department", "town") else None),
