@@ -106,11 +106,10 @@ def require_enrolment():
         return None
     if not must_enrol(current_user):
         return None
-    message = "按规定，基础科和系统管理员账号须先启用两步验证（手机验证器），才能使用本系统。"
     if request.accept_mimetypes.best == "application/json" or request.is_json:
+        message = "按规定，基础科和系统管理员账号须先启用两步验证（手机验证器），才能使用本系统。"
         return jsonify({"ok": False, "errors": [message]}), 403
-    flash(message, "info")
-    return redirect(url_for("auth.account_2fa"))
+    return redirect(url_for("auth.account_2fa"))  # the page says why
 
 
 from app.auth import account  # noqa: E402,F401  (account pages register on the blueprint)
