@@ -238,6 +238,12 @@ def _event(expert_id: int, event: str, reason: str | None, actor_id: int | None)
     db.session.add(StatusEvent(expert_id=expert_id, event=event[:100], reason=reason, actor_id=actor_id))
 
 
+def _touch(req: UsageRequest) -> None:
+    """Bump the request's version with this change, so that two people staffing the same
+    request at the same moment cannot both succeed (the second gets a stale-data refusal)."""
+    req.updated_at = utcnow()
+
+
 def _actor_id(actor) -> int | None:
     if actor is None:
         return None
@@ -654,6 +660,7 @@ def void_selection(req: UsageRequest, reason: str, *, actor=None, now: dt.dateti
             req.assignments.remove(a)
             db.session.delete(a)
     req.state = "submitted"
+    _touch(req)
     db.session.flush()
     return released
 
@@ -746,6 +753,7 @@ def draw(req: UsageRequest, actor=None, *, seed: str | None = None) -> Draw:
         req.assignments.append(Assignment(expert_id=expert_id, draw_id=record.id, method="draw", rank=rank,
                                           is_backup=True, response="pending"))
     req.state = "dispatched"
+    _touch(req)
     db.session.flush()
     return record
 
@@ -794,6 +802,7 @@ def designate(req: UsageRequest, expert: Expert, reason: str, actor=None) -> Ass
                             is_backup=False, response="pending")
     req.assignments.append(assignment)
     req.state = "dispatched"
+    _touch(req)
     db.session.flush()
     return assignment
 
@@ -842,6 +851,7 @@ def add_external_expert(req: UsageRequest, expert: Expert, reason: str, actor=No
                             response="pending")
     req.assignments.append(assignment)
     req.state = "dispatched"
+    _touch(req)
     db.session.flush()
     return assignment
 
@@ -978,6 +988,7 @@ def promote_backup(req: UsageRequest, *, actor=None) -> Assignment | None:
         ok = ok and last.get(backup.expert_id) and last[backup.expert_id].dispatchable
         if ok and backup.expert_id not in busy:
             backup.is_backup = False
+            _touch(req)
             _event(backup.expert_id, "候补递补", f"{req.request_no} {req.subject}：前序专家拒绝或回避，由候补递补",
                    _actor_id(actor))
             db.session.flush()

@@ -7,7 +7,6 @@ from urllib.parse import urlparse
 import pytest
 import zxingcpp
 from PIL import Image
-from sqlalchemy import select
 
 from app import create_app
 from app.extensions import db
