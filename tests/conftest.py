@@ -3,30 +3,109 @@
 The database is SQLite in memory unless ``TEST_DATABASE_URL`` names a server
 (CI runs the whole suite a second time on PostgreSQL).
 """
-import os
 import re
+import sqlite3
 
 import pytest
 
 from app import create_app
 from app.extensions import db as _db
+from sqlalchemy import text
 from tests import factories
 
 
-@pytest.fixture
-def app(tmp_path):
-    app = create_app({"ENV_NAME": "testing", "UPLOAD_DIR": str(tmp_path / "uploads"),
-                      "PUBLIC_BASE_URL": "http://testserver"})
-    with app.app_context():
-        _db.drop_all()
-        _db.create_all()
+class _Database:
+    """Resets the test database to "schema + reference data" before each test, quickly.
+
+    SQLite in memory: the state is copied back from a snapshot with SQLite's backup API
+    (milliseconds). A server (``TEST_DATABASE_URL``): every table is truncated and the
+    reference data loaded again.
+    """
+
+    def __init__(self, app):
+        self.app = app
+        with app.app_context():
+            _db.drop_all()
+            _db.create_all()
+            self._load_reference()
+            self.sqlite = _db.engine.dialect.name == "sqlite"
+            if self.sqlite:
+                self.snapshot = sqlite3.connect(":memory:")
+                self._live().backup(self.snapshot)
+
+    @staticmethod
+    def _load_reference():
         from app.services.reference import ensure_reference_data
 
         ensure_reference_data()
         _db.session.commit()
-        yield app
+
+    @staticmethod
+    def _live():
+        return _db.engine.raw_connection().driver_connection
+
+    def reset(self):
         _db.session.remove()
-        _db.drop_all()
+        if self.sqlite:
+            self.snapshot.backup(self._live())
+            return
+        tables = ", ".join(f'"{t.name}"' for t in _db.metadata.sorted_tables)
+        with _db.engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        self._load_reference()
+
+    def load_demo(self):
+        """Demo data (``seed_demo`` with 12 experts): seeded once, then restored from a snapshot."""
+        if self.sqlite and getattr(self, "demo_snapshot", None) is not None:
+            _db.session.remove()
+            self.demo_snapshot.backup(self._live())
+            return
+        from app.demo.seed import seed_demo
+
+        seed_demo(experts=12)
+        if self.sqlite:
+            _db.session.remove()
+            self.demo_snapshot = sqlite3.connect(":memory:")
+            self._live().backup(self.demo_snapshot)
+
+    def drop(self):
+        with self.app.app_context():
+            _db.session.remove()
+            _db.drop_all()
+            _db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def _session_app(tmp_path_factory):
+    """One app for the whole run: building the admin's ~40 views per test costs seconds."""
+    app = create_app({"ENV_NAME": "testing", "UPLOAD_DIR": str(tmp_path_factory.mktemp("uploads")),
+                      "PUBLIC_BASE_URL": "http://testserver"})
+    database = _Database(app)
+    yield app, database
+    database.drop()
+
+
+@pytest.fixture
+def app(_session_app, tmp_path):
+    """The app on a database holding only the reference data; config changes are undone."""
+    app, database = _session_app
+    saved = dict(app.config)
+    app.config.update(UPLOAD_DIR=str(tmp_path / "uploads"), PUBLIC_BASE_URL="http://testserver")
+    with app.app_context():
+        database.reset()
+        try:
+            yield app
+        finally:
+            _db.session.remove()
+    app.config.clear()
+    app.config.update(saved)
+
+
+@pytest.fixture
+def demo(app, _session_app):
+    """The app's database holding the demo data of ``seed-demo`` (12 experts)."""
+    _session_app[1].load_demo()
+    return app
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import select
 
 from app.auth.rights import RIGHTS, allowed
-from app.demo.seed import seed_demo
 from app.extensions import db
 from tests import factories
 
@@ -58,9 +57,8 @@ def _urls(app):
 
 
 @pytest.fixture
-def walked(app):
-    seed_demo(experts=12)
-    return _urls(app)
+def walked(demo):
+    return _urls(demo)
 
 
 def test_anonymous(app, client, walked):
