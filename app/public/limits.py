@@ -6,9 +6,13 @@ A client over the limit gets the Chinese 429 page of ``app.errors``.
 """
 import threading
 import time
+from functools import lru_cache
 
-from flask import current_app
+from flask import current_app, request
+from limits import parse_many
 from limits.storage.memory import MemoryStorage
+
+from app.extensions import limiter
 
 #: Seconds between two sweeps of expired counters in the in-memory storage.
 SWEEP_SECONDS = 1.0
@@ -17,6 +21,26 @@ SWEEP_SECONDS = 1.0
 def public_limit() -> str:
     """The per-client limit on every public page, from config ``PUBLIC_RATE_LIMIT``."""
     return current_app.config["PUBLIC_RATE_LIMIT"]
+
+
+@lru_cache(maxsize=16)
+def _parsed(limit: str):
+    return tuple(parse_many(limit))
+
+
+def within_public_limit(scope: str) -> bool:
+    """Count this request against ``PUBLIC_RATE_LIMIT`` in ``scope``; False once over it.
+
+    The same limit, storage and client key (the remote address) as ``@limiter.limit(public_limit)``,
+    applied through Flask-Limiter's rate-limiting strategy (``limiter.limiter``) directly. Used by
+    the permit verification page, where the decorator's generic bookkeeping was the largest single
+    cost of the request (bench/verify_bench.py); the caller answers 429 itself.
+    """
+    if not limiter.enabled:
+        return True
+    client = request.remote_addr or "127.0.0.1"
+    strategy = limiter.limiter
+    return all(strategy.hit(item, "public", scope, client) for item in _parsed(current_app.config["PUBLIC_RATE_LIMIT"]))
 
 
 def _sweep_on_request(self) -> None:

@@ -9,7 +9,7 @@ from flask import abort, current_app, jsonify, render_template, request, send_fi
 
 from app.extensions import limiter
 from app.public import bp
-from app.public.limits import public_limit
+from app.public.limits import public_limit, within_public_limit
 from app.services.uploads import upload_path
 from app.services.verification import check_permit, photo_path_for
 
@@ -32,9 +32,14 @@ def _private(response):
 
 
 @bp.route("/verify/<path:token>")
-@limiter.limit(public_limit)
 def verify(token):
-    """The card's status now, computed from the records; the scan is logged and counted."""
+    """The card's status now, computed from the records; the scan is logged and counted.
+
+    Rate-limited like every public page (``PUBLIC_RATE_LIMIT`` per client), counted through
+    ``within_public_limit`` rather than the decorator: this is the hot page.
+    """
+    if not within_public_limit("verify"):
+        abort(429)
     check = check_permit(token, ip=request.remote_addr, secret=current_app.config["SECRET_KEY"])
     code = 200 if check.found else 404
     if _wants_json():
