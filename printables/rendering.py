@@ -205,6 +205,12 @@ def render_pdf(template_name: str, context: dict[str, Any]) -> bytes:
     out = io.BytesIO()
     collector = _WarningCollector()
     xhtml2pdf_log = logging.getLogger("xhtml2pdf")
+    # The warnings are how we learn of a missing glyph: make sure they are emitted even if
+    # some logging set-up (e.g. logging.config.fileConfig) disabled or muted the logger.
+    was_disabled, was_level = xhtml2pdf_log.disabled, xhtml2pdf_log.level
+    xhtml2pdf_log.disabled = False
+    if was_level > logging.WARNING:
+        xhtml2pdf_log.setLevel(logging.WARNING)
     xhtml2pdf_log.addHandler(collector)
     try:
         status = pisa.pisaDocument(
@@ -216,6 +222,8 @@ def render_pdf(template_name: str, context: dict[str, Any]) -> bytes:
         )
     finally:
         xhtml2pdf_log.removeHandler(collector)
+        xhtml2pdf_log.disabled = was_disabled
+        xhtml2pdf_log.setLevel(was_level)
     if status.err or status.warn:
         # status.log keeps the unformatted message; the logger has the real one.
         messages = list(dict.fromkeys(collector.messages)) or [

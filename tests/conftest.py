@@ -10,6 +10,7 @@ import pytest
 
 from app import create_app
 from app.extensions import db as _db
+from app.extensions import limiter
 from sqlalchemy import text
 from tests import factories
 
@@ -81,6 +82,9 @@ def _session_app(tmp_path_factory):
     app = create_app({"ENV_NAME": "testing", "UPLOAD_DIR": str(tmp_path_factory.mktemp("uploads")),
                       "PUBLIC_BASE_URL": "http://testserver"})
     database = _Database(app)
+    # The Limiter object is shared by every app of the process; a test that builds its own
+    # rate-limited app switches it on. Each test gets back the state it had here.
+    app.extensions["_limiter_state"] = dict(vars(limiter))
     yield app, database
     database.drop()
 
@@ -99,6 +103,8 @@ def app(_session_app, tmp_path):
             _db.session.remove()
     app.config.clear()
     app.config.update(saved)
+    vars(limiter).clear()
+    vars(limiter).update(app.extensions["_limiter_state"])
 
 
 @pytest.fixture
