@@ -7,6 +7,8 @@
 - Versioned records carry their version in the form; a stale save is refused.
 - A ``DomainError`` raised by a service shows its Chinese message and changes nothing.
 """
+import logging
+
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import AdminIndexView
 from flask_admin.contrib.sqla import ModelView
@@ -14,6 +16,7 @@ from flask_admin.form import BaseForm
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import distinct, func, select
+from sqlalchemy.exc import DataError, ProgrammingError
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import HiddenField
 from wtforms.validators import ValidationError
@@ -139,6 +142,25 @@ class SecuredModelView(RoleGuardMixin, ModelView):
         if not self.can_edit and name != "delete":
             return False
         return super().is_action_allowed(name)
+
+    def _get_list_extra_args(self):
+        # ?page=-1 would become a negative OFFSET, which PostgreSQL refuses (a 500).
+        args = super()._get_list_extra_args()
+        if args.page is not None and args.page < 0:
+            args.page = 0
+        return args
+
+    def get_list(self, *args, **kwargs):
+        # A filter value of the wrong type (text for a number column: ?flt0_3=abc) passes
+        # Flask-Admin's plain FilterEqual and PostgreSQL refuses the comparison. Show the
+        # list empty with a message instead of an error page.
+        try:
+            return super().get_list(*args, **kwargs)
+        except (DataError, ProgrammingError):
+            db.session.rollback()
+            logging.getLogger(__name__).warning("list query refused for %s", request.full_path, exc_info=True)
+            flash("筛选或搜索条件无效，请检查后重试。", "error")
+            return 0, []
 
     # -- row scope: override scope_query to limit rows per role ------------------
     def scope_query(self, query):

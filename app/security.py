@@ -16,7 +16,7 @@
 """
 import secrets
 
-from flask import Flask, g, request
+from flask import Flask, abort, request
 from flask.sessions import SecureCookieSessionInterface
 
 # Public and phone pages carry no inline script at all.
@@ -33,11 +33,19 @@ ADMIN_CSP = (
 )
 
 
+_NONCE_KEY = "expertpool.csp_nonce"
+
+
 def csp_nonce() -> str:
-    """This request's CSP nonce (one per request, unpredictable)."""
-    nonce = g.get("_csp_nonce")
+    """This request's CSP nonce (one per request, unpredictable).
+
+    Kept in the WSGI environ, not on ``g``: ``g`` belongs to the app context, which
+    several requests may share (tests, scripts), and a nonce must never be reused.
+    """
+    environ = request.environ
+    nonce = environ.get(_NONCE_KEY)
     if nonce is None:
-        nonce = g._csp_nonce = secrets.token_urlsafe(18)
+        nonce = environ[_NONCE_KEY] = secrets.token_urlsafe(18)
     return nonce
 
 
@@ -70,6 +78,18 @@ def init_app(app: Flask) -> None:
 
         hops = int(app.config.get("PROXY_FIX_HOPS", 1))
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)
+
+    @app.before_request
+    def _refuse_nul_bytes():
+        # No typed text contains NUL; PostgreSQL refuses it in any text value (a 500 deep in
+        # a query), so such a request is refused up front on both databases.
+        if "\x00" in request.path or any("\x00" in v for v in request.args.values()):
+            abort(400)
+        if request.method in ("POST", "PUT", "PATCH") and request.mimetype in (
+                "application/x-www-form-urlencoded", "multipart/form-data"):
+            if any("\x00" in v for v in request.form.values()):
+                abort(400)
+        return None
 
     # after_request functions run last-registered-first; this one must see the cookie
     # Flask-Login sets in its own after_request, so it goes to the front of the list.

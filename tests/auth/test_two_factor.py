@@ -271,3 +271,11 @@ def test_secret_never_shows_in_the_user_admin(app, db, enrolled, login_as, clien
     login_as("sysadmin")
     html = client.get(f"/admin/user/details/?id={user.id}").get_data(as_text=True)
     assert secret not in html
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil.example"])
+def test_open_redirect_through_next_is_refused_after_the_second_step(enrolled, client, target):
+    _, secret = enrolled(username="zhou")
+    login(client, "zhou", next=target)
+    response = post_form(client, "/login/2fa", {"code": code_for(secret)})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/admin/")
