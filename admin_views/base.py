@@ -101,10 +101,16 @@ class SecuredModelView(RoleGuardMixin, ModelView):
         # Rights are decided per request, so the details columns must exist regardless.
         self._details_columns = self.get_details_columns()
 
+    # Bulk actions need the edit right, unless a view's actions are workflow steps it checks
+    # one by one in ``is_action_allowed`` (e.g. 初审 on many applications by 基础科).
+    actions_need_edit = True
+
     def _handle_view(self, name, **kwargs):
         result = super()._handle_view(name, **kwargs)
         if result is not None:
             return result
+        if name == "action_view" and not self.actions_need_edit:
+            return None
         needed = {
             "create_view": "create",
             "edit_view": "edit",

@@ -439,12 +439,7 @@ class AnnualAssessmentView(SecuredModelView):
             return False
         return super()._can(action_name)
 
-    def _handle_view(self, name, **kwargs):
-        if name == "action_view":
-            if not self.is_accessible():
-                return self.inaccessible_callback(name, **kwargs)
-            return None
-        return super()._handle_view(name, **kwargs)
+    actions_need_edit = False  # each action checks its own right in is_action_allowed
 
     def scope_query(self, query):
         if current_role() == "expert":

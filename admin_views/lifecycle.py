@@ -371,12 +371,7 @@ class ApplicationView(SecuredModelView):
             return current_role() == "office" and super()._can(action_name)
         return super()._can(action_name)
 
-    def _handle_view(self, name, **kwargs):
-        if name == "action_view":
-            if not self.is_accessible():
-                return self.inaccessible_callback(name, **kwargs)
-            return None
-        return super()._handle_view(name, **kwargs)
+    actions_need_edit = False  # each action checks its own right in is_action_allowed
 
     def is_action_allowed(self, name):
         # Flask-Admin's built-in bulk 'delete' follows the delete right; the others are the office's
@@ -749,12 +744,7 @@ class TermView(SecuredModelView):
             return current_role() == "office" and super()._can(action_name)
         return super()._can(action_name)
 
-    def _handle_view(self, name, **kwargs):
-        if name == "action_view":
-            if not self.is_accessible():
-                return self.inaccessible_callback(name, **kwargs)
-            return None
-        return super()._handle_view(name, **kwargs)
+    actions_need_edit = False  # each action checks its own right in is_action_allowed
 
     def is_action_allowed(self, name):
         # Flask-Admin's built-in bulk 'delete' follows the delete right; the others are the office's
@@ -1024,12 +1014,7 @@ class DismissalView(SecuredModelView):
             return current_role() == "office" and super()._can(action_name)
         return super()._can(action_name)
 
-    def _handle_view(self, name, **kwargs):
-        if name == "action_view":
-            if not self.is_accessible():
-                return self.inaccessible_callback(name, **kwargs)
-            return None
-        return super()._handle_view(name, **kwargs)
+    actions_need_edit = False  # each action checks its own right in is_action_allowed
 
     def is_action_allowed(self, name):
         # Flask-Admin's built-in bulk 'delete' follows the delete right; the others are the office's

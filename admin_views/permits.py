@@ -103,12 +103,7 @@ class PermitView(DistinctCountMixin, SecuredModelView):
             return False
         return super()._can(action_name)
 
-    def _handle_view(self, name, **kwargs):
-        if name == "action_view":
-            if not self.is_accessible():
-                return self.inaccessible_callback(name, **kwargs)
-            return None
-        return super()._handle_view(name, **kwargs)
+    actions_need_edit = False  # each action checks its own right in is_action_allowed
 
     def is_action_allowed(self, name):
         return _is_office()
