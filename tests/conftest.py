@@ -50,6 +50,9 @@ class _Database:
         if self.sqlite:
             self.snapshot.backup(self._live())
             return
+        # Tests that build their own app on the same server (migrations, browser tests) may
+        # have dropped the schema; create whatever is missing first.
+        _db.create_all()
         tables = ", ".join(f'"{t.name}"' for t in _db.metadata.sorted_tables)
         with _db.engine.begin() as conn:
             conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
