@@ -180,8 +180,8 @@ def test_ending_all_sessions_voids_a_pending_second_step(app, db, enrolled, clie
 
 @pytest.mark.parametrize("role,must", [("office", True), ("sysadmin", True), ("department", False),
                                        ("town", False), ("leader", False), ("expert", False)])
-def test_required_roles_must_enrol_before_using_the_system(app, db, client, role, must):
-    app.config["TOTP_REQUIRED"] = True
+def test_required_roles_must_enrol_before_using_the_system(app, db, client, role, must, monkeypatch):
+    monkeypatch.setitem(app.config, "TOTP_REQUIRED", True)
     user = factories.user(role=role)
     db.session.commit()
     response = login(client, user.username)
@@ -196,8 +196,8 @@ def test_required_roles_must_enrol_before_using_the_system(app, db, client, role
         assert response.status_code == 200
 
 
-def test_enrolling_opens_the_system(app, db, client):
-    app.config["TOTP_REQUIRED"] = True
+def test_enrolling_opens_the_system(app, db, client, monkeypatch):
+    monkeypatch.setitem(app.config, "TOTP_REQUIRED", True)
     factories.user(role="office", username="zhou")
     db.session.commit()
     login(client, "zhou")
@@ -245,8 +245,8 @@ def test_unbinding_needs_password_and_code(app, db, enrolled, client):
     assert login(app.test_client(), "hutang").headers["Location"].endswith("/admin/")  # password alone again
 
 
-def test_unbinding_a_required_account_sends_it_to_enrol_again(app, db, enrolled, client):
-    app.config["TOTP_REQUIRED"] = True
+def test_unbinding_a_required_account_sends_it_to_enrol_again(app, db, enrolled, client, monkeypatch):
+    monkeypatch.setitem(app.config, "TOTP_REQUIRED", True)
     user, secret = enrolled(role="office", username="zhou")
     _login_enrolled(client, "zhou", secret)
     post_form(client, "/account/2fa/disable", {"password": factories.PASSWORD, "code": code_for(secret)},

@@ -206,8 +206,8 @@ def test_truncated_and_foreign_files_are_refused(app, db, runner, good_archive, 
     assert result.exit_code != 0 and "不是本系统的备份文件" in result.output
 
 
-def test_an_archive_signed_with_another_key_needs_ignore_signature(app, db, runner, good_archive):
-    app.config["SECRET_KEY"] = "another-system-key"
+def test_an_archive_signed_with_another_key_needs_ignore_signature(app, db, runner, good_archive, monkeypatch):
+    monkeypatch.setitem(app.config, "SECRET_KEY", "another-system-key")
     result = runner.invoke(args=["verify-backup", str(good_archive)])
     assert result.exit_code != 0 and "签名不符" in result.output
     result = runner.invoke(args=["verify-backup", str(good_archive), "--ignore-signature"])
