@@ -364,13 +364,6 @@ class ApplicationView(SecuredModelView):
     list_template = "admin/lifecycle/application_list.html"
     details_template = "admin/lifecycle/application_details.html"
 
-    def _can(self, action_name):
-        if action_name == "delete":
-            return False  # the trail is kept
-        if action_name in ("create", "edit"):
-            return current_role() == "office" and super()._can(action_name)
-        return super()._can(action_name)
-
     actions_need_edit = False  # each action checks its own right in is_action_allowed
 
     def is_action_allowed(self, name):
@@ -1006,13 +999,6 @@ class DismissalView(SecuredModelView):
     form_widget_args = {"detail": {"rows": 4}}
     details_template = "admin/lifecycle/dismissal_details.html"
     list_template = "admin/lifecycle/dismissal_list.html"
-
-    def _can(self, action_name):
-        if action_name == "delete":
-            return False
-        if action_name in ("create", "edit"):
-            return current_role() == "office" and super()._can(action_name)
-        return super()._can(action_name)
 
     actions_need_edit = False  # each action checks its own right in is_action_allowed
 
