@@ -31,6 +31,8 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     PUBLIC_RATE_LIMIT = os.environ.get("PUBLIC_RATE_LIMIT", "60 per minute")
+    # Permit scans are written together this long after the first of them (app/services/scan_log.py).
+    VERIFY_SCAN_FLUSH_SECONDS = float(os.environ.get("VERIFY_SCAN_FLUSH_SECONDS", "0.25"))
     MAX_CONTENT_LENGTH = 30 * 1024 * 1024
     BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -84,6 +86,7 @@ class TestConfig(Config):
     TOTP_REQUIRED = False  # tests of two-factor login switch it on
     PROXY_FIX = False
     PASSWORD_HASH_FAST = True
+    VERIFY_SCAN_FLUSH_SECONDS = 0  # scans written in the request, so tests can count them at once
 
 
 CONFIGS = {"production": Config, "development": DevConfig, "testing": TestConfig}

@@ -101,8 +101,12 @@ def logout():
 
 @bp.before_app_request
 def require_enrolment():
-    """基础科 and sysadmin accounts without two-factor login are sent to enrol first."""
-    if request.endpoint in ENROL_ENDPOINTS or not current_user.is_authenticated:
+    """基础科 and sysadmin accounts without two-factor login are sent to enrol first.
+
+    Public pages (verify, apply, complaints) are for anyone and are not held back; they
+    are also the hot ones, so the account is not even loaded for them.
+    """
+    if request.blueprint == "public" or request.endpoint in ENROL_ENDPOINTS or not current_user.is_authenticated:
         return None
     if not must_enrol(current_user):
         return None

@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.services.complaints import file_complaint
-from app.services.permits import current_permit, term_in_force, issue_permit, reissue_permit
+from app.services.permits import current_permit, issue_permit, reissue_permit
+from app.services.terms import current_term
 from models import Dismissal, VerifyScan
 from models.base import utcnow
 
@@ -19,7 +20,7 @@ def extend_demo(rng, today, units, experts, enterprises):
     for expert in experts:
         if expert.source != "district" or expert.stage == "dismissed" or expert.id in dismissed:
             continue
-        term = term_in_force(expert, today)
+        term = current_term(expert, today)
         if term is None:
             continue
         permit = current_permit(expert)

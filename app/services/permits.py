@@ -87,16 +87,6 @@ def verify_url(token: str) -> str:
     return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/verify/{token}"
 
 
-def term_in_force(expert: Expert, on: dt.date | None = None) -> Term | None:
-    """The expert's term in force on ``on`` (default today), if any (第六条)."""
-    on = on or dt.date.today()
-    return db.session.scalar(
-        select(Term).where(Term.expert_id == expert.id, Term.start_date <= on, Term.end_date >= on,
-                           (Term.ended_on.is_(None)) | (Term.ended_on > on))
-        .order_by(Term.start_date.desc())
-    )
-
-
 def _card_term(permit: Permit) -> Term | None:
     if permit.term is not None:
         return permit.term
@@ -159,7 +149,9 @@ def render_permit_sheet(permits: list[Permit], backs: bool = False) -> bytes:
 
 def issue_for_current_term(expert: Expert) -> Permit:
     """Issue a permit for the expert's term in force (office action, e.g. for earlier appointees)."""
-    term = term_in_force(expert)
+    from app.services.terms import current_term  # terms imports this module (appointment issues the card)
+
+    term = current_term(expert)
     if term is None:
         raise DomainError("该专家当前不在聘期内，不能签发工作证。")
     if current_permit(expert) is not None:
@@ -201,7 +193,8 @@ class PermitOverview:
 
 def permit_overview(expert: Expert) -> PermitOverview:
     """The live permit, how it scans today, and how often the expert's permits were scanned."""
-    from app.services.verification import check_permit
+    from app.services.terms import current_term  # terms imports this module
+    from app.services.verification import LOCAL_TZ, check_permit
 
     permit = current_permit(expert)
     check = check_permit(permit.token, log=False) if permit else None
@@ -213,8 +206,6 @@ def permit_overview(expert: Expert) -> PermitOverview:
         select(func.count()).select_from(Permit).where(Permit.expert_id == expert.id, Permit.revoked_at.is_not(None))
     )
     if last is not None:
-        from app.services.verification import LOCAL_TZ
-
         last = (last if last.tzinfo else last.replace(tzinfo=dt.timezone.utc)).astimezone(LOCAL_TZ)
-    can_issue = permit is None and expert.source == "district" and term_in_force(expert) is not None
+    can_issue = permit is None and expert.source == "district" and current_term(expert) is not None
     return PermitOverview(permit, check, verify_url(permit.token) if permit else None, scans, last, revoked, can_issue)

@@ -13,12 +13,11 @@ person's term, or the card's own term when a later term was granted without a ne
 > 有效.
 
 The public page is hot (the benchmark in bench/verify_bench.py holds it to at least half
-the requests/s of a bare endpoint), so it skips the ORM session: four Core statements,
-compiled once per dialect, run on a pooled DBAPI connection — one query for permit +
-expert + groups, one for the status inputs, one INSERT into the scan log and the counter
-UPDATE in one short write transaction (on SQLite ``BEGIN IMMEDIATE`` around the two
-writes only: several workers contend for that lock, and SQLite's busy handler backs off
-in whole milliseconds). Only public facts leave this module:
+the requests/s of a bare endpoint), so it skips the ORM session: two Core statements,
+compiled once per dialect, run on a pooled DBAPI connection — one for permit + expert +
+groups, one for the status inputs — and the scan goes to ``app.services.scan_log``, which
+writes a process's scans together a quarter-second later instead of taking the database's
+write lock in every request. Only public facts leave this module:
 never the ID number, phones, address, birth date or the reason for a sanction.
 """
 from __future__ import annotations
@@ -26,17 +25,17 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-import sqlite3
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Integer, String, bindparam, cast, insert, literal, null, or_, select, union_all, update
+from flask import current_app
+from sqlalchemy import Date, Integer, String, bindparam, cast, literal, null, or_, select, union_all
 
 from app.extensions import db
+from app.services.scan_log import record_scan
 from app.services.status import SanctionSpan, TermSpan, compute_status
-from models import Dismissal, Expert, ExpertGroup, Permit, Term, VerifyScan, Violation, expert_group_link
+from models import Dismissal, Expert, ExpertGroup, Permit, Term, Violation, expert_group_link
 from models.base import utcnow
 from models.choices import PERMIT_STATUSES
 
@@ -94,13 +93,6 @@ _STATUS_INPUTS = union_all(
 _PHOTO = select(_E.c.photo_thumb_path).select_from(_P.join(_E, _E.c.id == _P.c.expert_id)).where(
     _P.c.token == bindparam("token"))
 
-_S = VerifyScan.__table__
-_LOG_SCAN = insert(_S).values(at=bindparam("at", type_=_S.c.at.type), token=bindparam("token"),
-                              ip_hash=bindparam("ip_hash"), permit_id=bindparam("permit_id"), status=bindparam("status"))
-# updated_at is named so that its on-update default stays out: a scan does not change the permit.
-_COUNT_SCAN = update(_P).where(_P.c.id == bindparam("pid")).values(scan_count=_P.c.scan_count + 1,
-                                                                  updated_at=_P.c.updated_at)
-
 _COMPILED: dict = {}
 
 
@@ -131,29 +123,6 @@ def _date(value) -> dt.date | None:
     if value is None or isinstance(value, dt.date):
         return value
     return dt.date.fromisoformat(str(value)[:10])
-
-
-def _begin_write(cursor, patience: float = 10.0) -> None:
-    """``BEGIN IMMEDIATE`` retried every 50 µs while another worker writes.
-
-    SQLite's own busy handler first sleeps a whole millisecond, twenty times what another
-    worker's scan holds the lock; under a steady stream of scans that sleep is most of the
-    cost of logging them. The connection's busy timeout is restored at once.
-    """
-    deadline = time.monotonic() + patience
-    previous = cursor.execute("PRAGMA busy_timeout").fetchone()[0]
-    cursor.execute("PRAGMA busy_timeout=0")
-    try:
-        while True:
-            try:
-                cursor.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as err:
-                if "locked" not in str(err) or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.00005)
-    finally:
-        cursor.execute(f"PRAGMA busy_timeout={int(previous)}")
 
 
 @contextmanager
@@ -260,8 +229,9 @@ def check_permit(token: str | None, *, ip: str | None = None, secret: str = "", 
                  log: bool = True) -> PermitCheck:
     """Look a token up, decide the card's status now, and log the scan (SPEC §5, §7).
 
-    Commits its own short write transaction (or joins the session's, see ``_dbapi``).
-    ``log=False`` (office screens, printing) reads only. A malformed or unknown token
+    The scan is logged through ``app.services.scan_log.record_scan``: in the session's
+    transaction where one is open (see ``_dbapi``), else buffered for
+    ``VERIFY_SCAN_FLUSH_SECONDS`` (written at once when that is 0). ``log=False`` (office screens, printing) reads only. A malformed or unknown token
     gives the 无效证件 answer (``found`` False), never an exception.
     """
     now = local_now()
@@ -273,24 +243,16 @@ def check_permit(token: str | None, *, ip: str | None = None, secret: str = "", 
             rows = _run(cur, dialect, _LOOKUP, token=token).fetchall() if well_formed(token) else []
             first = rows[0] if rows else None
             inputs = _run(cur, dialect, _STATUS_INPUTS, eid=first[1]).fetchall() if first else []
-            code = person = card_term = None
-            if first:
-                person, card_term, code = _decide(first, inputs, on)
-            if log:
-                if own and dialect.name == "sqlite":
-                    _begin_write(cur)
-                _run(cur, dialect, _LOG_SCAN, at=utcnow(), token=(token or "")[:128], ip_hash=hash_client(ip, secret),
-                     permit_id=first[0] if first else None, status=code or "invalid")
-                if first:
-                    _run(cur, dialect, _COUNT_SCAN, pid=first[0])
-                if own:
-                    conn.commit()
-        except Exception:
-            if own:
-                conn.rollback()
-            raise
         finally:
-            cur.close()
+            cur.close()  # an own connection's read transaction ends when the pool takes it back
+    code = person = card_term = None
+    if first:
+        person, card_term, code = _decide(first, inputs, on)
+    if log:
+        scan = {"at": utcnow(), "token": (token or "")[:128], "ip_hash": hash_client(ip, secret),
+                "permit_id": first[0] if first else None, "status": code or "invalid"}
+        record_scan(db.engine, scan, delay=current_app.config.get("VERIFY_SCAN_FLUSH_SECONDS", 0),
+                    connection=None if own else db.session.connection())
     if first is None:
         return _invalid(now)
     if code == person.code and code in ("suspended", "blacklisted"):

@@ -11,7 +11,8 @@ import re
 from PIL import Image
 
 from app.extensions import db
-from app.services.permits import issue_permit, revoke_permits, term_in_force
+from app.services.permits import issue_permit, revoke_permits
+from app.services.terms import current_term
 from models import Dismissal, Term, Violation
 from tests import factories
 
@@ -36,7 +37,7 @@ def permitted_expert(**kw):
     """An appointed expert (current term, signed letter) with a live permit: (expert, permit)."""
     kw.setdefault("start", today() - dt.timedelta(days=30))
     expert = factories.appointed_expert(**kw)
-    permit = issue_permit(expert, term_in_force(expert, today()))
+    permit = issue_permit(expert, current_term(expert, today()))
     return expert, permit
 
 

@@ -180,32 +180,3 @@ def test_json_has_the_fields_of_spec_section_7(app):
     assert data["status"] == "valid" and data["status_label"] == "有效"
     assert data["groups"] == ["化工", "有限空间"]
     assert data["valid_until"] == permit.term.end_date.isoformat()
-
-
-def test_the_scan_write_waits_for_another_workers_lock_and_restores_the_timeout(tmp_path):
-    import sqlite3
-    import threading
-    import time
-
-    from app.services.verification import _begin_write
-
-    path = tmp_path / "lock.sqlite3"
-    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    other.execute("PRAGMA journal_mode=WAL")
-    other.execute("CREATE TABLE t (x)")
-    mine = sqlite3.connect(path, isolation_level=None)
-    mine.execute("PRAGMA busy_timeout=7000")
-    other.execute("BEGIN IMMEDIATE")  # another worker is writing
-    threading.Timer(0.03, lambda: other.execute("COMMIT")).start()
-    started = time.monotonic()
-    cur = mine.cursor()
-    _begin_write(cur)
-    waited = time.monotonic() - started
-    cur.execute("INSERT INTO t VALUES (1)")
-    cur.execute("COMMIT")
-    assert 0.02 < waited < 1.0
-    assert mine.execute("PRAGMA busy_timeout").fetchone()[0] == 7000
-    with pytest.raises(sqlite3.OperationalError):
-        other.execute("BEGIN IMMEDIATE")
-        _begin_write(mine.cursor(), patience=0.01)
-    other.execute("COMMIT")
