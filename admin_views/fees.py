@@ -419,7 +419,9 @@ def _batch_state_of(line_id):
 
 def _record_status(view, context, model, name):
     state = _batch_state_of(model.payout_line_id) if model.payout_line_id else ""
-    return payouts.record_status(model, state)
+    if "fees_draft_quarters" not in g:
+        g.fees_draft_quarters = payouts.draft_quarters()
+    return payouts.record_status(model, state, g.fees_draft_quarters)
 
 
 def _expert_label(view, context, model, name):
@@ -795,34 +797,9 @@ class PayoutBatchView(SecuredModelView):
                 if report is not None and (report.failed):
                     flash(f"计价情况：{report.summary()}未计价的记录未纳入本批次。", "info")
                 return redirect(url_for(".details_view", id=batch.id))
-        overview = self._quarter_overview(year, quarter)
+        overview = payouts.quarter_overview(year, quarter)
         return self.render("admin/fees/payout_build.html", year=year, quarter=quarter, overview=overview,
                            quarters=quarter_options(), today=dt.date.today())
-
-    def _quarter_overview(self, year, quarter):
-        first, last = payouts.quarter_bounds(year, quarter)
-        in_quarter = (ServiceRecord.service_date >= first) & (ServiceRecord.service_date <= last)
-        rows = db.session.execute(
-            select(ServiceRecord.payer, ServiceRecord.amount.is_(None), ServiceRecord.payout_line_id.is_(None),
-                   func.count())
-            .where(in_quarter)
-            .group_by(ServiceRecord.payer, ServiceRecord.amount.is_(None), ServiceRecord.payout_line_id.is_(None))
-        ).all()
-        out = {"ready": 0, "unpriced": 0, "batched": 0, "unit": 0}
-        for payer, unpriced, unbatched, n in rows:
-            if payer == "unit":
-                out["unit"] += n
-            elif not unbatched:
-                out["batched"] += n
-            elif unpriced:
-                out["unpriced"] += n
-            else:
-                out["ready"] += n
-        out["batches"] = db.session.scalars(
-            select(PayoutBatch).where(PayoutBatch.year == year, PayoutBatch.quarter == quarter)
-            .order_by(PayoutBatch.sequence)
-        ).all()
-        return out
 
     # -- edit: only a draft's planned pay date --------------------------------------------
 
@@ -963,7 +940,7 @@ class PayoutBatchView(SecuredModelView):
         if line is None:
             abort(404)
         records = db.session.scalars(
-            select(ServiceRecord).where(ServiceRecord.payout_line_id == line.id)
+            select(ServiceRecord).where(payouts.line_records_condition(line))
             .options(selectinload(ServiceRecord.unit))
             .order_by(ServiceRecord.service_date, ServiceRecord.id)
         ).all()

@@ -1103,7 +1103,7 @@ def complete_assignment(assignment: Assignment, *, attended: bool, units=None, s
         raise DomainError(f"只有已接受任务的专家可以登记完成情况（当前：{assignment.response_label}）。")
     record = db.session.scalar(select(ServiceRecord).where(ServiceRecord.assignment_id == assignment.id))
     if record is not None and record.payout_line_id is not None:
-        raise DomainError("该服务记录已纳入发放批次，不能再修改。")
+        raise DomainError("该服务记录已纳入已审核的发放批次，金额已结算，不能再修改。")
     amount = _decimal(units if units not in (None, "") else default_units(req), "工作量")
     if amount <= 0 or amount > 99:
         raise DomainError("工作量须大于0且不超过99。")

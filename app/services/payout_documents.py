@@ -27,8 +27,8 @@ from app.auth.rights import sees_unmasked
 from app.extensions import db
 from app.services.fee_records import count_unit
 from app.services.identity import mask_id
-from app.services.payouts import batch_lines, quarter_label, standard_in_force_rows
-from models import Expert, OrgUnit, PayoutBatch, PayoutLine, ServiceRecord, User
+from app.services.payouts import batch_lines, batch_records_condition, quarter_label, standard_in_force_rows
+from models import Expert, OrgUnit, PayoutBatch, ServiceRecord, User
 from models.choices import ACTIVITY_TYPES, PAYOUT_STATES
 
 MONEY_FORMAT = "#,##0.00"
@@ -166,10 +166,9 @@ def payout_workbook(batch: PayoutBatch, role: str | None) -> bytes:
             Expert.name, Expert.id_number, ServiceRecord.service_date, ServiceRecord.started_at,
             ServiceRecord.activity, OrgUnit.name, ServiceRecord.units, ServiceRecord.amount, ServiceRecord.basis,
         )
-        .join(PayoutLine, PayoutLine.id == ServiceRecord.payout_line_id)
         .join(Expert, Expert.id == ServiceRecord.expert_id)
         .outerjoin(OrgUnit, OrgUnit.id == ServiceRecord.unit_id)
-        .where(PayoutLine.batch_id == batch.id)
+        .where(batch_records_condition(batch))
         .order_by(Expert.name, Expert.id, ServiceRecord.service_date, ServiceRecord.id)
     )
     for name, id_number, day, started, activity, unit, units, amount, basis in db.session.execute(query):

@@ -15,10 +15,13 @@ The flow:
    (:func:`mark_unit_paid`).
 3. **Quarterly batch** (第二十条: 每季度审核发放一次) — :func:`build_batch`
    gathers the quarter's priced, unpaid bureau records with SQL aggregates
-   (GROUP BY expert, one bulk INSERT of lines, one bulk UPDATE linking the
-   records; never a per-row ORM loop) into a draft: per expert gross, income
-   tax withheld, net. :func:`review_batch` (草稿 → 已审核) fixes the pay date and
-   locks the batch; :func:`mark_paid` (已审核 → 已发放) records the payment.
+   (GROUP BY expert, one bulk INSERT of lines; never a per-row ORM loop) into a
+   draft: per expert gross, income tax withheld, net. A draft pays the quarter's
+   open records *as they are* (:func:`batch_records_condition`) and is refreshed
+   when one of them is priced again. :func:`review_batch` (草稿 → 已审核) checks
+   the lines still match those records, links each record to its line (one bulk
+   UPDATE), fixes the pay date and locks the batch; :func:`mark_paid`
+   (已审核 → 已发放) records the payment.
    Corrections to a locked batch go into a later draft batch as adjustment
    lines (:func:`add_adjustment`), never as edits.
 
@@ -50,7 +53,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, and_, bindparam, case, cast, event, exists, func, inspect, or_, select, text, update
+from sqlalchemy import (BigInteger, and_, bindparam, case, cast, event, exists, false, func, inspect, or_, select, text,
+                        update)
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
@@ -153,12 +157,54 @@ def settled_condition():
     )
 
 
+def draft_of(year: int, quarter: int) -> PayoutBatch | None:
+    """The quarter's draft batch, if it has one (there is at most one)."""
+    return db.session.scalar(
+        select(PayoutBatch).where(PayoutBatch.year == year, PayoutBatch.quarter == quarter, PayoutBatch.state == "draft")
+    )
+
+
+def draft_quarters() -> set[tuple[int, int]]:
+    """(year, quarter) of every draft batch (one query; for list pages and statements)."""
+    return set(db.session.execute(select(PayoutBatch.year, PayoutBatch.quarter).where(PayoutBatch.state == "draft")).all())
+
+
+def _in_draft_scope(record: ServiceRecord) -> bool:
+    """Whether a draft of the record's quarter would pay it: a priced, open bureau record."""
+    return (record.payout_line_id is None and record.payer == "bureau" and record.amount is not None
+            and record.unit_paid_on is None and record.service_date is not None)
+
+
 def batch_of_record(record: ServiceRecord) -> PayoutBatch | None:
-    """The batch the record is paid in, if any."""
-    if record.payout_line_id is None:
-        return None
-    line = db.session.get(PayoutLine, record.payout_line_id)
-    return line.batch if line is not None else None
+    """The batch that pays the record: the reviewed batch it is linked to, or its quarter's draft."""
+    if record.payout_line_id is not None:
+        line = db.session.get(PayoutLine, record.payout_line_id)
+        return line.batch if line is not None else None
+    if _in_draft_scope(record):
+        return draft_of(*quarter_of(record.service_date))
+    return None
+
+
+def batch_records_condition(batch: PayoutBatch):
+    """SQL condition: the service records ``batch`` pays.
+
+    A draft pays its quarter's priced, open bureau records as they are now — its lines were
+    gathered from exactly those, and :func:`review_batch` refuses it if they have changed
+    since. Review links each of them to its line (``payout_line_id``); from then on a
+    reviewed or paid batch pays exactly the records linked to it.
+    """
+    if batch.state == "draft":
+        return _unpaid_bureau_filter(*quarter_bounds(batch.year, batch.quarter))
+    return ServiceRecord.payout_line_id.in_(select(PayoutLine.id).where(PayoutLine.batch_id == batch.id))
+
+
+def line_records_condition(line: PayoutLine):
+    """SQL condition: the service records one line pays (none for an adjustment line)."""
+    if line.is_adjustment:
+        return false()
+    if line.batch.state == "draft":
+        return and_(batch_records_condition(line.batch), ServiceRecord.expert_id == line.expert_id)
+    return ServiceRecord.payout_line_id == line.id
 
 
 def is_settled(record: ServiceRecord) -> bool:
@@ -169,23 +215,33 @@ def is_settled(record: ServiceRecord) -> bool:
     return batch is not None and batch.state in LOCKED_STATES
 
 
-def record_status(record: ServiceRecord, batch_state: str | None = None) -> str:
-    """A record's payment status as the expert and the office read it."""
+def record_status(record: ServiceRecord, batch_state: str | None = None,
+                  drafts: set[tuple[int, int]] | None = None) -> str:
+    """A record's payment status as the expert and the office read it.
+
+    ``batch_state`` is the state of the batch the record is linked to ("" when it is on
+    none) and ``drafts`` the quarters with a draft (:func:`draft_quarters`); list pages pass
+    both to spare a query per row, otherwise they are looked up.
+    """
     if record.payer == "unit":
         if record.amount is None:
             return _unpriced_status(record)
         return "用人单位已支付" if record.unit_paid_on else "待用人单位支付"
-    if batch_state is None and record.payout_line_id is not None:
-        batch = batch_of_record(record)
-        batch_state = batch.state if batch else None
-    if batch_state == "paid":
-        return "已发放"
-    if batch_state == "reviewed":
-        return "已审核待发放"
-    if batch_state == "draft":
-        return "已汇总待审核"
+    if record.payout_line_id is not None:
+        if batch_state is None:
+            batch = batch_of_record(record)
+            batch_state = batch.state if batch else None
+        if batch_state == "paid":
+            return "已发放"
+        if batch_state == "reviewed":
+            return "已审核待发放"
     if record.amount is None:
         return _unpriced_status(record)
+    if _in_draft_scope(record):
+        quarter = quarter_of(record.service_date)
+        has_draft = quarter in drafts if drafts is not None else draft_of(*quarter) is not None
+        if has_draft:
+            return "已汇总待审核"
     return "待纳入季度发放"
 
 
@@ -245,7 +301,7 @@ def price_record(record: ServiceRecord, context: PricingContext | None = None) -
     """Compute and store the record's amount and basis (附件4, 第二十条). Flushes.
 
     Returns True if the amount or basis changed. A settled record is refused
-    (its amount is never altered); a record on a draft batch is re-priced and
+    (its amount is never altered); when the record's quarter has a draft batch,
     the draft's lines are refreshed. Raises :class:`DomainError` when the fee
     cannot be determined (the record is then left as it was).
     """
@@ -255,17 +311,39 @@ def price_record(record: ServiceRecord, context: PricingContext | None = None) -
         if is_settled(record):
             raise DomainError(SETTLED_MESSAGE)
         result = fee_of(record, context)
-        batch = batch_of_record(record)
+        drafts = {}
+        _note_draft(record, drafts)
         changed = (record.amount, record.basis) != (result.amount, result.basis[:200])
         record.amount = result.amount
         record.basis = result.basis[:200]
         record.is_night = bool(result.is_night)
         record.is_holiday = bool(result.is_holiday)
         _remember_inputs(record)
+        _note_draft(record, drafts)
     db.session.flush()
-    if changed and batch is not None and batch.state == "draft":
-        refresh_batch(batch)
+    if changed:
+        for batch in drafts.values():
+            refresh_batch(batch)
     return changed
+
+
+def _note_draft(record: ServiceRecord, drafts: dict[int, PayoutBatch], cache: dict | None = None) -> None:
+    """Add to ``drafts`` the draft batch that pays ``record`` as it is now, if any.
+
+    Called before and after a change to the record: a draft it leaves or joins must be
+    refreshed. ``cache`` keeps each quarter's draft for a run over many records.
+    """
+    if not _in_draft_scope(record):
+        return
+    quarter = quarter_of(record.service_date)
+    if cache is None:
+        batch = draft_of(*quarter)
+    else:
+        if quarter not in cache:
+            cache[quarter] = draft_of(*quarter)
+        batch = cache[quarter]
+    if batch is not None:
+        drafts[batch.id] = batch
 
 
 def price_records(records: Iterable[ServiceRecord], context: PricingContext | None = None) -> PricingReport:
@@ -289,6 +367,7 @@ def price_records(records: Iterable[ServiceRecord], context: PricingContext | No
 
 
 def _price_each(records, context, report: PricingReport, drafts: dict) -> None:
+    cache: dict = {}
     for record in records:
         if is_settled(record):
             continue
@@ -298,25 +377,22 @@ def _price_each(records, context, report: PricingReport, drafts: dict) -> None:
             if record.amount is not None:
                 # It was priced under rules that no longer give an amount: take it back,
                 # and out of its draft batch, rather than pay a stale amount.
+                _note_draft(record, drafts, cache)
                 record.amount = None
                 record.basis = None
-                batch = batch_of_record(record)
-                if batch is not None and batch.state == "draft":
-                    drafts[batch.id] = batch
             report.failed.append((record, str(err)))
             continue
         _remember_inputs(record)
         if (record.amount, record.basis) == (result.amount, result.basis[:200]):
             report.unchanged += 1
             continue
+        _note_draft(record, drafts, cache)
         record.amount = result.amount
         record.basis = result.basis[:200]
         record.is_night = bool(result.is_night)
         record.is_holiday = bool(result.is_holiday)
         report.priced += 1
-        batch = batch_of_record(record)
-        if batch is not None and batch.state == "draft":
-            drafts[batch.id] = batch
+        _note_draft(record, drafts, cache)
 
 
 #: What a record's amount depends on; a change to any of them makes a stored amount stale.
@@ -391,6 +467,8 @@ def propose_amount(record: ServiceRecord, actor: User, amount: object, note: str
     value = _parse_money(amount, "金额")
     if value <= 0:
         raise DomainError("金额必须大于零")
+    drafts: dict[int, PayoutBatch] = {}
+    _note_draft(record, drafts)  # a priced record leaves its quarter's draft until approved
     record.proposed_amount = value
     record.approved_by_id = None
     record.approved_at = None
@@ -401,9 +479,8 @@ def propose_amount(record: ServiceRecord, actor: User, amount: object, note: str
     db.session.flush()
     if needs_entered_amount(record):
         price_record(record)
-    elif record.payout_line_id is not None:
-        batch = batch_of_record(record)
-        if batch is not None and batch.state == "draft":
+    else:
+        for batch in drafts.values():
             refresh_batch(batch)
 
 
@@ -537,6 +614,40 @@ def pay_month_of(batch: PayoutBatch, today: dt.date | None = None) -> str:
     return f"{day:%Y-%m}"
 
 
+@dataclass(frozen=True)
+class QuarterOverview:
+    """The quarter's service records as the batch screen counts them (第二十条)."""
+
+    ready: int  # priced bureau records no batch pays yet
+    in_draft: int  # priced bureau records the quarter's draft pays (linked when it is reviewed)
+    unpriced: int  # bureau records without an amount yet (incl. awaiting a leader's approval)
+    settled: int  # records linked to a reviewed or paid batch
+    unit: int  # records the using town or unit pays itself (never in a batch)
+    batches: list
+
+
+def quarter_overview(year: int, quarter: int) -> QuarterOverview:
+    """Counts of the quarter's records by where their payment stands, and its batches."""
+    first, last = quarter_bounds(year, quarter)
+    rows = db.session.execute(
+        select(ServiceRecord.payer, ServiceRecord.amount.is_(None), ServiceRecord.payout_line_id.is_(None), func.count())
+        .where(ServiceRecord.service_date >= first, ServiceRecord.service_date <= last)
+        .group_by(ServiceRecord.payer, ServiceRecord.amount.is_(None), ServiceRecord.payout_line_id.is_(None))
+    ).all()
+    counts = {"open": 0, "unpriced": 0, "settled": 0, "unit": 0}
+    for payer, unpriced, unlinked, n in rows:
+        key = "unit" if payer == "unit" else "settled" if not unlinked else "unpriced" if unpriced else "open"
+        counts[key] += n
+    batches = db.session.scalars(
+        select(PayoutBatch).where(PayoutBatch.year == year, PayoutBatch.quarter == quarter).order_by(PayoutBatch.sequence)
+    ).all()
+    has_draft = any(b.state == "draft" for b in batches)
+    return QuarterOverview(
+        ready=0 if has_draft else counts["open"], in_draft=counts["open"] if has_draft else 0,
+        unpriced=counts["unpriced"], settled=counts["settled"], unit=counts["unit"], batches=batches,
+    )
+
+
 def build_batch(year: int, quarter: int, actor: User | None, pay_date: dt.date | None = None) -> PayoutBatch:
     """A new draft batch of the quarter's unpaid bureau records (第二十条: 每季度审核发放一次). Flushes.
 
@@ -580,18 +691,16 @@ def build_batch(year: int, quarter: int, actor: User | None, pay_date: dt.date |
 
 
 def _gather(batch: PayoutBatch) -> int:
-    """Aggregate the quarter's unpaid bureau records into one line per expert; link them.
+    """Aggregate the draft's records (:func:`batch_records_condition`) into one line per expert.
 
-    Three statements whatever the size: SELECT … GROUP BY expert, a bulk
-    INSERT of the lines (tax already withheld, see :func:`_settle_taxes`), and
-    one UPDATE … FROM linking each record to its expert's line. Returns the
+    Two statements whatever the size: SELECT … GROUP BY expert and a bulk INSERT of
+    the lines (tax already withheld, see :func:`_settle_taxes`). The records are linked
+    to their lines when the batch is reviewed (:func:`_link_records`). Returns the
     number of lines.
     """
-    first, last = quarter_bounds(batch.year, batch.quarter)
-    where = _unpaid_bureau_filter(first, last)
     rows = db.session.execute(
         select(ServiceRecord.expert_id, func.count(), func.sum(_cents(ServiceRecord.amount)))
-        .where(where)
+        .where(batch_records_condition(batch))
         .group_by(ServiceRecord.expert_id)
     ).all()
     if not rows:
@@ -608,12 +717,20 @@ def _gather(batch: PayoutBatch) -> int:
         ))
     # Core, not the ORM: 2,000 plain rows need no identity map.
     db.session.execute(PayoutLine.__table__.insert(), lines)
-    # UPDATE … FROM (SQLite ≥ 3.33, PostgreSQL): one join instead of a subquery per record.
+    _expire_loaded(batch)
+    return len(lines)
+
+
+def _link_records(batch: PayoutBatch) -> None:
+    """Link each record a draft pays to its expert's line (review, just before the lock).
+
+    One UPDATE … FROM (SQLite ≥ 3.33, PostgreSQL): a join instead of a subquery per record.
+    """
     with _roomy_page_cache():
         db.session.execute(
             update(ServiceRecord)
             .where(
-                where,
+                batch_records_condition(batch),
                 PayoutLine.batch_id == batch.id,
                 PayoutLine.expert_id == ServiceRecord.expert_id,
                 PayoutLine.is_adjustment.is_(False),
@@ -622,7 +739,6 @@ def _gather(batch: PayoutBatch) -> int:
             execution_options={"synchronize_session": False},
         )
     _expire_loaded(batch)
-    return len(lines)
 
 
 def _month_so_far(batch: PayoutBatch, pay_month: str) -> dict[int, tuple[Decimal, Decimal]]:
@@ -701,14 +817,13 @@ def _expire_loaded(batch: PayoutBatch | None = None) -> None:
 def refresh_batch(batch: PayoutBatch) -> int:
     """Re-gather a draft batch (重新汇总): its lines follow the records as they are now. Flushes.
 
-    Records leave the batch and the quarter's unpaid bureau records are
-    gathered again (records priced or corrected since come in); adjustment
-    lines stay. Returns the number of regular lines.
+    The regular lines are gathered again from the quarter's open records (records
+    priced, corrected or taken back since are followed); adjustment lines stay.
+    Returns the number of regular lines.
     """
     _require_draft(batch)
     _lock_for_batching()
     db.session.flush()
-    _release_records(batch, regular_only=True)
     db.session.execute(
         PayoutLine.__table__.delete().where(
             PayoutLine.batch_id == batch.id, PayoutLine.is_adjustment.is_(False)
@@ -719,24 +834,10 @@ def refresh_batch(batch: PayoutBatch) -> int:
     return count
 
 
-def _release_records(batch: PayoutBatch, regular_only: bool = False) -> None:
-    lines = select(PayoutLine.id).where(PayoutLine.batch_id == batch.id)
-    if regular_only:
-        lines = lines.where(PayoutLine.is_adjustment.is_(False))
-    db.session.execute(
-        update(ServiceRecord)
-        .where(ServiceRecord.payout_line_id.in_(lines))
-        .values(payout_line_id=None, version=ServiceRecord.version + 1),
-        execution_options={"synchronize_session": False},
-    )
-    _expire_loaded(batch)
-
-
 def discard_batch(batch: PayoutBatch) -> None:
-    """Delete a draft batch; its records become unpaid again. Flushes."""
+    """Delete a draft batch; its records wait for the quarter's next one. Flushes."""
     _require_draft(batch)
     db.session.flush()
-    _release_records(batch)
     db.session.execute(PayoutLine.__table__.delete().where(PayoutLine.batch_id == batch.id))
     _expire_loaded(batch)
     db.session.delete(batch)
@@ -796,47 +897,42 @@ def batch_totals(batch_ids: Iterable[int]) -> dict[int, BatchTotals]:
 
 
 def _check_consistent(batch: PayoutBatch) -> dt.date | None:
-    """Refuse a batch whose lines no longer match their records; return its last service date."""
-    linked = {
-        line_id: (count, cents)
-        for line_id, count, cents in db.session.execute(
-            select(ServiceRecord.payout_line_id, func.count(), func.sum(_cents(ServiceRecord.amount)))
-            .join(PayoutLine, PayoutLine.id == ServiceRecord.payout_line_id)
-            .where(PayoutLine.batch_id == batch.id)
-            .group_by(ServiceRecord.payout_line_id)
+    """Refuse a draft whose lines no longer match its records; return its last service date.
+
+    The lines were gathered from the quarter's open records; if one was priced, re-priced,
+    taken back, moved or deleted since, the office must refresh (重新汇总) before review.
+    """
+    paid_by = batch_records_condition(batch)
+    records = {
+        expert_id: (int(count), int(cents or 0))
+        for expert_id, count, cents in db.session.execute(
+            select(ServiceRecord.expert_id, func.count(), func.sum(_cents(ServiceRecord.amount)))
+            .where(paid_by)
+            .group_by(ServiceRecord.expert_id)
         )
     }
-    lines = db.session.execute(
-        select(PayoutLine.id, PayoutLine.service_count, _cents(PayoutLine.gross))
-        .where(PayoutLine.batch_id == batch.id, PayoutLine.is_adjustment.is_(False))
-    ).all()
-    for line_id, count, gross_cents in lines:
-        have = linked.get(line_id, (0, 0))
-        if (int(have[0]), int(have[1] or 0)) != (int(count), int(gross_cents)):
-            raise DomainError("批次明细与服务记录不一致（记录在汇总后有变动），请先“重新汇总”再审核")
-    unpriced = db.session.scalar(
-        select(func.count())
-        .select_from(ServiceRecord)
-        .join(PayoutLine, PayoutLine.id == ServiceRecord.payout_line_id)
-        .where(PayoutLine.batch_id == batch.id, ServiceRecord.amount.is_(None))
-    )
-    if unpriced:
-        raise DomainError("批次中有尚未计价的服务记录，请先“重新汇总”再审核")
-    return db.session.scalar(
-        select(func.max(ServiceRecord.service_date))
-        .join(PayoutLine, PayoutLine.id == ServiceRecord.payout_line_id)
-        .where(PayoutLine.batch_id == batch.id)
-    )
+    lines = {
+        expert_id: (int(count), int(gross_cents))
+        for expert_id, count, gross_cents in db.session.execute(
+            select(PayoutLine.expert_id, PayoutLine.service_count, _cents(PayoutLine.gross))
+            .where(PayoutLine.batch_id == batch.id, PayoutLine.is_adjustment.is_(False))
+        )
+    }
+    if records != lines:
+        raise DomainError("批次明细与服务记录不一致（记录在汇总后有变动），请先“重新汇总”再审核")
+    return db.session.scalar(select(func.max(ServiceRecord.service_date)).where(paid_by))
 
 
 def review_batch(batch: PayoutBatch, actor: User, pay_date: dt.date | None = None) -> None:
     """草稿 → 已审核: fix the pay date, withhold the final tax, lock the batch (第二十条). Flushes.
 
     The pay date (default: the planned one, else today) may not be earlier
-    than the last service paid. Taxes are recomputed against the batches
-    reviewed before in the same month. After this nothing in the batch changes.
+    than the last service paid. The records the draft pays are linked to their
+    lines; taxes are recomputed against the batches reviewed before in the same
+    month. After this nothing in the batch, or in its records, changes.
     """
     _require_draft(batch)
+    _lock_for_batching()
     db.session.flush()
     if not db.session.scalar(select(func.count()).select_from(PayoutLine).where(PayoutLine.batch_id == batch.id)):
         raise DomainError("批次中没有发放明细，不能审核")
@@ -849,6 +945,7 @@ def review_batch(batch: PayoutBatch, actor: User, pay_date: dt.date | None = Non
         raise DomainError(f"发放日期不能早于{quarter_label(batch.year, batch.quarter)}开始日期")
     batch.pay_date = pay_date
     db.session.flush()
+    _link_records(batch)
     _settle_taxes(batch)
     batch.state = "reviewed"
     batch.reviewed_by_id = getattr(actor, "id", None)
@@ -1201,12 +1298,13 @@ def expert_statement(expert: Expert, record_limit: int = 200) -> Statement:
         .order_by(ServiceRecord.service_date.desc(), ServiceRecord.id.desc())
         .limit(record_limit)
     ).all()
+    drafts = draft_quarters()
     records = [
         StatementRecord(
             service_date=record.service_date, activity_label=ACTIVITY_TYPES.get(record.activity, record.activity),
             unit_name=record.unit.name if record.unit else "", units=record.units, amount=record.amount,
             basis=record.basis, payer_label=PAYERS.get(record.payer, record.payer),
-            status=record_status(record, state or ""),
+            status=record_status(record, state or "", drafts),
         )
         for record, state in record_rows
     ]
@@ -1346,13 +1444,11 @@ def _guard_record_update(_mapper, connection, target):
         raise DomainError(SETTLED_MESSAGE)
     # Whoever changes what the fee depends on (the dispatch area re-completing a job, an
     # admin form) without pricing again leaves no stale amount behind: the record goes back
-    # to 未计价, and out of its draft batch (which must then be refreshed before review).
+    # to 未计价, and so out of its quarter's draft (which must be refreshed before review).
     if (changed & set(PRICING_INPUTS) and target.amount is not None
             and target.__dict__.get("_fees_priced_inputs") != _inputs_of(target)):
         target.amount = None
         target.basis = None
-        if line_state == "draft":
-            target.payout_line_id = None
 
 
 @event.listens_for(ServiceRecord, "before_delete")
@@ -1360,9 +1456,9 @@ def _guard_record_delete(_mapper, connection, target):
     if _old_value(target, "unit_paid_on") is not None:
         raise DomainError(SETTLED_MESSAGE)
     if _old_value(target, "payout_line_id") is not None:
-        if _line_batch_state(connection, _old_value(target, "payout_line_id")) in LOCKED_STATES:
-            raise DomainError(SETTLED_MESSAGE)
-        raise DomainError("该服务记录已纳入草稿发放批次，请先将批次“重新汇总”或删除后再删除记录")
+        # Only review links records, so a linked record is settled. (A draft that paid this
+        # record no longer matches its records and is refused at review until refreshed.)
+        raise DomainError(SETTLED_MESSAGE)
 
 
 @event.listens_for(FeeStandard, "before_insert")

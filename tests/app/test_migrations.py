@@ -40,3 +40,45 @@ def test_migrated_schema_matches_models(tmp_path, which):
         with app.app_context():
             db.engine.dispose()
         _clean(url)
+
+
+def test_0003_frees_the_records_of_draft_batches_only(tmp_path):
+    """Databases of the earlier code linked a draft's records when it was built; 0003 unlinks them."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from flask_migrate import downgrade
+    from sqlalchemy import insert, select
+
+    from models import PayoutBatch, PayoutLine, ServiceRecord
+    from tests import factories
+
+    url = f"sqlite:///{tmp_path / 'd.sqlite3'}"
+    app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": url})
+    try:
+        with app.app_context():
+            upgrade()
+            downgrade(revision="0002")
+            expert = factories.expert(name="王建国")
+            db.session.execute(insert(PayoutBatch), [
+                {"id": 1, "year": 2026, "quarter": 1, "sequence": 1, "state": "reviewed"},
+                {"id": 2, "year": 2026, "quarter": 2, "sequence": 1, "state": "draft"},
+            ])
+            db.session.execute(insert(PayoutLine), [
+                {"id": 10 + b, "batch_id": b, "expert_id": expert.id, "pay_month": "2026-07", "service_count": 1,
+                 "gross": Decimal("1000.00"), "tax": Decimal("40.00"), "net": Decimal("960.00"), "is_adjustment": False}
+                for b in (1, 2)
+            ])
+            db.session.execute(insert(ServiceRecord), [
+                {"id": 100 + b, "expert_id": expert.id, "activity": "inspection", "service_date": dt.date(2026, 3 * b, 2),
+                 "payer": "bureau", "amount": Decimal("1000.00"), "payout_line_id": 10 + b, "version": 1}
+                for b in (1, 2)
+            ])
+            db.session.commit()
+            upgrade()
+            linked = dict(db.session.execute(select(ServiceRecord.id, ServiceRecord.payout_line_id)).all())
+            assert linked == {101: 11, 102: None}
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()

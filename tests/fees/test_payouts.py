@@ -63,8 +63,56 @@ def test_batch_gathers_the_quarters_unpaid_bureau_records(wang, li, record, offi
     assert (totals.experts, totals.services, totals.gross, totals.tax, totals.net) == (
         2, 4, Decimal("4000.00"), Decimal("480.00"), Decimal("3520.00"))
     # The town's record, the other quarters and the unpriced record stay off the bureau's batch.
-    off = db.session.scalars(select(ServiceRecord).where(ServiceRecord.payout_line_id.is_(None))).all()
-    assert len(off) == 4 and unpriced in off
+    paid = set(db.session.scalars(select(ServiceRecord).where(payouts.batch_records_condition(batch))))
+    assert len(paid) == 4 and unpriced not in paid and {r.expert_id for r in paid} == {wang.id, li.id}
+    assert all(r.service_date.month in (4, 5, 6) and r.payer == "bureau" for r in paid)
+
+
+def test_review_links_the_drafts_records_to_their_lines(wang, li, record, office):
+    """A draft pays the quarter's open records as they are; review ties each one to its line."""
+    w1, w2 = priced(record, wang, [dt.date(2026, 4, 2), dt.date(2026, 5, 6)])
+    (l1,) = priced(record, li, [dt.date(2026, 4, 20)])
+    batch = payouts.build_batch(*Q2, office, pay_date=JULY_10)
+    assert {r.payout_line_id for r in (w1, w2, l1)} == {None}  # nothing written on the records yet
+    assert payouts.record_status(w1) == "已汇总待审核"
+    payouts.review_batch(batch, office)
+    db.session.commit()
+    lines = {line.expert_id: line.id for line in db.session.scalars(select(PayoutLine).where(PayoutLine.batch_id == batch.id))}
+    assert (w1.payout_line_id, w2.payout_line_id, l1.payout_line_id) == (lines[wang.id], lines[wang.id], lines[li.id])
+    assert payouts.record_status(w1) == "已审核待发放"
+    # A record priced after the review is paid by no batch yet, not by the locked one.
+    (late,) = priced(record, wang, [dt.date(2026, 6, 3)])
+    assert late.payout_line_id is None and payouts.record_status(late) == "待纳入季度发放"
+    assert late not in set(db.session.scalars(select(ServiceRecord).where(payouts.batch_records_condition(batch))))
+
+
+def test_a_record_deleted_under_a_draft_makes_it_refresh_before_review(wang, record, office):
+    r1, r2 = priced(record, wang, [dt.date(2026, 4, 2), dt.date(2026, 4, 3)])
+    batch = payouts.build_batch(*Q2, office, pay_date=JULY_10)
+    db.session.delete(r2)  # entered by mistake: a draft does not hold it
+    db.session.flush()
+    with pytest.raises(DomainError, match="重新汇总"):
+        payouts.review_batch(batch, office)
+    assert batch.state == "draft"
+    payouts.refresh_batch(batch)
+    payouts.review_batch(batch, office)
+    assert lines_by_name(batch)["王建国"].gross == Decimal("1000.00")
+    assert db.session.get(ServiceRecord, r1.id).payout_line_id is not None
+
+
+def test_the_quarter_overview_counts_where_each_record_stands(wang, record, office):
+    town = factories.org_unit("湖塘镇", kind="town")
+    priced(record, wang, [dt.date(2026, 4, 2), dt.date(2026, 4, 3)])
+    priced(record, wang, [dt.date(2026, 5, 20)], payer="unit", unit=town)
+    record(wang, activity="other", day=dt.date(2026, 6, 1))
+    before = payouts.quarter_overview(*Q2)
+    assert (before.ready, before.in_draft, before.unpriced, before.settled, before.unit) == (2, 0, 1, 0, 1)
+    batch = payouts.build_batch(*Q2, office, pay_date=JULY_10)
+    draft = payouts.quarter_overview(*Q2)
+    assert (draft.ready, draft.in_draft, draft.settled) == (0, 2, 0) and draft.batches == [batch]
+    payouts.review_batch(batch, office)
+    after = payouts.quarter_overview(*Q2)
+    assert (after.ready, after.in_draft, after.settled) == (0, 0, 2)
 
 
 def test_one_draft_per_quarter_and_nothing_to_pay_is_refused(wang, record, office):
@@ -217,7 +265,7 @@ def test_a_change_behind_the_fee_rules_back_leaves_no_stale_amount(wang, record,
     assert lines_by_name(batch)["王建国"].service_count == 1  # only the priced one
     r2.started_at = dt.datetime(2026, 4, 2, 9, 0)  # any input of the fee counts, even one that keeps the amount
     db.session.flush()
-    assert r2.amount is None and r2.payout_line_id is None  # out of the draft
+    assert r2.amount is None and payouts.record_status(r2) == "待计价"  # out of the draft
     with pytest.raises(DomainError, match="重新汇总"):
         payouts.review_batch(batch, office)
     payouts.price_unpriced()
