@@ -781,6 +781,11 @@ class PayoutBatchView(SecuredModelView):
             abort(403)
         year, quarter = payouts.quarter_of(dt.date.today())
         year, quarter = (year - 1, 4) if quarter == 1 else (year, quarter - 1)  # default: last quarter
+        if request.args.get("year") and request.args.get("quarter"):  # the overview of another quarter
+            try:
+                year, quarter = payouts.check_quarter(request.args["year"], request.args["quarter"])
+            except DomainError as err:
+                _fail(err)
         if request.method == "POST":
             try:
                 year, quarter = payouts.check_quarter(request.form.get("year"), request.form.get("quarter"))
@@ -798,7 +803,10 @@ class PayoutBatchView(SecuredModelView):
                     flash(f"计价情况：{report.summary()}未计价的记录未纳入本批次。", "info")
                 return redirect(url_for(".details_view", id=batch.id))
         overview = payouts.quarter_overview(year, quarter)
+        previous = (year - 1, 4) if quarter == 1 else (year, quarter - 1)
+        following = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
         return self.render("admin/fees/payout_build.html", year=year, quarter=quarter, overview=overview,
+                           previous=previous, following=following,
                            quarters=quarter_options(), today=dt.date.today())
 
     # -- edit: only a draft's planned pay date --------------------------------------------
