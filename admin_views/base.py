@@ -9,7 +9,7 @@
 """
 import logging
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, has_request_context, redirect, request, url_for
 from flask_admin import AdminIndexView
 from flask_admin.actions import action
 from flask_admin.babel import lazy_gettext
@@ -219,6 +219,28 @@ class SecuredModelView(RoleGuardMixin, ModelView):
         if name in self.masked_columns and not sees_unmasked(current_role()):
             return self._mask(name, self._get_field_value(model, name))
         return super().get_export_value(model, name)
+
+    # A masked column is not searchable for a role that sees it masked: searching by a known
+    # phone number would tell which expert has it. Flask-Admin builds its search fields once;
+    # they are filtered per request here (the views are shared, so nothing is mutated).
+    @property
+    def _search_fields(self):
+        fields = self.__dict__.get("_all_search_fields")
+        if not fields or not self.masked_columns or not has_request_context() or sees_unmasked(current_role()):
+            return fields
+        return [(column, path) for column, path in fields if getattr(column, "key", None) not in self.masked_columns]
+
+    @_search_fields.setter
+    def _search_fields(self, value):
+        self.__dict__["_all_search_fields"] = value
+
+    def search_placeholder(self):
+        """The searchable columns' labels (搜索：姓名、工作单位…), without those masked for the role."""
+        hidden = set()
+        if self.masked_columns and has_request_context() and not sees_unmasked(current_role()):
+            hidden = set(self.masked_columns)
+        names = [c if isinstance(c, str) else c.key for c in self.column_searchable_list or ()]
+        return "、".join(str(self.column_labels.get(n, n)) for n in names if n not in hidden) or None
 
     # -- forms: version travels in the form ----------------------------------------
     def scaffold_form(self):

@@ -214,3 +214,20 @@ def test_audit_log_records_old_and_new_values_with_masked_id(app, db, client, lo
     assert entry.changes["employer"] == ["旧单位", "新单位"]
     created = db.session.query(AuditLog).filter_by(table_name="expert", action="create", row_id=expert.id).one()
     assert "*" in created.changes["id_number"][1] and expert.id_number not in str(created.changes)
+
+
+def test_a_masked_phone_is_no_search_key_for_roles_that_see_it_masked(app, db, client, login_as):
+    """Searching the list by a known phone number would tell whose it is (an oracle): only
+    roles that see phone numbers in full may search by them."""
+    factories.expert(name="周卫国", mobile="13955550001")
+    factories.expert(name="钱立新", mobile="13955550002")
+    db.session.commit()
+    login_as("leader")
+    page = client.get("/admin/expert/?search=13955550001")
+    assert page.status_code == 200 and "周卫国" not in page.get_data(as_text=True)
+    assert "周卫国" in client.get("/admin/expert/?search=周卫国").get_data(as_text=True)
+    assert "手机" not in client.get("/admin/expert/").get_data(as_text=True).split('name="search"')[1][:300]
+    client.post("/logout", data={"csrf_token": csrf_from(client.get("/admin/").get_data(as_text=True))})
+    login_as("office")
+    page = client.get("/admin/expert/?search=13955550001").get_data(as_text=True)
+    assert "周卫国" in page and "钱立新" not in page
