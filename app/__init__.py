@@ -41,6 +41,7 @@ def register_extensions(app: Flask) -> None:
     from app import database
     from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 
+    database.prepare_engine_options(app)
     db.init_app(app)
     database.configure_engine(app)
     migrate.init_app(

@@ -6,6 +6,19 @@ from sqlalchemy.engine import Engine
 from app.extensions import db
 
 
+def prepare_engine_options(app: Flask) -> None:
+    """Before the engine exists: no connection "pre-ping" on SQLite.
+
+    A pre-ping (``SELECT 1`` at every checkout) finds connections a database server has
+    dropped; a file database drops none, and the ping was a third of the statements of the
+    permit verification page (bench/verify_bench.py).
+    """
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options.pop("pool_pre_ping", None)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
 def configure_engine(app: Flask) -> None:
     """On SQLite: WAL, a busy timeout, foreign keys on, and ``BEGIN IMMEDIATE`` for writes."""
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
