@@ -33,7 +33,7 @@ from admin_views.base import ReadOnlyView, SecuredModelView, current_role
 from admin_views.formatters import choice
 from app.auth.rights import allowed, sees_unmasked
 from app.extensions import db
-from app.services import payouts
+from app.services import payouts, pricing, quarters, town_dues
 from app.services.errors import DomainError
 from app.services.fee_records import payer_for_unit
 from app.services.identity import mask_id
@@ -191,7 +191,7 @@ class FeeStandardView(SecuredModelView):
 
     def _reprice(self, activity, since):
         try:
-            report = payouts.reprice_after_standard_change(activity, since)
+            report = pricing.reprice_after_standard_change(activity, since)
             db.session.commit()
         except DomainError as err:
             _fail(err)
@@ -294,12 +294,12 @@ class HolidayView(SecuredModelView):
 
     def _reprice(self, days):
         records = db.session.scalars(
-            payouts.open_records_query().where(ServiceRecord.activity == "emergency",
+            pricing.open_records_query().where(ServiceRecord.activity == "emergency",
                                                ServiceRecord.service_date.in_(list(days)))
         ).all()
         if not records:
             return
-        report = payouts.price_records(records)
+        report = pricing.price_records(records)
         db.session.commit()
         flash(f"已按修改后的节假日安排重新计价当日未结算的应急处置记录：{report.summary()}", "info")
 
@@ -347,7 +347,7 @@ class HolidayView(SecuredModelView):
             else:
                 abort(400)
             db.session.flush()
-            report = payouts.reprice_open_records(since=dt.date(year, 1, 1), activities=["emergency"])
+            report = pricing.reprice_open_records(since=dt.date(year, 1, 1), activities=["emergency"])
             db.session.commit()
         except DomainError as err:
             _fail(err)
@@ -367,7 +367,7 @@ class QuarterFilter(BaseSQLAFilter):
     def apply(self, query, value, alias=None):
         try:
             year, quarter = (int(x) for x in str(value).split("-"))
-            first, last = payouts.quarter_bounds(year, quarter)
+            first, last = quarters.quarter_bounds(year, quarter)
         except (ValueError, DomainError):
             return query
         column = self.get_column(alias)
@@ -379,11 +379,11 @@ class QuarterFilter(BaseSQLAFilter):
 
 def quarter_options(years_back: int = 3) -> list[tuple[str, str]]:
     """The quarters from next quarter back ``years_back`` years, newest first."""
-    year, quarter = payouts.quarter_of(dt.date.today())
+    year, quarter = quarters.quarter_of(dt.date.today())
     year, quarter = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
     out = []
     for _ in range(4 * years_back + 1):
-        out.append((f"{year}-{quarter}", payouts.quarter_label(year, quarter)))
+        out.append((f"{year}-{quarter}", quarters.quarter_label(year, quarter)))
         year, quarter = (year - 1, 4) if quarter == 1 else (year, quarter - 1)
     return out
 
@@ -546,7 +546,7 @@ class ServiceRecordView(SecuredModelView):
         if state.attrs.expert.history.has_changes() and model.approved_by_id is not None:
             model.approved_by_id = None
             model.approved_at = None
-        report = payouts.price_records([model])
+        report = pricing.price_records([model])
         g.fees_price_report = report
 
     def after_model_change(self, form, model, is_created):
@@ -566,7 +566,7 @@ class ServiceRecordView(SecuredModelView):
             self.scope_query(select(ServiceRecord).where(ServiceRecord.id.in_([int(i) for i in ids])))
         ).all()
         try:
-            report = payouts.price_records(records)
+            report = pricing.price_records(records)
             db.session.commit()
         except DomainError as err:
             _fail(err)
@@ -579,7 +579,7 @@ class ServiceRecordView(SecuredModelView):
         if not self._can("edit"):
             abort(403)
         try:
-            report = payouts.price_unpriced()
+            report = pricing.price_unpriced()
             db.session.commit()
         except DomainError as err:
             _fail(err)
@@ -630,7 +630,7 @@ class FeeApprovalView(ReadOnlyView):
     @expose("/")
     def index_view(self):
         unit_id = _own_unit_id()
-        waiting = db.session.scalars(payouts.awaiting_approval_query(unit_id)).all()
+        waiting = db.session.scalars(pricing.awaiting_approval_query(unit_id)).all()
         recent_query = (
             select(ServiceRecord)
             .where(ServiceRecord.approved_by_id.is_not(None))
@@ -659,7 +659,7 @@ class FeeApprovalView(ReadOnlyView):
             abort(403)
         record = self._record(record_id)
         try:
-            payouts.propose_amount(record, current_user, request.form.get("amount", ""), request.form.get("note"))
+            pricing.propose_amount(record, current_user, request.form.get("amount", ""), request.form.get("note"))
             db.session.commit()
         except DomainError as err:
             _fail(err)
@@ -674,7 +674,7 @@ class FeeApprovalView(ReadOnlyView):
             abort(403)
         record = self._record(record_id)
         try:
-            payouts.approve_amount(record, current_user)
+            pricing.approve_amount(record, current_user)
             db.session.commit()
         except DomainError as err:
             _fail(err)
@@ -688,7 +688,7 @@ class FeeApprovalView(ReadOnlyView):
             abort(403)
         record = self._record(record_id)
         try:
-            payouts.return_proposal(record, current_user, request.form.get("reason", ""))
+            pricing.return_proposal(record, current_user, request.form.get("reason", ""))
             db.session.commit()
         except DomainError as err:
             _fail(err)
@@ -703,7 +703,7 @@ class FeeApprovalView(ReadOnlyView):
 
 
 def _batch_label(view, context, model, name):
-    return f"{payouts.quarter_label(model.year, model.quarter)} 第{model.sequence}批"
+    return f"{quarters.quarter_label(model.year, model.quarter)} 第{model.sequence}批"
 
 
 def _totals_of(view, model):
@@ -764,7 +764,7 @@ class PayoutBatchView(SecuredModelView):
             rows=rows, totals=payouts.batch_totals([batch.id])[batch.id], title=_batch_label(None, None, batch, None),
             state_label=PAYOUT_STATES.get(batch.state, batch.state), can_edit_batch=self._can("edit"),
             can_export=self._can("export"), can_xlsx=self._can("export") and full, candidates=candidates,
-            pay_month=payouts.month_label(payouts.pay_month_of(batch)), today=dt.date.today(),
+            pay_month=quarters.month_label(payouts.pay_month_of(batch)), today=dt.date.today(),
             created_by=payout_sheet_context_names(batch),
         )
 
@@ -779,25 +779,25 @@ class PayoutBatchView(SecuredModelView):
         """Build a quarter's batch: price what can be priced, then gather (第二十条)."""
         if not self._can("create"):
             abort(403)
-        year, quarter = payouts.quarter_of(dt.date.today())
+        year, quarter = quarters.quarter_of(dt.date.today())
         year, quarter = (year - 1, 4) if quarter == 1 else (year, quarter - 1)  # default: last quarter
         if request.args.get("year") and request.args.get("quarter"):  # the overview of another quarter
             try:
-                year, quarter = payouts.check_quarter(request.args["year"], request.args["quarter"])
+                year, quarter = quarters.check_quarter(request.args["year"], request.args["quarter"])
             except DomainError as err:
                 _fail(err)
         if request.method == "POST":
             try:
-                year, quarter = payouts.check_quarter(request.form.get("year"), request.form.get("quarter"))
+                year, quarter = quarters.check_quarter(request.form.get("year"), request.form.get("quarter"))
                 pay_date = _parse_date(request.form.get("pay_date"), "计划发放日期")
-                report = payouts.price_unpriced(year, quarter) if request.form.get("price_first") else None
+                report = pricing.price_unpriced(year, quarter) if request.form.get("price_first") else None
                 batch = payouts.build_batch(year, quarter, current_user, pay_date=pay_date)
                 db.session.commit()
             except DomainError as err:
                 _fail(err)
             else:
                 totals = payouts.batch_totals([batch.id])[batch.id]
-                flash(f"已生成{payouts.quarter_label(year, quarter)}第{batch.sequence}批（草稿）：{totals.experts}人，"
+                flash(f"已生成{quarters.quarter_label(year, quarter)}第{batch.sequence}批（草稿）：{totals.experts}人，"
                       f"{totals.services}条服务记录，应发{totals.gross:,.2f}元。", "success")
                 if report is not None and (report.failed):
                     flash(f"计价情况：{report.summary()}未计价的记录未纳入本批次。", "info")
@@ -1019,9 +1019,9 @@ class TownDuesView(ReadOnlyView):
         raw = request.values.get("q", "")
         try:
             year, quarter = (int(x) for x in raw.split("-"))
-            return payouts.check_quarter(year, quarter)
+            return quarters.check_quarter(year, quarter)
         except (ValueError, DomainError):
-            return payouts.quarter_of(dt.date.today())
+            return quarters.quarter_of(dt.date.today())
 
     @expose("/")
     def index_view(self):
@@ -1030,14 +1030,14 @@ class TownDuesView(ReadOnlyView):
         unit_id = own if own is not None else request.args.get("unit", type=int)
         if unit_id is None:
             return self.render("admin/fees/town_dues_all.html", year=year, quarter=quarter,
-                               rows=payouts.town_totals(year, quarter), quarters=quarter_options(),
-                               label=payouts.quarter_label(year, quarter))
+                               rows=town_dues.town_totals(year, quarter), quarters=quarter_options(),
+                               label=quarters.quarter_label(year, quarter))
         unit = db.session.get(OrgUnit, unit_id)
         if unit is None:
             abort(404)
-        dues = payouts.what_town_owes(unit, year, quarter)
+        dues = town_dues.what_town_owes(unit, year, quarter)
         return self.render("admin/fees/town_dues.html", dues=dues, year=year, quarter=quarter,
-                           quarters=quarter_options(), label=payouts.quarter_label(year, quarter),
+                           quarters=quarter_options(), label=quarters.quarter_label(year, quarter),
                            can_mark=self._may("mark_paid") and own is not None, show_all_link=own is None,
                            activity_types=ACTIVITY_TYPES, today=dt.date.today(), status=payouts.record_status)
 
@@ -1057,7 +1057,7 @@ class TownDuesView(ReadOnlyView):
             abort(403)
         try:
             paid_on = _parse_date(request.form.get("paid_on"), "支付日期")
-            n = payouts.mark_unit_paid(records, current_user, paid_on)
+            n = town_dues.mark_unit_paid(records, current_user, paid_on)
             db.session.commit()
         except DomainError as err:
             _fail(err)

@@ -100,7 +100,8 @@ def populate() -> None:
 
 def time_baseline() -> tuple[float, float]:
     """The plain aggregate over the same rows (what any report would cost)."""
-    from app.services.payouts import _unpaid_bureau_filter, quarter_bounds
+    from app.services.payouts import _unpaid_bureau_filter
+    from app.services.quarters import quarter_bounds
     from models import ServiceRecord
 
     first, last = quarter_bounds(YEAR, QUARTER)

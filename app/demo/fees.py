@@ -25,7 +25,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from app.extensions import db
-from app.services import payouts
+from app.services import payouts, pricing, town_dues
 from app.services.calendar_data import load_calendar
 from app.services.errors import DomainError
 from app.services.fee_records import payer_for_unit
@@ -105,15 +105,15 @@ def extend_demo(rng: random.Random, today: dt.date, units: dict, experts: list, 
         if record.amount is not None:
             continue
         try:
-            if payouts.needs_entered_amount(record):
-                payouts.propose_amount(record, office, Decimal(3000) * record.units, "按省级标准化评审费用标准")
-            elif payouts.needs_approval(record) and record.activity != "other":
-                payouts.propose_amount(record, office, Decimal(1500) * record.units, "参照执法检查标准并考虑工作量")
+            if pricing.needs_entered_amount(record):
+                pricing.propose_amount(record, office, Decimal(3000) * record.units, "按省级标准化评审费用标准")
+            elif pricing.needs_approval(record) and record.activity != "other":
+                pricing.propose_amount(record, office, Decimal(1500) * record.units, "参照执法检查标准并考虑工作量")
                 if record.service_date < this_q and leader is not None:
-                    payouts.approve_amount(record, leader)
+                    pricing.approve_amount(record, leader)
         except DomainError:
             continue
-    payouts.price_unpriced()
+    pricing.price_unpriced()
 
     # The previous quarter: reviewed and paid early in this quarter.
     pay_day = min(_working_day_from(this_q + dt.timedelta(days=9)), today)
@@ -139,7 +139,7 @@ def extend_demo(rng: random.Random, today: dt.date, units: dict, experts: list, 
         ).all()
         if owed:
             try:
-                payouts.mark_unit_paid(owed[:1], town_user, paid_on=min(this_q + dt.timedelta(days=20), today))
+                town_dues.mark_unit_paid(owed[:1], town_user, paid_on=min(this_q + dt.timedelta(days=20), today))
             except DomainError:
                 pass
     db.session.flush()

@@ -12,7 +12,8 @@ from flask_login import current_user
 from app.errors import render_error
 from app.extensions import db
 from app.mobile import bp
-from app.services.payouts import expert_statement, month_label
+from app.services.quarters import month_label
+from app.services.statements import expert_statement
 from models import Expert
 
 

@@ -27,7 +27,9 @@ from app.auth.rights import sees_unmasked
 from app.extensions import db
 from app.services.fee_records import count_unit
 from app.services.identity import mask_id
-from app.services.payouts import batch_lines, batch_records_condition, quarter_label, standard_in_force_rows
+from app.services.payouts import batch_lines, batch_records_condition
+from app.services.pricing import standard_in_force_rows
+from app.services.quarters import quarter_label
 from models import Expert, OrgUnit, PayoutBatch, ServiceRecord, User
 from models.choices import ACTIVITY_TYPES, PAYOUT_STATES
 

@@ -3,7 +3,7 @@ import datetime as dt
 from decimal import Decimal
 
 from app.extensions import db
-from app.services import payouts
+from app.services import payouts, pricing
 from models import ServiceRecord
 from tests import factories
 
@@ -22,7 +22,7 @@ def test_expert_reads_his_statement_on_the_phone(app, page, live_server, browser
                                      started_at=dt.datetime(2026, 7, 3, 22, 30), units=Decimal(1), payer="bureau"))
         db.session.add_all(records)
         db.session.flush()
-        payouts.price_records(records)
+        pricing.price_records(records)
         batch = payouts.build_batch(2026, 2, office, pay_date=dt.date(2026, 7, 10))
         payouts.review_batch(batch, office)
         payouts.mark_paid(batch, office, paid_on=dt.date(2026, 7, 10))

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.services import payouts
+from app.services import payouts, pricing, statements, town_dues
 from app.services.errors import DomainError
 from models import PayoutBatch, PayoutLine, ServiceRecord
 from tests import factories
@@ -33,7 +33,7 @@ def li(app):
 def priced(record, expert, days, activity="inspection", **kw):
     """One inspection per day in ``days``, priced (1000 元 each)."""
     out = [record(expert, activity=activity, day=d, **kw) for d in days]
-    payouts.price_records(out)
+    pricing.price_records(out)
     return out
 
 
@@ -141,9 +141,9 @@ def test_open_records_are_found_once_a_batch_is_locked(wang, li, record, office,
     payouts.review_batch(payouts.build_batch(*Q2, office, pay_date=JULY_10), office)
     later = record(li, day=dt.date(2026, 7, 2))
     training = record(li, activity="training", day=dt.date(2026, 7, 3), proposed_amount=Decimal("900"))
-    assert payouts.price_unpriced().priced == 1 and later.amount == Decimal("1000.00")
-    assert db.session.scalars(payouts.awaiting_approval_query()).all() == [training]
-    assert set(db.session.scalars(payouts.open_records_query()).all()) == {later, training}
+    assert pricing.price_unpriced().priced == 1 and later.amount == Decimal("1000.00")
+    assert db.session.scalars(pricing.awaiting_approval_query()).all() == [training]
+    assert set(db.session.scalars(pricing.open_records_query()).all()) == {later, training}
 
 
 def test_two_batches_paid_in_one_month_withhold_only_the_difference(wang, record, office):
@@ -268,7 +268,7 @@ def test_a_change_behind_the_fee_rules_back_leaves_no_stale_amount(wang, record,
     assert r2.amount is None and payouts.record_status(r2) == "待计价"  # out of the draft
     with pytest.raises(DomainError, match="重新汇总"):
         payouts.review_batch(batch, office)
-    payouts.price_unpriced()
+    pricing.price_unpriced()
     payouts.refresh_batch(batch)
     assert lines_by_name(batch)["王建国"].gross == Decimal("3000.00")
     payouts.review_batch(batch, office)
@@ -278,7 +278,7 @@ def test_repricing_a_draft_refreshes_its_lines(wang, record, office):
     r1, r2 = priced(record, wang, [dt.date(2026, 4, 1), dt.date(2026, 4, 2)])
     batch = payouts.build_batch(*Q2, office, pay_date=JULY_10)
     r2.units = Decimal(3)
-    payouts.price_record(r2)  # 3 days now
+    pricing.price_record(r2)  # 3 days now
     assert lines_by_name(batch)["王建国"].gross == Decimal("4000.00")
     payouts.review_batch(batch, office)
 
@@ -333,12 +333,12 @@ def test_money_is_decimal_end_to_end(wang, li, record, office, leader):
     assert int(float("1024.35") * 100) == 102434
     for i, amount in enumerate(amounts, start=1):
         r = record(wang, activity="other", day=dt.date(2026, 4, i))
-        payouts.propose_amount(r, office, amount)
-        payouts.approve_amount(r, leader)
+        pricing.propose_amount(r, office, amount)
+        pricing.approve_amount(r, leader)
     for i in range(1, 4):  # 3 × 1333.33 = 3999.99: just under the 4000 line of the rule
         r = record(li, activity="other", day=dt.date(2026, 5, i))
-        payouts.propose_amount(r, office, "1333.33")
-        payouts.approve_amount(r, leader)
+        pricing.propose_amount(r, office, "1333.33")
+        pricing.approve_amount(r, leader)
     db.session.commit()
     batch = payouts.build_batch(*Q2, office, pay_date=JULY_10)
     lines = lines_by_name(batch)
@@ -365,39 +365,39 @@ def test_what_a_town_owes(wang, li, record, office):
     priced(record, li, [dt.date(2026, 5, 11)], unit=hutang)  # paid by the bureau
     record(li, activity="other", day=dt.date(2026, 6, 1), payer="unit", unit=hutang)  # not yet priced
 
-    dues = payouts.what_town_owes(hutang, *Q2)
+    dues = town_dues.what_town_owes(hutang, *Q2)
     assert {e.name: (e.services, e.amount, e.owed) for e in dues.experts} == {
         "王建国": (2, Decimal("2000.00"), Decimal("2000.00")),
         "李敏": (2, Decimal("1000.00"), Decimal("1000.00")),
     }
     assert dues.owed == Decimal("3000.00") and dues.unpriced == 1
     town_user = factories.user(role="town", org_unit_=hutang)
-    payouts.mark_unit_paid([a], town_user, paid_on=dt.date(2026, 5, 30))
-    dues = payouts.what_town_owes(hutang, *Q2)
+    town_dues.mark_unit_paid([a], town_user, paid_on=dt.date(2026, 5, 30))
+    dues = town_dues.what_town_owes(hutang, *Q2)
     wang_due = next(e for e in dues.experts if e.name == "王建国")
     assert (wang_due.paid, wang_due.owed) == (Decimal("1000.00"), Decimal("1000.00"))
     assert (wang_due.tax_hint, wang_due.net_hint) == (Decimal("40.00"), Decimal("960.00"))
     # A town records payments only for its own unit; a paid amount is settled.
     other_town = factories.user(role="town", org_unit_=niutang)
     with pytest.raises(DomainError, match="只能登记本单位"):
-        payouts.mark_unit_paid([b], other_town)
+        town_dues.mark_unit_paid([b], other_town)
     with pytest.raises(DomainError, match="已结算"):
-        payouts.price_record(a)
+        pricing.price_record(a)
     # The bureau's batch never takes the towns' records.
     batch = payouts.build_batch(*Q2, office)
     assert payouts.batch_totals([batch.id])[batch.id].services == 1
-    assert [row[0].name for row in payouts.town_totals(*Q2)] == ["湖塘镇", "牛塘镇"]
+    assert [row[0].name for row in town_dues.town_totals(*Q2)] == ["湖塘镇", "牛塘镇"]
 
 
 def test_expert_statement_shows_only_his_own_settled_lines(wang, li, record, office):
     priced(record, wang, [dt.date(2026, 4, 1), dt.date(2026, 4, 2)])
     priced(record, li, [dt.date(2026, 4, 3)])
     batch = payouts.build_batch(*Q2, office, pay_date=JULY_10)
-    assert payouts.expert_statement(wang).lines == []  # a draft is not a statement
+    assert statements.expert_statement(wang).lines == []  # a draft is not a statement
     payouts.review_batch(batch, office)
     payouts.mark_paid(batch, office, paid_on=JULY_10)
     priced(record, wang, [dt.date(2026, 7, 3)])
-    statement = payouts.expert_statement(wang)
+    statement = statements.expert_statement(wang)
     assert [(x.gross, x.tax, x.net, x.state_label) for x in statement.lines] == [
         (Decimal("2000.00"), Decimal("240.00"), Decimal("1760.00"), "已发放")]
     assert statement.months == [("2026-07", Decimal("2000.00"), Decimal("240.00"), Decimal("1760.00"))]

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.services import payouts
+from app.services import payouts, pricing
 from app.services.errors import DomainError
 from app.services.fee_records import payer_for_unit
 from models import CalendarYear, FeeStandard, Holiday, Setting
@@ -48,7 +48,7 @@ def expert(app):
 )
 def test_standard_priced_activities(expert, record, activity, units, amount, basis_start):
     r = record(expert, activity=activity, day=TUESDAY, units=units)
-    payouts.price_record(r)
+    pricing.price_record(r)
     assert r.amount == Decimal(amount)
     assert r.basis.startswith(basis_start)
 
@@ -56,8 +56,8 @@ def test_standard_priced_activities(expert, record, activity, units, amount, bas
 def test_standardization_is_the_amount_entered_per_the_higher_standard(expert, record, office):
     r = record(expert, activity="standardization", day=TUESDAY)
     with pytest.raises(DomainError, match="按上级标准执行，请填写金额"):
-        payouts.price_record(r)
-    payouts.propose_amount(r, office, "2800.50")
+        pricing.price_record(r)
+    pricing.propose_amount(r, office, "2800.50")
     assert r.amount == Decimal("2800.50")  # no leader approval needed
     assert "按上级标准" in r.basis
 
@@ -65,11 +65,11 @@ def test_standardization_is_the_amount_entered_per_the_higher_standard(expert, r
 @pytest.mark.parametrize("activity", ["other", "training"])
 def test_other_is_a_proposed_amount_approved_by_a_leader(expert, record, office, leader, activity):
     r = record(expert, activity=activity, day=TUESDAY)
-    report = payouts.price_records([r])
+    report = pricing.price_records([r])
     assert r.amount is None and "另行确定" in report.failed[0][1]
-    payouts.propose_amount(r, office, Decimal("1800"), "授课半天")
+    pricing.propose_amount(r, office, Decimal("1800"), "授课半天")
     assert r.amount is None and payouts.record_status(r) == "待局领导批准"
-    payouts.approve_amount(r, leader)
+    pricing.approve_amount(r, leader)
     assert r.amount == Decimal("1800.00")
     assert r.approved_by_id == leader.id and "经局领导批准" in r.basis
 
@@ -78,10 +78,10 @@ def test_other_is_a_proposed_amount_approved_by_a_leader(expert, record, office,
 def test_experts_from_upper_pools_need_approval_even_for_inspections(app, record, office, leader, level):
     upper = factories.expert(name="省库专家", source="upper", upper_pool_level=level)
     r = record(upper, activity="inspection", day=TUESDAY, units=2)
-    assert payouts.price_records([r]).failed
+    assert pricing.price_records([r]).failed
     assert r.amount is None
-    payouts.propose_amount(r, office, "5000")
-    payouts.approve_amount(r, leader)
+    pricing.propose_amount(r, office, "5000")
+    pricing.approve_amount(r, leader)
     assert r.amount == Decimal("5000.00")
     assert "上级库" in r.basis
 
@@ -90,18 +90,18 @@ def test_experts_from_upper_pools_need_approval_even_for_inspections(app, record
 def test_only_a_leader_approves(app, record, office, role):
     upper = factories.expert(source="upper")
     r = record(upper, activity="other", day=TUESDAY)
-    payouts.propose_amount(r, office, "1200")
+    pricing.propose_amount(r, office, "1200")
     with pytest.raises(DomainError, match="只有局领导"):
-        payouts.approve_amount(r, factories.user(role=role))
+        pricing.approve_amount(r, factories.user(role=role))
     assert r.amount is None and r.approved_by_id is None
 
 
 def test_leader_returns_a_proposal_with_a_reason(expert, record, office, leader):
     r = record(expert, activity="other", day=TUESDAY)
-    payouts.propose_amount(r, office, "9000")
+    pricing.propose_amount(r, office, "9000")
     with pytest.raises(DomainError, match="请填写理由"):
-        payouts.return_proposal(r, leader, " ")
-    payouts.return_proposal(r, leader, "金额偏高，请按半天核定")
+        pricing.return_proposal(r, leader, " ")
+    pricing.return_proposal(r, leader, "金额偏高，请按半天核定")
     assert r.proposed_amount is None and "金额偏高" in r.note
     assert payouts.record_status(r) == "待提出建议金额"
 
@@ -109,7 +109,7 @@ def test_leader_returns_a_proposal_with_a_reason(expert, record, office, leader)
 def test_a_priced_activity_refuses_a_proposed_amount(expert, record, office):
     r = record(expert, activity="inspection", day=TUESDAY)
     with pytest.raises(DomainError, match="按费用标准计费"):
-        payouts.propose_amount(r, office, "5000")
+        pricing.propose_amount(r, office, "5000")
 
 
 # 夜间 is 22:00–06:00 (a setting): the boundaries decide 1000 or 1500.
@@ -126,7 +126,7 @@ def test_a_priced_activity_refuses_a_proposed_amount(expert, record, office):
 )
 def test_emergency_night_boundaries(expert, record, started, amount, night):
     r = record(expert, activity="emergency", day=started.date(), started_at=started)
-    payouts.price_record(r)
+    pricing.price_record(r)
     assert (r.amount, r.is_night) == (Decimal(amount), night)
 
 
@@ -141,7 +141,7 @@ def test_emergency_night_boundaries(expert, record, started, amount, night):
 )
 def test_emergency_holiday_from_the_official_calendar(expert, record, day, amount, holiday):
     r = record(expert, activity="emergency", day=day, started_at=at(day, 10, 0))
-    payouts.price_record(r)
+    pricing.price_record(r)
     assert (r.amount, r.is_holiday) == (Decimal(amount), holiday)
     if holiday:
         assert "节假日" in r.basis
@@ -152,7 +152,7 @@ def test_the_holiday_table_is_data_not_code(expert, record):
     db.session.add(Holiday(day=TUESDAY, is_workday=False, name="临时调整"))
     db.session.flush()
     r = record(expert, activity="emergency", day=TUESDAY, started_at=at(TUESDAY, 10, 0))
-    payouts.price_record(r)
+    pricing.price_record(r)
     assert r.amount == Decimal("1500.00")
 
 
@@ -161,18 +161,18 @@ def test_a_year_without_calendar_data_is_refused(expert, record):
     day = dt.date(2027, 3, 10)
     r = record(expert, activity="emergency", day=day, started_at=at(day, 10, 0))
     with pytest.raises(DomainError, match="2027年的节假日数据尚未维护"):
-        payouts.price_record(r)
+        pricing.price_record(r)
     assert r.amount is None
-    report = payouts.price_records([r])
+    report = pricing.price_records([r])
     assert "2027年的节假日数据尚未维护" in report.failed[0][1]
     # Non-emergency work in that year does not depend on the calendar.
     other = record(expert, activity="inspection", day=day)
-    payouts.price_record(other)
+    pricing.price_record(other)
     assert other.amount == Decimal("1000.00")
     # Once the sysadmin maintains 2027, the same record is priced.
     db.session.add(CalendarYear(year=2027))
     db.session.flush()
-    payouts.price_record(r)
+    pricing.price_record(r)
     assert r.amount == Decimal("1000.00")
 
 
@@ -180,7 +180,7 @@ def test_night_window_is_a_setting(expert, record):
     db.session.get(Setting, "night_start").value = "21:00"
     db.session.flush()
     r = record(expert, activity="emergency", day=TUESDAY, started_at=at(TUESDAY, 21, 30))
-    payouts.price_record(r)
+    pricing.price_record(r)
     assert r.amount == Decimal("1500.00")
 
 
@@ -188,17 +188,17 @@ def test_emergency_needs_its_start_time(expert, record):
     r = record(expert, activity="emergency", day=TUESDAY, started_at=at(TUESDAY, 9, 0))
     r.started_at = None
     with pytest.raises(DomainError, match="须填写开始时间"):
-        payouts.price_record(r)
+        pricing.price_record(r)
 
 
 def test_a_new_standard_applies_from_its_date(expert, record):
     before = record(expert, activity="inspection", day=dt.date(2026, 6, 30))
     after = record(expert, activity="inspection", day=dt.date(2026, 7, 1))
-    payouts.price_records([before, after])
+    pricing.price_records([before, after])
     db.session.add(FeeStandard(activity="inspection", unit_label="一天", amount=Decimal("1200"),
                                effective_from=dt.date(2026, 7, 1)))
     db.session.flush()
-    report = payouts.reprice_after_standard_change("inspection", dt.date(2026, 7, 1))
+    report = pricing.reprice_after_standard_change("inspection", dt.date(2026, 7, 1))
     assert report.priced == 1
     assert before.amount == Decimal("1000.00")
     assert after.amount == Decimal("1200.00")
@@ -206,7 +206,7 @@ def test_a_new_standard_applies_from_its_date(expert, record):
 
 def test_a_standard_change_never_alters_settled_amounts(expert, record, office):
     paid = record(expert, activity="inspection", day=dt.date(2026, 5, 12))
-    payouts.price_records([paid])
+    pricing.price_records([paid])
     batch = payouts.build_batch(2026, 2, office, pay_date=dt.date(2026, 7, 10))
     payouts.review_batch(batch, office)
     db.session.commit()
@@ -226,15 +226,15 @@ def test_a_standard_change_never_alters_settled_amounts(expert, record, office):
     db.session.add(FeeStandard(activity="inspection", unit_label="一天", amount=Decimal("1200"),
                                effective_from=dt.date(2026, 6, 1)))
     db.session.flush()
-    payouts.reprice_after_standard_change("inspection", dt.date(2026, 6, 1))
+    pricing.reprice_after_standard_change("inspection", dt.date(2026, 6, 1))
     assert paid.amount == Decimal("1000.00")
     with pytest.raises(DomainError, match="已结算"):
-        payouts.price_record(paid)
+        pricing.price_record(paid)
 
 
 def test_other_activities_are_not_blocked_by_a_settled_inspection(expert, record, office):
     paid = record(expert, activity="inspection", day=dt.date(2026, 5, 12))
-    payouts.price_records([paid])
+    pricing.price_records([paid])
     payouts.review_batch(payouts.build_batch(2026, 2, office, pay_date=dt.date(2026, 7, 10)), office)
     db.session.add(FeeStandard(activity="emergency", unit_label="一起", amount=Decimal("1100"),
                                night_holiday_amount=Decimal("1600"), effective_from=dt.date(2026, 4, 1)))
@@ -252,7 +252,7 @@ def test_who_pays(app, kind, payer):
 
 def test_pricing_never_uses_float(expert, record):
     r = record(expert, activity="inspection", day=TUESDAY, units=2)
-    payouts.price_record(r)
+    pricing.price_record(r)
     assert type(r.amount) is Decimal
     with pytest.raises(DomainError, match="浮点数"):
-        payouts.propose_amount(record(expert, activity="other", day=TUESDAY), factories.user(role="office"), 0.1)
+        pricing.propose_amount(record(expert, activity="other", day=TUESDAY), factories.user(role="office"), 0.1)

@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from app.extensions import db
-from app.services import payouts
+from app.services import payouts, pricing
 from app.services.identity import mask_id
 from models import FeeStandard, PayoutBatch, PayoutLine, ServiceRecord, User
 from tests import factories
@@ -29,7 +29,7 @@ def paid_quarter(app, record):
     li = factories.appointed_expert(name="李敏")
     office = factories.user(role="office", username="builder", full_name="周焱")
     rs = [record(wang, day=dt.date(2026, 4, d)) for d in (1, 2, 3)] + [record(li, day=dt.date(2026, 5, 6))]
-    payouts.price_records(rs)
+    pricing.price_records(rs)
     batch = payouts.build_batch(*Q2, office, pay_date=dt.date(2026, 7, 10))
     db.session.commit()
     return batch, wang, li
@@ -212,7 +212,7 @@ def test_adjustment_through_the_screen(app, client, login_as, paid_quarter, reco
     office = db.session.scalar(select(User).where(User.username == "builder"))
     payouts.review_batch(batch, office)
     payouts.mark_paid(batch, office, paid_on=dt.date(2026, 7, 10))
-    payouts.price_records([record(wang, day=dt.date(2026, 7, 6))])
+    pricing.price_records([record(wang, day=dt.date(2026, 7, 6))])
     q3 = payouts.build_batch(2026, 3, office, pay_date=dt.date(2026, 10, 12))
     db.session.commit()
     login_as("office")
@@ -241,7 +241,7 @@ def test_town_sees_only_its_own_records_and_what_it_owes(app, client, login_as, 
     wang, li = factories.expert(name="王建国"), factories.expert(name="李敏")
     mine = record(wang, day=dt.date(2026, 5, 6), payer="unit", unit=user.org_unit)
     record(li, day=dt.date(2026, 5, 7), payer="unit", unit=other)
-    payouts.price_records(db.session.scalars(select(ServiceRecord)).all())
+    pricing.price_records(db.session.scalars(select(ServiceRecord)).all())
     db.session.commit()
     listing = client.get("/admin/service_record/").get_data(as_text=True)
     assert "王建国" in listing and "李敏" not in listing
@@ -260,7 +260,7 @@ def test_town_sees_only_its_own_records_and_what_it_owes(app, client, login_as, 
 def test_office_sees_every_towns_dues(app, client, login_as, record):
     login_as("office")
     hutang = factories.org_unit("湖塘镇", kind="town")
-    payouts.price_records([record(factories.expert(name="王建国"), day=dt.date(2026, 5, 6), payer="unit",
+    pricing.price_records([record(factories.expert(name="王建国"), day=dt.date(2026, 5, 6), payer="unit",
                                   unit=hutang)])
     db.session.commit()
     html = client.get("/admin/town_dues/?q=2026-2").get_data(as_text=True)
