@@ -64,6 +64,7 @@ from app.extensions import db
 from app.services.calendar_data import load_calendar
 from app.services.dismissal import propose_dismissal
 from app.services.errors import DomainError
+from app.services.fees import whole_units
 from app.services.identity import check_id_number, check_mobile, check_uscc, id_birth_date, id_gender
 from app.services.status import statuses_for
 from app.services.workcalendar import add_working_days, is_night
@@ -1104,11 +1105,9 @@ def complete_assignment(assignment: Assignment, *, attended: bool, units=None, s
     record = db.session.scalar(select(ServiceRecord).where(ServiceRecord.assignment_id == assignment.id))
     if record is not None and record.payout_line_id is not None:
         raise DomainError("该服务记录已纳入已审核的发放批次，金额已结算，不能再修改。")
-    amount = _decimal(units if units not in (None, "") else default_units(req), "工作量")
-    if amount <= 0 or amount > 99:
-        raise DomainError("工作量须大于0且不超过99。")
-    if (amount * 2) % 1 != 0:
-        raise DomainError("工作量以0.5为最小单位（如1、1.5、2）。")
+    amount = whole_units(_decimal(units if units not in (None, "") else default_units(req), "工作量"))
+    if amount > 99:
+        raise DomainError("工作量不能超过99。")
     if isinstance(started_at, dt.datetime):
         started_at = started_at.replace(tzinfo=None, second=0, microsecond=0)
         service_date = started_at.date()

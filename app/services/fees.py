@@ -237,7 +237,7 @@ def compute_fee(
     """
     label = activity_label(activity)
     basis = fee_basis(activity, source)
-    units = _whole_units(units)
+    units = whole_units(units)
 
     if basis in (FeeBasis.APPROVED, FeeBasis.HIGHER_STANDARD):
         return _entered_fee(activity, label, units, basis, source, proposed_amount, approved)
@@ -315,7 +315,7 @@ def _source_label(source: str) -> str:
         raise DomainError(f"未知的专家来源：{source}") from None
 
 
-def _whole_units(units: object) -> Decimal:
+def whole_units(units: object) -> Decimal:
     """Days, times and events are counted whole: 附件4 knows no half day."""
     if isinstance(units, bool) or not isinstance(units, (Decimal, int)):
         raise DomainError("天数/次数/起数必须是整数，不接受浮点数或其他类型")

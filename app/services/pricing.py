@@ -55,22 +55,23 @@ def unpriced_status(record: ServiceRecord) -> str:
     return "待计价"
 
 
-def needs_approval(record: ServiceRecord) -> bool:
-    """Whether the record's amount is 另行确定: proposed, then approved by a leader (附件4 备注)."""
+def _basis_of(record: ServiceRecord) -> FeeBasis | None:
+    """How the record's amount is decided (附件4), or None for an unknown activity or source."""
     source = record.expert.source if record.expert is not None else "district"
     try:
-        return fee_basis(record.activity, source or "district") is FeeBasis.APPROVED
+        return fee_basis(record.activity, source or "district")
     except DomainError:
-        return False
+        return None
+
+
+def needs_approval(record: ServiceRecord) -> bool:
+    """Whether the record's amount is 另行确定: proposed, then approved by a leader (附件4 备注)."""
+    return _basis_of(record) is FeeBasis.APPROVED
 
 
 def needs_entered_amount(record: ServiceRecord) -> bool:
     """Whether the record's amount is entered per the higher standard (标准化评审, 第二十条)."""
-    source = record.expert.source if record.expert is not None else "district"
-    try:
-        return fee_basis(record.activity, source or "district") is FeeBasis.HIGHER_STANDARD
-    except DomainError:
-        return False
+    return _basis_of(record) is FeeBasis.HIGHER_STANDARD
 
 
 @dataclass

@@ -84,8 +84,12 @@ def test_completion_creates_the_service_record(app, pool, new_request, section):
     assert record.service_date == req.start_date and record.amount is None  # fees are computed elsewhere
     assert a.attended and a.completed_at is not None and req.state == "completed"
     # Correcting the entry updates the same record.
-    again = dispatch.complete_assignment(a, attended=True, units="1.5", today=req.end_date)
-    assert again.id == record.id and again.units == Decimal("1.5")
+    again = dispatch.complete_assignment(a, attended=True, units="3", today=req.end_date)
+    assert again.id == record.id and again.units == Decimal("3")
+    # 附件4 pays whole days, times and events: a half day is refused here, not later when pricing.
+    with pytest.raises(DomainError, match="必须是正整数"):
+        dispatch.complete_assignment(a, attended=True, units="1.5", today=req.end_date)
+    assert db.session.get(ServiceRecord, record.id).units == Decimal("3")
 
 
 def test_a_town_engaging_directly_pays_itself(app, pool, town):
@@ -121,9 +125,10 @@ def test_holiday_emergency_is_flagged(app, pool, section):
 
 
 @pytest.mark.parametrize("kw, message", [
-    ({"units": "0"}, "大于0"),
+    ({"units": "0"}, "必须是正整数"),
     ({"units": "abc"}, "须为数字"),
-    ({"units": "1.3"}, "0.5"),
+    ({"units": "1.5"}, "必须是正整数"),
+    ({"units": "100"}, "不能超过99"),
     ({"service_date": dt.date(2026, 7, 30)}, "日期范围"),
 ])
 def test_bad_completion_input(app, pool, new_request, kw, message):
