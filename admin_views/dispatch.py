@@ -28,7 +28,8 @@ from admin_views.base import STALE_MESSAGE, ReadOnlyView, SecuredModelView, curr
 from admin_views.formatters import choice, yes_no
 from app import validators
 from app.extensions import db
-from app.services import dispatch, notices
+from app.services import candidates, completion, designation, draws, fairness, notices, paperwork, responses, usage_requests
+from app.services.assignments import still_needed
 from app.services.errors import DomainError
 from app.services.uploads import read_upload
 from models import Assignment, Expert, ExpertGroup, Notice, Opinion, OrgUnit, UsageRequest, User
@@ -254,13 +255,13 @@ class UsageRequestView(SecuredModelView):
             if not (name and code):
                 raise DomainError("新建企业须同时填写企业全称和统一社会信用代码。")
             town = db.session.get(OrgUnit, int(form.new_enterprise_town.data)) if form.new_enterprise_town.data else None
-            chosen.append(dispatch.register_enterprise(name, code, town=town))
+            chosen.append(usage_requests.register_enterprise(name, code, town=town))
         return chosen
 
     def create_model(self, form):
         def action():
             unit = current_user.org_unit if current_role() in UNIT_ROLES else form.unit.data
-            return dispatch.create_request(
+            return usage_requests.create_request(
                 unit=unit, activity_type=form.activity_type.data, subject=form.subject.data,
                 description=form.description.data, start_date=form.start_date.data, end_date=form.end_date.data,
                 groups=form.groups.data, enterprises=self._enterprises(form), headcount=form.headcount.data,
@@ -284,7 +285,7 @@ class UsageRequestView(SecuredModelView):
             return False
 
         def action():
-            return dispatch.update_request_conditions(
+            return usage_requests.update_request_conditions(
                 model, actor=current_user, subject=form.subject.data, description=form.description.data or "",
                 activity_type=form.activity_type.data, groups=form.groups.data,
                 start_date=form.start_date.data, end_date=form.end_date.data, enterprises=self._enterprises(form),
@@ -306,7 +307,7 @@ class UsageRequestView(SecuredModelView):
         return super().render(template, **kwargs)
 
     def _page(self, req: UsageRequest) -> dict:
-        cands = dispatch.candidates(req)
+        cands = candidates.candidates(req)
         draw_ids = set()
         for d in req.draws:
             draw_ids.update(d.chosen_ids or [])
@@ -326,7 +327,7 @@ class UsageRequestView(SecuredModelView):
         return {
             "req": req,
             "cands": cands,
-            "needed": dispatch.still_needed(req),
+            "needed": still_needed(req),
             "assignments": assignments,
             "draws": sorted(req.draws, key=lambda d: d.drawn_at, reverse=True),
             "expert_names": names,
@@ -341,12 +342,12 @@ class UsageRequestView(SecuredModelView):
                 "activity": ACTIVITY_TYPES, "state": REQUEST_STATES, "emergency": EMERGENCY_REASONS,
                 "responses": RESPONSES, "methods": SELECTION_METHODS, "relations": CONFLICT_RELATIONS,
                 "receipt": RECEIPT_STATES, "receipt_methods": RECEIPT_METHODS, "sources": EXPERT_SOURCES,
-                "education": EDUCATION_LEVELS, "upper_levels": UPPER_POOL_LEVELS, "kinds": dispatch.EXCLUSION_KINDS,
+                "education": EDUCATION_LEVELS, "upper_levels": UPPER_POOL_LEVELS, "kinds": candidates.EXCLUSION_KINDS,
             },
             "staff_responses": STAFF_RESPONSES,
-            "unit_label": dispatch.unit_label(req.activity_type),
-            "default_units": dispatch.default_units(req),
-            "algorithm_text": dispatch.ALGORITHM_TEXT,
+            "unit_label": completion.unit_label(req.activity_type),
+            "default_units": completion.default_units(req),
+            "algorithm_text": draws.ALGORITHM_TEXT,
             "groups_all": _group_query(),
             "format_time": notices.format_time,
             "local_time": notices.local_time,
@@ -374,7 +375,7 @@ class UsageRequestView(SecuredModelView):
     def draw_view(self, id):
         """随机抽取: draw what the request still needs, with backups."""
         req = self._request_for_action(id)
-        record, ok = _commit_or_flash(lambda: dispatch.draw(req, current_user))
+        record, ok = _commit_or_flash(lambda: draws.draw(req, current_user))
         if ok:
             flash(f"已随机抽取{len(record.chosen_ids)}名专家、{len(record.backup_ids)}名候补；"
                   f"种子{record.seed}已记录，可随时重放验证。", "success")
@@ -389,11 +390,11 @@ class UsageRequestView(SecuredModelView):
         record = next((d for d in req.draws if d.id == draw_id), None)
         if record is None:
             abort(404)
-        chosen, backups = dispatch.replay_draw(record)
+        chosen, backups = draws.replay_draw(record)
         names = dict(db.session.execute(
             select(Expert.id, Expert.name).where(Expert.id.in_(chosen + backups or [-1]))).all())
         listed = "、".join(names.get(i, str(i)) for i in chosen)
-        if dispatch.verify_draw(record):
+        if draws.verify_draw(record):
             flash(f"重放验证一致：按记录的种子和符合条件专家名单重新计算，抽中{listed}"
                   + (f"，候补{'、'.join(names.get(i, str(i)) for i in backups)}" if backups else "")
                   + "，与记录的结果相同。", "success")
@@ -406,7 +407,7 @@ class UsageRequestView(SecuredModelView):
         """指定专家（须填写理由）."""
         req = self._request_for_action(id)
         expert = db.session.get(Expert, request.form.get("expert_id", type=int) or -1)
-        _commit_or_flash(lambda: dispatch.designate(req, expert, request.form.get("reason"), current_user),
+        _commit_or_flash(lambda: designation.designate(req, expert, request.form.get("reason"), current_user),
                          f"已指定专家{expert.name}。" if expert else None)
         return self._back(req, "assignments")
 
@@ -422,14 +423,14 @@ class UsageRequestView(SecuredModelView):
                 if expert is None:
                     raise DomainError("所选专家不存在。")
             else:
-                expert = dispatch.create_external_expert(
+                expert = designation.create_external_expert(
                     name=form.get("name", ""), id_number=form.get("id_number", ""),
                     employer=form.get("employer", ""), mobile=form.get("mobile", ""),
                     source=form.get("source", ""), title=form.get("title"),
                     education=form.get("education", "bachelor"), upper_pool_level=form.get("upper_pool_level") or None,
                     groups=[int(g) for g in form.getlist("groups") if g.isdigit()],
                 )
-            return dispatch.add_external_expert(req, expert, form.get("reason"), current_user)
+            return designation.add_external_expert(req, expert, form.get("reason"), current_user)
 
         added, ok = _commit_or_flash(action)
         if ok:
@@ -442,7 +443,7 @@ class UsageRequestView(SecuredModelView):
         req = self._request_for_action(id)
         assignment = self._assignment(req, aid)
         form = request.form
-        outcome, ok = _commit_or_flash(lambda: dispatch.respond(
+        outcome, ok = _commit_or_flash(lambda: responses.respond(
             assignment, form.get("response", ""), reason=form.get("reason"), actor=current_user,
             conflict_enterprise=form.get("enterprise_id", type=int), conflict_relation=form.get("relation"),
         ))
@@ -466,7 +467,7 @@ class UsageRequestView(SecuredModelView):
         req = self._request_for_action(id, classify=True)
         assignment = self._assignment(req, aid)
         justified = request.form.get("justified") == "1"
-        proposal, ok = _commit_or_flash(lambda: dispatch.reclassify_decline(
+        proposal, ok = _commit_or_flash(lambda: responses.reclassify_decline(
             assignment, justified, request.form.get("reason"), actor=current_user))
         if ok:
             flash(f"已认定为“{assignment.response_label}”。", "success")
@@ -483,7 +484,7 @@ class UsageRequestView(SecuredModelView):
 
         def action():
             attended = form.get("attended") != "0"
-            return dispatch.complete_assignment(
+            return completion.complete_assignment(
                 assignment, attended=attended, units=form.get("units"),
                 service_date=_parse_date(form.get("service_date"), "服务日期"),
                 started_at=_parse_datetime(form.get("started_at"), "开始工作时间"), note=form.get("note"),
@@ -495,7 +496,7 @@ class UsageRequestView(SecuredModelView):
             if record is None:
                 flash(f"已记录{assignment.expert.name}未到场。", "warning")
             else:
-                flash(f"已登记{assignment.expert.name}的完成情况：{record.units}{dispatch.unit_label(req.activity_type)}，"
+                flash(f"已登记{assignment.expert.name}的完成情况：{record.units}{completion.unit_label(req.activity_type)}，"
                       "已生成服务记录（费用由基础科按附件4季度核算）。", "success")
         return self._back(req, "assignments")
 
@@ -503,7 +504,7 @@ class UsageRequestView(SecuredModelView):
     def paperwork_view(self, id):
         """事后补办使用手续 (第十五条)."""
         req = self._request_for_action(id)
-        _commit_or_flash(lambda: dispatch.complete_paperwork(req, request.form.get("note"), actor=current_user),
+        _commit_or_flash(lambda: paperwork.complete_paperwork(req, request.form.get("note"), actor=current_user),
                          "补办手续已完成。")
         return self._back(req)
 
@@ -511,7 +512,7 @@ class UsageRequestView(SecuredModelView):
     def cancel_view(self, id):
         """Withdraw a request; open assignments are released with a record."""
         req = self._request_for_action(id)
-        _commit_or_flash(lambda: dispatch.cancel_request(req, request.form.get("reason"), actor=current_user),
+        _commit_or_flash(lambda: usage_requests.cancel_request(req, request.form.get("reason"), actor=current_user),
                          "申请已取消，已选派的专家已释放。")
         return self._back(req)
 
@@ -753,7 +754,7 @@ class PaperworkView(ReadOnlyView):
         today = dt.date.today()
         unit_id = own_unit_id()
         chosen = unit_id if unit_id is not None else request.args.get("unit", type=int)
-        overview = dispatch.paperwork_overview(chosen, today)
+        overview = paperwork.paperwork_overview(chosen, today)
         db.session.commit()  # deadlines computed once the holiday table covers them
         return self.render("admin/dispatch/paperwork.html", overview=overview, today=today,
                            units=_unit_query() if unit_id is None else [], chosen=chosen,
@@ -770,8 +771,8 @@ class FairnessView(ReadOnlyView):
         year = request.args.get("year", type=int) or today.year
         if not 2000 <= year <= today.year + 1:
             year = today.year
-        return self.render("admin/dispatch/fairness.html", report=dispatch.fairness_report(year), year=year,
-                           years=list(range(today.year, today.year - 5, -1)), ratio=dispatch.FLAG_RATIO)
+        return self.render("admin/dispatch/fairness.html", report=fairness.fairness_report(year), year=year,
+                           years=list(range(today.year, today.year - 5, -1)), ratio=fairness.FLAG_RATIO)
 
 
 class OpinionView(SecuredModelView):

@@ -24,10 +24,11 @@ from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import select
 
 from app.extensions import db
-from app.services import dispatch, notices
+from app.services import assignments, completion, designation, draws, notices, paperwork, responses, usage_requests
 from app.services.calendar_data import load_calendar
+from app.services.candidates import candidates as job_candidates
 from app.services.errors import DomainError
-from models import Expert, Opinion, User
+from models import Enterprise, Expert, ExpertGroup, Opinion, User
 
 CHINA = dt.timezone(dt.timedelta(hours=8))
 SIGNERS = ["王海燕", "李建军", "陈静", "张卫国", "刘晓东", "周敏", "徐国强"]
@@ -99,7 +100,7 @@ class _Demo:
     def request(self, unit, activity, subject, start, end=None, *, groups, k_ents=1, headcount=1, backups=1,
                 emergency=None, description=None, draw=True, ents=None, called_at=(9, 15)):
         creator = self.user_of(unit)
-        req = dispatch.create_request(
+        req = usage_requests.create_request(
             unit=unit, activity_type=activity, subject=subject, start_date=start, end_date=end or start,
             groups=groups, enterprises=ents or self.ents(k_ents), headcount=headcount, backups=backups,
             emergency_reason=emergency, description=description, created_by=creator,
@@ -107,7 +108,7 @@ class _Demo:
             seed=_seed(self.rng),
         )
         if draw and not req.draws:
-            dispatch.draw(req, creator, seed=_seed(self.rng))
+            draws.draw(req, creator, seed=_seed(self.rng))
         drawn_on = req.start_date - dt.timedelta(days=0 if emergency else 3)
         if drawn_on < self.today:  # back-date the draw of past jobs; upcoming ones were drawn now
             for d in req.draws:
@@ -116,19 +117,19 @@ class _Demo:
 
     def answer(self, req, response="accepted", *, reason=None, when=None, actor=None):
         a = next(x for x in req.assignments if not x.is_backup and x.response == "pending")
-        return a, dispatch.respond(a, response, reason=reason, actor=actor or self.user_of(req.unit),
-                                   now=when or _at(req.start_date - dt.timedelta(days=2), 11))
+        return a, responses.respond(a, response, reason=reason, actor=actor or self.user_of(req.unit),
+                                    now=when or _at(req.start_date - dt.timedelta(days=2), 11))
 
     def accept_all(self, req, when=None):
         while any(not x.is_backup and x.response == "pending" for x in req.assignments):
             self.answer(req, when=when)
 
     def complete_all(self, req, units=None, started_at=None):
-        for a in dispatch.active_assignments(req):
+        for a in assignments.active_assignments(req):
             if a.response == "accepted" and a.completed_at is None:
-                dispatch.complete_assignment(a, attended=True, units=units, started_at=started_at,
-                                             today=max(req.end_date, self.today), actor=self.user_of(req.unit),
-                                             now=_at(req.end_date, 18))
+                completion.complete_assignment(a, attended=True, units=units, started_at=started_at,
+                                               today=max(req.end_date, self.today), actor=self.user_of(req.unit),
+                                               now=_at(req.end_date, 18))
 
     def notices(self, req, received=1.0, paper=False):
         made = notices.issue_notices(req, today=min(req.start_date, self.today))
@@ -164,7 +165,7 @@ def extend_demo(rng: random.Random, today: dt.date, units: dict, experts: list, 
     trade_section = units["工贸行业安全监督管理科"]
     hutang = units["湖塘镇"]
     niutang = units["牛塘镇"]
-    groups = {g.name: g for g in db.session.scalars(select(dispatch.ExpertGroup))}
+    groups = {g.name: g for g in db.session.scalars(select(ExpertGroup))}
     this_q = _quarter_start(today)
     last_q = _quarter_start(this_q - dt.timedelta(days=1))
 
@@ -210,8 +211,8 @@ def extend_demo(rng: random.Random, today: dt.date, units: dict, experts: list, 
                            emergency="emergency", description="储罐法兰泄漏，现场处置。", called_at=(13, 50))
         demo.accept_all(req, when=_at(day, 13, 55))
         demo.complete_all(req, started_at=dt.datetime.combine(day, dt.time(14, 20)))
-        dispatch.complete_paperwork(req, "已补录使用申请及现场处置情况，镇应急办审批。",
-                                    now=_at(day + dt.timedelta(days=2), 9))
+        paperwork.complete_paperwork(req, "已补录使用申请及现场处置情况，镇应急办审批。",
+                                     now=_at(day + dt.timedelta(days=2), 9))
         demo.notices(req)
 
     _scenario(holiday_emergency)
@@ -269,15 +270,15 @@ def extend_demo(rng: random.Random, today: dt.date, units: dict, experts: list, 
         for start in starts:
             req = demo.request(trade_section, "hazard_check", "工贸企业安全隐患排查", start, groups=g("机械"),
                                headcount=1, backups=1, draw=False)
-            cands = dispatch.candidates(req)
+            cands = job_candidates(req)
             target = next((e for e in pool if e.id in cands.eligible_ids and e.id == pool_target[0]), None)
             if target is None:
                 raise DomainError("演示：目标专家不可选")
-            a = dispatch.designate(req, target, "熟悉该类企业的机械安全问题，指定参加", demo.user_of(trade_section))
-            dispatch.respond(a, "declined_unjustified", actor=demo.user_of(trade_section),
-                             now=_at(start - dt.timedelta(days=1)))
+            a = designation.designate(req, target, "熟悉该类企业的机械安全问题，指定参加", demo.user_of(trade_section))
+            responses.respond(a, "declined_unjustified", actor=demo.user_of(trade_section),
+                              now=_at(start - dt.timedelta(days=1)))
             # Nobody was left in reserve, so the unit draws a replacement.
-            dispatch.draw(req, demo.user_of(trade_section), seed=_seed(rng))
+            draws.draw(req, demo.user_of(trade_section), seed=_seed(rng))
 
     machinery = groups.get("机械")
     candidates = [e for e in experts if machinery in e.groups and e.source == "district" and e is not experts[0]]
@@ -291,7 +292,7 @@ def extend_demo(rng: random.Random, today: dt.date, units: dict, experts: list, 
         past = demo.request(chem_section, "inspection", "危险化学品储存场所专项检查", done_day,
                             groups=[gr.id for gr in me.groups], headcount=1, backups=0, draw=False,
                             ents=demo.ents(1, avoid=_conflicted(me)))
-        dispatch.designate(past, me, "该专家长期从事危险化学品储存安全，熟悉相关标准", demo.user_of(chem_section))
+        designation.designate(past, me, "该专家长期从事危险化学品储存安全，熟悉相关标准", demo.user_of(chem_section))
         demo.accept_all(past)
         demo.complete_all(past, units=1)
         demo.notices(past)
@@ -299,7 +300,7 @@ def extend_demo(rng: random.Random, today: dt.date, units: dict, experts: list, 
         upcoming = demo.request(brigade, "hazard_check", "岁末年初重点企业安全隐患排查", start,
                                 groups=[gr.id for gr in me.groups], headcount=1, backups=1, draw=False,
                                 ents=demo.ents(2, avoid=_conflicted(me)))
-        dispatch.designate(upcoming, me, "排查涉及该专家擅长的领域，指定参加", demo.user_of(brigade))
+        designation.designate(upcoming, me, "排查涉及该专家擅长的领域，指定参加", demo.user_of(brigade))
 
     _scenario(demo_expert_tasks)
 
@@ -326,6 +327,6 @@ def extend_demo(rng: random.Random, today: dt.date, units: dict, experts: list, 
 def _conflicted(expert: Expert) -> set[int]:
     """Enterprises the expert may not serve: recorded conflicts and his employer."""
     ids = {c.enterprise_id for c in expert.conflicts}
-    ids.update(e.id for e in db.session.scalars(select(dispatch.Enterprise).where(
-        dispatch.Enterprise.name == expert.employer)))
+    ids.update(e.id for e in db.session.scalars(select(Enterprise).where(
+        Enterprise.name == expert.employer)))
     return ids

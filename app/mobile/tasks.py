@@ -22,7 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.errors import render_error
 from app.extensions import db
 from app.mobile import bp
-from app.services import dispatch
+from app.services import assignments, completion, responses
 from app.services.errors import DomainError
 from models import Assignment, Opinion, UsageRequest
 from models.choices import CONFLICT_RELATIONS, EMERGENCY_REASONS, RESPONSES
@@ -75,7 +75,7 @@ def _state(a: Assignment) -> str:
 @expert_required
 def tasks():
     """My jobs, grouped by what I still have to do."""
-    items = dispatch.tasks_of(current_user.expert_id)
+    items = assignments.tasks_of(current_user.expert_id)
     groups = [
         ("待我答复", [a for a in items if a.response == "pending"]),
         ("已接受", [a for a in items if a.response == "accepted" and a.completed_at is None]),
@@ -91,14 +91,14 @@ def task(aid):
     """One job and my answer."""
     a = _mine(aid)
     return render_template("mobile/task.html", a=a, req=a.request, state=_state(a), relations=CONFLICT_RELATIONS,
-                           emergency=EMERGENCY_REASONS, unit_label=dispatch.unit_label(a.request.activity_type),
+                           emergency=EMERGENCY_REASONS, unit_label=completion.unit_label(a.request.activity_type),
                            responses=RESPONSES)
 
 
 def _answer(aid: int, response: str, **kw):
     a = _mine(aid)
     try:
-        outcome = dispatch.respond(a, response, actor=current_user, by_expert=True, **kw)
+        outcome = responses.respond(a, response, actor=current_user, by_expert=True, **kw)
         db.session.commit()
     except DomainError as err:
         db.session.rollback()

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.services import dispatch
+from app.services import usage_requests
 from models import ExpertGroup
 from tests import factories
 
@@ -47,6 +47,6 @@ def new_request(app, section):
                     start_date=MONDAY, end_date=MONDAY + dt.timedelta(days=1), groups=group_ids("化工"),
                     enterprises=enterprises, headcount=2, backups=2, today=MONDAY - dt.timedelta(days=7))
         args.update(kw)
-        return dispatch.create_request(**args)
+        return usage_requests.create_request(**args)
 
     return _make

@@ -4,7 +4,7 @@ import datetime as dt
 from sqlalchemy import event
 
 from app.extensions import db
-from app.services import dispatch
+from app.services import candidates, draws, responses
 from models import CommitmentLetter, ConflictOfInterest, Violation
 from tests import factories
 from tests.dispatch.conftest import MONDAY, group_ids
@@ -14,7 +14,7 @@ def _find(ents, groups=("化工",), start=MONDAY, end=None, **kw):
     from models import ExpertGroup
 
     group_objs = [db.session.get(ExpertGroup, gid) for gid in group_ids(*groups)]
-    return dispatch.find_candidates(start_date=start, end_date=end or start, groups=group_objs, enterprises=ents, **kw)
+    return candidates.find_candidates(start_date=start, end_date=end or start, groups=group_objs, enterprises=ents, **kw)
 
 
 def _reasons(cands, expert):
@@ -73,7 +73,7 @@ def test_any_of_the_requested_groups_qualifies(app, pool):
 def test_already_booked_on_overlapping_dates(app, pool, new_request):
     experts = pool(3)
     first = new_request(headcount=3, backups=0)
-    dispatch.draw(first)
+    draws.draw(first)
     # The same dates overlap; the day after the first request ends does not.
     overlapping = _find([factories.enterprise()], start=MONDAY + dt.timedelta(days=1))
     assert overlapping.eligible == []
@@ -85,9 +85,9 @@ def test_already_booked_on_overlapping_dates(app, pool, new_request):
 def test_a_declined_job_does_not_book_the_expert(app, pool, new_request):
     pool(2)
     first = new_request(headcount=1, backups=0)
-    dispatch.draw(first)
+    draws.draw(first)
     a = first.assignments[0]
-    dispatch.respond(a, "declined_justified", reason="出差在外")
+    responses.respond(a, "declined_justified", reason="出差在外")
     assert a.expert_id in {e.id for e in _find([factories.enterprise()]).eligible}
 
 

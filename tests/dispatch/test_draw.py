@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.services import dispatch
+from app.services import candidates, designation, draws, responses, usage_requests
 from app.services.errors import DomainError
 from models import Assignment, ConflictOfInterest, Draw, StatusEvent, UsageRequest, Violation
 from tests import factories
@@ -20,22 +20,22 @@ def test_algorithm_is_the_documented_sha256_ranking():
     seed = "00112233445566778899aabbccddeeff"
     ids = [3, 11, 25, 40, 41, 57]
     by_hand = sorted(ids, key=lambda i: hashlib.sha256(f"{seed}:{i}".encode()).hexdigest())
-    chosen, backups = dispatch.draw_order(seed, list(reversed(ids)), 2, 3)
+    chosen, backups = draws.draw_order(seed, list(reversed(ids)), 2, 3)
     assert chosen == by_hand[:2] and backups == by_hand[2:5]
 
 
 def test_replaying_a_recorded_draw_gives_the_same_experts(app, pool, new_request):
     pool(12)
     req = new_request(headcount=3, backups=2)
-    record = dispatch.draw(req)
+    record = draws.draw(req)
     db.session.commit()
     db.session.expire_all()
 
     stored = db.session.get(Draw, record.id)
     assert len(stored.chosen_ids) == 3 and len(stored.backup_ids) == 2
     assert len(stored.seed) == 32 and int(stored.seed, 16) >= 0
-    assert dispatch.replay_draw(stored) == (stored.chosen_ids, stored.backup_ids)
-    assert dispatch.verify_draw(stored)
+    assert draws.replay_draw(stored) == (stored.chosen_ids, stored.backup_ids)
+    assert draws.verify_draw(stored)
     assert [a.expert_id for a in stored.request.assignments if not a.is_backup] == stored.chosen_ids
     assert stored.conditions["groups"] == [{"id": group_ids("化工")[0], "name": "化工"}]
     assert stored.conditions["headcount"] == 3 and stored.conditions["backups"] == 2
@@ -43,14 +43,14 @@ def test_replaying_a_recorded_draw_gives_the_same_experts(app, pool, new_request
 
     # A tampered record no longer verifies.
     stored.chosen_ids = list(reversed(stored.chosen_ids))
-    assert not dispatch.verify_draw(stored)
+    assert not draws.verify_draw(stored)
 
 
 def test_same_seed_same_pool_same_result(app, pool, new_request):
     pool(10)
     seed = "0123456789abcdef0123456789abcdef"
-    a = dispatch.draw(new_request(headcount=2), seed=seed)
-    expected = dispatch.draw_order(seed, a.eligible_ids, 2, 2)
+    a = draws.draw(new_request(headcount=2), seed=seed)
+    expected = draws.draw_order(seed, a.eligible_ids, 2, 2)
     assert (a.chosen_ids, a.backup_ids) == tuple(map(list, expected))
 
 
@@ -83,11 +83,11 @@ def test_designation_needs_a_written_reason(app, pool, new_request):
     experts = pool(4)
     req = new_request(headcount=1)
     with pytest.raises(DomainError, match="书面理由"):
-        dispatch.designate(req, experts[0], "  ")
-    a = dispatch.designate(req, experts[0], "熟悉该企业的重大危险源，事故调查需要")
+        designation.designate(req, experts[0], "  ")
+    a = designation.designate(req, experts[0], "熟悉该企业的重大危险源，事故调查需要")
     assert a.method == "designated" and "重大危险源" in a.designation_reason
     with pytest.raises(DomainError, match="已经选定"):
-        dispatch.designate(req, experts[1], "另一个足够长的理由")
+        designation.designate(req, experts[1], "另一个足够长的理由")
 
 
 def test_designating_an_ineligible_expert_says_why(app, pool, new_request):
@@ -97,45 +97,45 @@ def test_designating_an_ineligible_expert_says_why(app, pool, new_request):
     db.session.add(ConflictOfInterest(expert=related, enterprise=ent, relation="contract"))
     req = new_request(enterprises=[ent], headcount=1)
     with pytest.raises(DomainError, match="咨询/中介服务合同"):
-        dispatch.designate(req, related, "该专家最熟悉这家企业")
+        designation.designate(req, related, "该专家最熟悉这家企业")
     assert ok
 
 
 def test_upper_pool_and_outside_experts_can_join_one_job(app, pool, new_request):
     pool(2)
     req = new_request(headcount=2)
-    outsider = dispatch.create_external_expert(
+    outsider = designation.create_external_expert(
         name="郑国庆", id_number=factories.id_number(dt.date(1970, 2, 3)), employer="南京工业大学",
         mobile="13912345678", source="outside", groups=group_ids("化工"),
     )
-    upper = dispatch.create_external_expert(
+    upper = designation.create_external_expert(
         name="江海", id_number=factories.id_number(dt.date(1968, 8, 9)), employer="江苏省安全生产科学研究院",
         mobile="13912345679", source="upper", upper_pool_level="provincial",
     )
-    a = dispatch.add_external_expert(req, outsider, "爆炸事故需要高校爆炸力学专家")
-    b = dispatch.add_external_expert(req, upper, "省级专家库专家协助调查")
+    a = designation.add_external_expert(req, outsider, "爆炸事故需要高校爆炸力学专家")
+    b = designation.add_external_expert(req, upper, "省级专家库专家协助调查")
     assert (a.method, b.method) == ("outside", "upper_pool")
     assert outsider.stage == "not_appointed" and outsider.birth_date == dt.date(1970, 2, 3)
     # They never enter a draw of the district pool.
-    assert outsider.id not in dispatch.candidates(req).eligible_ids
+    assert outsider.id not in candidates.candidates(req).eligible_ids
     with pytest.raises(DomainError, match="区库专家"):
-        dispatch.add_external_expert(req, db.session.get(type(outsider), dispatch.candidates(req).eligible_ids[0]),
-                                     "区库专家不走这里")
+        designation.add_external_expert(req, db.session.get(type(outsider), candidates.candidates(req).eligible_ids[0]),
+                                        "区库专家不走这里")
 
 
 def test_changing_conditions_after_a_draw_voids_it(app, pool, new_request):
     pool(8)
     req = new_request(headcount=2, backups=1)
-    record = dispatch.draw(req)
+    record = draws.draw(req)
     accepted = req.assignments[0]
-    dispatch.respond(accepted, "accepted")
+    responses.respond(accepted, "accepted")
     declined = req.assignments[1]
-    dispatch.respond(declined, "declined_unjustified")  # calls the backup
+    responses.respond(declined, "declined_unjustified")  # calls the backup
     released = {a.expert_id for a in req.assignments if a.response in ("pending", "accepted")}
     db.session.commit()
 
-    changes = dispatch.update_request_conditions(req, start_date=MONDAY + dt.timedelta(days=7),
-                                                 end_date=MONDAY + dt.timedelta(days=7), today=MONDAY)
+    changes = usage_requests.update_request_conditions(req, start_date=MONDAY + dt.timedelta(days=7),
+                                                       end_date=MONDAY + dt.timedelta(days=7), today=MONDAY)
     db.session.commit()
 
     assert changes and "日期由" in changes[0]
@@ -147,24 +147,24 @@ def test_changing_conditions_after_a_draw_voids_it(app, pool, new_request):
     events = db.session.scalars(select(StatusEvent).where(StatusEvent.event == "任务选派作废")).all()
     assert {e.expert_id for e in events} == released
     # A new draw is possible and recorded separately.
-    again = dispatch.draw(req)
+    again = draws.draw(req)
     assert again.id != record.id and again.voided_at is None
 
 
 def test_text_only_edits_do_not_void(app, pool, new_request):
     pool(4)
     req = new_request()
-    record = dispatch.draw(req)
-    assert dispatch.update_request_conditions(req, subject="改个名称", description="补充说明") == []
+    record = draws.draw(req)
+    assert usage_requests.update_request_conditions(req, subject="改个名称", description="补充说明") == []
     assert record.voided_at is None
 
 
 def test_no_second_draw_when_the_job_is_staffed(app, pool, new_request):
     pool(5)
     req = new_request(headcount=2)
-    dispatch.draw(req)
+    draws.draw(req)
     with pytest.raises(DomainError, match="无需再抽取"):
-        dispatch.draw(req)
+        draws.draw(req)
 
 
 # -- property: over random pools ---------------------------------------------------------
@@ -199,7 +199,7 @@ def test_never_draws_the_ineligible_and_meets_the_headcount(app, kinds, headcoun
             (good if kind == "ok" else bad).add(e.id)
         db.session.flush()
         try:
-            req = dispatch.create_request(
+            req = usage_requests.create_request(
                 unit=unit, activity_type="inspection", subject="抽样", start_date=MONDAY, end_date=MONDAY,
                 groups=group_ids("化工"), enterprises=[ent.id], headcount=headcount, backups=backups,
                 today=MONDAY, emergency_reason="supervision", seed=seed.hex(),
@@ -215,7 +215,7 @@ def test_never_draws_the_ineligible_and_meets_the_headcount(app, kinds, headcoun
             assert len(record.chosen_ids) == headcount
             assert len(record.backup_ids) == min(backups, len(good) - headcount)
             assert set(record.eligible_ids) == good
-            assert dispatch.verify_draw(record)
+            assert draws.verify_draw(record)
     finally:
         nested.rollback()
         db.session.expunge_all()

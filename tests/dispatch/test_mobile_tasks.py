@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.services import dispatch
+from app.services import draws, usage_requests
 from models import ConflictOfInterest, Opinion
 from tests import factories
 from tests.conftest import csrf_from
@@ -19,9 +19,9 @@ def job(app):
     unit = factories.org_unit(name="应急管理综合行政执法大队二中队", kind="brigade")
     ent = factories.enterprise(name="常州洛阳冶金铸造有限公司")
     day = dt.date.today() + dt.timedelta(days=5)
-    req = dispatch.create_request(unit=unit, activity_type="inspection", subject="冶金企业执法检查", start_date=day,
-                                  end_date=day, groups=group_ids("化工"), enterprises=[ent], headcount=1, backups=1)
-    record = dispatch.draw(req)
+    req = usage_requests.create_request(unit=unit, activity_type="inspection", subject="冶金企业执法检查", start_date=day,
+                                        end_date=day, groups=group_ids("化工"), enterprises=[ent], headcount=1, backups=1)
+    record = draws.draw(req)
     chosen = next(e for e in experts if e.id == record.chosen_ids[0])
     user = factories.user(role="expert", expert_=chosen)
     db.session.commit()

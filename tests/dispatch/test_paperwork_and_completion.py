@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.services import dispatch
+from app.services import candidates, completion, draws, fairness, paperwork, responses, usage_requests
 from app.services.errors import DomainError
 from models import ServiceRecord, Setting
 from tests import factories
@@ -20,7 +20,7 @@ def _emergency(unit, start=FRIDAY, **kw):
                 end_date=start, groups=group_ids("化工"), enterprises=[factories.enterprise()], headcount=1,
                 backups=1, today=start)
     args.update(kw)
-    return dispatch.create_request(**args)
+    return usage_requests.create_request(**args)
 
 
 def test_an_emergency_is_drawn_at_once_with_a_paperwork_deadline(app, pool, section):
@@ -41,8 +41,8 @@ def test_overdue_paperwork_across_a_weekend(app, pool, section, town, today, ove
     mine = _emergency(section)
     theirs = _emergency(town, emergency_reason="report_check", activity_type="inspection")
     assert theirs.paperwork_due == dt.date(2026, 6, 17)
-    listed_for_section = dispatch.overdue_paperwork(section, today=today)
-    listed_for_office = dispatch.overdue_paperwork(None, today=today)
+    listed_for_section = paperwork.overdue_paperwork(section, today=today)
+    listed_for_office = paperwork.overdue_paperwork(None, today=today)
     assert (mine in listed_for_section) is overdue and theirs not in listed_for_section
     assert set(listed_for_office) == ({mine, theirs} if overdue else set())
 
@@ -58,37 +58,37 @@ def test_completing_paperwork_clears_the_overdue_listing(app, pool, section):
     pool(3)
     req = _emergency(section)
     with pytest.raises(DomainError, match="书面理由|补办手续"):
-        dispatch.complete_paperwork(req, "")
-    dispatch.complete_paperwork(req, "已补录事故现场情况及专家使用审批单")
-    assert req not in dispatch.overdue_paperwork(None, today=dt.date(2026, 7, 1))
+        paperwork.complete_paperwork(req, "")
+    paperwork.complete_paperwork(req, "已补录事故现场情况及专家使用审批单")
+    assert req not in paperwork.overdue_paperwork(None, today=dt.date(2026, 7, 1))
     assert "事后补办说明" in req.description
 
 
 def test_a_normal_request_cannot_start_in_the_past(app, pool, section):
     pool(3)
     with pytest.raises(DomainError, match="紧急情况"):
-        dispatch.create_request(unit=section, activity_type="inspection", subject="检查", start_date=FRIDAY,
-                                end_date=FRIDAY, groups=group_ids("化工"), enterprises=[factories.enterprise()],
-                                headcount=1, today=FRIDAY + dt.timedelta(days=1))
+        usage_requests.create_request(unit=section, activity_type="inspection", subject="检查", start_date=FRIDAY,
+                                      end_date=FRIDAY, groups=group_ids("化工"), enterprises=[factories.enterprise()],
+                                      headcount=1, today=FRIDAY + dt.timedelta(days=1))
 
 
 def test_completion_creates_the_service_record(app, pool, new_request, section):
     pool(3)
     req = new_request(headcount=1, backups=0)
-    dispatch.draw(req)
+    draws.draw(req)
     a = req.assignments[0]
-    dispatch.respond(a, "accepted")
-    record = dispatch.complete_assignment(a, attended=True, units="2", today=req.end_date)
+    responses.respond(a, "accepted")
+    record = completion.complete_assignment(a, attended=True, units="2", today=req.end_date)
     assert (record.expert_id, record.unit_id, record.activity, record.units, record.payer) == (
         a.expert_id, section.id, "inspection", Decimal("2"), "bureau")
     assert record.service_date == req.start_date and record.amount is None  # fees are computed elsewhere
     assert a.attended and a.completed_at is not None and req.state == "completed"
     # Correcting the entry updates the same record.
-    again = dispatch.complete_assignment(a, attended=True, units="3", today=req.end_date)
+    again = completion.complete_assignment(a, attended=True, units="3", today=req.end_date)
     assert again.id == record.id and again.units == Decimal("3")
     # 附件4 pays whole days, times and events: a half day is refused here, not later when pricing.
     with pytest.raises(DomainError, match="必须是正整数"):
-        dispatch.complete_assignment(a, attended=True, units="1.5", today=req.end_date)
+        completion.complete_assignment(a, attended=True, units="1.5", today=req.end_date)
     assert db.session.get(ServiceRecord, record.id).units == Decimal("3")
 
 
@@ -96,9 +96,9 @@ def test_a_town_engaging_directly_pays_itself(app, pool, town):
     pool(3)
     req = _emergency(town)
     a = next(x for x in req.assignments if not x.is_backup)
-    dispatch.respond(a, "accepted")
-    record = dispatch.complete_assignment(a, attended=True, started_at=dt.datetime(2026, 6, 12, 23, 40),
-                                          today=FRIDAY)
+    responses.respond(a, "accepted")
+    record = completion.complete_assignment(a, attended=True, started_at=dt.datetime(2026, 6, 12, 23, 40),
+                                            today=FRIDAY)
     assert record.payer == "unit"
     assert record.started_at == dt.datetime(2026, 6, 12, 23, 40) and record.is_night and not record.is_holiday
 
@@ -107,9 +107,9 @@ def test_emergency_work_needs_its_date_and_time(app, pool, section):
     pool(3)
     req = _emergency(section)
     a = next(x for x in req.assignments if not x.is_backup)
-    dispatch.respond(a, "accepted")
+    responses.respond(a, "accepted")
     with pytest.raises(DomainError, match="日期和时间"):
-        dispatch.complete_assignment(a, attended=True, units=1, today=FRIDAY)
+        completion.complete_assignment(a, attended=True, units=1, today=FRIDAY)
     assert db.session.scalar(select(ServiceRecord)) is None
 
 
@@ -118,9 +118,9 @@ def test_holiday_emergency_is_flagged(app, pool, section):
     dragon_boat = dt.date(2026, 6, 19)
     req = _emergency(section, start=dragon_boat)
     a = next(x for x in req.assignments if not x.is_backup)
-    dispatch.respond(a, "accepted")
-    record = dispatch.complete_assignment(a, attended=True, started_at=dt.datetime(2026, 6, 19, 10, 0),
-                                          today=dragon_boat)
+    responses.respond(a, "accepted")
+    record = completion.complete_assignment(a, attended=True, started_at=dt.datetime(2026, 6, 19, 10, 0),
+                                            today=dragon_boat)
     assert record.is_holiday and not record.is_night
 
 
@@ -134,21 +134,21 @@ def test_holiday_emergency_is_flagged(app, pool, section):
 def test_bad_completion_input(app, pool, new_request, kw, message):
     pool(3)
     req = new_request(headcount=1, backups=0)
-    dispatch.draw(req)
+    draws.draw(req)
     a = req.assignments[0]
-    dispatch.respond(a, "accepted")
+    responses.respond(a, "accepted")
     with pytest.raises(DomainError, match=message):
-        dispatch.complete_assignment(a, attended=True, today=dt.date(2026, 8, 1), **kw)
+        completion.complete_assignment(a, attended=True, today=dt.date(2026, 8, 1), **kw)
     assert a.completed_at is None
 
 
 def test_absent_at_completion_is_a_no_show(app, pool, new_request):
     pool(3)
     req = new_request(headcount=1, backups=0)
-    dispatch.draw(req)
+    draws.draw(req)
     a = req.assignments[0]
-    dispatch.respond(a, "accepted")
-    assert dispatch.complete_assignment(a, attended=False, today=req.end_date) is None
+    responses.respond(a, "accepted")
+    assert completion.complete_assignment(a, attended=False, today=req.end_date) is None
     assert a.response == "no_show" and a.attended is False
 
 
@@ -158,17 +158,17 @@ def test_fairness_report_flags_twice_the_group_average(app, pool, section):
     for i, (eid, n) in enumerate([(experts[0].id, 4), (experts[1].id, 1), (experts[2].id, 1)]):
         for k in range(n):
             day = dt.date(2026, 3, 2) + dt.timedelta(days=14 * k + i * 3)
-            req = dispatch.create_request(unit=section, activity_type="inspection", subject="检查", start_date=day,
-                                          end_date=day, groups=group_ids("化工"),
-                                          enterprises=[factories.enterprise()], headcount=1, backups=0,
-                                          today=day)
+            req = usage_requests.create_request(unit=section, activity_type="inspection", subject="检查", start_date=day,
+                                                end_date=day, groups=group_ids("化工"),
+                                                enterprises=[factories.enterprise()], headcount=1, backups=0,
+                                                today=day)
             seed = next(s for s in (f"{x:032x}" for x in range(10_000))
-                        if dispatch.draw_order(s, dispatch.candidates(req).eligible_ids, 1, 0)[0] == [eid])
-            dispatch.draw(req, seed=seed)
-    report = {g.group.name: g for g in dispatch.fairness_report(2026)}
+                        if draws.draw_order(s, candidates.candidates(req).eligible_ids, 1, 0)[0] == [eid])
+            draws.draw(req, seed=seed)
+    report = {g.group.name: g for g in fairness.fairness_report(2026)}
     chem = report["化工"]
     assert chem.members == 4 and chem.total == 6 and chem.average == 1.5
     rows = {r.expert.id: r for r in chem.rows}
     assert rows[experts[0].id].drawn == 4 and rows[experts[0].id].flagged
     assert not rows[experts[1].id].flagged and rows[experts[3].id].drawn == 0
-    assert dispatch.fairness_report(2025) == [] or all(g.total == 0 for g in dispatch.fairness_report(2025))
+    assert fairness.fairness_report(2025) == [] or all(g.total == 0 for g in fairness.fairness_report(2025))

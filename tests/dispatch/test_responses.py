@@ -5,9 +5,9 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.services import dispatch
-from app.services.dispatch import Invitation, absence_tally
+from app.services import assignments, candidates, draws, responses
 from app.services.errors import DomainError
+from app.services.responses import Invitation, absence_tally
 from models import ConflictOfInterest, Dismissal
 from tests import factories
 from tests.dispatch.conftest import MONDAY
@@ -16,35 +16,35 @@ from tests.dispatch.conftest import MONDAY
 def test_a_decline_calls_the_next_backup(app, pool, new_request):
     pool(6)
     req = new_request(headcount=2, backups=2)
-    record = dispatch.draw(req)
+    record = draws.draw(req)
     first = next(a for a in req.assignments if a.expert_id == record.chosen_ids[0])
-    outcome = dispatch.respond(first, "declined_justified", reason="当天在外地参加培训")
+    outcome = responses.respond(first, "declined_justified", reason="当天在外地参加培训")
     assert outcome.promoted is not None and outcome.promoted.expert_id == record.backup_ids[0]
     assert not outcome.promoted.is_backup and outcome.promoted.response == "pending"
-    assert dispatch.still_needed(req) == 0
+    assert assignments.still_needed(req) == 0
 
 
 def test_a_declared_conflict_is_recorded_and_calls_the_backup(app, pool, new_request):
     pool(5)
     ent = factories.enterprise(name="常州新东化工发展有限公司")
     req = new_request(enterprises=[ent], headcount=1, backups=1)
-    record = dispatch.draw(req)
+    record = draws.draw(req)
     a = req.assignments[0]
-    outcome = dispatch.respond(a, "conflict", conflict_enterprise=ent.id, conflict_relation="former_employer",
-                               reason="2019年前在该企业任职", by_expert=True)
+    outcome = responses.respond(a, "conflict", conflict_enterprise=ent.id, conflict_relation="former_employer",
+                                reason="2019年前在该企业任职", by_expert=True)
     row = db.session.scalar(select(ConflictOfInterest).where(ConflictOfInterest.expert_id == a.expert_id))
     assert (row.enterprise_id, row.relation, row.source) == (ent.id, "former_employer", "expert")
     assert outcome.promoted.expert_id == record.backup_ids[0]
     assert "常州新东化工发展有限公司" in a.response_reason
     # From now on that expert is excluded from jobs at this enterprise.
-    assert "原工作单位" in dispatch.candidates(req).reasons_for(a.expert_id)
+    assert "原工作单位" in candidates.candidates(req).reasons_for(a.expert_id)
 
 
 def test_no_backup_left_is_reported(app, pool, new_request):
     pool(2)
     req = new_request(headcount=1, backups=0)
-    dispatch.draw(req)
-    outcome = dispatch.respond(req.assignments[0], "declined_unjustified")
+    draws.draw(req)
+    outcome = responses.respond(req.assignments[0], "declined_unjustified")
     assert outcome.promoted is None and outcome.backups_exhausted
 
 
@@ -55,27 +55,27 @@ def test_no_backup_left_is_reported(app, pool, new_request):
 def test_bad_responses_are_refused(app, pool, new_request, response, message):
     pool(3)
     req = new_request(headcount=1)
-    dispatch.draw(req)
+    draws.draw(req)
     with pytest.raises(DomainError, match=message):
-        dispatch.respond(req.assignments[0], response)
+        responses.respond(req.assignments[0], response)
     assert req.assignments[0].response == "pending"
 
 
 def test_an_expert_cannot_record_his_own_no_show(app, pool, new_request):
     pool(3)
     req = new_request(headcount=1)
-    dispatch.draw(req)
+    draws.draw(req)
     with pytest.raises(DomainError, match="使用单位记录"):
-        dispatch.respond(req.assignments[0], "no_show", by_expert=True)
+        responses.respond(req.assignments[0], "no_show", by_expert=True)
 
 
 def test_a_backup_not_yet_called_cannot_answer(app, pool, new_request):
     pool(4)
     req = new_request(headcount=1, backups=1)
-    dispatch.draw(req)
+    draws.draw(req)
     backup = next(a for a in req.assignments if a.is_backup)
     with pytest.raises(DomainError, match="候补"):
-        dispatch.respond(backup, "accepted")
+        responses.respond(backup, "accepted")
 
 
 # -- the absence rule, as a table a reader can check against 第十三条(四) ---------------------
@@ -116,7 +116,7 @@ def _jobs(pool_experts, new_request, n, start=MONDAY):
     for i in range(n):
         day = start + dt.timedelta(days=7 * i)
         req = new_request(headcount=1, backups=0, start_date=day, end_date=day)
-        dispatch.draw(req)
+        draws.draw(req)
         out.append(req.assignments[0])
     return out
 
@@ -124,7 +124,7 @@ def _jobs(pool_experts, new_request, n, start=MONDAY):
 def test_three_unjustified_declines_in_a_row_propose_dismissal(app, pool, new_request):
     expert, = pool(1)
     jobs = _jobs([expert], new_request, 3)
-    outcomes = [dispatch.respond(a, "declined_unjustified") for a in jobs]
+    outcomes = [responses.respond(a, "declined_unjustified") for a in jobs]
     assert [o.proposal is not None for o in outcomes] == [False, False, True]
     proposal = db.session.scalar(select(Dismissal).where(Dismissal.expert_id == expert.id))
     assert (proposal.reason, proposal.origin, proposal.state) == ("4", "absence", "proposed")
@@ -134,9 +134,9 @@ def test_three_unjustified_declines_in_a_row_propose_dismissal(app, pool, new_re
 def test_a_justified_decline_does_not_count(app, pool, new_request):
     expert, = pool(1)
     jobs = _jobs([expert], new_request, 3)
-    dispatch.respond(jobs[0], "declined_unjustified")
-    dispatch.respond(jobs[1], "declined_justified", reason="住院治疗")
-    dispatch.respond(jobs[2], "declined_unjustified")
+    responses.respond(jobs[0], "declined_unjustified")
+    responses.respond(jobs[1], "declined_justified", reason="住院治疗")
+    responses.respond(jobs[2], "declined_unjustified")
     assert db.session.scalar(select(Dismissal).where(Dismissal.expert_id == expert.id)) is None
 
 
@@ -145,9 +145,9 @@ def test_five_absences_in_a_year_propose_dismissal(app, pool, new_request):
     jobs = _jobs([expert], new_request, 9)
     for i, a in enumerate(jobs):
         if i % 2:
-            dispatch.respond(a, "accepted")
+            responses.respond(a, "accepted")
         else:
-            dispatch.respond(a, "declined_unjustified" if i < 8 else "no_show")
+            responses.respond(a, "declined_unjustified" if i < 8 else "no_show")
     proposal = db.session.scalar(select(Dismissal).where(Dismissal.expert_id == expert.id))
     assert proposal is not None and "2026年内累计5次" in proposal.detail
 
@@ -155,22 +155,22 @@ def test_five_absences_in_a_year_propose_dismissal(app, pool, new_request):
 def test_reclassifying_a_decline_as_unjustified_runs_the_rule(app, pool, new_request):
     expert, = pool(1)
     jobs = _jobs([expert], new_request, 3)
-    dispatch.respond(jobs[0], "declined_unjustified")
-    dispatch.respond(jobs[1], "declined_unjustified")
-    dispatch.respond(jobs[2], "declined_justified", reason="家中有事")
+    responses.respond(jobs[0], "declined_unjustified")
+    responses.respond(jobs[1], "declined_unjustified")
+    responses.respond(jobs[2], "declined_justified", reason="家中有事")
     assert db.session.scalar(select(Dismissal).where(Dismissal.expert_id == expert.id)) is None
-    proposal = dispatch.reclassify_decline(jobs[2], False, "理由不成立")
+    proposal = responses.reclassify_decline(jobs[2], False, "理由不成立")
     assert proposal is not None and jobs[2].response == "declined_unjustified"
     with pytest.raises(DomainError, match="须写明理由"):
-        dispatch.reclassify_decline(jobs[0], True, "")
+        responses.reclassify_decline(jobs[0], True, "")
 
 
 def test_a_row_counts_even_when_a_later_job_was_accepted_first(app, pool, new_request):
     """Jobs are ordered by their dates, not by when they were answered."""
     expert, = pool(1)
     jobs = _jobs([expert], new_request, 4)
-    dispatch.respond(jobs[3], "accepted")  # the latest job, answered first
-    outcomes = [dispatch.respond(a, "declined_unjustified") for a in jobs[:3]]
+    responses.respond(jobs[3], "accepted")  # the latest job, answered first
+    outcomes = [responses.respond(a, "declined_unjustified") for a in jobs[:3]]
     assert outcomes[-1].proposal is not None
 
 

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.services import dispatch, notices
+from app.services import draws, notices, responses, usage_requests
 from models import Assignment, Draw, Enterprise, Notice, ServiceRecord, UsageRequest
 from tests import factories
 from tests.conftest import csrf_from
@@ -102,10 +102,10 @@ def test_an_unknown_enterprise_is_refused(app, client, dept, pool, form_for):
 
 
 def _request(unit, n=5, headcount=2, backups=1, **kw):
-    return dispatch.create_request(unit=unit, activity_type="inspection", subject="专项执法检查",
-                                   start_date=NEXT_WEEK, end_date=NEXT_WEEK, groups=group_ids("化工"),
-                                   enterprises=kw.pop("enterprises", None) or [factories.enterprise()],
-                                   headcount=headcount, backups=backups, **kw)
+    return usage_requests.create_request(unit=unit, activity_type="inspection", subject="专项执法检查",
+                                         start_date=NEXT_WEEK, end_date=NEXT_WEEK, groups=group_ids("化工"),
+                                         enterprises=kw.pop("enterprises", None) or [factories.enterprise()],
+                                         headcount=headcount, backups=backups, **kw)
 
 
 def test_draw_replay_respond_complete_and_notice_through_the_page(app, client, dept, pool):
@@ -150,11 +150,11 @@ def test_draw_replay_respond_complete_and_notice_through_the_page(app, client, d
 def test_completion_through_the_page_makes_the_service_record(app, client, dept, pool):
     pool(3)
     day = TODAY - dt.timedelta(days=1)
-    req = dispatch.create_request(unit=dept.org_unit, activity_type="emergency", subject="泄漏处置", start_date=day,
-                                  end_date=day, groups=group_ids("化工"), enterprises=[factories.enterprise()],
-                                  headcount=1, backups=0)
+    req = usage_requests.create_request(unit=dept.org_unit, activity_type="emergency", subject="泄漏处置", start_date=day,
+                                        end_date=day, groups=group_ids("化工"), enterprises=[factories.enterprise()],
+                                        headcount=1, backups=0)
     a = req.assignments[0]
-    dispatch.respond(a, "accepted")
+    responses.respond(a, "accepted")
     db.session.commit()
     token = csrf_from(_text(client.get(f"/admin/usage_request/details/?id={req.id}")))
     html = _text(client.post(f"/admin/usage_request/{req.id}/complete/{a.id}",
@@ -197,7 +197,7 @@ def test_office_reads_but_does_not_draw(app, client, login_as, pool):
 def test_editing_conditions_voids_the_draw(app, client, dept, pool):
     pool(6)
     req = _request(dept.org_unit)
-    dispatch.draw(req)
+    draws.draw(req)
     db.session.commit()
     page = client.get(f"/admin/usage_request/edit/?id={req.id}")
     html = _text(page)
@@ -220,7 +220,7 @@ def test_editing_conditions_voids_the_draw(app, client, dept, pool):
 def test_paper_receipt_upload(app, client, dept, pool):
     pool(3)
     req = _request(dept.org_unit, headcount=1)
-    dispatch.draw(req)
+    draws.draw(req)
     notice, = notices.issue_notices(req)
     db.session.commit()
     page = client.get(f"/admin/notice/{notice.id}/upload")
@@ -253,7 +253,7 @@ def test_notice_list_filters_by_unit_and_state(app, client, login_as, pool):
     a_unit, b_unit = factories.org_unit(name="执法大队一中队测试"), factories.org_unit(name="湖塘镇测试", kind="town")
     ra, rb = _request(a_unit, headcount=1), _request(b_unit, headcount=1)
     for r in (ra, rb):
-        dispatch.draw(r)
+        draws.draw(r)
     na, = notices.issue_notices(ra)
     nb, = notices.issue_notices(rb)
     notices.confirm_receipt(nb.token, "李建军")
@@ -272,9 +272,9 @@ def test_overdue_page_for_the_unit_and_the_office(app, client, login_as, auth, p
     pool(4)
     town = factories.org_unit(kind="town", name="遥观镇测试")
     day = TODAY - dt.timedelta(days=20)
-    old = dispatch.create_request(unit=town, activity_type="emergency", subject="粉尘爆炸处置", start_date=day,
-                                  end_date=day, groups=group_ids("化工"), enterprises=[factories.enterprise()],
-                                  headcount=1, backups=0)
+    old = usage_requests.create_request(unit=town, activity_type="emergency", subject="粉尘爆炸处置", start_date=day,
+                                        end_date=day, groups=group_ids("化工"), enterprises=[factories.enterprise()],
+                                        headcount=1, backups=0)
     db.session.commit()
     login_as("office")
     html = _text(client.get("/admin/overdue_paperwork/"))

@@ -7,7 +7,7 @@ from tests import factories
 def test_expert_accepts_a_task_on_the_phone(app, page, live_server, browser_login, screenshot):
     with app.app_context():
         from app.extensions import db
-        from app.services import dispatch
+        from app.services import draws, usage_requests
         from tests.dispatch.conftest import group_ids
 
         experts = [factories.appointed_expert(start=dt.date(2026, 1, 1), name=n, employer="常州大学")
@@ -16,10 +16,10 @@ def test_expert_accepts_a_task_on_the_phone(app, page, live_server, browser_logi
         ents = [factories.enterprise(name="常州华润化工有限公司", address="常州市武进区延政路88号"),
                 factories.enterprise(name="江苏武进液压启闭机有限公司")]
         day = dt.date.today() + dt.timedelta(days=6)
-        req = dispatch.create_request(unit=unit, activity_type="inspection", subject="危险化学品企业专项执法检查",
-                                      start_date=day, end_date=day + dt.timedelta(days=1), groups=group_ids("化工"),
-                                      enterprises=ents, headcount=1, backups=1)
-        record = dispatch.draw(req)
+        req = usage_requests.create_request(unit=unit, activity_type="inspection", subject="危险化学品企业专项执法检查",
+                                            start_date=day, end_date=day + dt.timedelta(days=1), groups=group_ids("化工"),
+                                            enterprises=ents, headcount=1, backups=1)
+        record = draws.draw(req)
         me = next(e for e in experts if e.id == record.chosen_ids[0])
         factories.user(role="expert", username="wangjg", expert_=me)
         assignment_id = req.assignments[0].id

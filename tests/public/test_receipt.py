@@ -10,7 +10,7 @@ from PIL import Image
 
 from app import create_app
 from app.extensions import db
-from app.services import dispatch, notices
+from app.services import draws, notices, usage_requests
 from models import Notice
 from tests import factories
 from tests.conftest import csrf_from
@@ -24,9 +24,9 @@ def notice(app):
     unit = factories.org_unit(name="应急管理综合行政执法大队一中队", kind="brigade")
     ent = factories.enterprise(name="常州市武进红光无纺布有限公司")
     day = dt.date.today() + dt.timedelta(days=3)
-    req = dispatch.create_request(unit=unit, activity_type="inspection", subject="纺织企业执法检查", start_date=day,
-                                  end_date=day, groups=group_ids("化工"), enterprises=[ent], headcount=1, backups=0)
-    dispatch.draw(req)
+    req = usage_requests.create_request(unit=unit, activity_type="inspection", subject="纺织企业执法检查", start_date=day,
+                                        end_date=day, groups=group_ids("化工"), enterprises=[ent], headcount=1, backups=0)
+    draws.draw(req)
     made, = notices.issue_notices(req)
     db.session.commit()
     return made
