@@ -6,10 +6,15 @@
   details and exports alike (SPEC §3.15).
 - Versioned records carry their version in the form; a stale save is refused.
 - A ``DomainError`` raised by a service shows its Chinese message and changes nothing.
+- Small helpers of the views' own pages (role check, row or 404, commit or refuse,
+  dates from forms, PDF responses) sit at the end.
 """
+import datetime as dt
+import io
 import logging
+from urllib.parse import quote
 
-from flask import abort, flash, has_request_context, redirect, request, url_for
+from flask import abort, flash, has_request_context, redirect, request, send_file, url_for
 from flask_admin import AdminIndexView
 from flask_admin.actions import action
 from flask_admin.babel import lazy_gettext
@@ -283,3 +288,60 @@ class ReadOnlyView(SecuredModelView):
 
     def _can(self, action):
         return action in ("list", "details", "export") and super()._can(action)
+
+
+# --- helpers of the views' own pages ---------------------------------------------------------
+
+
+def require_role(*roles: str) -> None:
+    if current_role() not in roles:
+        abort(403)
+
+
+def one_or_404(view, raw):
+    """The row with id ``raw`` that the view may show, or 404 (also for a non-numeric id)."""
+    raw = str(raw or "").strip()
+    model = view.get_one(raw) if raw.isdigit() else None
+    if model is None:
+        abort(404)
+    return model
+
+
+def int_ids(values) -> list[int]:
+    return [int(v) for v in values if str(v).isdigit()]
+
+
+def commit_and_flash(success: str) -> bool:
+    """Commit and flash ``success``; on a DomainError the caller has already rolled back."""
+    db.session.commit()
+    if success:
+        flash(success, "success")
+    return True
+
+
+def refuse(err: Exception) -> None:
+    db.session.rollback()
+    flash(str(err), "error")
+
+
+def parse_date(raw: str | None, label: str) -> dt.date | None:
+    if not raw or not raw.strip():
+        return None
+    try:
+        return dt.date.fromisoformat(raw.strip())
+    except ValueError:
+        raise DomainError(f"{label}不是有效的日期：{raw}") from None
+
+
+def inline_pdf(filename: str, data: bytes):
+    return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=False, download_name=filename)
+
+
+def pdf_response(data: bytes, filename: str, inline: bool = True):
+    response = send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=not inline,
+                         download_name=filename)
+    response.headers["Content-Disposition"] = (
+        f"{'inline' if inline else 'attachment'}; filename*=UTF-8''{quote(filename)}"
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

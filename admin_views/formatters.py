@@ -1,6 +1,11 @@
 """Small column formatters shared by admin views (no business rules here)."""
+from datetime import timezone
+from zoneinfo import ZoneInfo
+
 from flask import url_for
 from markupsafe import Markup, escape
+
+LOCAL = ZoneInfo("Asia/Shanghai")
 
 
 def choice(mapping: dict):
@@ -33,3 +38,24 @@ def thumbnail(endpoint: str):
         return Markup(f'<img src="{escape(src)}" alt="照片" loading="lazy" style="height:48px;border-radius:3px">')
 
     return fmt
+
+
+def local_time(view, context, model, name):
+    """A stored UTC time in Beijing time, to the minute."""
+    return fmt_time(getattr(model, name))
+
+
+def fmt_time(value) -> str:
+    if value is None:
+        return ""
+    if value.tzinfo is None:  # SQLite returns naive values, stored as UTC
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M")
+
+
+def fmt_money(value) -> str:
+    return "" if value is None else f"{value:,.2f}"
+
+
+def money(view, context, model, name):
+    return fmt_money(getattr(model, name))

@@ -76,7 +76,7 @@ RIGHTS: dict[str, dict[str, frozenset]] = {
         "expert": READ,
     },
     "payout_batch": {"sysadmin": ALL, "office": WRITE_EXPORT, "leader": READ_EXPORT},
-    # Report pages over service records (admin_views.fees): the list page by GET; POST actions
+    # Report pages over service records (admin_views.fees, admin_views.payouts): the list page by GET; POST actions
     # of their own. 附件4 备注: the using unit proposes an amount 另行确定, only a leader approves.
     "fee_approval": {"leader": frozenset({"list", "approve"}), "sysadmin": frozenset({"list", "propose"}),
                      "office": frozenset({"list", "propose"}), "department": frozenset({"list", "propose"}),

@@ -1,0 +1,29 @@
+"""The expert's lifecycle in the admin (issue 3), one module per idea: applications and
+their review (第十一、十二条, ``applications``), terms, renewal and 换届 (第六、七条) with
+the commitment letters (附件1, ``terms``), dismissals (第十三条, ``dismissals``),
+announcements (公告, ``announcements``) and the expert page's lifecycle panel (``panel``).
+
+Views stay thin: every change goes through a service of ``app.services`` (review,
+terms, dismissal, announcements), which checks the role and the state and raises a
+``DomainError`` with the Chinese reason; the view commits or rolls back and shows the
+message. The steps of the review are small pages of their own (one opinion box each)
+and bulk pages for the test results, the 拟聘名单 and the appointment 发文.
+
+Rights: the RIGHTS table decides who sees each view; the steps themselves are
+decided by role inside — 基础科 (``office``) for 初审, test, 拟聘名单, 发文, renewal,
+letters, proposals and announcements; 局领导 (``leader``) for the meeting's decisions
+and dismissal approval. Anyone else gets 403.
+"""
+LIFECYCLE = "聘任管理"
+
+
+def register(admin):
+    """Add the lifecycle views in the order of the lifecycle (the menu under 聘任管理
+    follows it, not the module names); expose the expert page's lifecycle data to its panels."""
+    from admin_views.lifecycle import announcements, applications, dismissals, panel, terms
+
+    applications.register(admin)
+    terms.register(admin)
+    dismissals.register(admin)
+    announcements.register(admin)
+    panel.register(admin)
