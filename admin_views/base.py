@@ -15,14 +15,13 @@ import logging
 from urllib.parse import quote
 
 from flask import abort, flash, has_request_context, redirect, request, send_file, url_for
-from flask_admin import AdminIndexView
 from flask_admin.actions import action
 from flask_admin.babel import lazy_gettext
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.form import BaseForm
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import distinct, func, select
+from sqlalchemy import distinct, func
 from sqlalchemy.exc import DataError, ProgrammingError
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import HiddenField

@@ -12,9 +12,7 @@ from flask_admin import expose
 from flask_admin.model.form import InlineFormAdmin
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
-from wtforms import FileField, PasswordField, SelectField
-from wtforms.validators import Optional as OptionalValidator
-from wtforms.validators import ValidationError
+from wtforms import FileField, PasswordField
 
 from admin_views.base import DistinctCountMixin, SecuredModelView, current_role
 from admin_views.formatters import choice, names, thumbnail, yes_no

@@ -1,8 +1,8 @@
 """Experts, their groups, work history and supporting documents (SPEC §2, 附件2)."""
-from datetime import date, datetime
+from datetime import date
 from typing import Optional
 
-from sqlalchemy import Boolean, Column, Date, DateTime, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, Date, ForeignKey, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db

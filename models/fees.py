@@ -7,7 +7,7 @@ from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, Nume
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from models.base import Money, TimestampMixin, VersionedMixin, utcnow
+from models.base import Money, TimestampMixin, VersionedMixin
 from models.choices import ACTIVITY_TYPES, PAYERS, PAYOUT_STATES
 
 

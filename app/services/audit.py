@@ -11,7 +11,6 @@ from flask import Flask, has_request_context
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
-from app.extensions import db
 from app.services.identity import mask_id, mask_phone
 
 # High-volume or self-referential tables that are not audited.

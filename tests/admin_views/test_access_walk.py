@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from app.auth.rights import RIGHTS, allowed
 from app.extensions import db
-from tests import factories
 
 ROLES = ["sysadmin", "office", "department", "town", "leader", "expert"]
 ACTION_OF = {

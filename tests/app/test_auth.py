@@ -83,7 +83,7 @@ def test_open_redirect_through_next_is_refused(app, db, client):
 
 
 def test_logout_ends_every_session(app, db):
-    user = factories.user(role="office", username="zhou")
+    factories.user(role="office", username="zhou")
     db.session.commit()
     first, second = app.test_client(), app.test_client()
     for c in (first, second):

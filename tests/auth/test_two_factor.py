@@ -3,14 +3,11 @@ enforcement for 基础科 and sysadmin when TOTP_REQUIRED, unbinding, and the re
 import re
 import time
 
-import pyotp
 import pytest
 
 from app.auth.views import PENDING_SECONDS
-from models import User
 from tests import factories
 from tests.auth.conftest import code_for, login, post_form
-from tests.conftest import csrf_from
 
 
 def _secret_on_page(html: str) -> str:
@@ -172,7 +169,7 @@ def test_ending_all_sessions_voids_a_pending_second_step(app, db, enrolled, clie
     login(client, "zhou")
     user.session_epoch += 1  # e.g. the account was disabled and enabled again meanwhile
     db.session.commit()
-    response = post_form(client, "/login/2fa", {"code": code_for(secret)}, page_url="/login")
+    post_form(client, "/login/2fa", {"code": code_for(secret)}, page_url="/login")
     assert client.get("/admin/").status_code == 302
 
 

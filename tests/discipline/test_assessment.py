@@ -18,7 +18,7 @@ from app.services.assessment import (
 )
 from app.services.discipline import record_violation, verify_violation
 from app.services.errors import DomainError
-from models import AnnualAssessment, Announcement, Dismissal, Interview, Setting
+from models import Dismissal, Interview, Setting
 
 D = dt.date
 T = Thresholds()  # 90 / 75 / 60, at least 1 evaluation, follow-ups 3 (lower one step) and 4 (for 优秀)

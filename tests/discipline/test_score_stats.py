@@ -3,7 +3,6 @@ import datetime as dt
 from decimal import Decimal
 
 from app.services.score_stats import average_score_per_group, score_distribution
-from tests import factories
 
 D = dt.date
 

@@ -5,7 +5,6 @@ import datetime as dt
 import io
 import re
 
-import pytest
 from PIL import Image
 
 from tests import factories

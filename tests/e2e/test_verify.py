@@ -1,6 +1,5 @@
 """Browser: an enterprise scans a permit on a phone (390×844) and sees the status at a glance;
 files a complaint from there; the office reads it in the inbox. Screenshots of every status."""
-import datetime as dt
 
 import pytest
 

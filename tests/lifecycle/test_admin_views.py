@@ -39,8 +39,8 @@ def flashes(client):
 
 
 def test_every_lifecycle_page_renders_for_office(app, client, login_as):
-    office = login_as("office")
-    units = factories.org_unit(name="湖塘镇", kind="town")
+    login_as("office")
+    factories.org_unit(name="湖塘镇", kind="town")
     a = make_application(make_applicant(name="王建国"))
     appointed = factories.appointed_expert(name="李海涛")
     term = appointed.terms[0]
@@ -130,7 +130,6 @@ def test_step_forms_walk_the_procedure_and_refuse_out_of_order(app, client, auth
     leader = factories.user(role="leader")
     a = make_application(make_applicant(name="陈静"))
     db.session.commit()
-    details = f"/admin/application/details/?id={a.id}"
     # approval before the test result: a leader's step, and out of order
     page(client, f"/admin/application/step/{a.id}/approve", status=403)
     post(client, f"/admin/application/step/{a.id}/prelim_pass", {"opinion": "材料齐全，符合条件"})

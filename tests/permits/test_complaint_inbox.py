@@ -3,7 +3,6 @@ import pytest
 
 from app.extensions import db
 from app.services.complaints import file_complaint
-from app.services.uploads import store_photo
 from models import Complaint
 from tests.permits import records
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.services.permits import issue_permit, new_token, reissue_permit
+from app.services.permits import new_token, reissue_permit
 from app.services.status import status_of
 from app.services.verification import check_permit, hash_client, well_formed
 from models import Term, VerifyScan, Violation

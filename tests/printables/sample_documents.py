@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import io
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 from PIL import Image, ImageDraw

@@ -6,7 +6,6 @@ views added later are covered without editing this file.
 """
 import pytest
 from flask import url_for
-from sqlalchemy import inspect
 
 import datetime as dt
 import re
