@@ -95,7 +95,7 @@ def payout_sheet_context(batch: PayoutBatch, role: str | None) -> dict:
     if adjusted:
         notes.append(f"{adjusted}人含以前批次的调整")
     if batch.state == "draft":
-        notes.append("草稿，审核后方可发放")
+        notes.append("审核后方可发放")
     return dict(
         year=batch.year, quarter=batch.quarter, title=batch_title(batch), batch_no=batch_no(batch),
         state=PAYOUT_STATES.get(batch.state, batch.state), state_note="；".join(notes),

@@ -199,6 +199,7 @@ def test_payout_sheet_pdf(app, client, auth, login_as, paid_quarter):
     text = pdf_text(response.data)
     assert "武进区安全生产专家服务费发放表（2026年第2季度）" in text
     assert "领款人签字" in text and "王建国" in text and "3,000.00" in text and "440.00" in text
+    assert "状态：草稿（" in text and "审核后方可发放）" in text and "草稿，" not in text  # said once
     assert wang.id_number not in text  # masked for the leader
     assert mask_id(wang.id_number) in text
     auth.logout()
