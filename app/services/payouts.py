@@ -390,10 +390,35 @@ def _gather(batch: PayoutBatch) -> int:
             batch_id=batch.id, expert_id=expert_id, pay_month=pay_month, service_count=count,
             gross=gross, tax=tax, net=gross - tax, is_adjustment=False,
         ))
-    # Core, not the ORM: 2,000 plain rows need no identity map.
-    db.session.execute(PayoutLine.__table__.insert(), lines)
+    _insert_lines(batch, pay_month, lines)
     _expire_loaded(batch)
     return len(lines)
+
+
+#: The lines of a batch as one statement on PostgreSQL: each column travels as one array.
+_INSERT_LINES_PG = text(
+    "INSERT INTO payout_line (batch_id, expert_id, pay_month, service_count, gross, tax, net, is_adjustment) "
+    "SELECT :batch_id, e, :pay_month, c, g, t, n, false FROM unnest(CAST(:experts AS integer[]), "
+    "CAST(:counts AS integer[]), CAST(:gross AS numeric[]), CAST(:tax AS numeric[]), CAST(:net AS numeric[])) "
+    "AS u(e, c, g, t, n)"
+)
+
+
+def _insert_lines(batch: PayoutBatch, pay_month: str, lines: list[dict]) -> None:
+    """Insert a batch's regular lines in bulk (Core, not the ORM: plain rows need no identity map).
+
+    On PostgreSQL one ``INSERT … SELECT FROM unnest(…)``: psycopg's executemany sends a
+    statement per row, ~40 ms of client CPU for 2,000 lines (bench/payout_bench.py).
+    SQLite's executemany runs in-process and is as fast as it gets there.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(_INSERT_LINES_PG, {
+            "batch_id": batch.id, "pay_month": pay_month, "experts": [r["expert_id"] for r in lines],
+            "counts": [r["service_count"] for r in lines], "gross": [r["gross"] for r in lines],
+            "tax": [r["tax"] for r in lines], "net": [r["net"] for r in lines],
+        })
+    else:
+        db.session.execute(PayoutLine.__table__.insert(), lines)
 
 
 def _link_records(batch: PayoutBatch) -> None:
