@@ -69,12 +69,9 @@ class QuarterFilter(BaseSQLAFilter):
 def quarter_options(years_back: int = 3) -> list[tuple[str, str]]:
     """The quarters from next quarter back ``years_back`` years, newest first."""
     year, quarter = quarters.quarter_of(dt.date.today())
-    year, quarter = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
-    out = []
-    for _ in range(4 * years_back + 1):
-        out.append((f"{year}-{quarter}", quarters.quarter_label(year, quarter)))
-        year, quarter = (year - 1, 4) if quarter == 1 else (year, quarter - 1)
-    return out
+    newest = quarters.shift_quarter(year, quarter, 1)
+    shown = (quarters.shift_quarter(*newest, -n) for n in range(4 * years_back + 1))
+    return [(f"{y}-{q}", quarters.quarter_label(y, q)) for y, q in shown]
 
 
 class PricedFilter(BaseSQLAFilter):

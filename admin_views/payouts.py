@@ -120,8 +120,7 @@ class PayoutBatchView(SecuredModelView):
         """Build a quarter's batch: price what can be priced, then gather (第二十条)."""
         if not self._can("create"):
             abort(403)
-        year, quarter = quarters.quarter_of(dt.date.today())
-        year, quarter = (year - 1, 4) if quarter == 1 else (year, quarter - 1)  # default: last quarter
+        year, quarter = quarters.shift_quarter(*quarters.quarter_of(dt.date.today()), -1)  # default: last quarter
         if request.args.get("year") and request.args.get("quarter"):  # the overview of another quarter
             try:
                 year, quarter = quarters.check_quarter(request.args["year"], request.args["quarter"])
@@ -144,10 +143,9 @@ class PayoutBatchView(SecuredModelView):
                     flash(f"计价情况：{report.summary()}未计价的记录未纳入本批次。", "info")
                 return redirect(url_for(".details_view", id=batch.id))
         overview = payouts.quarter_overview(year, quarter)
-        previous = (year - 1, 4) if quarter == 1 else (year, quarter - 1)
-        following = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
         return self.render("admin/fees/payout_build.html", year=year, quarter=quarter, overview=overview,
-                           previous=previous, following=following,
+                           previous=quarters.shift_quarter(year, quarter, -1),
+                           following=quarters.shift_quarter(year, quarter, 1),
                            quarters=quarter_options(), today=dt.date.today())
 
     # -- edit: only a draft's planned pay date --------------------------------------------

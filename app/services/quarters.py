@@ -2,7 +2,8 @@
 
 Experts are paid once a quarter, so screens and services speak of a (year, quarter):
 :func:`check_quarter` refuses one that is not, :func:`quarter_bounds` gives its first
-and last day and :func:`quarter_of` the quarter a day falls in; :func:`quarter_label`
+and last day and :func:`quarter_of` the quarter a day falls in, :func:`shift_quarter` the quarter
+before or after; :func:`quarter_label`
 and :func:`month_label` are the Chinese labels of a quarter and of a pay month (the
 tax month, SPEC §3.10). Pure functions: no database.
 """
@@ -37,6 +38,12 @@ def quarter_bounds(year: int, quarter: int) -> tuple[dt.date, dt.date]:
 def quarter_of(day: dt.date) -> tuple[int, int]:
     """The (year, quarter) a day falls in."""
     return day.year, (day.month - 1) // 3 + 1
+
+
+def shift_quarter(year: int, quarter: int, by: int) -> tuple[int, int]:
+    """The quarter ``by`` quarters after (negative: before) the given one."""
+    index = year * 4 + quarter - 1 + by
+    return index // 4, index % 4 + 1
 
 
 def quarter_label(year: int, quarter: int) -> str:
