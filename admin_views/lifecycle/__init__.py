@@ -14,7 +14,24 @@ decided by role inside — 基础科 (``office``) for 初审, test, 拟聘名单
 letters, proposals and announcements; 局领导 (``leader``) for the meeting's decisions
 and dismissal approval. Anyone else gets 403.
 """
+from admin_views.base import current_role
+
 LIFECYCLE = "聘任管理"
+
+
+class OfficeStepActions:
+    """Bulk actions that are steps of the procedure (初审, 发文, proposals…), each 基础科's.
+
+    Mixed into a ``SecuredModelView``: the actions do not need the view's edit right, only the
+    office role; Flask-Admin's built-in bulk 'delete' keeps following the delete right.
+    """
+
+    actions_need_edit = False
+
+    def is_action_allowed(self, name):
+        if name == "delete":
+            return self.can_delete
+        return current_role() == "office" and name in dict(self._actions)
 
 
 def register(admin):

@@ -36,7 +36,7 @@ from admin_views.base import (
     require_role,
 )
 from admin_views.formatters import choice, fmt_time, local_time, yes_no
-from admin_views.lifecycle import LIFECYCLE
+from admin_views.lifecycle import LIFECYCLE, OfficeStepActions
 from app import validators
 from app.auth.rights import sees_unmasked
 from app.extensions import db
@@ -163,7 +163,7 @@ class AgeOverrideForm(FlaskForm):
 # --- Application ------------------------------------------------------------------------------------
 
 
-class ApplicationView(SecuredModelView):
+class ApplicationView(OfficeStepActions, SecuredModelView):
     """申请与评审: the list with its state filter, the details with the conditions of
     第十一条 and the review trail, a page per step and bulk pages."""
 
@@ -198,14 +198,6 @@ class ApplicationView(SecuredModelView):
     form_ajax_refs = {"recommending_unit": {"fields": ("name",), "page_size": 20}}
     list_template = "admin/lifecycle/application_list.html"
     details_template = "admin/lifecycle/application_details.html"
-
-    actions_need_edit = False  # each action checks its own right in is_action_allowed
-
-    def is_action_allowed(self, name):
-        # Flask-Admin's built-in bulk 'delete' follows the delete right; the others are the office's
-        if name == "delete":
-            return self.can_delete
-        return current_role() == "office" and name in dict(self._actions)
 
     def get_query(self):
         return super().get_query().options(selectinload(Application.expert))

@@ -29,7 +29,7 @@ from admin_views.base import (
     require_role,
 )
 from admin_views.formatters import choice, fmt_time, local_time
-from admin_views.lifecycle import LIFECYCLE
+from admin_views.lifecycle import LIFECYCLE, OfficeStepActions
 from app import validators
 from app.extensions import db
 from app.services import announcements as announcement_service
@@ -49,7 +49,7 @@ class DecideForm(FlaskForm):
 # --- Dismissal -----------------------------------------------------------------------------------------
 
 
-class DismissalView(SecuredModelView):
+class DismissalView(OfficeStepActions, SecuredModelView):
     """解聘 (第十三条): the proposal list (by 基础科 and by rules); a leader approves or rejects."""
 
     column_list = ("expert", "reason", "origin", "state", "proposed_at", "effective_on", "decision_note",
@@ -91,14 +91,6 @@ class DismissalView(SecuredModelView):
     form_widget_args = {"detail": {"rows": 4}}
     details_template = "admin/lifecycle/dismissal_details.html"
     list_template = "admin/lifecycle/dismissal_list.html"
-
-    actions_need_edit = False  # each action checks its own right in is_action_allowed
-
-    def is_action_allowed(self, name):
-        # Flask-Admin's built-in bulk 'delete' follows the delete right; the others are the office's
-        if name == "delete":
-            return self.can_delete
-        return current_role() == "office" and name in dict(self._actions)
 
     def get_query(self):
         return super().get_query().options(selectinload(Dismissal.expert))

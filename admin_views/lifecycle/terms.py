@@ -30,7 +30,7 @@ from admin_views.base import (
     require_role,
 )
 from admin_views.formatters import local_time, yes_no
-from admin_views.lifecycle import LIFECYCLE
+from admin_views.lifecycle import LIFECYCLE, OfficeStepActions
 from app import validators
 from app.extensions import db
 from app.services import announcements as announcement_service
@@ -84,7 +84,7 @@ def term_state(view, context, model, name):
     return f"在聘（{left}天后到期）" if left <= 90 else "在聘"
 
 
-class TermView(SecuredModelView):
+class TermView(OfficeStepActions, SecuredModelView):
     """聘期: terms come only from an appointment; renewal, 换届 and the list of terms ending."""
 
     column_list = ("expert", "cohort", "doc_no", "start_date", "end_date", "ended_on", "announced_on",
@@ -112,14 +112,6 @@ class TermView(SecuredModelView):
         if action_name == "edit":
             return current_role() == "office" and super()._can(action_name)
         return super()._can(action_name)
-
-    actions_need_edit = False  # each action checks its own right in is_action_allowed
-
-    def is_action_allowed(self, name):
-        # Flask-Admin's built-in bulk 'delete' follows the delete right; the others are the office's
-        if name == "delete":
-            return self.can_delete
-        return current_role() == "office" and name in dict(self._actions)
 
     def get_query(self):
         return super().get_query().options(selectinload(Term.expert))
