@@ -245,12 +245,7 @@ class ApplicationView(OfficeStepActions, SecuredModelView):
                 db.session.rollback()
                 form.attach_problems(err.problems)
             else:
-                try:
-                    db.session.commit()
-                except Exception:
-                    db.session.rollback()
-                    intake.discard_stored_files(application)
-                    raise
+                intake.commit_intake(application)
                 flash(f"已录入{application.expert.name}的推荐，回执编号 {application.receipt_no}。", "success")
                 return redirect(url_for(".details_view", id=application.id))
         return self.render("admin/lifecycle/recommend.html", form=form, submitted=request.method == "POST",

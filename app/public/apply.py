@@ -36,10 +36,8 @@ def apply():
             form.attach_problems(err.problems)
         else:
             try:
-                db.session.commit()
+                intake.commit_intake(application)
             except SQLAlchemyError:
-                db.session.rollback()
-                intake.discard_stored_files(application)
                 current_app.logger.exception("self-recommendation commit failed")
                 form.form_errors.append("系统暂时无法保存您的申请，请稍后重新提交。")
             else:

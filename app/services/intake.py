@@ -10,7 +10,7 @@ first timeline event.
 
 Nothing is written for refused input: every check runs first (:func:`intake_problems`),
 uploads are stored only afterwards, and if the flush fails the stored files are removed
-again. The view commits; if the commit fails it calls :func:`discard_stored_files`.
+again. The view commits with :func:`commit_intake`, which removes them too if the commit fails.
 
 The receipt number is the applicant's key to the public status page, so it is random
 (12 characters from an alphabet without look-alike characters, about 59 bits) and
@@ -425,6 +425,16 @@ def stored_files(application: Application) -> list[str]:
         return []
     paths = [expert.photo_path, expert.photo_thumb_path] + [doc.file_path for doc in expert.documents]
     return [p for p in paths if p]
+
+
+def commit_intake(application: Application) -> None:
+    """Commit a submitted intake; if the commit fails, roll back, remove its stored files and re-raise."""
+    try:
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        discard_stored_files(application)
+        raise
 
 
 def discard_stored_files(application: Application) -> None:
