@@ -32,6 +32,7 @@ from app.extensions import db
 from app.services import payouts, pricing, quarters
 from app.services.errors import DomainError
 from app.services.fee_records import payer_for_unit
+from app.services.fees import whole_units
 from models import OrgUnit, PayoutBatch, PayoutLine, ServiceRecord
 from models.choices import ACTIVITY_TYPES, EXPERT_SOURCES, PAYERS, UPPER_POOL_LEVELS
 
@@ -198,8 +199,9 @@ class ServiceRecordView(SecuredModelView):
         ok = super().validate_form(form)
         if not ok or not hasattr(form, "units"):
             return ok
-        units = form.units.data
-        if units is None or units <= 0 or units != units.to_integral_value():
+        try:
+            whole_units(form.units.data)  # 附件4 counts whole days, times and events
+        except DomainError:
             form.units.errors = list(form.units.errors) + ["数量必须是正整数（天、次或起）"]
             ok = False
         if form.expert.data is None:

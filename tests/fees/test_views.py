@@ -342,3 +342,18 @@ def test_expert_statement_page(app, client, auth, login_as, paid_quarter):
     auth.logout()
     login_as("office")
     assert client.get("/m/statement").status_code == 403
+
+
+@pytest.mark.parametrize("units", ["1.5", "0", "-2"])
+def test_the_record_form_takes_whole_days_times_or_events_only(app, client, login_as, record, units):
+    wang = factories.appointed_expert(name="王建国")
+    (rec,) = [record(wang, day=dt.date(2026, 4, 1))]
+    db.session.commit()
+    login_as("office")
+    token = csrf_from(client.get(f"/admin/service_record/edit/?id={rec.id}").get_data(as_text=True))
+    response = client.post(f"/admin/service_record/edit/?id={rec.id}", data={
+        "csrf_token": token, "expert": str(wang.id), "activity": "inspection", "service_date": "2026-04-01",
+        "units": units, "payer": "bureau", "version": str(rec.version)}, follow_redirects=True)
+    assert "数量必须是正整数（天、次或起）" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(ServiceRecord, rec.id).units == Decimal(1)
