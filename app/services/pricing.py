@@ -111,15 +111,15 @@ def price_record(record: ServiceRecord, context: PricingContext | None = None) -
         if is_settled(record):
             raise DomainError(SETTLED_MESSAGE)
         result = fee_of(record, context)
-        drafts = {}
-        _note_draft(record, drafts)
+        drafts, cache = {}, {}  # the quarter's draft is looked up once, before and after
+        _note_draft(record, drafts, cache)
         changed = (record.amount, record.basis) != (result.amount, result.basis[:200])
         record.amount = result.amount
         record.basis = result.basis[:200]
         record.is_night = bool(result.is_night)
         record.is_holiday = bool(result.is_holiday)
         _remember_inputs(record)
-        _note_draft(record, drafts)
+        _note_draft(record, drafts, cache)
     db.session.flush()
     if changed:
         for batch in drafts.values():

@@ -8,8 +8,8 @@ one write lock: written inside each request, the two statements and their lock w
 quarter of the page's cost, most of it waiting for another worker's scan
 (bench/verify_bench.py). So a process keeps its scans in memory and writes them together
 in one short transaction ``VERIFY_SCAN_FLUSH_SECONDS`` after the first of them (0.25 s in
-production), from a timer thread, and at exit. With 0 (tests, and a caller that already
-holds a transaction) the scan is written at once in the caller's transaction.
+production), from a timer thread, and at exit. With 0 (tests) each scan is written at once
+in a transaction of its own; a caller that already holds a transaction writes it in that one.
 
 What may be lost: the last quarter-second of scans of a worker killed with SIGKILL. A
 flush that fails (the database unreachable) keeps its rows for the next one, up to
