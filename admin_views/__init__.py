@@ -1,4 +1,6 @@
 """Flask-Admin: ``init_admin(app)`` builds a new ``Admin`` for each app (STYLE.md)."""
+import os
+
 from flask import Flask
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
@@ -39,6 +41,8 @@ def init_admin(app: Flask) -> Admin:
         theme=Bootstrap4Theme(base_template="admin/expertpool_base.html", fluid=True),
         index_view=DashboardView(name="首页", url="/admin"),
         csp_nonce_generator=csp_nonce,
+        # Chinese for the messages Flask-Admin's compiled catalog lacks ("Failed to save record.").
+        translations_path=os.path.join(os.path.dirname(__file__), "translations"),
     )
     admin.add_view(ExpertView(Expert, db, name="专家", category=REGISTRY, endpoint="expert"))
     admin.add_view(ExpertDocumentView(ExpertDocument, db, name="证明材料", category=REGISTRY, endpoint="expert_document"))

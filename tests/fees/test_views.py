@@ -354,6 +354,8 @@ def test_the_record_form_takes_whole_days_times_or_events_only(app, client, logi
     response = client.post(f"/admin/service_record/edit/?id={rec.id}", data={
         "csrf_token": token, "expert": str(wang.id), "activity": "inspection", "service_date": "2026-04-01",
         "units": units, "payer": "bureau", "version": str(rec.version)}, follow_redirects=True)
-    assert "数量必须是正整数（天、次或起）" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert "数量必须是正整数（天、次或起）" in html
+    assert "保存记录失败。" in html and "Failed to save record" not in html  # the flash in Chinese too
     db.session.expire_all()
     assert db.session.get(ServiceRecord, rec.id).units == Decimal(1)
