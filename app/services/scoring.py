@@ -493,6 +493,12 @@ def save_evaluation(entry: EvaluationEntry, *, by: User, client_uuid: str | None
         if stray:
             problems.append(f"第{'、'.join(str(n) for n in stray)}项不属于所选考评对象，不能填写发现问题")
     if problems:
+        # A twin of this request (same uuid, e.g. the page and its service worker sending the
+        # queued form at once) may have been saved since the lookup above, and be exactly what
+        # now reads as "该任务的专家已评价过": answer with that record, as for any re-send.
+        again = find_by_uuid(client_uuid)
+        if again is not None:
+            return _same_sender(again, by), False
         raise ScoringError(problems)
 
     enterprise = db.session.scalar(select(Enterprise).where(Enterprise.name == texts["enterprise_name"]).limit(1))

@@ -185,6 +185,26 @@ def test_an_assignment_is_scored_once(app, smake):
         save_evaluation(smake.entry(job.expert, assignment_id=job.id), by=inspector, client_uuid=str(uuid.uuid4()))
 
 
+def test_a_twin_send_that_finds_its_job_already_scored_by_itself_gets_that_record(app, smake, monkeypatch):
+    """The page and its service worker send one queued form at once: the second looks its uuid
+    up before the first commits, then finds the job scored — by its own twin, so it is a re-send
+    (200 with the record), not a refusal (this was a 422 on PostgreSQL in the browser test)."""
+    inspector = smake.scorer("town")
+    job = smake.job(inspector.org_unit)
+    key = str(uuid.uuid4())
+    winner, _ = save_evaluation(smake.entry(job.expert, assignment_id=job.id), by=inspector, client_uuid=key)
+    db.session.commit()
+    real_lookup = scoring.find_by_uuid
+    calls = []
+    monkeypatch.setattr(scoring, "find_by_uuid",
+                        lambda u: calls.append(u) or (None if len(calls) == 1 else real_lookup(u)))
+    twin, created = save_evaluation(smake.entry(job.expert, assignment_id=job.id), by=inspector, client_uuid=key)
+    assert (created, twin.id) == (False, winner.id) and _count() == 1
+    # Another form for the same job (another uuid) is still refused.
+    with pytest.raises(ScoringError, match="该任务的专家已评价过"):
+        save_evaluation(smake.entry(job.expert, assignment_id=job.id), by=inspector, client_uuid=str(uuid.uuid4()))
+
+
 def test_scorable_assignments_are_the_units_attended_unscored_jobs(app, smake):
     inspector = smake.scorer("department")
     unit = inspector.org_unit
