@@ -1,4 +1,5 @@
-"""Flask-Admin: ``init_admin(app)`` builds a new ``Admin`` for each app (STYLE.md)."""
+"""Flask-Admin: ``init_admin(app)`` builds a new ``Admin`` for each app (STYLE.md) and lists every
+view of the admin, in menu order; ``register_template_globals`` lists what templates may call."""
 import os
 
 from flask import Flask
@@ -6,6 +7,39 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
 from admin_views.dashboard import DashboardView
+from admin_views.discipline import (
+    AnnualAssessmentView,
+    FollowUpView,
+    InterviewView,
+    ViolationView,
+    discipline_overview,
+    span_text,
+)
+from admin_views.dispatch import (
+    AssignmentView,
+    FairnessView,
+    NoticeView,
+    OpinionView,
+    PaperworkView,
+    UsageRequestView,
+)
+from admin_views.evaluation import (
+    CoverageView,
+    EnforcementPlanView,
+    EvalFormView,
+    EvaluationView,
+    SubmissionsView,
+)
+from admin_views.fees import FeeApprovalView, ServiceRecordView
+from admin_views.formatters import fmt_time
+from admin_views.lifecycle.announcements import AnnouncementView
+from admin_views.lifecycle.applications import ApplicationView
+from admin_views.lifecycle.dismissals import DismissalView
+from admin_views.lifecycle.panel import can, lifecycle_panel
+from admin_views.lifecycle.terms import CommitmentLetterView, TermView
+from admin_views.payouts import PayoutBatchView, TownDuesView
+from admin_views.permits import ComplaintView, PermitView
+from admin_views.pricing import FeeStandardView, HolidayView
 from admin_views.registry import (
     ConflictView,
     EnterpriseView,
@@ -15,22 +49,50 @@ from admin_views.registry import (
     UserView,
 )
 from admin_views.system import AuditLogView, SettingView
-from app.discovery import submodules
-from app.security import csp_nonce
 from app.extensions import db
+from app.security import csp_nonce
+from app.services.lifecycle.dismissal import reason_text
+from app.services.permits.issuing import permit_overview
 from models import (
+    Announcement,
+    AnnualAssessment,
+    Application,
+    Assignment,
     AuditLog,
+    CommitmentLetter,
+    Complaint,
     ConflictOfInterest,
+    Dismissal,
     Enterprise,
+    EnforcementPlan,
+    EvalForm,
+    Evaluation,
     Expert,
     ExpertDocument,
+    FeeStandard,
+    FollowUp,
+    Holiday,
+    Interview,
+    Notice,
+    Opinion,
     OrgUnit,
+    PayoutBatch,
+    Permit,
+    ServiceRecord,
     Setting,
+    Term,
+    UsageRequest,
     User,
+    Violation,
 )
 
 REGISTRY = "专家库"
 SYSTEM = "系统管理"
+DISCIPLINE = "违规与考核"
+DISPATCH = "专家使用"
+EVALUATION = "专家考评"
+FEES = "专家费用"
+LIFECYCLE = "聘任管理"
 
 
 def init_admin(app: Flask) -> Admin:
@@ -44,6 +106,7 @@ def init_admin(app: Flask) -> Admin:
         # Chinese for the messages Flask-Admin's compiled catalog lacks ("Failed to save record.").
         translations_path=os.path.join(os.path.dirname(__file__), "translations"),
     )
+    # The menu, in order: a category appears where its first view is added.
     admin.add_view(ExpertView(Expert, db, name="专家", category=REGISTRY, endpoint="expert"))
     admin.add_view(ExpertDocumentView(ExpertDocument, db, name="证明材料", category=REGISTRY, endpoint="expert_document"))
     admin.add_view(EnterpriseView(Enterprise, db, name="服务单位", category=REGISTRY, endpoint="enterprise"))
@@ -52,8 +115,56 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(UserView(User, db, name="用户账号", category=SYSTEM, endpoint="user"))
     admin.add_view(AuditLogView(AuditLog, db, name="操作日志", category=SYSTEM, endpoint="audit_log"))
     admin.add_view(SettingView(Setting, db, name="参数设置", category=SYSTEM, endpoint="setting"))
-    # Later areas register their own views: a module with ``register(admin)``.
-    for module in submodules("admin_views"):
-        if hasattr(module, "register"):
-            module.register(admin)
+
+    admin.add_view(ViolationView(Violation, db, name="违规处理", category=DISCIPLINE, endpoint="violation"))
+    admin.add_view(InterviewView(Interview, db, name="约谈记录", category=DISCIPLINE, endpoint="interview"))
+    admin.add_view(AnnualAssessmentView(AnnualAssessment, db, name="年度考核", category=DISCIPLINE,
+                                        endpoint="annual_assessment"))
+    admin.add_view(FollowUpView(FollowUp, db, name="回访测评", category=EVALUATION, endpoint="follow_up"))
+
+    admin.add_view(UsageRequestView(UsageRequest, db, name="使用申请", category=DISPATCH, endpoint="usage_request"))
+    admin.add_view(AssignmentView(Assignment, db, name="选派记录", category=DISPATCH, endpoint="assignment"))
+    admin.add_view(NoticeView(Notice, db, name="告知书与回执", category=DISPATCH, endpoint="notice"))
+    admin.add_view(OpinionView(Opinion, db, name="专家意见建议", category=DISPATCH, endpoint="opinion"))
+    admin.add_view(PaperworkView(UsageRequest, db, name="紧急使用补办手续", category=DISPATCH,
+                                 endpoint="overdue_paperwork"))
+    admin.add_view(FairnessView(Expert, db, name="抽取公平性", category=DISPATCH, endpoint="fairness_report"))
+
+    admin.add_view(EvalFormView(EvalForm, db, name="评价表版本", category=EVALUATION, endpoint="eval_form"))
+    admin.add_view(EvaluationView(Evaluation, db, name="评价记录", category=EVALUATION, endpoint="evaluation"))
+    admin.add_view(EnforcementPlanView(EnforcementPlan, db, name="年度执法计划", category=EVALUATION,
+                                       endpoint="enforcement_plan"))
+    admin.add_view(SubmissionsView(OrgUnit, db, name="报送情况", category=EVALUATION, endpoint="submissions"))
+    admin.add_view(CoverageView(OrgUnit, db, name="考评覆盖率", category=EVALUATION, endpoint="coverage"))
+
+    admin.add_view(ServiceRecordView(ServiceRecord, db, name="服务记录", category=FEES, endpoint="service_record"))
+    admin.add_view(FeeApprovalView(ServiceRecord, db, name="费用审批", category=FEES, endpoint="fee_approval"))
+
+    admin.add_view(ApplicationView(Application, db, name="申请与评审", category=LIFECYCLE, endpoint="application"))
+    admin.add_view(TermView(Term, db, name="聘期", category=LIFECYCLE, endpoint="term"))
+    admin.add_view(CommitmentLetterView(CommitmentLetter, db, name="承诺书", category=LIFECYCLE,
+                                        endpoint="commitment_letter"))
+    admin.add_view(DismissalView(Dismissal, db, name="解聘", category=LIFECYCLE, endpoint="dismissal"))
+    admin.add_view(AnnouncementView(Announcement, db, name="公告", category=LIFECYCLE, endpoint="announcement"))
+
+    admin.add_view(PayoutBatchView(PayoutBatch, db, name="季度发放", category=FEES, endpoint="payout_batch"))
+    admin.add_view(TownDuesView(ServiceRecord, db, name="各镇应付", category=FEES, endpoint="town_dues"))
+
+    admin.add_view(PermitView(Permit, db, name="专家工作证", category=LIFECYCLE, endpoint="permit"))
+    admin.add_view(ComplaintView(Complaint, db, name="投诉举报", category=DISCIPLINE, endpoint="complaint"))
+
+    admin.add_view(FeeStandardView(FeeStandard, db, name="费用标准", category=FEES, endpoint="fee_standard"))
+    admin.add_view(HolidayView(Holiday, db, name="节假日", category=FEES, endpoint="holiday"))
+    register_template_globals(app)
     return admin
+
+
+def register_template_globals(app: Flask) -> None:
+    """The functions admin templates call (the expert page's panels, the violation list)."""
+    app.add_template_global(discipline_overview, "discipline_overview")
+    app.add_template_global(span_text, "violation_span")
+    app.add_template_global(permit_overview, "permit_overview")
+    app.add_template_global(reason_text, "dismissal_reason_text")
+    app.add_template_global(lifecycle_panel, "lifecycle_panel")
+    app.add_template_global(can, "lifecycle_can")
+    app.add_template_global(fmt_time, "lifecycle_time")

@@ -6,7 +6,9 @@ from flask_admin import AdminIndexView, expose
 from flask_login import current_user
 
 from app.auth.rights import allowed
-from app.services import dashboard, score_stats, terms
+from app.services import dashboard
+from app.services.scoring import score_stats
+from app.services.lifecycle import terms
 
 
 class DashboardView(AdminIndexView):

@@ -8,7 +8,7 @@
 - 年度考核 (``annual_assessment``): run a year's assessment, see the grades, publish them.
 - 回访测评 (``follow_up``): the enterprise's view of an expert's service, recorded by staff.
 
-The views only collect input and call ``app.services.discipline`` / ``assessment``.
+The views only collect input and call ``app.services.discipline.ladder`` / ``assessment``.
 """
 from __future__ import annotations
 
@@ -29,9 +29,9 @@ from admin_views.formatters import yes_no
 from app import validators
 from app.auth.rights import allowed
 from app.extensions import db
-from app.services import assessment as assessment_service
-from app.services import discipline as discipline_service
-from app.services.dismissal import propose_dismissal
+from app.services.discipline import assessment as assessment_service
+from app.services.discipline import ladder as discipline_service
+from app.services.lifecycle.dismissal import propose_dismissal
 from app.services.errors import DomainError
 from app.services.status import status_of
 from models import AnnualAssessment, FollowUp, Interview, User, Violation
@@ -602,13 +602,3 @@ def discipline_overview(expert) -> dict:
         out["assessments"] = list(db.session.scalars(
             select(AnnualAssessment).where(AnnualAssessment.expert_id == expert.id).order_by(AnnualAssessment.year.desc())))
     return out
-
-
-def register(admin):
-    admin.add_view(ViolationView(Violation, db, name="违规处理", category=CATEGORY, endpoint="violation"))
-    admin.add_view(InterviewView(Interview, db, name="约谈记录", category=CATEGORY, endpoint="interview"))
-    admin.add_view(AnnualAssessmentView(AnnualAssessment, db, name="年度考核", category=CATEGORY,
-                                        endpoint="annual_assessment"))
-    admin.add_view(FollowUpView(FollowUp, db, name="回访测评", category=EVALUATION_CATEGORY, endpoint="follow_up"))
-    admin.app.add_template_global(discipline_overview, "discipline_overview")
-    admin.app.add_template_global(span_text, "violation_span")

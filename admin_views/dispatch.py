@@ -28,11 +28,19 @@ from admin_views.base import STALE_MESSAGE, ReadOnlyView, SecuredModelView, curr
 from admin_views.formatters import choice, yes_no
 from app import validators
 from app.extensions import db
-from app.services import candidates, completion, designation, draws, fairness, notices, paperwork, responses, usage_requests
-from app.services.assignments import still_needed
+from app.services.dispatch import candidates
+from app.services.dispatch import completion
+from app.services.dispatch import designation
+from app.services.dispatch import draws
+from app.services.dispatch import fairness
+from app.services.dispatch import notices
+from app.services.dispatch import paperwork
+from app.services.dispatch import responses
+from app.services.dispatch import usage_requests
+from app.services.dispatch.assignments import still_needed
 from app.services.errors import DomainError
 from app.services.uploads import read_upload
-from models import Assignment, Expert, ExpertGroup, Notice, Opinion, OrgUnit, UsageRequest, User
+from models import Assignment, Expert, ExpertGroup, Notice, OrgUnit, UsageRequest, User
 from models.choices import (
     ACTIVITY_TYPES,
     CONFLICT_RELATIONS,
@@ -830,14 +838,3 @@ class OpinionView(SecuredModelView):
             model.replied_at = utcnow()
         else:
             model.reply, model.replied_at = None, None
-
-
-def register(admin) -> None:
-    """Add the views of this area to the admin (endpoints match app.auth.rights.RIGHTS)."""
-    admin.add_view(UsageRequestView(UsageRequest, db, name="使用申请", category=CATEGORY, endpoint="usage_request"))
-    admin.add_view(AssignmentView(Assignment, db, name="选派记录", category=CATEGORY, endpoint="assignment"))
-    admin.add_view(NoticeView(Notice, db, name="告知书与回执", category=CATEGORY, endpoint="notice"))
-    admin.add_view(OpinionView(Opinion, db, name="专家意见建议", category=CATEGORY, endpoint="opinion"))
-    admin.add_view(PaperworkView(UsageRequest, db, name="紧急使用补办手续", category=CATEGORY,
-                                 endpoint="overdue_paperwork"))
-    admin.add_view(FairnessView(Expert, db, name="抽取公平性", category=CATEGORY, endpoint="fairness_report"))

@@ -3,7 +3,7 @@ the submissions board and the coverage page.
 
 - 评价表版本 (``eval_form``): the versions of the form; a revision is made by copying the
   current version into an editable page and is saved only if
-  :func:`app.services.scoring.validate_form_definition` passes. Versions are never edited
+  :func:`app.services.scoring.evaluations.validate_form_definition` passes. Versions are never edited
   in place — past evaluations keep and print theirs.
 - 评价记录 (``evaluation``): list, details with every item, export, filled 附件5 PDF. A unit
   sees its own evaluations, an expert his own. Evaluations are entered on the phone page
@@ -28,10 +28,11 @@ from sqlalchemy.orm import selectinload
 from admin_views.base import ReadOnlyView, SecuredModelView
 from admin_views.formatters import yes_no
 from app.extensions import db
-from app.services import coverage as coverage_service
-from app.services import scoring, submissions
+from app.services.scoring import coverage as coverage_service
+from app.services.scoring import evaluations as scoring
+from app.services.scoring import submissions
 from app.services.errors import DomainError
-from models import EnforcementPlan, EvalForm, Evaluation, OrgUnit
+from models import EnforcementPlan, EvalForm, Evaluation
 from models.choices import EVAL_VARIANTS, ORG_KINDS
 
 CATEGORY = "专家考评"
@@ -464,13 +465,3 @@ class CoverageView(ReadOnlyView):
                 for r in coverage_service.coverage(year, unit_ids=_scoped_unit_ids())]
         headers = ["单位", "类别", "年度执法计划（次）", "服务质量考评（份）", "应达（20%）", "覆盖率", "全部评价（份）", "状态"]
         return _xlsx(f"{year}年考评覆盖率", headers, rows, f"专家服务质量考评覆盖率-{year}.xlsx")
-
-
-def register(admin) -> None:
-    """Add the evaluation area's views to the admin."""
-    admin.add_view(EvalFormView(EvalForm, db, name="评价表版本", category=CATEGORY, endpoint="eval_form"))
-    admin.add_view(EvaluationView(Evaluation, db, name="评价记录", category=CATEGORY, endpoint="evaluation"))
-    admin.add_view(EnforcementPlanView(EnforcementPlan, db, name="年度执法计划", category=CATEGORY,
-                                       endpoint="enforcement_plan"))
-    admin.add_view(SubmissionsView(OrgUnit, db, name="报送情况", category=CATEGORY, endpoint="submissions"))
-    admin.add_view(CoverageView(OrgUnit, db, name="考评覆盖率", category=CATEGORY, endpoint="coverage"))

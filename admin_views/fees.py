@@ -9,7 +9,7 @@ The same menu (专家费用) goes on with the quarterly payouts and what the tow
 (:mod:`admin_views.payouts`), then the fee standards and the holiday calendar
 (:mod:`admin_views.pricing`).
 
-Views stay thin: every rule is in :mod:`app.services.payouts`; a refusal is a
+Views stay thin: every rule is in :mod:`app.services.fees.payouts`; a refusal is a
 ``DomainError`` whose Chinese message is flashed, and nothing is saved.
 """
 from __future__ import annotations
@@ -29,10 +29,13 @@ from admin_views.base import ReadOnlyView, SecuredModelView, current_role, refus
 from admin_views.formatters import choice, money
 from app.auth.rights import allowed
 from app.extensions import db
-from app.services import payouts, pricing, quarters
+from app.services.fees import payouts
+from app.services.fees import pricing
+from app.services.fees import quarters
 from app.services.errors import DomainError
-from app.services.fee_records import payer_for_unit
-from app.services.fees import whole_units
+from app.services.fees.record_status import record_status
+from app.services.fees.records import payer_for_unit
+from app.services.fees.standard import whole_units
 from models import OrgUnit, PayoutBatch, PayoutLine, ServiceRecord
 from models.choices import ACTIVITY_TYPES, EXPERT_SOURCES, PAYERS, UPPER_POOL_LEVELS
 
@@ -108,7 +111,7 @@ def _record_status(view, context, model, name):
     state = _batch_state_of(model.payout_line_id) if model.payout_line_id else ""
     if "fees_draft_quarters" not in g:
         g.fees_draft_quarters = payouts.draft_quarters()
-    return payouts.record_status(model, state, g.fees_draft_quarters)
+    return record_status(model, state, g.fees_draft_quarters)
 
 
 def _expert_label(view, context, model, name):
@@ -383,9 +386,3 @@ class FeeApprovalView(ReadOnlyView):
         else:
             flash(f"已退回{record.expert.name}的建议金额。", "success")
         return redirect(url_for(".index_view"))
-
-
-def register(admin):
-    """Add the service records and fee approval under 专家费用 (endpoints match app.auth.rights.RIGHTS)."""
-    admin.add_view(ServiceRecordView(ServiceRecord, db, name="服务记录", category=CATEGORY, endpoint="service_record"))
-    admin.add_view(FeeApprovalView(ServiceRecord, db, name="费用审批", category=CATEGORY, endpoint="fee_approval"))

@@ -4,8 +4,8 @@
   adjustments in a later batch, .xlsx for finance and the PDF payout sheet.
 * 各镇应付 (``town_dues``) — what each town owes for experts it engaged directly.
 
-Views stay thin: the rules are in :mod:`app.services.payouts` and
-:mod:`app.services.town_dues`; a refusal is a ``DomainError`` whose Chinese message is
+Views stay thin: the rules are in :mod:`app.services.fees.payouts` and
+:mod:`app.services.fees.town_dues`; a refusal is a ``DomainError`` whose Chinese message is
 flashed, and nothing is saved.
 """
 from __future__ import annotations
@@ -21,14 +21,18 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import selectinload
 
 from admin_views.base import ReadOnlyView, SecuredModelView, current_role, parse_date, pdf_response, refuse
-from admin_views.fees import CATEGORY, own_unit_id, quarter_options
+from admin_views.fees import own_unit_id, quarter_options
 from admin_views.formatters import choice, fmt_money
 from app.auth.rights import allowed, sees_unmasked
 from app.extensions import db
-from app.services import payouts, pricing, quarters, town_dues
+from app.services.fees import payouts
+from app.services.fees import pricing
+from app.services.fees import quarters
+from app.services.fees import town_dues
 from app.services.errors import DomainError
+from app.services.fees.record_status import record_status
 from app.services.identity import mask_id
-from app.services.payout_documents import (
+from app.services.fees.documents import (
     payout_sheet_context,
     payout_workbook,
     sheet_filename,
@@ -327,7 +331,7 @@ class PayoutBatchView(SecuredModelView):
 
 def payout_sheet_context_names(batch):
     """Who built and reviewed the batch, for the details header."""
-    from app.services.payout_documents import _name_of
+    from app.services.fees.documents import _name_of
 
     return {"created": _name_of(batch.created_by_id), "reviewed": _name_of(batch.reviewed_by_id)}
 
@@ -378,7 +382,7 @@ class TownDuesView(ReadOnlyView):
         return self.render("admin/fees/town_dues.html", dues=dues, year=year, quarter=quarter,
                            quarters=quarter_options(), label=quarters.quarter_label(year, quarter),
                            can_mark=self._may("mark_paid") and own is not None, show_all_link=own is None,
-                           activity_types=ACTIVITY_TYPES, today=dt.date.today(), status=payouts.record_status)
+                           activity_types=ACTIVITY_TYPES, today=dt.date.today(), status=record_status)
 
     @expose("/paid/", methods=("POST",))
     def paid_view(self):
@@ -403,9 +407,3 @@ class TownDuesView(ReadOnlyView):
         else:
             flash(f"已登记{n}条服务记录的费用已由本单位支付。", "success")
         return redirect(back)
-
-
-def register(admin):
-    """Add the payout views under 专家费用 (endpoints match app.auth.rights.RIGHTS)."""
-    admin.add_view(PayoutBatchView(PayoutBatch, db, name="季度发放", category=CATEGORY, endpoint="payout_batch"))
-    admin.add_view(TownDuesView(ServiceRecord, db, name="各镇应付", category=CATEGORY, endpoint="town_dues"))

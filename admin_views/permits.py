@@ -1,6 +1,6 @@
 """Work permits (专家工作证, 第七条) and the complaint inbox (投诉举报, 附件3 第5点).
 
-Permits change only through ``app.services.permits`` (issue, 补办/换发, revoke): nobody
+Permits change only through ``app.services.permits.issuing`` (issue, 补办/换发, revoke): nobody
 creates or edits one through a form, so a token can never be typed in. The office prints
 single cards and A4 sheets of 8 from here. Complaints arrive from the public form; the
 office links them to an expert, handles them and notes the outcome.
@@ -22,12 +22,12 @@ from sqlalchemy.orm import selectinload
 from admin_views.base import DistinctCountMixin, SecuredModelView, current_role
 from admin_views.formatters import choice
 from app.extensions import db
-from app.services import permits as permit_service
-from app.services.complaints import check_handling
+from app.services.permits import issuing as permit_service
+from app.services.discipline.complaints import check_handling
 from app.services.errors import DomainError
 from app.services.uploads import read_upload
-from app.services.verification import check_permit
-from models import Complaint, Expert, Permit
+from app.services.permits.verification import check_permit
+from models import Expert, Permit
 from models.choices import COMPLAINT_STATES
 
 LIFECYCLE = "聘任管理"
@@ -320,10 +320,3 @@ class ComplaintView(SecuredModelView):
         response = send_file(io.BytesIO(data), mimetype="image/jpeg")
         response.headers["Cache-Control"] = "private, no-store"
         return response
-
-
-def register(admin):
-    """Add the permit list and the complaint inbox; expose the permit summary to the expert panel."""
-    admin.add_view(PermitView(Permit, db, name="专家工作证", category=LIFECYCLE, endpoint="permit"))
-    admin.add_view(ComplaintView(Complaint, db, name="投诉举报", category=FEEDBACK, endpoint="complaint"))
-    admin.app.add_template_global(permit_service.permit_overview, "permit_overview")

@@ -5,7 +5,7 @@
   new dated row instead); printable as 附件4.
 * 节假日 (``holiday``) — the editable official calendar and the years it covers.
 
-A change to either reprices the open records it touches (:mod:`app.services.pricing`);
+A change to either reprices the open records it touches (:mod:`app.services.fees.pricing`);
 a refusal is a ``DomainError`` whose Chinese message is flashed, and nothing is saved.
 """
 from __future__ import annotations
@@ -18,12 +18,11 @@ from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from sqlalchemy import extract, func, inspect, select
 
 from admin_views.base import SecuredModelView, parse_date, pdf_response, refuse
-from admin_views.fees import CATEGORY
 from admin_views.formatters import choice, money
 from app.extensions import db
-from app.services import pricing
+from app.services.fees import pricing
 from app.services.errors import DomainError
-from app.services.payout_documents import ATTACHMENT4_CATEGORIES, fee_standard_context
+from app.services.fees.documents import ATTACHMENT4_CATEGORIES, fee_standard_context
 from app.services.workcalendar import seed_rows, supported_years
 from models import CalendarYear, FeeStandard, Holiday, ServiceRecord
 
@@ -292,9 +291,3 @@ class HolidayView(SecuredModelView):
             return redirect(url_for(".index_view"))
         flash(message + (f"；{report.summary()}" if report.priced or report.failed else "。"), "success")
         return redirect(url_for(".index_view", flt0_0=str(year)))
-
-
-def register(admin):
-    """Add the fee standards and the holiday calendar under 专家费用 (endpoints match app.auth.rights.RIGHTS)."""
-    admin.add_view(FeeStandardView(FeeStandard, db, name="费用标准", category=CATEGORY, endpoint="fee_standard"))
-    admin.add_view(HolidayView(Holiday, db, name="节假日", category=CATEGORY, endpoint="holiday"))

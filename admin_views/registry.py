@@ -21,10 +21,10 @@ from app.auth.login import end_all_sessions
 from app.auth.passwords import check_password_policy, hash_password
 from app.services import identity
 from app.services.errors import DomainError
-from app.services.roster_import import ImportRefused, import_roster, template_workbook
+from app.services.lifecycle.roster_import import ImportRefused, import_roster, template_workbook
 from app.services.status import status_of
 from app.services.uploads import read_upload, store_document, store_photo
-from app.services.work_history import check_history
+from app.services.lifecycle.work_history import check_history
 from models import WorkHistory
 from models.choices import (
     CONFLICT_RELATIONS,

@@ -65,8 +65,10 @@ def register_extensions(app: Flask) -> None:
 
     security.init_app(app)
     from app.services import audit
+    from app.services.fees import guards
 
     audit.init_app(app)
+    guards.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

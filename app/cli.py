@@ -11,16 +11,13 @@ from models.choices import ROLES
 
 
 def register(app: Flask) -> None:
-    """Attach the commands to ``app.cli``."""
-    app.cli.add_command(create_user)
+    """Attach every ``flask`` command of the system to ``app.cli``: this is the list."""
+    from app.commands.accounts import reset_2fa
+    from app.commands.backup import backup_command, restore_command, verify_command
     from app.demo import seed_demo_command
 
-    app.cli.add_command(seed_demo_command)
-    # Commands of later areas (backups, quarterly jobs): ``register(app)`` in app/commands/*.py.
-    from app.discovery import submodules
-
-    for module in submodules("app.commands"):
-        module.register(app)
+    for command in (create_user, seed_demo_command, backup_command, restore_command, verify_command, reset_2fa):
+        app.cli.add_command(command)
 
 
 @click.command("create-user")

@@ -31,7 +31,7 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     PUBLIC_RATE_LIMIT = os.environ.get("PUBLIC_RATE_LIMIT", "60 per minute")
-    # Permit scans are written together this long after the first of them (app/services/scan_log.py).
+    # Permit scans are written together this long after the first of them (app/services/permits/scan_log.py).
     VERIFY_SCAN_FLUSH_SECONDS = float(os.environ.get("VERIFY_SCAN_FLUSH_SECONDS", "0.25"))
     MAX_CONTENT_LENGTH = 30 * 1024 * 1024
     BABEL_DEFAULT_LOCALE = "zh_Hans_CN"

@@ -142,7 +142,7 @@ def form_items(url: str, upload_dir: str) -> tuple[int, list[tuple[int, int]]]:
     """The current 附件5 form: its id and (item id, maximum) of the required and A items."""
     from app import create_app
     from app.extensions import db
-    from app.services import scoring
+    from app.services.scoring import evaluations as scoring
 
     app = create_app({"ENV_NAME": "production", "SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": url,
                       "UPLOAD_DIR": upload_dir})

@@ -6,7 +6,7 @@ both queries must skip), then times
 
 * the baseline: ``SELECT expert_id, SUM(amount) FROM service_record WHERE <the
   batch's filter> GROUP BY expert_id``, fetched whole;
-* :func:`app.services.payouts.build_batch` for that quarter: aggregate per
+* :func:`app.services.fees.payouts.build_batch` for that quarter: aggregate per
   expert, income tax per expert, bulk INSERT of 2,000 lines (rolled back after
   each run so every run starts alike).
 
@@ -100,8 +100,8 @@ def populate() -> None:
 
 def time_baseline() -> tuple[float, float]:
     """The plain aggregate over the same rows (what any report would cost)."""
-    from app.services.payouts import _unpaid_bureau_filter
-    from app.services.quarters import quarter_bounds
+    from app.services.fees.payouts import _unpaid_bureau_filter
+    from app.services.fees.quarters import quarter_bounds
     from models import ServiceRecord
 
     first, last = quarter_bounds(YEAR, QUARTER)
@@ -128,7 +128,7 @@ def _count_statements(_conn, _cursor, statement, _params, _context, _executemany
 
 def time_build() -> tuple[tuple[float, float], tuple[float, float], object]:
     """``build_batch`` for the quarter, then ``review_batch`` (which links the records); rolled back."""
-    from app.services.payouts import batch_totals, build_batch, review_batch
+    from app.services.fees.payouts import batch_totals, build_batch, review_batch
     from models import ServiceRecord
 
     STATEMENTS.clear()

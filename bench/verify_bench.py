@@ -6,7 +6,7 @@ gunicorn (2 workers) on 127.0.0.1, and loads from 127.0.0.1
 
 * ``GET /verify/<token>`` over 1,000 random permits (each request: rate-limit check, the
   lookup, the live status, the scan logged — written by each worker in batches, see
-  app/services/scan_log.py — and the page);
+  app/services/permits/scan_log.py — and the page);
 * ``GET /bench/bare``: a fixed 200-byte page from the same app and server.
 
 Prints the requests/s of both and their ratio (target ≥ 0.5), and the bytes the verify
@@ -57,7 +57,7 @@ def populate(url: str, upload_dir: str) -> tuple[list[str], str]:
 
     from app import create_app
     from app.extensions import db
-    from app.services.permits import new_token
+    from app.services.permits.issuing import new_token
     from app.services.reference import ensure_reference_data
     from app.services.uploads import store_photo
     from models import CommitmentLetter, Dismissal, Expert, ExpertGroup, Permit, Term, Violation, expert_group_link

@@ -32,15 +32,3 @@ class OfficeStepActions:
         if name == "delete":
             return self.can_delete
         return current_role() == "office" and name in dict(self._actions)
-
-
-def register(admin):
-    """Add the lifecycle views in the order of the lifecycle (the menu under 聘任管理
-    follows it, not the module names); expose the expert page's lifecycle data to its panels."""
-    from admin_views.lifecycle import announcements, applications, dismissals, panel, terms
-
-    applications.register(admin)
-    terms.register(admin)
-    dismissals.register(admin)
-    announcements.register(admin)
-    panel.register(admin)

@@ -18,11 +18,10 @@ from admin_views.base import (
     require_role,
 )
 from admin_views.formatters import choice, local_time, yes_no
-from admin_views.lifecycle import LIFECYCLE
 from app import validators
 from app.extensions import db
-from app.services import announcements as announcement_service
-from app.services import lifecycle_documents as documents
+from app.services.lifecycle import announcements as announcement_service
+from app.services.lifecycle import documents
 from app.services.errors import DomainError
 from models import Announcement, Dismissal
 from models.choices import ANNOUNCEMENT_KINDS
@@ -115,7 +114,3 @@ class AnnouncementView(SecuredModelView):
         ann = one_or_404(self, id)
         name, data = documents.announcement_pdf(ann)
         return inline_pdf(name, data)
-
-
-def register(admin):
-    admin.add_view(AnnouncementView(Announcement, db, name="公告", category=LIFECYCLE, endpoint="announcement"))

@@ -36,15 +36,15 @@ from admin_views.base import (
     require_role,
 )
 from admin_views.formatters import choice, fmt_time, local_time, yes_no
-from admin_views.lifecycle import LIFECYCLE, OfficeStepActions
+from admin_views.lifecycle import OfficeStepActions
 from app import validators
 from app.auth.rights import sees_unmasked
 from app.extensions import db
 from app.public.apply_forms import SelfRecommendationForm
-from app.services import intake
-from app.services import lifecycle_documents as documents
-from app.services import review
-from app.services import terms as term_service
+from app.services.lifecycle import intake
+from app.services.lifecycle import documents
+from app.services.lifecycle import review
+from app.services.lifecycle import terms as term_service
 from app.services.errors import DomainError
 from models import Application, Expert, OrgUnit
 from models.choices import APPLICATION_CHANNELS, APPLICATION_STATES, TOWN_LEVEL_KINDS
@@ -513,7 +513,3 @@ class ApplicationView(OfficeStepActions, SecuredModelView):
         )
         name, data = documents.registration_form_pdf(expert, latest, masked=not sees_unmasked(current_role()))
         return inline_pdf(name, data)
-
-
-def register(admin):
-    admin.add_view(ApplicationView(Application, db, name="申请与评审", category=LIFECYCLE, endpoint="application"))

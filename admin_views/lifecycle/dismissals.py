@@ -29,13 +29,13 @@ from admin_views.base import (
     require_role,
 )
 from admin_views.formatters import choice, fmt_time, local_time
-from admin_views.lifecycle import LIFECYCLE, OfficeStepActions
+from admin_views.lifecycle import OfficeStepActions
 from app import validators
 from app.extensions import db
-from app.services import announcements as announcement_service
-from app.services import dismissal as dismissal_service
+from app.services.lifecycle import announcements as announcement_service
+from app.services.lifecycle import dismissal as dismissal_service
 from app.services.errors import DomainError
-from app.services.permits import current_permit
+from app.services.permits.issuing import current_permit
 from models import Dismissal, Expert
 from models.choices import DISMISSAL_ORIGINS, DISMISSAL_REASONS, DISMISSAL_STATES
 
@@ -187,8 +187,3 @@ class DismissalView(OfficeStepActions, SecuredModelView):
             return redirect(url_for(".index_view"))
         commit_and_flash("已起草解聘公告，请核对后发布。")
         return redirect(url_for("announcement.details_view", id=ann.id))
-
-
-def register(admin):
-    admin.add_view(DismissalView(Dismissal, db, name="解聘", category=LIFECYCLE, endpoint="dismissal"))
-    admin.app.add_template_global(dismissal_service.reason_text, "dismissal_reason_text")

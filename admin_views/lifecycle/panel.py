@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from admin_views.base import current_role
-from admin_views.formatters import fmt_time
 from app.auth.rights import allowed
 from app.extensions import db
-from app.services import review
-from app.services import terms as term_service
-from app.services.eligibility import eligibility_of
-from app.services.timeline import timeline_of
+from app.services.lifecycle import review
+from app.services.lifecycle import terms as term_service
+from app.services.lifecycle.eligibility import eligibility_of
+from app.services.lifecycle.timeline import timeline_of
+from app.services.status import current_term
 from models import Application, Expert, Term
 
 
@@ -50,7 +50,7 @@ def _build_panel(expert: Expert) -> LifecyclePanel:
         applications=apps,
         open_application=open_app,
         eligibility=eligibility_of(expert, application=open_app or (apps[0] if apps else None)),
-        term=term_service.current_term(expert) or term_service.latest_term(expert),
+        term=current_term(expert) or term_service.latest_term(expert),
         letters=sorted(expert.commitment_letters, key=lambda x: x.signed_on, reverse=True),
         pending_dismissals=[d for d in expert.dismissals if d.state == "proposed"],
         events=timeline_of(expert),
@@ -59,9 +59,3 @@ def _build_panel(expert: Expert) -> LifecyclePanel:
 
 def can(endpoint: str, action_name: str = "list") -> bool:
     return allowed(current_role(), endpoint, action_name)
-
-
-def register(admin):
-    admin.app.add_template_global(lifecycle_panel, "lifecycle_panel")
-    admin.app.add_template_global(can, "lifecycle_can")
-    admin.app.add_template_global(fmt_time, "lifecycle_time")

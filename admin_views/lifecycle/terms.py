@@ -30,14 +30,15 @@ from admin_views.base import (
     require_role,
 )
 from admin_views.formatters import local_time, yes_no
-from admin_views.lifecycle import LIFECYCLE, OfficeStepActions
+from admin_views.lifecycle import OfficeStepActions
 from app import validators
 from app.extensions import db
-from app.services import announcements as announcement_service
-from app.services import lifecycle_documents as documents
-from app.services import terms as term_service
-from app.services.eligibility import eligibility_of
+from app.services.lifecycle import announcements as announcement_service
+from app.services.lifecycle import documents
+from app.services.lifecycle import terms as term_service
+from app.services.lifecycle.eligibility import eligibility_of
 from app.services.errors import DomainError
+from app.services.status import last_day
 from app.services.uploads import read_upload
 from models import CommitmentLetter, Expert, Term
 
@@ -159,7 +160,7 @@ class TermView(OfficeStepActions, SecuredModelView):
         latest = term_service.latest_term(expert)
         form = RenewForm()
         if request.method == "GET":
-            form.start_date.data = term_service.last_day(latest) + dt.timedelta(days=1)
+            form.start_date.data = last_day(latest) + dt.timedelta(days=1)
             form.cohort.data = latest.cohort + 1
         if request.method == "POST" and form.validate():
             try:
@@ -320,9 +321,3 @@ class CommitmentLetterView(SecuredModelView):
         mime = "application/pdf" if data.startswith(b"%PDF") else "image/jpeg"
         return send_file(io.BytesIO(data), mimetype=mime, download_name=f"承诺书-{letter.expert.name}"
                          + (".pdf" if mime == "application/pdf" else ".jpg"))
-
-
-def register(admin):
-    admin.add_view(TermView(Term, db, name="聘期", category=LIFECYCLE, endpoint="term"))
-    admin.add_view(CommitmentLetterView(CommitmentLetter, db, name="承诺书", category=LIFECYCLE,
-                                        endpoint="commitment_letter"))

@@ -1,6 +1,6 @@
-"""Staff and expert login: ``/login`` and ``/logout`` (SPEC §7)."""
-from flask import Blueprint
+"""Staff and expert login: ``/login`` and ``/logout`` (SPEC §7), two-factor login and the
+password change — each a module that attaches its routes to ``bp``."""
+from app.auth import account, views  # noqa: F401  (routes)
+from app.auth.blueprint import bp
 
-bp = Blueprint("auth", __name__)
-
-from app.auth import views  # noqa: E402,F401  (routes register on the blueprint)
+__all__ = ["bp"]

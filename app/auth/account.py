@@ -7,7 +7,7 @@ stays in and a stolen session elsewhere does not.
 from flask import flash, redirect, render_template, session, url_for
 from flask_login import current_user, login_required, login_user
 
-from app.auth import bp
+from app.auth.blueprint import bp
 from app.auth.forms import PasswordChangeForm, TotpDisableForm, TotpEnrolForm
 from app.auth.login import end_all_sessions, end_read_transaction, home_for
 from app.auth.passwords import check_password_policy, hash_password, verify_password

@@ -4,7 +4,7 @@ import time
 from flask import flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from app.auth import bp
+from app.auth.blueprint import bp
 from app.auth.forms import LoginForm, TotpLoginForm
 from app.auth.login import _now, authenticate, end_all_sessions, home_for, safe_next
 from app.auth.totp import check_code, must_enrol
@@ -114,6 +114,3 @@ def require_enrolment():
         message = "按规定，基础科和系统管理员账号须先启用两步验证（手机验证器），才能使用本系统。"
         return jsonify({"ok": False, "errors": [message]}), 403
     return redirect(url_for("auth.account_2fa"))  # the page says why
-
-
-from app.auth import account  # noqa: E402,F401  (account pages register on the blueprint)

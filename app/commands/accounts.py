@@ -1,17 +1,11 @@
 """``flask --app wsgi reset-2fa USERNAME``: unbind a lost phone (the user enrols again)."""
 import click
-from flask import Flask
 from sqlalchemy import select
 
 from app.auth.login import end_all_sessions
 from app.auth.totp import disable
 from app.extensions import db
 from models import User
-
-
-def register(app: Flask) -> None:
-    """Attach the account commands."""
-    app.cli.add_command(reset_2fa)
 
 
 @click.command("reset-2fa")

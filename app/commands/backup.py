@@ -1,18 +1,10 @@
 """``flask --app wsgi backup PATH`` / ``restore PATH`` / ``verify-backup PATH`` (SPEC §7)."""
 import click
-from flask import Flask
 
 from app.services import backups
 from app.services.errors import DomainError
 
 KINDS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
-
-
-def register(app: Flask) -> None:
-    """Attach the backup commands."""
-    app.cli.add_command(backup_command)
-    app.cli.add_command(restore_command)
-    app.cli.add_command(verify_command)
 
 
 def _size(n: int) -> str:

@@ -12,8 +12,9 @@ import random
 from sqlalchemy import select
 
 from app.extensions import db
-from app.services import assessment, discipline
-from app.services.scoring import current_form, form_sections
+from app.services.discipline import assessment
+from app.services.discipline import ladder as discipline
+from app.services.scoring.evaluations import current_form, form_sections
 from models import EvalScore, Evaluation, FollowUp, Interview, User
 
 ENTERPRISE_COMMENTS = {

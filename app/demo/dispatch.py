@@ -24,9 +24,16 @@ from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import select
 
 from app.extensions import db
-from app.services import assignments, completion, designation, draws, notices, paperwork, responses, usage_requests
+from app.services.dispatch import assignments
+from app.services.dispatch import completion
+from app.services.dispatch import designation
+from app.services.dispatch import draws
+from app.services.dispatch import notices
+from app.services.dispatch import paperwork
+from app.services.dispatch import responses
+from app.services.dispatch import usage_requests
 from app.services.calendar_data import load_calendar
-from app.services.candidates import candidates as job_candidates
+from app.services.dispatch.candidates import candidates as job_candidates
 from app.services.errors import DomainError
 from models import Enterprise, Expert, ExpertGroup, Opinion, User
 

@@ -9,10 +9,13 @@ import datetime as dt
 from sqlalchemy import select
 
 from app.extensions import db
-from app.services import announcements, review, terms
-from app.services.dismissal import propose_by_office
-from app.services.eligibility import eligibility_of
+from app.services.lifecycle import announcements
+from app.services.lifecycle import review
+from app.services.lifecycle import terms
+from app.services.lifecycle.dismissal import propose_by_office
+from app.services.lifecycle.eligibility import eligibility_of
 from app.services.errors import DomainError
+from app.services.status import current_term
 from models import Announcement, Application, StatusEvent, User
 
 
@@ -122,7 +125,7 @@ def extend_demo(rng, today, units, experts, enterprises):
     _announce_first_cohort(experts, office, today)
     applicants = [e for e in experts if e.stage == "applicant" and not e.terms]
     _applications(applicants, units, office, leader, today)
-    members = [e for e in experts[1:] if e.stage == "in_pool" and terms.current_term(e, today) is not None]
+    members = [e for e in experts[1:] if e.stage == "in_pool" and current_term(e, today) is not None]
     if members:
         leaving = members[len(members) // 2]
         propose_by_office(leaving, "3", "本人已调往南京市工作，书面说明今后难以参加武进区专家组活动。", office)

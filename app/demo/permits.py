@@ -6,9 +6,9 @@ import hashlib
 from sqlalchemy import select
 
 from app.extensions import db
-from app.services.complaints import file_complaint
-from app.services.permits import current_permit, issue_permit, reissue_permit
-from app.services.terms import current_term
+from app.services.discipline.complaints import file_complaint
+from app.services.permits.issuing import current_permit, issue_permit, reissue_permit
+from app.services.status import current_term
 from models import Dismissal, VerifyScan
 from models.base import utcnow
 

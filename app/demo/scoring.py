@@ -12,7 +12,9 @@ import random
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.services import discipline, scoring, submissions
+from app.services.discipline import ladder as discipline
+from app.services.scoring import evaluations as scoring
+from app.services.scoring import submissions
 from models import Assignment, EnforcementPlan, EvalScore, Evaluation, UsageRequest
 
 # unit name → (share of periods with a job, chance a period is reported late, chance it is not reported)

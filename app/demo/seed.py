@@ -244,8 +244,7 @@ def _seed(only_if_empty: bool, experts: int, today: dt.date | None) -> bool:
 
 
 def _extensions():
-    """Demo data of later areas (dispatch, evaluations, fees...): ``extend_demo`` of each
-    module in ``app.demo``, in module-name order."""
-    from app.discovery import submodules
+    """Demo data of the areas, in this order: each builds on what the earlier ones made."""
+    from app.demo import discipline, dispatch, fees, lifecycle, permits, scoring
 
-    return [m.extend_demo for m in submodules("app.demo") if hasattr(m, "extend_demo")]
+    return [m.extend_demo for m in (discipline, dispatch, fees, lifecycle, permits, scoring)]

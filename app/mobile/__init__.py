@@ -1,8 +1,7 @@
-"""Phone pages for staff and experts under ``/m/`` (SPEC §7)."""
-from flask import Blueprint
+"""Phone pages for staff and experts under ``/m/`` (SPEC §7): the home page, scoring with the
+附件5 form, the expert's tasks and opinions, and his fee statement — each a module that attaches
+its routes to ``bp``."""
+from app.mobile import scoring, statement, tasks, views  # noqa: F401  (routes)
+from app.mobile.blueprint import bp
 
-bp = Blueprint("mobile", __name__, template_folder="templates")
-
-from app.discovery import submodules  # noqa: E402
-
-submodules("app.mobile")  # each module adds its routes to ``bp``
+__all__ = ["bp"]

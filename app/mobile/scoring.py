@@ -12,7 +12,7 @@
 - ``GET /m/sw.js`` — the service worker that keeps the page usable without a connection.
 
 Every rule (maxima, variants, totals, idempotency, the submitting unit) is decided in
-:mod:`app.services.scoring`; this module only parses the form and answers.
+:mod:`app.services.scoring.evaluations`; this module only parses the form and answers.
 """
 from __future__ import annotations
 
@@ -31,8 +31,8 @@ from sqlalchemy.orm import selectinload
 
 from app.auth.rights import allowed
 from app.extensions import db
-from app.mobile import bp
-from app.services import scoring
+from app.mobile.blueprint import bp
+from app.services.scoring import evaluations as scoring
 from app.services.errors import DomainError
 from models import Assignment, Evaluation, Expert, OrgUnit, UsageRequest
 from models.choices import ACTIVITY_TYPES, EVAL_VARIANTS

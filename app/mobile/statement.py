@@ -11,9 +11,9 @@ from flask_login import current_user
 
 from app.errors import render_error
 from app.extensions import db
-from app.mobile import bp
-from app.services.quarters import month_label
-from app.services.statements import expert_statement
+from app.mobile.blueprint import bp
+from app.services.fees.quarters import month_label
+from app.services.fees.statements import expert_statement
 from models import Expert
 
 

@@ -2,7 +2,7 @@
 from flask import render_template
 from flask_login import current_user, login_required
 
-from app.mobile import bp
+from app.mobile.blueprint import bp
 
 
 @bp.route("/")

@@ -1,8 +1,7 @@
-"""Public pages, no login, phone first (SPEC §5)."""
-from flask import Blueprint
+"""Public pages, no login, phone first (SPEC §5): the pages below, each a module that attaches
+its routes to ``bp`` — the home page, permit verification (the QR target), the notice receipt,
+complaints, self-recommendation and announcements."""
+from app.public import announcements, apply, complaints, receipt, verify, views  # noqa: F401  (routes)
+from app.public.blueprint import bp
 
-bp = Blueprint("public", __name__, template_folder="templates")
-
-from app.discovery import submodules  # noqa: E402
-
-submodules("app.public")  # each module adds its routes to ``bp``
+__all__ = ["bp"]

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db, limiter
-from app.public import bp
+from app.public.blueprint import bp
 from app.public.limits import public_limit
 from models import Announcement
 
@@ -33,9 +33,9 @@ def _published():
 
 def _documents() -> ModuleType | None:
     """The lifecycle documents service (printed 公告), if this build has it."""
-    if importlib.util.find_spec("app.services.lifecycle_documents") is None:
+    if importlib.util.find_spec("app.services.lifecycle.documents") is None:
         return None
-    module = importlib.import_module("app.services.lifecycle_documents")
+    module = importlib.import_module("app.services.lifecycle.documents")
     return module if hasattr(module, "announcement_pdf") else None
 
 

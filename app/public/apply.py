@@ -10,10 +10,10 @@ from flask import current_app, make_response, redirect, render_template, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db, limiter
-from app.public import bp
+from app.public.blueprint import bp
 from app.public.apply_forms import SelfRecommendationForm, StatusLookupForm
 from app.public.limits import public_limit
-from app.services import intake
+from app.services.lifecycle import intake
 
 SESSION_KEY = "apply_receipt_no"
 

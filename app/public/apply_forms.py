@@ -2,7 +2,7 @@
 
 Format checks are the shared adapters of ``app.validators``; the rules across fields
 (身份证号 against 出生日期/性别, a second application, 工作经历 order, the uploads) are
-those of ``app.services.intake``, whose messages are placed beside the fields here.
+those of ``app.services.lifecycle.intake``, whose messages are placed beside the fields here.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from wtforms.validators import Length, Optional, StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app import validators
-from app.services import intake
+from app.services.lifecycle import intake
 from app.services.images import DOCUMENT_MAX_BYTES, PHOTO_MAX_BYTES
 from models.choices import EDUCATION_LEVELS, EXPERT_GROUPS, GENDERS, TITLE_LEVELS
 
@@ -185,7 +185,7 @@ class SelfRecommendationForm(FlaskForm):
         return rows
 
     def intake_data(self) -> dict:
-        """The form as data for :func:`app.services.intake.submit_self_recommendation`."""
+        """The form as data for :func:`app.services.lifecycle.intake.submit_self_recommendation`."""
         text = lambda field: (field.data or "").strip()  # noqa: E731
         data = {key: text(self[key]) for key in (
             "name", "ethnicity", "party", "birthplace", "id_number", "employer", "supervising_dept", "position",

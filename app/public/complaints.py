@@ -10,11 +10,11 @@ from wtforms.validators import Length
 
 from app import validators
 from app.extensions import db, limiter
-from app.public import bp
+from app.public.blueprint import bp
 from app.public.limits import public_limit
-from app.services.complaints import BODY_MAX, file_complaint
+from app.services.discipline.complaints import BODY_MAX, file_complaint
 from app.services.errors import DomainError
-from app.services.verification import check_permit, well_formed
+from app.services.permits.verification import check_permit, well_formed
 
 
 class ComplaintForm(FlaskForm):

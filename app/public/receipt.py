@@ -10,9 +10,9 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.errors import render_error
 from app.extensions import db, limiter
-from app.public import bp
+from app.public.blueprint import bp
 from app.public.limits import public_limit
-from app.services import notices
+from app.services.dispatch import notices
 from app.services.errors import DomainError
 from models.choices import RECEIPT_METHODS
 

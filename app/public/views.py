@@ -2,7 +2,7 @@
 from flask import current_app, render_template
 
 from app.extensions import limiter
-from app.public import bp
+from app.public.blueprint import bp
 from app.public.limits import public_limit
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.services import audit
-from app.services.fees import attachment4_rows
+from app.services.fees.standard import attachment4_rows
 from app.services.workcalendar import seed_rows, supported_years
 from models import CalendarYear, EvalForm, EvalItem, ExpertGroup, FeeStandard, Holiday, Setting
 from models.choices import EXPERT_GROUPS

@@ -112,6 +112,22 @@ def compute_status(
     return ExpertStatus("valid", LABELS["valid"], dispatchable=True, term=term)
 
 
+def last_day(term: Term) -> dt.date:
+    """The last day the term is in force (its end, or the day before it was cut short)."""
+    if term.ended_on is not None:
+        return min(term.end_date, term.ended_on - dt.timedelta(days=1))
+    return term.end_date
+
+
+def current_term(expert: Expert, on: dt.date | None = None) -> Term | None:
+    """The term in force on ``on`` (default today)."""
+    on = on or dt.date.today()
+    for term in sorted(expert.terms, key=lambda t: t.start_date, reverse=True):
+        if term.start_date <= on <= last_day(term):
+            return term
+    return None
+
+
 def statuses_for(expert_ids: Iterable[int], on: dt.date | None = None) -> dict[int, ExpertStatus]:
     """The status of many experts in five queries, whatever their number."""
     ids = list(set(expert_ids))

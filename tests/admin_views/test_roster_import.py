@@ -4,7 +4,7 @@ import io
 
 import openpyxl
 
-from app.services.roster_import import HEADERS
+from app.services.lifecycle.roster_import import HEADERS
 from models import Expert
 from tests import factories
 from tests.conftest import csrf_from

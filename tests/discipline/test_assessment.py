@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.services.assessment import (
+from app.services.discipline.assessment import (
     Figures,
     Thresholds,
     grade,
@@ -16,7 +16,7 @@ from app.services.assessment import (
     run_assessment,
     thresholds_from_settings,
 )
-from app.services.discipline import record_violation, verify_violation
+from app.services.discipline.ladder import record_violation, verify_violation
 from app.services.errors import DomainError
 from models import Dismissal, Interview, Setting
 

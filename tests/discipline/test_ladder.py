@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.services.discipline import (
+from app.services.discipline.ladder import (
     PastViolation,
     add_months,
     dismiss_violation,
@@ -244,7 +244,7 @@ def test_low_score_threshold_is_a_setting(app, dmake, ratio, item_score, opens):
 
 
 def test_blacklist_announcement_is_drafted_once_with_public_facts_only(app, dmake):
-    from app.services.discipline import draft_blacklist_announcement
+    from app.services.discipline.ladder import draft_blacklist_announcement
 
     expert = _two_terms(dmake)
     for found, verified in ((D(2027, 1, 5), D(2027, 1, 10)), (D(2027, 2, 20), D(2027, 3, 1)),

@@ -2,7 +2,7 @@
 import datetime as dt
 from decimal import Decimal
 
-from app.services.score_stats import average_score_per_group, score_distribution
+from app.services.scoring.score_stats import average_score_per_group, score_distribution
 
 D = dt.date
 

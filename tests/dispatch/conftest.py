@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.services import usage_requests
+from app.services.dispatch import usage_requests
 from models import ExpertGroup
 from tests import factories
 

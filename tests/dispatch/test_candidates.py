@@ -4,7 +4,9 @@ import datetime as dt
 from sqlalchemy import event
 
 from app.extensions import db
-from app.services import candidates, draws, responses
+from app.services.dispatch import candidates
+from app.services.dispatch import draws
+from app.services.dispatch import responses
 from models import CommitmentLetter, ConflictOfInterest, Violation
 from tests import factories
 from tests.dispatch.conftest import MONDAY, group_ids

@@ -5,7 +5,8 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.services import draws, usage_requests
+from app.services.dispatch import draws
+from app.services.dispatch import usage_requests
 from models import ConflictOfInterest, Opinion
 from tests import factories
 from tests.conftest import csrf_from

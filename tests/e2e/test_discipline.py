@@ -5,7 +5,7 @@ import datetime as dt
 
 from app.extensions import db
 from models import EnforcementPlan, Violation
-from app.services.discipline import record_violation, verify_violation
+from app.services.discipline.ladder import record_violation, verify_violation
 from tests import factories
 from tests.discipline.conftest import DisciplineMakers
 

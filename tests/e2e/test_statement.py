@@ -3,7 +3,8 @@ import datetime as dt
 from decimal import Decimal
 
 from app.extensions import db
-from app.services import payouts, pricing
+from app.services.fees import payouts
+from app.services.fees import pricing
 from models import ServiceRecord
 from tests import factories
 

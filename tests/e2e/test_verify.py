@@ -4,7 +4,7 @@ files a complaint from there; the office reads it in the inbox. Screenshots of e
 import pytest
 
 from app.extensions import db
-from app.services.permits import reissue_permit
+from app.services.permits.issuing import reissue_permit
 from app.services.uploads import store_photo
 from tests import factories
 from tests.permits import records

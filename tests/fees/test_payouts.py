@@ -10,8 +10,12 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.services import payouts, pricing, statements, town_dues
+from app.services.fees import payouts
+from app.services.fees import pricing
+from app.services.fees import statements
+from app.services.fees import town_dues
 from app.services.errors import DomainError
+from app.services.fees.record_status import record_status
 from models import PayoutBatch, PayoutLine, ServiceRecord
 from tests import factories
 
@@ -74,15 +78,15 @@ def test_review_links_the_drafts_records_to_their_lines(wang, li, record, office
     (l1,) = priced(record, li, [dt.date(2026, 4, 20)])
     batch = payouts.build_batch(*Q2, office, pay_date=JULY_10)
     assert {r.payout_line_id for r in (w1, w2, l1)} == {None}  # nothing written on the records yet
-    assert payouts.record_status(w1) == "已汇总待审核"
+    assert record_status(w1) == "已汇总待审核"
     payouts.review_batch(batch, office)
     db.session.commit()
     lines = {line.expert_id: line.id for line in db.session.scalars(select(PayoutLine).where(PayoutLine.batch_id == batch.id))}
     assert (w1.payout_line_id, w2.payout_line_id, l1.payout_line_id) == (lines[wang.id], lines[wang.id], lines[li.id])
-    assert payouts.record_status(w1) == "已审核待发放"
+    assert record_status(w1) == "已审核待发放"
     # A record priced after the review is paid by no batch yet, not by the locked one.
     (late,) = priced(record, wang, [dt.date(2026, 6, 3)])
-    assert late.payout_line_id is None and payouts.record_status(late) == "待纳入季度发放"
+    assert late.payout_line_id is None and record_status(late) == "待纳入季度发放"
     assert late not in set(db.session.scalars(select(ServiceRecord).where(payouts.batch_records_condition(batch))))
 
 
@@ -265,7 +269,7 @@ def test_a_change_behind_the_fee_rules_back_leaves_no_stale_amount(wang, record,
     assert lines_by_name(batch)["王建国"].service_count == 1  # only the priced one
     r2.started_at = dt.datetime(2026, 4, 2, 9, 0)  # any input of the fee counts, even one that keeps the amount
     db.session.flush()
-    assert r2.amount is None and payouts.record_status(r2) == "待计价"  # out of the draft
+    assert r2.amount is None and record_status(r2) == "待计价"  # out of the draft
     with pytest.raises(DomainError, match="重新汇总"):
         payouts.review_batch(batch, office)
     pricing.price_unpriced()

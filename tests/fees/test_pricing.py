@@ -12,9 +12,11 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.services import payouts, pricing
+from app.services.fees import payouts
+from app.services.fees import pricing
 from app.services.errors import DomainError
-from app.services.fee_records import payer_for_unit
+from app.services.fees.record_status import record_status
+from app.services.fees.records import payer_for_unit
 from models import CalendarYear, FeeStandard, Holiday, Setting
 from tests import factories
 
@@ -68,7 +70,7 @@ def test_other_is_a_proposed_amount_approved_by_a_leader(expert, record, office,
     report = pricing.price_records([r])
     assert r.amount is None and "另行确定" in report.failed[0][1]
     pricing.propose_amount(r, office, Decimal("1800"), "授课半天")
-    assert r.amount is None and payouts.record_status(r) == "待局领导批准"
+    assert r.amount is None and record_status(r) == "待局领导批准"
     pricing.approve_amount(r, leader)
     assert r.amount == Decimal("1800.00")
     assert r.approved_by_id == leader.id and "经局领导批准" in r.basis
@@ -103,7 +105,7 @@ def test_leader_returns_a_proposal_with_a_reason(expert, record, office, leader)
         pricing.return_proposal(r, leader, " ")
     pricing.return_proposal(r, leader, "金额偏高，请按半天核定")
     assert r.proposed_amount is None and "金额偏高" in r.note
-    assert payouts.record_status(r) == "待提出建议金额"
+    assert record_status(r) == "待提出建议金额"
 
 
 def test_a_priced_activity_refuses_a_proposed_amount(expert, record, office):

@@ -4,7 +4,7 @@ import datetime as dt
 import pytest
 
 from app.services.errors import DomainError
-from app.services.quarters import check_quarter, quarter_bounds, quarter_of, shift_quarter
+from app.services.fees.quarters import check_quarter, quarter_bounds, quarter_of, shift_quarter
 
 
 def test_quarter_bounds_and_the_quarter_of_a_day():

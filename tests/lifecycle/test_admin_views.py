@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.services import dismissal as dm
-from app.services import review
-from app.services.permits import issue_permit
+from app.services.lifecycle import dismissal as dm
+from app.services.lifecycle import review
+from app.services.permits.issuing import issue_permit
 from app.services.status import dispatchable
 from models import Announcement, Application, CommitmentLetter, Dismissal, Term
 from tests import factories

@@ -4,10 +4,11 @@ import subprocess
 
 import pytest
 
-from app.services import announcements as ann
-from app.services import dismissal as dm
-from app.services import lifecycle_documents as docs
-from app.services import review, terms
+from app.services.lifecycle import announcements as ann
+from app.services.lifecycle import dismissal as dm
+from app.services.lifecycle import documents as docs
+from app.services.lifecycle import review
+from app.services.lifecycle import terms
 from app.services.errors import DomainError
 from models import WorkHistory
 from tests import factories

@@ -3,7 +3,7 @@ import datetime as dt
 
 import pytest
 
-from app.services.eligibility import age_on, check_conditions, eligibility_of
+from app.services.lifecycle.eligibility import age_on, check_conditions, eligibility_of
 from models import WorkHistory
 from tests.lifecycle.conftest import make_applicant, make_application
 

@@ -5,9 +5,9 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.services import terms
+from app.services.lifecycle import terms
 from app.services.errors import DomainError
-from app.services.permits import current_permit
+from app.services.permits.issuing import current_permit
 from app.services.status import dispatchable, status_of
 from models import AnnualAssessment, CommitmentLetter, Dismissal, Setting, Term, Violation
 from tests.lifecycle.conftest import make_applicant

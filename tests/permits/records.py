@@ -11,8 +11,8 @@ import re
 from PIL import Image
 
 from app.extensions import db
-from app.services.permits import issue_permit, revoke_permits
-from app.services.terms import current_term
+from app.services.permits.issuing import issue_permit, revoke_permits
+from app.services.status import current_term
 from models import Dismissal, Term, Violation
 from tests import factories
 
@@ -21,7 +21,7 @@ TOKEN_IN_URL = re.compile(r"/verify/([A-Za-z0-9_-]+)$")
 
 def today() -> dt.date:
     """The bureau's date (Asia/Shanghai), the one the verify page decides on."""
-    from app.services.verification import local_now
+    from app.services.permits.verification import local_now
 
     return local_now().date()
 

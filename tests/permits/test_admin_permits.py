@@ -3,7 +3,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.services.verification import check_permit
+from app.services.permits.verification import check_permit
 from models import Permit
 from tests import factories
 from tests.permits import records
@@ -52,7 +52,7 @@ def test_batch_print_puts_eight_cards_on_an_a4_sheet(app, client, login_as, admi
 def test_batch_print_skips_void_cards_and_refuses_expired_ones(app, client, login_as, admin_post):
     live_expert, live = records.permitted_expert(name="在聘甲")
     old_expert, old = records.permitted_expert(name="补办乙")
-    from app.services.permits import reissue_permit
+    from app.services.permits.issuing import reissue_permit
 
     reissue_permit(old_expert)
     expired_expert, expired = records.permitted_expert(name="期满丙")
@@ -157,7 +157,7 @@ def test_nobody_types_a_permit_in(app, client, login_as, role):
 def test_expert_panel_shows_the_permit_and_offers_print_to_the_office(app, client, login_as):
     expert, permit = records.permitted_expert(name="周德明")
     db.session.commit()
-    from app.services.verification import check_permit as scan
+    from app.services.permits.verification import check_permit as scan
 
     scan(permit.token, ip="192.0.2.1", secret="x")
     db.session.commit()

@@ -2,7 +2,7 @@
 import pytest
 
 from app.extensions import db
-from app.services.complaints import file_complaint
+from app.services.discipline.complaints import file_complaint
 from models import Complaint
 from tests.permits import records
 

@@ -1,7 +1,7 @@
 """The scan log (SPEC §5: each scan is logged and counted per expert), buffered per process.
 
 The verify page keeps its scans in memory and writes them together a moment later
-(app/services/scan_log.py); these tests hold that no scan is lost on the way: after the
+(app/services/permits/scan_log.py); these tests hold that no scan is lost on the way: after the
 delay, after a failed write, and when the process exits.
 """
 import subprocess
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, func, insert, select
 
-from app.services.scan_log import ScanBuffer, write_scans
+from app.services.permits.scan_log import ScanBuffer, write_scans
 from models import Permit, VerifyScan
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,7 +88,7 @@ def test_scans_still_buffered_are_written_when_the_process_exits(tmp_path):
     script = (
         "import sys; sys.path.insert(0, sys.argv[1])\n"
         "from sqlalchemy import create_engine\n"
-        "from app.services.scan_log import buffer\n"
+        "from app.services.permits.scan_log import buffer\n"
         "from models.base import utcnow\n"
         "engine = create_engine('sqlite:///' + sys.argv[2])\n"
         "for pid in (1, 2, 2):\n"

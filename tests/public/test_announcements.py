@@ -98,7 +98,7 @@ def test_list_is_paged(client, app):
     assert "第02号测试公告" in second and "第01号测试公告" in second and "下一页" in first and "上一页" in second
 
 
-@pytest.mark.skipif(importlib.util.find_spec("app.services.lifecycle_documents") is None,
+@pytest.mark.skipif(importlib.util.find_spec("app.services.lifecycle.documents") is None,
                     reason="printed 公告 comes with the lifecycle documents service")
 def test_pdf_of_a_published_announcement(client, seeded, tmp_path):
     import subprocess

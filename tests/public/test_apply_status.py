@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.services import intake
+from app.services.lifecycle import intake
 from models import Application, Expert, ReviewStep
 from tests.conftest import csrf_from
 from tests.public.conftest import RECEIPT_RE, application_files, application_form

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.services import intake
+from app.services.lifecycle import intake
 from models import Application, Expert, StatusEvent
 from tests import factories
 from tests.public.conftest import BIRTH, PDF_BYTES, count_files, jpeg_bytes, snapshot

@@ -10,7 +10,9 @@ from PIL import Image
 
 from app import create_app
 from app.extensions import db
-from app.services import draws, notices, usage_requests
+from app.services.dispatch import draws
+from app.services.dispatch import notices
+from app.services.dispatch import usage_requests
 from models import Notice
 from tests import factories
 from tests.conftest import csrf_from

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app import create_app
 from app.extensions import db as _db
 from app.services.identity import mask_id, mask_phone
-from app.services.permits import reissue_permit, render_permit_pdf
+from app.services.permits.issuing import reissue_permit, render_permit_pdf
 from app.services.uploads import store_photo
 from models import Permit, VerifyScan
 from tests.permits import records

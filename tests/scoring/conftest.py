@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.services import scoring
+from app.services.scoring import evaluations as scoring
 from models import Assignment, EvalForm, UsageRequest
 from tests import factories
 

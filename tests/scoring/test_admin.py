@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.services import scoring
+from app.services.scoring import evaluations as scoring
 from models import EnforcementPlan, EvalForm, Evaluation
 from tests import factories
 from tests.conftest import csrf_from

@@ -4,8 +4,8 @@ import datetime as dt
 import pytest
 
 from app.extensions import db
-from app.services import coverage as coverage_service
-from app.services.coverage import UnitCoverage
+from app.services.scoring import coverage as coverage_service
+from app.services.scoring.coverage import UnitCoverage
 from models import EnforcementPlan, OrgUnit
 
 D = dt.date

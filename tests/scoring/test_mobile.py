@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.services import scoring
+from app.services.scoring import evaluations as scoring
 from models import Evaluation
 from tests import factories
 from tests.conftest import csrf_from

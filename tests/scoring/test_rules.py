@@ -5,8 +5,8 @@ the database is seeded from (no app needed); one test checks the seeded version 
 """
 import pytest
 
-from app.services import scoring
-from app.services.scoring import ScoringError, score_evaluation, validate_form_definition
+from app.services.scoring import evaluations as scoring
+from app.services.scoring.evaluations import ScoringError, score_evaluation, validate_form_definition
 from models import EvalForm, EvalItem
 from printables.eval_form_v1 import EVALUATION_FORM_V1
 from tests.scoring.conftest import form_v1, full_scores, item_at

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.services import scoring
-from app.services.scoring import ScoringError, save_evaluation
+from app.services.scoring import evaluations as scoring
+from app.services.scoring.evaluations import ScoringError, save_evaluation
 from models import Evaluation, Violation
 from tests import factories
 from tests.scoring.conftest import full_scores, item_at

@@ -4,8 +4,8 @@ import datetime as dt
 
 import pytest
 
-from app.services import submissions
-from app.services.submissions import Period, cell_status, due_date, period_of
+from app.services.scoring import submissions
+from app.services.scoring.submissions import Period, cell_status, due_date, period_of
 from tests import factories
 
 D = dt.date

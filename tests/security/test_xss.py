@@ -84,7 +84,7 @@ def _public_get(client, url):
 
 
 def test_verify_page_escapes_the_expert_name(app, client, hostile):
-    from app.services.permits import issue_permit
+    from app.services.permits.issuing import issue_permit
 
     expert = hostile.pool[Expert]
     permit = issue_permit(expert)
@@ -157,7 +157,9 @@ def _pdf_text(pdf: bytes, tmp_path) -> str:
 
 def test_pdfs_built_from_hostile_rows_print_markup_as_text(app, hostile, tmp_path):
     """The services' own PDFs (permit, 附件1, 附件2, 附件3) from rows full of markup."""
-    from app.services import lifecycle_documents, notices, permits
+    from app.services.lifecycle import documents as lifecycle_documents
+    from app.services.dispatch import notices
+    from app.services.permits import issuing as permits
 
     expert = hostile.pool[Expert]
     permit = permits.issue_permit(expert)

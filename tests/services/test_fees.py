@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from app.services.errors import DomainError
-from app.services.fees import (
+from app.services.fees.standard import (
     ACTIVITY_LABELS,
     FeeBasis,
     FeeStandardRow,

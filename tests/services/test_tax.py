@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.services.errors import DomainError
-from app.services.tax import month_withholding, taxable_income, withholding_tax
+from app.services.fees.tax import month_withholding, taxable_income, withholding_tax
 
 D = Decimal
 

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from app.services.errors import DomainError
-from app.services.work_history import (
+from app.services.lifecycle.work_history import (
     RowError,
     check_history,
     format_period,
