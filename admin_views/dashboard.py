@@ -7,8 +7,8 @@ from flask_login import current_user
 
 from app.auth.rights import allowed
 from app.services import dashboard
-from app.services.scoring import score_stats
 from app.services.lifecycle import terms
+from app.services.scoring import score_stats
 
 
 class DashboardView(AdminIndexView):

@@ -31,8 +31,8 @@ from app.auth.rights import allowed
 from app.extensions import db
 from app.services.discipline import assessment as assessment_service
 from app.services.discipline import ladder as discipline_service
-from app.services.lifecycle.dismissal import propose_dismissal
 from app.services.errors import DomainError
+from app.services.lifecycle.dismissal import propose_dismissal
 from app.services.status import status_of
 from models import AnnualAssessment, FollowUp, Interview, User, Violation
 from models.choices import (
@@ -74,7 +74,7 @@ def local_time(value) -> str:
     if value is None:
         return ""
     if value.tzinfo is None:  # SQLite returns naive values, stored as UTC
-        value = value.replace(tzinfo=dt.timezone.utc)
+        value = value.replace(tzinfo=dt.UTC)
     return value.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
 
 

@@ -28,15 +28,17 @@ from admin_views.base import STALE_MESSAGE, ReadOnlyView, SecuredModelView, curr
 from admin_views.formatters import choice, yes_no
 from app import validators
 from app.extensions import db
-from app.services.dispatch import candidates
-from app.services.dispatch import completion
-from app.services.dispatch import designation
-from app.services.dispatch import draws
-from app.services.dispatch import fairness
-from app.services.dispatch import notices
-from app.services.dispatch import paperwork
-from app.services.dispatch import responses
-from app.services.dispatch import usage_requests
+from app.services.dispatch import (
+    candidates,
+    completion,
+    designation,
+    draws,
+    fairness,
+    notices,
+    paperwork,
+    responses,
+    usage_requests,
+)
 from app.services.dispatch.assignments import still_needed
 from app.services.errors import DomainError
 from app.services.uploads import read_upload

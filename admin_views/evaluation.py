@@ -28,10 +28,10 @@ from sqlalchemy.orm import selectinload
 from admin_views.base import ReadOnlyView, SecuredModelView
 from admin_views.formatters import yes_no
 from app.extensions import db
+from app.services.errors import DomainError
 from app.services.scoring import coverage as coverage_service
 from app.services.scoring import evaluations as scoring
 from app.services.scoring import submissions
-from app.services.errors import DomainError
 from models import EnforcementPlan, EvalForm, Evaluation
 from models.choices import EVAL_VARIANTS, ORG_KINDS
 
@@ -59,7 +59,7 @@ def _local_time(view, context, model, name):
     if moment is None:
         return ""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
+        moment = moment.replace(tzinfo=dt.UTC)
     return moment.astimezone(scoring.LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
 
 

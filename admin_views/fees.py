@@ -29,10 +29,8 @@ from admin_views.base import ReadOnlyView, SecuredModelView, current_role, refus
 from admin_views.formatters import choice, money
 from app.auth.rights import allowed
 from app.extensions import db
-from app.services.fees import payouts
-from app.services.fees import pricing
-from app.services.fees import quarters
 from app.services.errors import DomainError
+from app.services.fees import payouts, pricing, quarters
 from app.services.fees.record_status import record_status
 from app.services.fees.records import payer_for_unit
 from app.services.fees.standard import whole_units

@@ -1,5 +1,5 @@
 """Small column formatters shared by admin views (no business rules here)."""
-from datetime import timezone
+from datetime import UTC
 from zoneinfo import ZoneInfo
 
 from flask import url_for
@@ -49,7 +49,7 @@ def fmt_time(value) -> str:
     if value is None:
         return ""
     if value.tzinfo is None:  # SQLite returns naive values, stored as UTC
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M")
 
 

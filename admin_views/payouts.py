@@ -25,22 +25,18 @@ from admin_views.fees import own_unit_id, quarter_options
 from admin_views.formatters import choice, fmt_money
 from app.auth.rights import allowed, sees_unmasked
 from app.extensions import db
-from app.services.fees import payouts
-from app.services.fees import pricing
-from app.services.fees import quarters
-from app.services.fees import town_dues
 from app.services.errors import DomainError
-from app.services.fees.record_status import record_status
-from app.services.identity import mask_id
+from app.services.fees import payouts, pricing, quarters, town_dues
 from app.services.fees.documents import (
     payout_sheet_context,
     payout_workbook,
     sheet_filename,
     workbook_filename,
 )
+from app.services.fees.record_status import record_status
+from app.services.identity import mask_id
 from models import Expert, OrgUnit, PayoutBatch, PayoutLine, ServiceRecord
 from models.choices import ACTIVITY_TYPES, PAYOUT_STATES
-
 
 # --------------------------------------------------------------------------------------
 # 季度发放

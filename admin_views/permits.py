@@ -6,7 +6,7 @@ single cards and A4 sheets of 8 from here. Complaints arrive from the public for
 office links them to an expert, handles them and notes the outcome.
 """
 import io
-from datetime import timezone
+from datetime import UTC
 from zoneinfo import ZoneInfo
 
 from flask import abort, flash, redirect, request, send_file, url_for
@@ -22,11 +22,11 @@ from sqlalchemy.orm import selectinload
 from admin_views.base import DistinctCountMixin, SecuredModelView, current_role
 from admin_views.formatters import choice
 from app.extensions import db
-from app.services.permits import issuing as permit_service
 from app.services.discipline.complaints import check_handling
 from app.services.errors import DomainError
-from app.services.uploads import read_upload
+from app.services.permits import issuing as permit_service
 from app.services.permits.verification import check_permit
+from app.services.uploads import read_upload
 from models import Expert, Permit
 from models.choices import COMPLAINT_STATES
 
@@ -43,7 +43,7 @@ def local_time(view, context, model, name):
     if value is None:
         return ""
     if value.tzinfo is None:  # SQLite returns naive values, stored as UTC
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M")
 
 

@@ -20,8 +20,8 @@ from sqlalchemy import extract, func, inspect, select
 from admin_views.base import SecuredModelView, parse_date, pdf_response, refuse
 from admin_views.formatters import choice, money
 from app.extensions import db
-from app.services.fees import pricing
 from app.services.errors import DomainError
+from app.services.fees import pricing
 from app.services.fees.documents import ATTACHMENT4_CATEGORIES, fee_standard_context
 from app.services.workcalendar import seed_rows, supported_years
 from models import CalendarYear, FeeStandard, Holiday, ServiceRecord

@@ -3,14 +3,12 @@ from datetime import date
 from pathlib import Path
 
 from flask import abort, flash, redirect, send_file
-from flask_wtf import FlaskForm
-from flask_wtf.file import FileField as UploadField
-from flask_wtf.file import FileRequired
-
-from app.extensions import db
 from flask_admin import expose
 from flask_admin.model.form import InlineFormAdmin
 from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField as UploadField
+from flask_wtf.file import FileRequired
 from sqlalchemy.orm import selectinload
 from wtforms import FileField, PasswordField
 
@@ -19,12 +17,13 @@ from admin_views.formatters import choice, names, thumbnail, yes_no
 from app import validators
 from app.auth.login import end_all_sessions
 from app.auth.passwords import check_password_policy, hash_password
+from app.extensions import db
 from app.services import identity
 from app.services.errors import DomainError
 from app.services.lifecycle.roster_import import ImportRefused, import_roster, template_workbook
+from app.services.lifecycle.work_history import check_history
 from app.services.status import status_of
 from app.services.uploads import read_upload, store_document, store_photo
-from app.services.lifecycle.work_history import check_history
 from models import WorkHistory
 from models.choices import (
     CONFLICT_RELATIONS,

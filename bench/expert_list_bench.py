@@ -44,8 +44,7 @@ def build(url: str, upload_dir: str, size: int):
     from app.auth.passwords import hash_password
     from app.extensions import db
     from app.services.reference import ensure_reference_data
-    from models import ExpertGroup, OrgUnit, Term, User, expert_group_link
-    from models import Expert
+    from models import Expert, ExpertGroup, OrgUnit, Term, User, expert_group_link
 
     app = create_app({"ENV_NAME": "production", "SECRET_KEY": "bench-secret", "SQLALCHEMY_DATABASE_URI": url,
                       "UPLOAD_DIR": upload_dir, "SESSION_COOKIE_SECURE": False, "RATELIMIT_ENABLED": False,

@@ -16,11 +16,11 @@ class AuditLog(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
-    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     username: Mapped[str] = mapped_column(String(50), default="")
     action: Mapped[str] = mapped_column(String(10))  # create / update / delete
     table_name: Mapped[str] = mapped_column(String(50), index=True)
-    row_id: Mapped[Optional[int]] = mapped_column(Integer, index=True)
+    row_id: Mapped[int | None] = mapped_column(Integer, index=True)
     summary: Mapped[str] = mapped_column(String(200), default="")
     changes: Mapped[dict] = mapped_column(JSON, default=dict)
 

@@ -1,5 +1,5 @@
 """Shared column types and mixins for every model."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import DateTime, Integer, Numeric, func
@@ -13,7 +13,7 @@ Money = Numeric(12, 2, asdecimal=True)
 
 def utcnow() -> datetime:
     """Timezone-aware now; stored as UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class TimestampMixin:

@@ -21,18 +21,18 @@ class Violation(TimestampMixin, VersionedMixin, db.Model):
     expert_id: Mapped[int] = mapped_column(ForeignKey("expert.id", ondelete="CASCADE"), index=True)
     found_on: Mapped[date] = mapped_column(Date)
     finding: Mapped[str] = mapped_column(Text)
-    investigation: Mapped[Optional[str]] = mapped_column(Text)
+    investigation: Mapped[str | None] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(20), default="draft", index=True)
-    verified_on: Mapped[Optional[date]] = mapped_column(Date)
-    verified_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
-    sanction: Mapped[Optional[str]] = mapped_column(String(20))
-    sanction_start: Mapped[Optional[date]] = mapped_column(Date)
-    sanction_end: Mapped[Optional[date]] = mapped_column(Date)  # first day the expert is usable again
+    verified_on: Mapped[date | None] = mapped_column(Date)
+    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    sanction: Mapped[str | None] = mapped_column(String(20))
+    sanction_start: Mapped[date | None] = mapped_column(Date)
+    sanction_end: Mapped[date | None] = mapped_column(Date)  # first day the expert is usable again
     illegal_referral: Mapped[bool] = mapped_column(Boolean, default=False)
-    referral_note: Mapped[Optional[str]] = mapped_column(Text)
-    evaluation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("evaluation.id", ondelete="SET NULL"))
+    referral_note: Mapped[str | None] = mapped_column(Text)
+    evaluation_id: Mapped[int | None] = mapped_column(ForeignKey("evaluation.id", ondelete="SET NULL"))
     # The ladder's decision in words, written on verification (e.g. why nothing was escalated).
-    ladder_note: Mapped[Optional[str]] = mapped_column(String(300))
+    ladder_note: Mapped[str | None] = mapped_column(String(300))
 
     expert: Mapped["Expert"] = relationship(backref="violations")  # noqa: F821
     evaluation: Mapped[Optional["Evaluation"]] = relationship()  # noqa: F821
@@ -58,16 +58,16 @@ class Interview(TimestampMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     expert_id: Mapped[int] = mapped_column(ForeignKey("expert.id", ondelete="CASCADE"), index=True)
-    held_on: Mapped[Optional[date]] = mapped_column(Date)
+    held_on: Mapped[date | None] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(String(200))
-    violation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("violation.id", ondelete="SET NULL"))
-    assessment_id: Mapped[Optional[int]] = mapped_column(ForeignKey("annual_assessment.id", ondelete="SET NULL"))
-    notes: Mapped[Optional[str]] = mapped_column(Text)
-    interviewer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
-    outcome: Mapped[Optional[str]] = mapped_column(String(20))  # assessment interviews: INTERVIEW_OUTCOMES
+    violation_id: Mapped[int | None] = mapped_column(ForeignKey("violation.id", ondelete="SET NULL"))
+    assessment_id: Mapped[int | None] = mapped_column(ForeignKey("annual_assessment.id", ondelete="SET NULL"))
+    notes: Mapped[str | None] = mapped_column(Text)
+    interviewer_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    outcome: Mapped[str | None] = mapped_column(String(20))  # assessment interviews: INTERVIEW_OUTCOMES
 
     expert: Mapped["Expert"] = relationship(backref="interviews")  # noqa: F821
-    violation: Mapped[Optional[Violation]] = relationship()
+    violation: Mapped[Violation | None] = relationship()
     assessment: Mapped[Optional["AnnualAssessment"]] = relationship()
     interviewer: Mapped[Optional["User"]] = relationship()  # noqa: F821
 
@@ -86,16 +86,16 @@ class AnnualAssessment(TimestampMixin, db.Model):
     expert_id: Mapped[int] = mapped_column(ForeignKey("expert.id", ondelete="CASCADE"), index=True)
     year: Mapped[int] = mapped_column(Integer, index=True)
     evaluation_count: Mapped[int] = mapped_column(Integer, default=0)
-    average_score: Mapped[Optional[Decimal]] = mapped_column(Numeric(5, 2))
+    average_score: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
     follow_up_count: Mapped[int] = mapped_column(Integer, default=0)
-    follow_up_average: Mapped[Optional[Decimal]] = mapped_column(Numeric(4, 2))
+    follow_up_average: Mapped[Decimal | None] = mapped_column(Numeric(4, 2))
     violation_count: Mapped[int] = mapped_column(Integer, default=0)
     assignments: Mapped[int] = mapped_column(Integer, default=0)
     attended: Mapped[int] = mapped_column(Integer, default=0)
     absences: Mapped[int] = mapped_column(Integer, default=0)  # unjustified declines and no-shows
     grade: Mapped[str] = mapped_column(String(20))
-    grade_reason: Mapped[Optional[str]] = mapped_column(Text)
-    announcement_id: Mapped[Optional[int]] = mapped_column(ForeignKey("announcement.id"))
+    grade_reason: Mapped[str | None] = mapped_column(Text)
+    announcement_id: Mapped[int | None] = mapped_column(ForeignKey("announcement.id"))
     decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     expert: Mapped["Expert"] = relationship(backref="assessments")  # noqa: F821

@@ -32,18 +32,18 @@ class UsageRequest(TimestampMixin, VersionedMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     request_no: Mapped[str] = mapped_column(String(30), unique=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
-    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     activity_type: Mapped[str] = mapped_column(String(30))
     subject: Mapped[str] = mapped_column(String(200))
-    description: Mapped[Optional[str]] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date] = mapped_column(Date)
     headcount: Mapped[int] = mapped_column(Integer, default=1)
     backups: Mapped[int] = mapped_column(Integer, default=1)
     emergency: Mapped[bool] = mapped_column(Boolean, default=False)
-    emergency_reason: Mapped[Optional[str]] = mapped_column(String(20))
-    paperwork_due: Mapped[Optional[date]] = mapped_column(Date)
-    paperwork_done_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    emergency_reason: Mapped[str | None] = mapped_column(String(20))
+    paperwork_due: Mapped[date | None] = mapped_column(Date)
+    paperwork_done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     state: Mapped[str] = mapped_column(String(20), default="submitted", index=True)
 
     unit: Mapped["OrgUnit"] = relationship()  # noqa: F821
@@ -73,15 +73,15 @@ class Draw(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("usage_request.id", ondelete="CASCADE"), index=True)
-    drawn_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    drawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     drawn_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     seed: Mapped[str] = mapped_column(String(64))
     conditions: Mapped[dict] = mapped_column(JSON)
     eligible_ids: Mapped[list] = mapped_column(JSON)
     chosen_ids: Mapped[list] = mapped_column(JSON)
     backup_ids: Mapped[list] = mapped_column(JSON)
-    voided_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
-    void_reason: Mapped[Optional[str]] = mapped_column(Text)
+    voided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    void_reason: Mapped[str | None] = mapped_column(Text)
 
     request: Mapped[UsageRequest] = relationship(back_populates="draws")
     drawn_by: Mapped[Optional["User"]] = relationship()  # noqa: F821
@@ -95,19 +95,19 @@ class Assignment(TimestampMixin, VersionedMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("usage_request.id", ondelete="CASCADE"), index=True)
     expert_id: Mapped[int] = mapped_column(ForeignKey("expert.id"), index=True)
-    draw_id: Mapped[Optional[int]] = mapped_column(ForeignKey("draw.id", ondelete="SET NULL"))
+    draw_id: Mapped[int | None] = mapped_column(ForeignKey("draw.id", ondelete="SET NULL"))
     method: Mapped[str] = mapped_column(String(20), default="draw")
-    designation_reason: Mapped[Optional[str]] = mapped_column(Text)
+    designation_reason: Mapped[str | None] = mapped_column(Text)
     is_backup: Mapped[bool] = mapped_column(Boolean, default=False)
     rank: Mapped[int] = mapped_column(Integer, default=0)
     response: Mapped[str] = mapped_column(String(30), default="pending", index=True)
-    response_reason: Mapped[Optional[str]] = mapped_column(Text)
-    responded_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
-    responded_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
-    attended: Mapped[Optional[bool]] = mapped_column(Boolean)
-    work_units: Mapped[Optional[Decimal]] = mapped_column(Numeric(6, 2))  # days / times / events
-    work_started_at: Mapped[Optional[datetime]] = mapped_column(DateTime)  # local time of emergency work
-    completed_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    response_reason: Mapped[str | None] = mapped_column(Text)
+    responded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    responded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    attended: Mapped[bool | None] = mapped_column(Boolean)
+    work_units: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))  # days / times / events
+    work_started_at: Mapped[datetime | None] = mapped_column(DateTime)  # local time of emergency work
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     request: Mapped[UsageRequest] = relationship(back_populates="assignments")
     expert: Mapped["Expert"] = relationship(backref="assignments")  # noqa: F821
@@ -133,10 +133,10 @@ class Notice(TimestampMixin, VersionedMixin, db.Model):
     token: Mapped[str] = mapped_column(String(64), unique=True)
     issued_on: Mapped[date] = mapped_column(Date)
     receipt_state: Mapped[str] = mapped_column(String(20), default="pending", index=True)
-    receipt_method: Mapped[Optional[str]] = mapped_column(String(20))
-    signer_name: Mapped[Optional[str]] = mapped_column(String(50))
-    signed_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
-    scan_path: Mapped[Optional[str]] = mapped_column(String(255))
+    receipt_method: Mapped[str | None] = mapped_column(String(20))
+    signer_name: Mapped[str | None] = mapped_column(String(50))
+    signed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    scan_path: Mapped[str | None] = mapped_column(String(255))
 
     request: Mapped[UsageRequest] = relationship(backref="notices")
     enterprise: Mapped["Enterprise"] = relationship()  # noqa: F821

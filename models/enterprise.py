@@ -17,11 +17,11 @@ class Enterprise(TimestampMixin, VersionedMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
     uscc: Mapped[str] = mapped_column(String(18), unique=True)
-    town_id: Mapped[Optional[int]] = mapped_column(ForeignKey("org_unit.id"), index=True)
-    address: Mapped[Optional[str]] = mapped_column(String(200))
-    contact_person: Mapped[Optional[str]] = mapped_column(String(50))
-    contact_phone: Mapped[Optional[str]] = mapped_column(String(30))
-    industry: Mapped[Optional[str]] = mapped_column(String(50))
+    town_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    address: Mapped[str | None] = mapped_column(String(200))
+    contact_person: Mapped[str | None] = mapped_column(String(50))
+    contact_phone: Mapped[str | None] = mapped_column(String(30))
+    industry: Mapped[str | None] = mapped_column(String(50))
 
     town: Mapped[Optional["OrgUnit"]] = relationship()  # noqa: F821
 
@@ -40,7 +40,7 @@ class ConflictOfInterest(TimestampMixin, db.Model):
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id", ondelete="CASCADE"), index=True)
     relation: Mapped[str] = mapped_column(String(30))
     source: Mapped[str] = mapped_column(String(20), default="office")
-    note: Mapped[Optional[str]] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
 
     expert: Mapped["Expert"] = relationship(backref="conflicts")  # noqa: F821
     enterprise: Mapped[Enterprise] = relationship(backref="conflicts")

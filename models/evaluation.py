@@ -20,8 +20,8 @@ class EvalForm(TimestampMixin, db.Model):
     version: Mapped[int] = mapped_column(Integer, unique=True)
     title: Mapped[str] = mapped_column(String(100), default="武进区安全生产专家服务情况评价表")
     is_current: Mapped[bool] = mapped_column(Boolean, default=False)
-    note: Mapped[Optional[str]] = mapped_column(Text)
-    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
     items: Mapped[list["EvalItem"]] = relationship(
         back_populates="form", cascade="all, delete-orphan", order_by="EvalItem.position"
@@ -52,23 +52,23 @@ class Evaluation(TimestampMixin, db.Model):
     __tablename__ = "evaluation"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    client_uuid: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
+    client_uuid: Mapped[str | None] = mapped_column(String(64), unique=True)
     form_id: Mapped[int] = mapped_column(ForeignKey("eval_form.id"), index=True)
     variant: Mapped[str] = mapped_column(String(1))
     expert_id: Mapped[int] = mapped_column(ForeignKey("expert.id"), index=True)
-    enterprise_id: Mapped[Optional[int]] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), index=True)
     enterprise_name: Mapped[str] = mapped_column(String(200))
-    assignment_id: Mapped[Optional[int]] = mapped_column(ForeignKey("assignment.id", ondelete="SET NULL"))
+    assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignment.id", ondelete="SET NULL"))
     matter: Mapped[str] = mapped_column(String(200))  # 考评事项
     evaluator_name: Mapped[str] = mapped_column(String(50))
-    evaluator_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    evaluator_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
     evaluated_on: Mapped[date] = mapped_column(Date, index=True)
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     is_paper: Mapped[bool] = mapped_column(Boolean, default=False)
     is_service_quality: Mapped[bool] = mapped_column(Boolean, default=False)  # counts toward 20% coverage
     total: Mapped[int] = mapped_column(Integer)
-    suggestions: Mapped[Optional[str]] = mapped_column(Text)
+    suggestions: Mapped[str | None] = mapped_column(Text)
 
     form: Mapped[EvalForm] = relationship()
     expert: Mapped["Expert"] = relationship(backref="evaluations")  # noqa: F821
@@ -90,7 +90,7 @@ class EvalScore(db.Model):
     evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluation.id", ondelete="CASCADE"), index=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("eval_item.id"))
     score: Mapped[int] = mapped_column(Integer)
-    problem: Mapped[Optional[str]] = mapped_column(Text)
+    problem: Mapped[str | None] = mapped_column(Text)
 
     evaluation: Mapped[Evaluation] = relationship(back_populates="scores")
     item: Mapped[EvalItem] = relationship()
@@ -103,11 +103,11 @@ class FollowUp(TimestampMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     expert_id: Mapped[int] = mapped_column(ForeignKey("expert.id"), index=True)
-    enterprise_id: Mapped[Optional[int]] = mapped_column(ForeignKey("enterprise.id"))
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"))
     visited_on: Mapped[date] = mapped_column(Date)
     satisfaction: Mapped[int] = mapped_column(Integer)  # 1..5
-    comment: Mapped[Optional[str]] = mapped_column(Text)
-    recorded_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    comment: Mapped[str | None] = mapped_column(Text)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
     expert: Mapped["Expert"] = relationship(backref="follow_ups")  # noqa: F821
     enterprise: Mapped[Optional["Enterprise"]] = relationship()  # noqa: F821

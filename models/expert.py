@@ -37,52 +37,52 @@ class Expert(TimestampMixin, VersionedMixin, db.Model):
     __tablename__ = "expert"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    serial_no: Mapped[Optional[str]] = mapped_column(String(30), unique=True)  # 登记表编号
+    serial_no: Mapped[str | None] = mapped_column(String(30), unique=True)  # 登记表编号
     name: Mapped[str] = mapped_column(String(50), index=True)
     gender: Mapped[str] = mapped_column(String(10))
     birth_date: Mapped[date] = mapped_column(Date)
     ethnicity: Mapped[str] = mapped_column(String(20), default="汉族")
-    party: Mapped[Optional[str]] = mapped_column(String(30))  # 党派
-    birthplace: Mapped[Optional[str]] = mapped_column(String(100))
-    photo_path: Mapped[Optional[str]] = mapped_column(String(255))
-    photo_thumb_path: Mapped[Optional[str]] = mapped_column(String(255))
+    party: Mapped[str | None] = mapped_column(String(30))  # 党派
+    birthplace: Mapped[str | None] = mapped_column(String(100))
+    photo_path: Mapped[str | None] = mapped_column(String(255))
+    photo_thumb_path: Mapped[str | None] = mapped_column(String(255))
     employer: Mapped[str] = mapped_column(String(200), index=True)  # 工作单位（全称）
-    employer_uscc: Mapped[Optional[str]] = mapped_column(String(18))
-    supervising_dept: Mapped[Optional[str]] = mapped_column(String(200))  # 主管部门（全称）
-    position: Mapped[Optional[str]] = mapped_column(String(100))  # 现任职务
-    title: Mapped[Optional[str]] = mapped_column(String(100))  # 职称（全称）
+    employer_uscc: Mapped[str | None] = mapped_column(String(18))
+    supervising_dept: Mapped[str | None] = mapped_column(String(200))  # 主管部门（全称）
+    position: Mapped[str | None] = mapped_column(String(100))  # 现任职务
+    title: Mapped[str | None] = mapped_column(String(100))  # 职称（全称）
     title_level: Mapped[str] = mapped_column(String(20), default="none", index=True)
-    graduated_from: Mapped[Optional[str]] = mapped_column(String(100))
+    graduated_from: Mapped[str | None] = mapped_column(String(100))
     education: Mapped[str] = mapped_column(String(20), index=True)
     full_time_education: Mapped[bool] = mapped_column(Boolean, default=True)
-    profession: Mapped[Optional[str]] = mapped_column(String(100))  # 从事专业
-    specialty: Mapped[Optional[str]] = mapped_column(Text)  # 擅长领域
+    profession: Mapped[str | None] = mapped_column(String(100))  # 从事专业
+    specialty: Mapped[str | None] = mapped_column(Text)  # 擅长领域
     registered_safety_engineer: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     registered_safety_assessor: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     id_number: Mapped[str] = mapped_column(String(18), unique=True)
     retired: Mapped[bool] = mapped_column(Boolean, default=False)
-    address: Mapped[Optional[str]] = mapped_column(String(200))
-    wechat: Mapped[Optional[str]] = mapped_column(String(50))
-    work_phone: Mapped[Optional[str]] = mapped_column(String(30))
-    home_phone: Mapped[Optional[str]] = mapped_column(String(30))
+    address: Mapped[str | None] = mapped_column(String(200))
+    wechat: Mapped[str | None] = mapped_column(String(50))
+    work_phone: Mapped[str | None] = mapped_column(String(30))
+    home_phone: Mapped[str | None] = mapped_column(String(30))
     mobile: Mapped[str] = mapped_column(String(20), index=True)
-    email: Mapped[Optional[str]] = mapped_column(String(120))
-    qq: Mapped[Optional[str]] = mapped_column(String(20))
-    field_start_year: Mapped[Optional[int]] = mapped_column(Integer)  # 从事相关专业工作起始年份
-    achievements: Mapped[Optional[str]] = mapped_column(Text)  # 主要工作业绩
-    awards: Mapped[Optional[str]] = mapped_column(Text)  # 曾获何种奖励
-    own_opinion: Mapped[Optional[str]] = mapped_column(Text)  # 本人意见
-    recommender_opinion: Mapped[Optional[str]] = mapped_column(Text)  # 推荐单位意见
-    recommender_contact: Mapped[Optional[str]] = mapped_column(String(50))
-    recommender_phone: Mapped[Optional[str]] = mapped_column(String(30))
-    review_opinion: Mapped[Optional[str]] = mapped_column(Text)  # 审核意见
+    email: Mapped[str | None] = mapped_column(String(120))
+    qq: Mapped[str | None] = mapped_column(String(20))
+    field_start_year: Mapped[int | None] = mapped_column(Integer)  # 从事相关专业工作起始年份
+    achievements: Mapped[str | None] = mapped_column(Text)  # 主要工作业绩
+    awards: Mapped[str | None] = mapped_column(Text)  # 曾获何种奖励
+    own_opinion: Mapped[str | None] = mapped_column(Text)  # 本人意见
+    recommender_opinion: Mapped[str | None] = mapped_column(Text)  # 推荐单位意见
+    recommender_contact: Mapped[str | None] = mapped_column(String(50))
+    recommender_phone: Mapped[str | None] = mapped_column(String(30))
+    review_opinion: Mapped[str | None] = mapped_column(Text)  # 审核意见
     source: Mapped[str] = mapped_column(String(20), default="district", index=True)
-    upper_pool_level: Mapped[Optional[str]] = mapped_column(String(20))
+    upper_pool_level: Mapped[str | None] = mapped_column(String(20))
     stage: Mapped[str] = mapped_column(String(20), default="applicant", index=True)
-    town_id: Mapped[Optional[int]] = mapped_column(ForeignKey("org_unit.id"), index=True)  # 所在镇/街道
+    town_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), index=True)  # 所在镇/街道
     health_declared: Mapped[bool] = mapped_column(Boolean, default=False)
     ethics_declared: Mapped[bool] = mapped_column(Boolean, default=False)
-    note: Mapped[Optional[str]] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
 
     groups: Mapped[list[ExpertGroup]] = relationship(secondary=expert_group_link, order_by=ExpertGroup.sort_order)
     town: Mapped[Optional["OrgUnit"]] = relationship()  # noqa: F821
@@ -129,9 +129,9 @@ class WorkHistory(db.Model):
     position_no: Mapped[int] = mapped_column(Integer, default=0)
     period: Mapped[str] = mapped_column(String(20))
     employer: Mapped[str] = mapped_column(String(200))
-    department: Mapped[Optional[str]] = mapped_column(String(100))
-    position: Mapped[Optional[str]] = mapped_column(String(100))
-    title: Mapped[Optional[str]] = mapped_column(String(100))
+    department: Mapped[str | None] = mapped_column(String(100))
+    position: Mapped[str | None] = mapped_column(String(100))
+    title: Mapped[str | None] = mapped_column(String(100))
 
     expert: Mapped[Expert] = relationship(back_populates="work_history")
 
@@ -147,11 +147,11 @@ class ExpertDocument(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     expert_id: Mapped[int] = mapped_column(ForeignKey("expert.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(30))
-    title: Mapped[Optional[str]] = mapped_column(String(100))
+    title: Mapped[str | None] = mapped_column(String(100))
     file_path: Mapped[str] = mapped_column(String(255))
     mime_type: Mapped[str] = mapped_column(String(50))
     size_bytes: Mapped[int] = mapped_column(Integer, default=0)
-    uploaded_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
     expert: Mapped[Expert] = relationship(back_populates="documents")
 

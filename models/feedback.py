@@ -19,8 +19,8 @@ class Opinion(TimestampMixin, db.Model):
     expert_id: Mapped[int] = mapped_column(ForeignKey("expert.id", ondelete="CASCADE"), index=True)
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
-    reply: Mapped[Optional[str]] = mapped_column(Text)
-    replied_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    reply: Mapped[str | None] = mapped_column(Text)
+    replied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     expert: Mapped["Expert"] = relationship(backref="opinions")  # noqa: F821
 
@@ -32,17 +32,17 @@ class Complaint(TimestampMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     complaint_no: Mapped[str] = mapped_column(String(30), unique=True)
-    expert_id: Mapped[Optional[int]] = mapped_column(ForeignKey("expert.id", ondelete="SET NULL"), index=True)
-    permit_id: Mapped[Optional[int]] = mapped_column(ForeignKey("permit.id", ondelete="SET NULL"))
-    request_id: Mapped[Optional[int]] = mapped_column(ForeignKey("usage_request.id", ondelete="SET NULL"))
+    expert_id: Mapped[int | None] = mapped_column(ForeignKey("expert.id", ondelete="SET NULL"), index=True)
+    permit_id: Mapped[int | None] = mapped_column(ForeignKey("permit.id", ondelete="SET NULL"))
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("usage_request.id", ondelete="SET NULL"))
     enterprise_name: Mapped[str] = mapped_column(String(200))
     contact_name: Mapped[str] = mapped_column(String(50))
     contact_phone: Mapped[str] = mapped_column(String(30))
     body: Mapped[str] = mapped_column(Text)
-    photo_path: Mapped[Optional[str]] = mapped_column(String(255))
+    photo_path: Mapped[str | None] = mapped_column(String(255))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     state: Mapped[str] = mapped_column(String(20), default="new", index=True)
-    handling_note: Mapped[Optional[str]] = mapped_column(Text)
+    handling_note: Mapped[str | None] = mapped_column(Text)
 
     expert: Mapped[Optional["Expert"]] = relationship()  # noqa: F821
 

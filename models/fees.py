@@ -21,9 +21,9 @@ class FeeStandard(TimestampMixin, db.Model):
     activity: Mapped[str] = mapped_column(String(30))
     unit_label: Mapped[str] = mapped_column(String(10))  # 一天 / 一次 / 一起
     amount: Mapped[Decimal] = mapped_column(Money)
-    night_holiday_amount: Mapped[Optional[Decimal]] = mapped_column(Money)
+    night_holiday_amount: Mapped[Decimal | None] = mapped_column(Money)
     effective_from: Mapped[date] = mapped_column(Date)
-    note: Mapped[Optional[str]] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(String(200))
 
     @property
     def activity_label(self) -> str:
@@ -55,25 +55,25 @@ class ServiceRecord(TimestampMixin, VersionedMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     expert_id: Mapped[int] = mapped_column(ForeignKey("expert.id"), index=True)
-    assignment_id: Mapped[Optional[int]] = mapped_column(ForeignKey("assignment.id", ondelete="SET NULL"), unique=True)
-    unit_id: Mapped[Optional[int]] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignment.id", ondelete="SET NULL"), unique=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), index=True)
     activity: Mapped[str] = mapped_column(String(30))
     service_date: Mapped[date] = mapped_column(Date, index=True)
-    started_at: Mapped[Optional[datetime]] = mapped_column(DateTime)  # local wall-clock time
+    started_at: Mapped[datetime | None] = mapped_column(DateTime)  # local wall-clock time
     units: Mapped[Decimal] = mapped_column(Numeric(6, 2), default=Decimal("1"))
     payer: Mapped[str] = mapped_column(String(10), default="bureau", index=True)
     is_night: Mapped[bool] = mapped_column(Boolean, default=False)
     is_holiday: Mapped[bool] = mapped_column(Boolean, default=False)
-    proposed_amount: Mapped[Optional[Decimal]] = mapped_column(Money)
-    approved_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
-    approved_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
-    amount: Mapped[Optional[Decimal]] = mapped_column(Money)
-    basis: Mapped[Optional[str]] = mapped_column(String(200))
-    payout_line_id: Mapped[Optional[int]] = mapped_column(ForeignKey("payout_line.id"), index=True)
+    proposed_amount: Mapped[Decimal | None] = mapped_column(Money)
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    amount: Mapped[Decimal | None] = mapped_column(Money)
+    basis: Mapped[str | None] = mapped_column(String(200))
+    payout_line_id: Mapped[int | None] = mapped_column(ForeignKey("payout_line.id"), index=True)
     # 第十九条: a town or unit that engaged the expert directly pays him itself; the day it
     # records the payment settles the amount (it is never re-priced afterwards).
-    unit_paid_on: Mapped[Optional[date]] = mapped_column(Date)
-    note: Mapped[Optional[str]] = mapped_column(Text)
+    unit_paid_on: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
 
     expert: Mapped["Expert"] = relationship(backref="service_records")  # noqa: F821
     unit: Mapped[Optional["OrgUnit"]] = relationship()  # noqa: F821
@@ -94,11 +94,11 @@ class PayoutBatch(TimestampMixin, VersionedMixin, db.Model):
     quarter: Mapped[int] = mapped_column(Integer)
     sequence: Mapped[int] = mapped_column(Integer, default=1)
     state: Mapped[str] = mapped_column(String(20), default="draft", index=True)
-    pay_date: Mapped[Optional[date]] = mapped_column(Date)
-    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
-    reviewed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
-    reviewed_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
-    paid_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    pay_date: Mapped[date | None] = mapped_column(Date)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     lines: Mapped[list["PayoutLine"]] = relationship(back_populates="batch", cascade="all, delete-orphan")
 
@@ -126,8 +126,8 @@ class PayoutLine(db.Model):
     tax: Mapped[Decimal] = mapped_column(Money)
     net: Mapped[Decimal] = mapped_column(Money)
     is_adjustment: Mapped[bool] = mapped_column(Boolean, default=False)
-    adjusts_line_id: Mapped[Optional[int]] = mapped_column(ForeignKey("payout_line.id"))
-    note: Mapped[Optional[str]] = mapped_column(Text)
+    adjusts_line_id: Mapped[int | None] = mapped_column(ForeignKey("payout_line.id"))
+    note: Mapped[str | None] = mapped_column(Text)
 
     batch: Mapped[PayoutBatch] = relationship(back_populates="lines")
     expert: Mapped["Expert"] = relationship()  # noqa: F821

@@ -28,17 +28,17 @@ class Application(TimestampMixin, VersionedMixin, db.Model):
     receipt_no: Mapped[str] = mapped_column(String(30), unique=True)
     expert_id: Mapped[int] = mapped_column(ForeignKey("expert.id", ondelete="CASCADE"), index=True)
     channel: Mapped[str] = mapped_column(String(20))
-    recommending_unit_id: Mapped[Optional[int]] = mapped_column(ForeignKey("org_unit.id"))
-    recommending_unit_name: Mapped[Optional[str]] = mapped_column(String(200))
+    recommending_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
+    recommending_unit_name: Mapped[str | None] = mapped_column(String(200))
     state: Mapped[str] = mapped_column(String(30), default="submitted", index=True)
     is_renewal: Mapped[bool] = mapped_column(Boolean, default=False)
     direct_appointment: Mapped[bool] = mapped_column(Boolean, default=False)  # 特需专家 (第十二条(五))
-    direct_reason: Mapped[Optional[str]] = mapped_column(Text)
-    test_score: Mapped[Optional[Decimal]] = mapped_column(Numeric(5, 1))
-    age_override_reason: Mapped[Optional[str]] = mapped_column(Text)
-    age_override_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    direct_reason: Mapped[str | None] = mapped_column(Text)
+    test_score: Mapped[Decimal | None] = mapped_column(Numeric(5, 1))
+    age_override_reason: Mapped[str | None] = mapped_column(Text)
+    age_override_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
     expert: Mapped["Expert"] = relationship()  # noqa: F821
     recommending_unit: Mapped[Optional["OrgUnit"]] = relationship()  # noqa: F821
@@ -67,8 +67,8 @@ class ReviewStep(db.Model):
     application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"), index=True)
     from_state: Mapped[str] = mapped_column(String(30))
     to_state: Mapped[str] = mapped_column(String(30))
-    opinion: Mapped[Optional[str]] = mapped_column(Text)
-    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    opinion: Mapped[str | None] = mapped_column(Text)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     application: Mapped[Application] = relationship(back_populates="steps")
@@ -83,13 +83,13 @@ class Term(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     expert_id: Mapped[int] = mapped_column(ForeignKey("expert.id", ondelete="CASCADE"), index=True)
     cohort: Mapped[int] = mapped_column(Integer)  # 届次
-    doc_no: Mapped[Optional[str]] = mapped_column(String(50))  # 发文文号
+    doc_no: Mapped[str | None] = mapped_column(String(50))  # 发文文号
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date] = mapped_column(Date, index=True)
-    announced_on: Mapped[Optional[date]] = mapped_column(Date)
+    announced_on: Mapped[date | None] = mapped_column(Date)
     is_renewal: Mapped[bool] = mapped_column(Boolean, default=False)
-    ended_on: Mapped[Optional[date]] = mapped_column(Date)  # set when cut short (dismissal, 换届)
-    application_id: Mapped[Optional[int]] = mapped_column(ForeignKey("application.id"))
+    ended_on: Mapped[date | None] = mapped_column(Date)  # set when cut short (dismissal, 换届)
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("application.id"))
 
     expert: Mapped["Expert"] = relationship(backref="terms")  # noqa: F821
 
@@ -104,9 +104,9 @@ class CommitmentLetter(TimestampMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     expert_id: Mapped[int] = mapped_column(ForeignKey("expert.id", ondelete="CASCADE"), index=True)
-    term_id: Mapped[Optional[int]] = mapped_column(ForeignKey("term.id"))
+    term_id: Mapped[int | None] = mapped_column(ForeignKey("term.id"))
     signed_on: Mapped[date] = mapped_column(Date)
-    scan_path: Mapped[Optional[str]] = mapped_column(String(255))
+    scan_path: Mapped[str | None] = mapped_column(String(255))
 
     expert: Mapped["Expert"] = relationship(backref="commitment_letters")  # noqa: F821
 
@@ -118,16 +118,16 @@ class Permit(TimestampMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     expert_id: Mapped[int] = mapped_column(ForeignKey("expert.id", ondelete="CASCADE"), index=True)
-    term_id: Mapped[Optional[int]] = mapped_column(ForeignKey("term.id"))
+    term_id: Mapped[int | None] = mapped_column(ForeignKey("term.id"))
     permit_no: Mapped[str] = mapped_column(String(30), index=True)
     token: Mapped[str] = mapped_column(String(64), unique=True)
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    revoked_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
-    revoke_reason: Mapped[Optional[str]] = mapped_column(String(200))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoke_reason: Mapped[str | None] = mapped_column(String(200))
     scan_count: Mapped[int] = mapped_column(Integer, default=0)
 
     expert: Mapped["Expert"] = relationship(backref="permits")  # noqa: F821
-    term: Mapped[Optional[Term]] = relationship()
+    term: Mapped[Term | None] = relationship()
 
     def __str__(self) -> str:
         return self.permit_no
@@ -142,7 +142,7 @@ class VerifyScan(db.Model):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     token: Mapped[str] = mapped_column(String(128))
     ip_hash: Mapped[str] = mapped_column(String(64))
-    permit_id: Mapped[Optional[int]] = mapped_column(ForeignKey("permit.id", ondelete="SET NULL"), index=True)
+    permit_id: Mapped[int | None] = mapped_column(ForeignKey("permit.id", ondelete="SET NULL"), index=True)
     status: Mapped[str] = mapped_column(String(20))
 
 
@@ -154,16 +154,16 @@ class Dismissal(TimestampMixin, VersionedMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     expert_id: Mapped[int] = mapped_column(ForeignKey("expert.id", ondelete="CASCADE"), index=True)
     reason: Mapped[str] = mapped_column(String(2))
-    detail: Mapped[Optional[str]] = mapped_column(Text)
+    detail: Mapped[str | None] = mapped_column(Text)
     origin: Mapped[str] = mapped_column(String(20), default="manual")
     state: Mapped[str] = mapped_column(String(20), default="proposed", index=True)
-    proposed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    proposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     proposed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    decided_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
-    decided_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
-    decision_note: Mapped[Optional[str]] = mapped_column(Text)
-    effective_on: Mapped[Optional[date]] = mapped_column(Date)
-    announcement_id: Mapped[Optional[int]] = mapped_column(ForeignKey("announcement.id"))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    effective_on: Mapped[date | None] = mapped_column(Date)
+    announcement_id: Mapped[int | None] = mapped_column(ForeignKey("announcement.id"))
 
     expert: Mapped["Expert"] = relationship(backref="dismissals")  # noqa: F821
 
@@ -188,11 +188,11 @@ class Announcement(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), index=True)
     title: Mapped[str] = mapped_column(String(200))
-    doc_no: Mapped[Optional[str]] = mapped_column(String(50))
+    doc_no: Mapped[str | None] = mapped_column(String(50))
     body: Mapped[str] = mapped_column(Text, default="")
     published: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
-    published_on: Mapped[Optional[date]] = mapped_column(Date)
-    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    published_on: Mapped[date | None] = mapped_column(Date)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
     entries: Mapped[list["AnnouncementEntry"]] = relationship(
         back_populates="announcement", cascade="all, delete-orphan", order_by="AnnouncementEntry.id"
@@ -213,11 +213,11 @@ class AnnouncementEntry(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     announcement_id: Mapped[int] = mapped_column(ForeignKey("announcement.id", ondelete="CASCADE"), index=True)
-    expert_id: Mapped[Optional[int]] = mapped_column(ForeignKey("expert.id", ondelete="SET NULL"))
+    expert_id: Mapped[int | None] = mapped_column(ForeignKey("expert.id", ondelete="SET NULL"))
     name: Mapped[str] = mapped_column(String(50))
     groups: Mapped[str] = mapped_column(String(200), default="")
     employer: Mapped[str] = mapped_column(String(200), default="")
-    remark: Mapped[Optional[str]] = mapped_column(String(200))
+    remark: Mapped[str | None] = mapped_column(String(200))
 
     announcement: Mapped[Announcement] = relationship(back_populates="entries")
 
@@ -230,9 +230,9 @@ class StatusEvent(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     expert_id: Mapped[int] = mapped_column(ForeignKey("expert.id", ondelete="CASCADE"), index=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     event: Mapped[str] = mapped_column(String(100))  # Chinese summary, e.g. 初审通过
-    reason: Mapped[Optional[str]] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
 
     actor: Mapped[Optional["User"]] = relationship()  # noqa: F821
     expert: Mapped["Expert"] = relationship(backref="timeline")  # noqa: F821

@@ -19,8 +19,8 @@ class OrgUnit(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), index=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
-    contact_person: Mapped[Optional[str]] = mapped_column(String(50))
-    contact_phone: Mapped[Optional[str]] = mapped_column(String(30))
+    contact_person: Mapped[str | None] = mapped_column(String(50))
+    contact_phone: Mapped[str | None] = mapped_column(String(30))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     users: Mapped[list["User"]] = relationship(back_populates="org_unit")
@@ -47,19 +47,19 @@ class User(UserMixin, TimestampMixin, db.Model):
     full_name: Mapped[str] = mapped_column(String(50), default="")
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20), index=True)
-    org_unit_id: Mapped[Optional[int]] = mapped_column(ForeignKey("org_unit.id"))
-    expert_id: Mapped[Optional[int]] = mapped_column(ForeignKey("expert.id"), unique=True)
-    phone: Mapped[Optional[str]] = mapped_column(String(30))
+    org_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
+    expert_id: Mapped[int | None] = mapped_column(ForeignKey("expert.id"), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(30))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
-    last_login_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
-    totp_secret: Mapped[Optional[str]] = mapped_column(String(64))
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
     # The last accepted TOTP time step: a code is accepted once only (no replay).
-    totp_last_step: Mapped[Optional[int]] = mapped_column(Integer)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
-    org_unit: Mapped[Optional[OrgUnit]] = relationship(back_populates="users")
+    org_unit: Mapped[OrgUnit | None] = relationship(back_populates="users")
     expert: Mapped[Optional["Expert"]] = relationship(foreign_keys=[expert_id])  # noqa: F821
 
     @property

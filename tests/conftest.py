@@ -7,11 +7,11 @@ import re
 import sqlite3
 
 import pytest
+from sqlalchemy import text
 
 from app import create_app
 from app.extensions import db as _db
 from app.extensions import limiter
-from sqlalchemy import text
 from tests import factories
 
 

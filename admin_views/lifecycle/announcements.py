@@ -20,12 +20,11 @@ from admin_views.base import (
 from admin_views.formatters import choice, local_time, yes_no
 from app import validators
 from app.extensions import db
+from app.services.errors import DomainError
 from app.services.lifecycle import announcements as announcement_service
 from app.services.lifecycle import documents
-from app.services.errors import DomainError
 from models import Announcement, Dismissal
 from models.choices import ANNOUNCEMENT_KINDS
-
 
 # --- Announcement ---------------------------------------------------------------------------------
 

@@ -41,11 +41,9 @@ from app import validators
 from app.auth.rights import sees_unmasked
 from app.extensions import db
 from app.public.apply_forms import SelfRecommendationForm
-from app.services.lifecycle import intake
-from app.services.lifecycle import documents
-from app.services.lifecycle import review
-from app.services.lifecycle import terms as term_service
 from app.services.errors import DomainError
+from app.services.lifecycle import documents, intake, review
+from app.services.lifecycle import terms as term_service
 from models import Application, Expert, OrgUnit
 from models.choices import APPLICATION_CHANNELS, APPLICATION_STATES, TOWN_LEVEL_KINDS
 

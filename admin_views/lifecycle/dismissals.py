@@ -32,9 +32,9 @@ from admin_views.formatters import choice, fmt_time, local_time
 from admin_views.lifecycle import OfficeStepActions
 from app import validators
 from app.extensions import db
+from app.services.errors import DomainError
 from app.services.lifecycle import announcements as announcement_service
 from app.services.lifecycle import dismissal as dismissal_service
-from app.services.errors import DomainError
 from app.services.permits.issuing import current_permit
 from models import Dismissal, Expert
 from models.choices import DISMISSAL_ORIGINS, DISMISSAL_REASONS, DISMISSAL_STATES

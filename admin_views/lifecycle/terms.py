@@ -33,11 +33,11 @@ from admin_views.formatters import local_time, yes_no
 from admin_views.lifecycle import OfficeStepActions
 from app import validators
 from app.extensions import db
+from app.services.errors import DomainError
 from app.services.lifecycle import announcements as announcement_service
 from app.services.lifecycle import documents
 from app.services.lifecycle import terms as term_service
 from app.services.lifecycle.eligibility import eligibility_of
-from app.services.errors import DomainError
 from app.services.status import last_day
 from app.services.uploads import read_upload
 from models import CommitmentLetter, Expert, Term

@@ -12,7 +12,15 @@ from app.auth.forms import PasswordChangeForm, TotpDisableForm, TotpEnrolForm
 from app.auth.login import end_all_sessions, end_read_transaction, home_for
 from app.auth.passwords import check_password_policy, hash_password, verify_password
 from app.auth.totp import (
-    check_code, disable, enrol, grouped, must_enrol, needs_totp, new_secret, provisioning_uri, qr_data_uri,
+    check_code,
+    disable,
+    enrol,
+    grouped,
+    must_enrol,
+    needs_totp,
+    new_secret,
+    provisioning_uri,
+    qr_data_uri,
 )
 from app.extensions import db, limiter
 from app.services.errors import DomainError

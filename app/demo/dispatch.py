@@ -24,15 +24,17 @@ from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import select
 
 from app.extensions import db
-from app.services.dispatch import assignments
-from app.services.dispatch import completion
-from app.services.dispatch import designation
-from app.services.dispatch import draws
-from app.services.dispatch import notices
-from app.services.dispatch import paperwork
-from app.services.dispatch import responses
-from app.services.dispatch import usage_requests
 from app.services.calendar_data import load_calendar
+from app.services.dispatch import (
+    assignments,
+    completion,
+    designation,
+    draws,
+    notices,
+    paperwork,
+    responses,
+    usage_requests,
+)
 from app.services.dispatch.candidates import candidates as job_candidates
 from app.services.errors import DomainError
 from models import Enterprise, Expert, ExpertGroup, Opinion, User
@@ -42,7 +44,7 @@ SIGNERS = ["王海燕", "李建军", "陈静", "张卫国", "刘晓东", "周敏
 
 
 def _at(day: dt.date, hour: int = 10, minute: int = 0) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(hour, minute), CHINA).astimezone(dt.timezone.utc)
+    return dt.datetime.combine(day, dt.time(hour, minute), CHINA).astimezone(dt.UTC)
 
 
 def _working_day(day: dt.date, step: int = -1) -> dt.date:

@@ -25,11 +25,9 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from app.extensions import db
-from app.services.fees import payouts
-from app.services.fees import pricing
-from app.services.fees import town_dues
 from app.services.calendar_data import load_calendar
 from app.services.errors import DomainError
+from app.services.fees import payouts, pricing, town_dues
 from app.services.fees.records import payer_for_unit
 from models import ServiceRecord, User
 

@@ -9,19 +9,17 @@ import datetime as dt
 from sqlalchemy import select
 
 from app.extensions import db
-from app.services.lifecycle import announcements
-from app.services.lifecycle import review
-from app.services.lifecycle import terms
+from app.services.errors import DomainError
+from app.services.lifecycle import announcements, review, terms
 from app.services.lifecycle.dismissal import propose_by_office
 from app.services.lifecycle.eligibility import eligibility_of
-from app.services.errors import DomainError
 from app.services.status import current_term
 from models import Announcement, Application, StatusEvent, User
 
 
 def _at(day: dt.date, hour: int = 9) -> dt.datetime:
     """A Beijing office hour on ``day`` as UTC."""
-    return dt.datetime(day.year, day.month, day.day, hour, 0, tzinfo=dt.timezone.utc) - dt.timedelta(hours=8)
+    return dt.datetime(day.year, day.month, day.day, hour, 0, tzinfo=dt.UTC) - dt.timedelta(hours=8)
 
 
 def _history(experts, office, today):

@@ -61,7 +61,7 @@ PROBLEMS = {
 
 
 def _at(day: dt.date, hour: int = 16) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(hour, 0), scoring.LOCAL_TZ).astimezone(dt.timezone.utc)
+    return dt.datetime.combine(day, dt.time(hour, 0), scoring.LOCAL_TZ).astimezone(dt.UTC)
 
 
 def _next_request_no(year: int) -> str:

@@ -22,7 +22,15 @@ import uuid
 from pathlib import Path
 
 from flask import (
-    abort, current_app, flash, jsonify, redirect, render_template, request, send_from_directory, url_for,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
 )
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -32,8 +40,8 @@ from sqlalchemy.orm import selectinload
 from app.auth.rights import allowed
 from app.extensions import db
 from app.mobile.blueprint import bp
-from app.services.scoring import evaluations as scoring
 from app.services.errors import DomainError
+from app.services.scoring import evaluations as scoring
 from models import Assignment, Evaluation, Expert, OrgUnit, UsageRequest
 from models.choices import ACTIVITY_TYPES, EVAL_VARIANTS
 

@@ -22,9 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.errors import render_error
 from app.extensions import db
 from app.mobile.blueprint import bp
-from app.services.dispatch import assignments
-from app.services.dispatch import completion
-from app.services.dispatch import responses
+from app.services.dispatch import assignments, completion, responses
 from app.services.errors import DomainError
 from models import Assignment, Opinion, UsageRequest
 from models.choices import CONFLICT_RELATIONS, EMERGENCY_REASONS, RESPONSES

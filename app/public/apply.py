@@ -10,8 +10,8 @@ from flask import current_app, make_response, redirect, render_template, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db, limiter
-from app.public.blueprint import bp
 from app.public.apply_forms import SelfRecommendationForm, StatusLookupForm
+from app.public.blueprint import bp
 from app.public.limits import public_limit
 from app.services.lifecycle import intake
 

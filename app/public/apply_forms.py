@@ -16,8 +16,8 @@ from wtforms.validators import Length, Optional, StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app import validators
-from app.services.lifecycle import intake
 from app.services.images import DOCUMENT_MAX_BYTES, PHOTO_MAX_BYTES
+from app.services.lifecycle import intake
 from models.choices import EDUCATION_LEVELS, EXPERT_GROUPS, GENDERS, TITLE_LEVELS
 
 #: 政治面貌 as written on Chinese registration forms (附件2 党派).

@@ -10,8 +10,8 @@ from flask import abort, current_app, jsonify, request, send_file
 from app.extensions import limiter
 from app.public.blueprint import bp
 from app.public.limits import public_limit, within_public_limit
-from app.services.uploads import upload_path
 from app.services.permits.verification import check_permit, photo_path_for
+from app.services.uploads import upload_path
 
 PRIVATE_HEADERS = {
     "Cache-Control": "no-store",

@@ -4,8 +4,8 @@ import time
 import pyotp
 import pytest
 
-from tests.conftest import csrf_from
 from tests import factories
+from tests.conftest import csrf_from
 
 
 def code_for(secret: str, offset_steps: int = 0) -> str:

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from models import AnnualAssessment, Announcement, Dismissal, FollowUp, Interview, Violation
+from models import Announcement, AnnualAssessment, Dismissal, FollowUp, Interview, Violation
 from tests import factories
 from tests.conftest import csrf_from
 

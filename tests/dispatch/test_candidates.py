@@ -4,9 +4,7 @@ import datetime as dt
 from sqlalchemy import event
 
 from app.extensions import db
-from app.services.dispatch import candidates
-from app.services.dispatch import draws
-from app.services.dispatch import responses
+from app.services.dispatch import candidates, draws, responses
 from models import CommitmentLetter, ConflictOfInterest, Violation
 from tests import factories
 from tests.dispatch.conftest import MONDAY, group_ids

@@ -8,11 +8,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.services.dispatch import candidates
-from app.services.dispatch import designation
-from app.services.dispatch import draws
-from app.services.dispatch import responses
-from app.services.dispatch import usage_requests
+from app.services.dispatch import candidates, designation, draws, responses, usage_requests
 from app.services.errors import DomainError
 from models import Assignment, ConflictOfInterest, Draw, StatusEvent, UsageRequest, Violation
 from tests import factories

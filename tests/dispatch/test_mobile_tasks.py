@@ -5,8 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.services.dispatch import draws
-from app.services.dispatch import usage_requests
+from app.services.dispatch import draws, usage_requests
 from models import ConflictOfInterest, Opinion
 from tests import factories
 from tests.conftest import csrf_from

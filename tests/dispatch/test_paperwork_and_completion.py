@@ -6,13 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.services.dispatch import candidates
-from app.services.dispatch import completion
-from app.services.dispatch import draws
-from app.services.dispatch import fairness
-from app.services.dispatch import paperwork
-from app.services.dispatch import responses
-from app.services.dispatch import usage_requests
+from app.services.dispatch import candidates, completion, draws, fairness, paperwork, responses, usage_requests
 from app.services.errors import DomainError
 from models import ServiceRecord, Setting
 from tests import factories

@@ -5,12 +5,9 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.services.dispatch import assignments
-from app.services.dispatch import candidates
-from app.services.dispatch import draws
-from app.services.dispatch import responses
-from app.services.errors import DomainError
+from app.services.dispatch import assignments, candidates, draws, responses
 from app.services.dispatch.responses import Invitation, absence_tally
+from app.services.errors import DomainError
 from models import ConflictOfInterest, Dismissal
 from tests import factories
 from tests.dispatch.conftest import MONDAY

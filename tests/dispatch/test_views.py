@@ -6,10 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.services.dispatch import draws
-from app.services.dispatch import notices
-from app.services.dispatch import responses
-from app.services.dispatch import usage_requests
+from app.services.dispatch import draws, notices, responses, usage_requests
 from models import Assignment, Draw, Enterprise, Notice, ServiceRecord, UsageRequest
 from tests import factories
 from tests.conftest import csrf_from

@@ -4,8 +4,8 @@ at phone size (390×844) and on a desktop (1280×800)."""
 import datetime as dt
 
 from app.extensions import db
-from models import EnforcementPlan, Violation
 from app.services.discipline.ladder import record_violation, verify_violation
+from models import EnforcementPlan, Violation
 from tests import factories
 from tests.discipline.conftest import DisciplineMakers
 

@@ -7,8 +7,7 @@ from tests import factories
 def test_expert_accepts_a_task_on_the_phone(app, page, live_server, browser_login, screenshot):
     with app.app_context():
         from app.extensions import db
-        from app.services.dispatch import draws
-        from app.services.dispatch import usage_requests
+        from app.services.dispatch import draws, usage_requests
         from tests.dispatch.conftest import group_ids
 
         experts = [factories.appointed_expert(start=dt.date(2026, 1, 1), name=n, employer="常州大学")

@@ -3,8 +3,7 @@ import datetime as dt
 from decimal import Decimal
 
 from app.extensions import db
-from app.services.fees import payouts
-from app.services.fees import pricing
+from app.services.fees import payouts, pricing
 from models import ServiceRecord
 from tests import factories
 

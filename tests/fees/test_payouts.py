@@ -10,11 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.services.fees import payouts
-from app.services.fees import pricing
-from app.services.fees import statements
-from app.services.fees import town_dues
 from app.services.errors import DomainError
+from app.services.fees import payouts, pricing, statements, town_dues
 from app.services.fees.record_status import record_status
 from models import PayoutBatch, PayoutLine, ServiceRecord
 from tests import factories

@@ -12,9 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.services.fees import payouts
-from app.services.fees import pricing
 from app.services.errors import DomainError
+from app.services.fees import payouts, pricing
 from app.services.fees.record_status import record_status
 from app.services.fees.records import payer_for_unit
 from models import CalendarYear, FeeStandard, Holiday, Setting

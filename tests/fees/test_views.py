@@ -9,8 +9,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from app.extensions import db
-from app.services.fees import payouts
-from app.services.fees import pricing
+from app.services.fees import payouts, pricing
 from app.services.identity import mask_id
 from models import FeeStandard, PayoutBatch, PayoutLine, ServiceRecord, User
 from tests import factories

@@ -4,12 +4,11 @@ import subprocess
 
 import pytest
 
+from app.services.errors import DomainError
 from app.services.lifecycle import announcements as ann
 from app.services.lifecycle import dismissal as dm
 from app.services.lifecycle import documents as docs
-from app.services.lifecycle import review
-from app.services.lifecycle import terms
-from app.services.errors import DomainError
+from app.services.lifecycle import review, terms
 from models import WorkHistory
 from tests import factories
 from tests.lifecycle.conftest import make_applicant, make_application

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.services.lifecycle import review
 from app.services.errors import DomainError
+from app.services.lifecycle import review
 from app.services.status import dispatchable
 from models import Permit, StatusEvent, Term
 from tests import factories

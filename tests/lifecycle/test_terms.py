@@ -5,8 +5,8 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.services.lifecycle import terms
 from app.services.errors import DomainError
+from app.services.lifecycle import terms
 from app.services.permits.issuing import current_permit
 from app.services.status import dispatchable, status_of
 from models import AnnualAssessment, CommitmentLetter, Dismissal, Setting, Term, Violation

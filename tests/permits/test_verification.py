@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.services.permits.issuing import new_token, reissue_permit
-from app.services.status import status_of
 from app.services.permits.verification import check_permit, hash_client, well_formed
+from app.services.status import status_of
 from models import Term, VerifyScan, Violation
 from tests.permits import records
 from tests.permits.records import today

@@ -7,9 +7,9 @@ import subprocess
 
 import pytest
 from pypdf import PdfReader
+from sample_documents import SAMPLES, XSS, evaluation_form_blank
 
 from printables import PrintRenderError, render_pdf
-from sample_documents import SAMPLES, XSS, evaluation_form_blank
 
 # Fragments each document must print: titles, names, and the attachment's own wording.
 # Checked in the layout text (white space removed), so each fits on one printed line.

@@ -10,9 +10,9 @@ import pytest
 import zxingcpp
 from PIL import Image
 from pypdf import PdfReader
+from sample_documents import RECEIPT_URL, SAMPLES, VERIFY_URL
 
 from printables import render_pdf
-from sample_documents import RECEIPT_URL, VERIFY_URL, SAMPLES
 
 CARD_PT = (85.6 / 25.4 * 72, 54 / 25.4 * 72)  # ≈ 242.6 × 153.1 pt (ISO/IEC 7810 ID-1)
 

@@ -70,7 +70,7 @@ def test_good_application_stores_expert_application_documents_and_shows_receipt(
 
 def test_good_application_with_optional_proofs_and_extra_rows(app, client, post_application, new_id):
     form = application_form(new_id(), **{
-        "work_history-1-period": "2008.07-2012.12", 
+        "work_history-1-period": "2008.07-2012.12",
         "work_history-3-employer": "常州安科安全技术有限公司", "work_history-3-period": "2013.01-2019.12",
         # a row added by apply.js beyond the five slots
         "work_history-5-period": "2020.01-至今", "work_history-5-employer": "常州应急科技有限公司",

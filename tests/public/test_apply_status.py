@@ -40,7 +40,7 @@ def test_lookup_shows_state_and_dates_but_no_personal_data(client, submitted):
     receipt, id_number, expert = submitted
     html = lookup(client, receipt, id_number[-4:])
     assert "当前状态：" in html and "已提交" in html
-    assert intake.local_date(dt.datetime.now(dt.timezone.utc)).isoformat() in html  # 北京时间
+    assert intake.local_date(dt.datetime.now(dt.UTC)).isoformat() in html  # 北京时间
     for upcoming in ("初审", "综合素质测试", "局长办公会议审定", "待进行"):
         assert upcoming in html
     for secret in (expert.name, expert.employer, expert.mobile, expert.address, id_number, id_number[:6],
@@ -52,9 +52,9 @@ def test_lookup_follows_review_steps_with_their_dates(client, submitted):
     receipt, id_number, expert = submitted
     application = db.session.scalar(select(Application).where(Application.receipt_no == receipt))
     application.steps.append(ReviewStep(from_state="submitted", to_state="prelim_passed", opinion="材料齐全，王科长同意",
-                                        at=dt.datetime(2026, 3, 2, 2, 0, tzinfo=dt.timezone.utc)))
+                                        at=dt.datetime(2026, 3, 2, 2, 0, tzinfo=dt.UTC)))
     application.steps.append(ReviewStep(from_state="prelim_passed", to_state="test_passed", opinion="考试82分",
-                                        at=dt.datetime(2026, 4, 10, 17, 0, tzinfo=dt.timezone.utc)))
+                                        at=dt.datetime(2026, 4, 10, 17, 0, tzinfo=dt.UTC)))
     application.state = "test_passed"
     db.session.commit()
     html = lookup(client, receipt, id_number[-4:])

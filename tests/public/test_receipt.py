@@ -10,9 +10,7 @@ from PIL import Image
 
 from app import create_app
 from app.extensions import db
-from app.services.dispatch import draws
-from app.services.dispatch import notices
-from app.services.dispatch import usage_requests
+from app.services.dispatch import draws, notices, usage_requests
 from models import Notice
 from tests import factories
 from tests.conftest import csrf_from
@@ -69,7 +67,7 @@ def test_round_trip_pdf_qr_confirm_received(app, client, notice, tmp_path):
     stored = db.session.get(Notice, notice.id)
     assert (stored.receipt_state, stored.receipt_method, stored.signer_name) == ("received", "online", "王海燕")
     assert stored.receipt_label == "已回收"
-    assert abs((dt.datetime.now(dt.timezone.utc) - stored.signed_at.replace(tzinfo=dt.timezone.utc)).total_seconds()) < 60
+    assert abs((dt.datetime.now(dt.UTC) - stored.signed_at.replace(tzinfo=dt.UTC)).total_seconds()) < 60
 
 
 def test_a_second_confirmation_changes_nothing(app, client, notice):

@@ -53,7 +53,7 @@ class ScoringMakers:
         db.session.add(req)
         a = Assignment(request=req, expert=expert, response=response, attended=attended)
         if completed and attended:
-            a.completed_at = dt.datetime.combine(on, dt.time(9), dt.timezone.utc)
+            a.completed_at = dt.datetime.combine(on, dt.time(9), dt.UTC)
         db.session.add(a)
         db.session.flush()
         return a
@@ -74,7 +74,7 @@ class ScoringMakers:
         ev, _ = scoring.save_evaluation(self.entry(expert, variant=variant, on=on, **kw), by=by,
                                         client_uuid=str(uuid.uuid4()))
         if submitted_on is not None:
-            ev.submitted_at = dt.datetime.combine(submitted_on, dt.time(12), scoring.LOCAL_TZ).astimezone(dt.timezone.utc)
+            ev.submitted_at = dt.datetime.combine(submitted_on, dt.time(12), scoring.LOCAL_TZ).astimezone(dt.UTC)
         db.session.flush()
         return ev
 

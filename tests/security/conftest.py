@@ -1,4 +1,6 @@
 """A database full of attack strings, built generically over every admin view's model."""
+import itertools
+
 import pytest
 from sqlalchemy import String, Text, inspect
 
@@ -6,8 +8,6 @@ from app.extensions import db as _db
 from models import Enterprise, Expert, OrgUnit
 from tests import factories
 from tests.security.payloads import RowBuilder, text_for
-
-import itertools
 
 _n = itertools.count(9000)
 

@@ -77,7 +77,7 @@ def _plain_value(column, n: int):
     if isinstance(t, (Numeric, Float)):
         return Decimal("1.00")
     if isinstance(t, DateTime):
-        return dt.datetime.now(dt.timezone.utc)
+        return dt.datetime.now(dt.UTC)
     if isinstance(t, Date):
         return dt.date.today()
     if isinstance(t, Time):

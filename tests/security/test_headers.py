@@ -2,7 +2,7 @@
 framing, sniffing, referrer; session cookies HttpOnly, SameSite=Lax, Secure over HTTPS —
 also behind a reverse proxy with PROXY_FIX — and a bounded lifetime."""
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 import pytest
@@ -118,7 +118,7 @@ def test_session_cookie_is_httponly_and_lax_and_not_secure_over_http(app, db, cl
         assert "Secure" not in cookie  # testing config over plain HTTP
     # "保持登录" lasts a week, not Flask-Login's default year.
     expires = parsedate_to_datetime(re.search(r"Expires=([^;]+)", remember).group(1))
-    days = (expires - datetime.now(timezone.utc)).total_seconds() / 86400
+    days = (expires - datetime.now(UTC)).total_seconds() / 86400
     assert 6.9 < days <= 7.01
     assert app.config["PERMANENT_SESSION_LIFETIME"].total_seconds() <= 12 * 3600
 

@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from models import Expert, User
-from tests.security.conftest import admin_model_views
 from tests.conftest import csrf_from
+from tests.security.conftest import admin_model_views
 from tests.security.payloads import SQLI
 
 WILDCARDS = {"%", "_"}  # LIKE wildcards match by design

@@ -4,12 +4,12 @@ in every admin list, details and edit page, on the public and phone pages, and i
 Rows are built generically from each admin view's model (tests/security/payloads.py), so
 views added later are covered without editing this file.
 """
-import pytest
-from flask import url_for
-
 import datetime as dt
 import re
 import subprocess
+
+import pytest
+from flask import url_for
 
 from app.extensions import db
 from models import Announcement, Enterprise, Expert, Notice, OrgUnit
@@ -157,8 +157,8 @@ def _pdf_text(pdf: bytes, tmp_path) -> str:
 
 def test_pdfs_built_from_hostile_rows_print_markup_as_text(app, hostile, tmp_path):
     """The services' own PDFs (permit, 附件1, 附件2, 附件3) from rows full of markup."""
-    from app.services.lifecycle import documents as lifecycle_documents
     from app.services.dispatch import notices
+    from app.services.lifecycle import documents as lifecycle_documents
     from app.services.permits import issuing as permits
 
     expert = hostile.pool[Expert]

@@ -36,20 +36,21 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Iterable
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.services.lifecycle.dismissal import propose_dismissal
+from app.services.discipline.ladder import _event as discipline_event
 from app.services.errors import DomainError
+from app.services.lifecycle.dismissal import propose_dismissal
 from models import (
-    AnnualAssessment,
     Announcement,
     AnnouncementEntry,
+    AnnualAssessment,
     Assignment,
     Evaluation,
     Expert,
@@ -62,7 +63,6 @@ from models import (
     Violation,
 )
 from models.choices import ASSESSMENT_GRADES
-from app.services.discipline.ladder import _event as discipline_event
 
 # From best to worst; "one step down" moves right.
 GRADE_STEPS = ("excellent", "qualified", "basic", "unqualified")
@@ -267,7 +267,7 @@ def run_assessment(year: int, *, today: dt.date | None = None) -> list[AnnualAss
         if eid not in figures:
             db.session.delete(row)
     rows = []
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     for eid in ids:
         f = figures[eid]
         code, reason = grade(f, thresholds)

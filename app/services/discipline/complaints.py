@@ -17,8 +17,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.services.errors import DomainError
 from app.services.identity import check_phone
-from app.services.uploads import store_photo
 from app.services.permits.verification import local_now, well_formed
+from app.services.uploads import store_photo
 from models import Complaint, Permit
 from models.choices import COMPLAINT_STATES
 

@@ -41,17 +41,17 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Sequence
 
 from sqlalchemy import select
 
 from app.extensions import db
 from app.services.errors import DomainError
+from app.services.lifecycle.timeline import record_event
 from models import Evaluation, Expert, Interview, Setting, User, Violation
 from models.choices import SANCTIONS
-from app.services.lifecycle.timeline import record_event
 
 SUSPENSION_MONTHS = 3
 BLACKLIST_MONTHS = 36

@@ -16,11 +16,11 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import select
 
 from app.extensions import db
-from app.services.dispatch.assignments import active_assignments, setting, text
 from app.services.calendar_data import load_calendar
+from app.services.dispatch.assignments import active_assignments, setting, text
+from app.services.dispatch.responses import respond
 from app.services.errors import DomainError
 from app.services.fees.standard import whole_units
-from app.services.dispatch.responses import respond
 from app.services.workcalendar import is_night
 from models import Assignment, ServiceRecord, UsageRequest
 from models.base import utcnow

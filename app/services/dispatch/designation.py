@@ -11,17 +11,17 @@ Functions flush; the caller commits (and rolls back on :class:`DomainError`).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterable
+from collections.abc import Iterable
 
 from sqlalchemy import select
 
 from app.extensions import db
 from app.services.dispatch.assignments import OPEN_RESPONSES, still_needed, text, touch, written_reason
 from app.services.dispatch.candidates import candidates, norm_name
+from app.services.dispatch.usage_requests import load_groups
 from app.services.errors import DomainError
 from app.services.identity import check_id_number, check_mobile, id_birth_date, id_gender
 from app.services.status import statuses_for
-from app.services.dispatch.usage_requests import load_groups
 from models import Assignment, ConflictOfInterest, Expert, UsageRequest
 from models.choices import EDUCATION_LEVELS, UPPER_POOL_LEVELS
 

@@ -23,7 +23,7 @@ import datetime as dt
 import hashlib
 import re
 import secrets
-from typing import Iterable
+from collections.abc import Iterable
 
 from app.extensions import db
 from app.services.dispatch.assignments import OPEN_RESPONSES, actor_id, still_needed, timeline_event, touch

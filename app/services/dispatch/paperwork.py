@@ -16,8 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.services.dispatch.assignments import setting, written_reason
 from app.services.calendar_data import load_calendar
+from app.services.dispatch.assignments import setting, written_reason
 from app.services.errors import DomainError
 from app.services.workcalendar import add_working_days
 from models import OrgUnit, UsageRequest

@@ -16,15 +16,15 @@ Functions flush; the caller commits (and rolls back on :class:`DomainError`).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from sqlalchemy import select
 
 from app.extensions import db
 from app.services.dispatch.assignments import OPEN_RESPONSES, actor_id, still_needed, text, timeline_event, touch
-from app.services.lifecycle.dismissal import propose_dismissal
 from app.services.errors import DomainError
+from app.services.lifecycle.dismissal import propose_dismissal
 from app.services.status import statuses_for
 from models import Assignment, ConflictOfInterest, Dismissal, Enterprise, Expert, UsageRequest
 from models.base import utcnow

@@ -12,7 +12,7 @@ Functions flush; the caller commits (and rolls back on :class:`DomainError`).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterable
+from collections.abc import Iterable
 
 from sqlalchemy import func, select
 
@@ -20,12 +20,12 @@ from app.extensions import db
 from app.services.dispatch.assignments import OPEN_RESPONSES, actor_id, text
 from app.services.dispatch.candidates import find_candidates, not_enough
 from app.services.dispatch.draws import draw, void_selection
+from app.services.dispatch.notices import withdraw_notices
+from app.services.dispatch.paperwork import paperwork_due_for
 from app.services.errors import DomainError
 from app.services.identity import check_uscc
-from app.services.dispatch.paperwork import paperwork_due_for
 from models import Enterprise, ExpertGroup, OrgUnit, UsageRequest
 from models.choices import ACTIVITY_TYPES, EMERGENCY_REASONS
-from app.services.dispatch.notices import withdraw_notices
 
 MAX_HEADCOUNT = 30
 MAX_BACKUPS = 10

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from sqlalchemy import event, inspect, select
 
-from app.services.fees import pricing
 from app.services.errors import DomainError
+from app.services.fees import pricing
 from app.services.fees.payouts import LOCKED_MESSAGE, LOCKED_STATES, SETTLED_MESSAGE
 from models import FeeStandard, PayoutBatch, PayoutLine, ServiceRecord
 

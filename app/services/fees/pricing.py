@@ -25,8 +25,6 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.services.errors import DomainError
-from app.services.fees.records import PricingContext, fee_of
-from app.services.fees.standard import STANDARD_ACTIVITY, FeeBasis, fee_basis
 from app.services.fees.payouts import (
     SETTLED_MESSAGE,
     draft_of,
@@ -38,6 +36,8 @@ from app.services.fees.payouts import (
     who,
 )
 from app.services.fees.quarters import quarter_bounds, quarter_of
+from app.services.fees.records import PricingContext, fee_of
+from app.services.fees.standard import STANDARD_ACTIVITY, FeeBasis, fee_basis
 from models import Expert, FeeStandard, PayoutBatch, ServiceRecord, User
 from models.base import utcnow
 from models.choices import ACTIVITY_TYPES

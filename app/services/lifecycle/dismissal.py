@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.services.errors import DomainError
-from app.services.permits.issuing import revoke_permits
 from app.services.lifecycle.timeline import record_event
+from app.services.permits.issuing import revoke_permits
 from models import Dismissal, Expert, Term, User
 from models.base import utcnow
 from models.choices import DISMISSAL_ORIGINS, DISMISSAL_REASONS
@@ -142,7 +142,7 @@ def local_date(moment: dt.datetime | None) -> dt.date | None:
     if moment is None:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
+        moment = moment.replace(tzinfo=dt.UTC)
     return moment.astimezone().date()
 
 

@@ -14,12 +14,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from printables import registration_filename, render_pdf
-
 from app.services.identity import mask_id, mask_phone
 from app.services.uploads import read_upload
 from models import Announcement, Application, CommitmentLetter, Expert
 from models.choices import APPLICATION_STATES, EDUCATION_LEVELS, GENDERS
+from printables import registration_filename, render_pdf
 
 ISSUER = "武进区应急管理局"
 OFFICE_NAME = "武进区应急管理局安全生产基础科"

@@ -35,8 +35,8 @@ from app.extensions import db
 from app.services import identity
 from app.services.errors import DomainError
 from app.services.images import sanitize_photo, sniff_document
-from app.services.uploads import store_document, store_photo, upload_path
 from app.services.lifecycle.work_history import check_history, format_period, parse_period
+from app.services.uploads import store_document, store_photo, upload_path
 from models import Application, Expert, ExpertDocument, ExpertGroup, StatusEvent, WorkHistory
 from models.choices import (
     APPLICATION_CHANNELS,
@@ -522,7 +522,7 @@ def local_date(moment: dt.datetime | None) -> dt.date | None:
     if moment is None:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
+        moment = moment.replace(tzinfo=dt.UTC)
     return moment.astimezone(LOCAL_TZ).date()
 
 

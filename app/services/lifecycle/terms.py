@@ -22,14 +22,14 @@ from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import aliased, selectinload
 
 from app.extensions import db
-from app.services.lifecycle.eligibility import eligibility_of
 from app.services.errors import DomainError
+from app.services.lifecycle.dismissal import propose_dismissal
+from app.services.lifecycle.eligibility import eligibility_of
+from app.services.lifecycle.timeline import record_event
 from app.services.permits.issuing import issue_permit
 from app.services.status import last_day, status_of
-from app.services.lifecycle.timeline import record_event
 from app.services.uploads import store_document
 from models import AnnualAssessment, Application, CommitmentLetter, Dismissal, Expert, Setting, Term, User
-from app.services.lifecycle.dismissal import propose_dismissal
 
 DEFAULT_TERM_YEARS = 3
 LETTER_ROLES = ("office", "sysadmin")
@@ -208,7 +208,7 @@ def change_cohort(cohort: int, *, renew_expert_ids: Iterable[int], actor: User, 
     chosen = set(renew_expert_ids)
     strangers = chosen - set(by_expert)
     if strangers:
-        raise DomainError("所选专家不属于第{}届，或已续聘、已解聘。".format(cohort))
+        raise DomainError(f"所选专家不属于第{cohort}届，或已续聘、已解聘。")
     if start_date <= min(t.start_date for t in members):
         raise DomainError("新一届的起始日期须晚于本届的起始日期。")
     overrides = age_overrides or {}

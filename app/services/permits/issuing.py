@@ -13,12 +13,11 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.services.errors import DomainError
+from app.services.permits.verification import ISSUER, LOCAL_TZ, check_permit
 from app.services.status import current_term
+from app.services.uploads import read_upload
 from models import Expert, Permit, Term, VerifyScan
 from models.base import utcnow
-from app.services.permits.verification import ISSUER
-from app.services.permits.verification import LOCAL_TZ, check_permit
-from app.services.uploads import read_upload
 
 
 def new_token() -> str:
@@ -200,6 +199,6 @@ def permit_overview(expert: Expert) -> PermitOverview:
         select(func.count()).select_from(Permit).where(Permit.expert_id == expert.id, Permit.revoked_at.is_not(None))
     )
     if last is not None:
-        last = (last if last.tzinfo else last.replace(tzinfo=dt.timezone.utc)).astimezone(LOCAL_TZ)
+        last = (last if last.tzinfo else last.replace(tzinfo=dt.UTC)).astimezone(LOCAL_TZ)
     can_issue = permit is None and expert.source == "district" and current_term(expert) is not None
     return PermitOverview(permit, check, verify_url(permit.token) if permit else None, scans, last, revoked, can_issue)

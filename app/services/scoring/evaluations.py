@@ -30,8 +30,9 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -40,7 +41,18 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from app.services.discipline import ladder as discipline
 from app.services.errors import DomainError
-from models import Assignment, Enterprise, EvalForm, EvalItem, EvalScore, Evaluation, Expert, OrgUnit, UsageRequest, User
+from models import (
+    Assignment,
+    Enterprise,
+    EvalForm,
+    EvalItem,
+    EvalScore,
+    Evaluation,
+    Expert,
+    OrgUnit,
+    UsageRequest,
+    User,
+)
 from models.base import utcnow
 from models.choices import EVAL_VARIANTS
 from printables.eval_form_v1 import EVALUATION_FORM_V1
@@ -82,7 +94,7 @@ def local_today() -> dt.date:
 def local_date(moment: dt.datetime) -> dt.date:
     """The local (Asia/Shanghai) date of a stored time; naive times are taken as UTC."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
+        moment = moment.replace(tzinfo=dt.UTC)
     return moment.astimezone(LOCAL_TZ).date()
 
 
@@ -466,7 +478,7 @@ def save_evaluation(entry: EvaluationEntry, *, by: User, client_uuid: str | None
             problems.append("纸质表报送日期不能早于考评时间")
         else:
             # A paper form counts as submitted on the day 基础科 received it (第二十二条 deadlines).
-            submitted_at = dt.datetime.combine(received, dt.time(12, 0), LOCAL_TZ).astimezone(dt.timezone.utc)
+            submitted_at = dt.datetime.combine(received, dt.time(12, 0), LOCAL_TZ).astimezone(dt.UTC)
 
     notes = {}
     for key, raw in (entry.problems or {}).items():

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, func, select
 
 from app.extensions import db
-from models import Evaluation, ExpertGroup, expert_group_link
 from app.services.scoring.coverage import coverage
+from models import Evaluation, ExpertGroup, expert_group_link
 
 # Score bands (inclusive bounds) for the distribution chart.
 SCORE_BANDS = ((0, 59), (60, 69), (70, 79), (80, 89), (90, 100))

@@ -72,13 +72,13 @@ class Period:
     def last_month(self) -> int:
         return 3 * self.number if self.kind == "quarter" else self.number
 
-    def next(self) -> "Period":
+    def next(self) -> Period:
         last = 4 if self.kind == "quarter" else 12
         if self.number == last:
             return Period(self.year + 1, self.kind, 1)
         return Period(self.year, self.kind, self.number + 1)
 
-    def previous(self) -> "Period":
+    def previous(self) -> Period:
         last = 4 if self.kind == "quarter" else 12
         if self.number == 1:
             return Period(self.year - 1, self.kind, last)
