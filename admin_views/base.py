@@ -19,6 +19,7 @@ from flask_admin.actions import action
 from flask_admin.babel import lazy_gettext
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.form import BaseForm
+from flask_admin.model import typefmt
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import distinct, func
@@ -27,6 +28,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from wtforms import HiddenField
 from wtforms.validators import ValidationError
 
+from app import clock
 from app.auth.rights import allowed, sees_unmasked
 from app.extensions import db
 from app.services.errors import DomainError
@@ -77,6 +79,15 @@ class SecuredModelView(RoleGuardMixin, ModelView):
     # Columns a form must never offer (bookkeeping).
     form_excluded_columns = ("created_at", "updated_at", "version")
     column_display_pk = False
+    # Stored instants (UTC) are shown in the bureau's time zone, to the minute (SPEC §3.17).
+    # Exports keep them as date-times (local, to the second) so spreadsheets can sort and compute.
+    column_type_formatters = {**typefmt.BASE_FORMATTERS, dt.datetime: lambda view, value, name: clock.format_time(value)}
+    column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS,
+                                     dt.datetime: lambda view, value, name: clock.format_time(value, seconds=True)}
+    column_type_formatters_export = {
+        **typefmt.EXPORT_FORMATTERS,
+        dt.datetime: lambda view, value, name: clock.local(value).replace(tzinfo=None, microsecond=0),
+    }
 
     # -- rights, per action, decided per request --------------------------------
     def _can(self, action):

@@ -1,10 +1,10 @@
 """Admin home: experts per group and per status, pending work, terms ending, score charts."""
-import datetime as dt
 
 from flask import current_app, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
 from flask_login import current_user
 
+from app import clock
 from app.auth.rights import allowed
 from app.services import dashboard
 from app.services.lifecycle import terms
@@ -41,7 +41,7 @@ class DashboardView(AdminIndexView):
             # 第六条: terms ending soon, for the office to renew or let end
             ending_30=terms.terms_ending(30) if allowed(current_user.role, "term", "list") else [],
             ending_90=terms.terms_ending(90) if allowed(current_user.role, "term", "list") else [],
-            today=dt.date.today(),
+            today=clock.today(),
             # score charts (admin/dashboard_scores.html); a unit's own staff see its own coverage row
             scores=score_stats.dashboard_charts(
                 unit_id=current_user.org_unit_id if current_user.role in ("department", "town") else None),

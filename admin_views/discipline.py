@@ -13,7 +13,6 @@ The views only collect input and call ``app.services.discipline.ladder`` / ``ass
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
@@ -26,7 +25,7 @@ from wtforms import SelectField
 
 from admin_views.base import SecuredModelView, current_role
 from admin_views.formatters import yes_no
-from app import validators
+from app import clock, validators
 from app.auth.rights import allowed
 from app.extensions import db
 from app.services.discipline import assessment as assessment_service
@@ -71,11 +70,7 @@ def span_text(model) -> str:
 
 def local_time(value) -> str:
     """A stored UTC time in Beijing time, to the minute."""
-    if value is None:
-        return ""
-    if value.tzinfo is None:  # SQLite returns naive values, stored as UTC
-        value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+    return clock.format_time(value)
 
 
 def _nowrap(text: str) -> Markup:
@@ -220,7 +215,7 @@ class ViolationView(SecuredModelView):
         model, response = self._draft_or_redirect()
         if response is not None:
             return response
-        today = dt.date.today()
+        today = clock.today()
         verified_on = today
         if request.method == "POST":
             verified_on = _parse_date(request.form.get("verified_on"))
@@ -453,7 +448,7 @@ class AnnualAssessmentView(SecuredModelView):
         if year:
             return year
         latest = db.session.scalar(select(func.max(AnnualAssessment.year)))
-        return latest or dt.date.today().year - 1
+        return latest or clock.today().year - 1
 
     def get_query(self):
         query = super().get_query().options(selectinload(AnnualAssessment.expert),
@@ -476,7 +471,7 @@ class AnnualAssessmentView(SecuredModelView):
                 kwargs["announcement"] = db.session.scalar(
                     select(AnnualAssessment.announcement_id).where(AnnualAssessment.year == year,
                                                                    AnnualAssessment.announcement_id.is_not(None)).limit(1))
-                kwargs["year_choices"] = list(range(dt.date.today().year, 2019, -1))
+                kwargs["year_choices"] = list(range(clock.today().year, 2019, -1))
                 kwargs["can_assess"] = current_role() in ASSESSORS
                 kwargs["pending_interviews"] = db.session.scalar(
                     select(func.count()).select_from(Interview).join(AnnualAssessment, Interview.assessment_id == AnnualAssessment.id)

@@ -26,7 +26,7 @@ from wtforms.validators import Optional as OptionalValidator
 
 from admin_views.base import STALE_MESSAGE, ReadOnlyView, SecuredModelView, current_role
 from admin_views.formatters import choice, yes_no
-from app import validators
+from app import clock, validators
 from app.extensions import db
 from app.services.dispatch import (
     candidates,
@@ -143,7 +143,7 @@ def _paperwork_label(view, context, model, name):
         return "已补办"
     if model.paperwork_due is None:
         return "期限待定"
-    overdue = model.paperwork_due < dt.date.today()
+    overdue = model.paperwork_due < clock.today()
     text = f"{model.paperwork_due.isoformat()}前补办" + ("（已逾期）" if overdue else "")
     return Markup(f'<span class="text-danger font-weight-bold">{escape(text)}</span>') if overdue else text
 
@@ -347,7 +347,7 @@ class UsageRequestView(SecuredModelView):
             "manage": can_manage(req),
             "classify": can_classify(req),
             "open": req.state not in ("completed", "cancelled"),
-            "today": dt.date.today(),
+            "today": clock.today(),
             "labels": {
                 "activity": ACTIVITY_TYPES, "state": REQUEST_STATES, "emergency": EMERGENCY_REASONS,
                 "responses": RESPONSES, "methods": SELECTION_METHODS, "relations": CONFLICT_RELATIONS,
@@ -746,7 +746,7 @@ class NoticeView(ReadOnlyView):
             _, ok = _commit_or_flash(action, f"已上传{notice.enterprise.name}的纸质回执，状态为“已回收”。")
             if ok:
                 return redirect(url_for("notice.index_view"))
-        return self.render("admin/dispatch/notice_upload.html", notice=notice, today=dt.date.today())
+        return self.render("admin/dispatch/notice_upload.html", notice=notice, today=clock.today())
 
 
 # --------------------------------------------------------------------------------------
@@ -761,7 +761,7 @@ class PaperworkView(ReadOnlyView):
 
     @expose("/")
     def index_view(self):
-        today = dt.date.today()
+        today = clock.today()
         unit_id = own_unit_id()
         chosen = unit_id if unit_id is not None else request.args.get("unit", type=int)
         overview = paperwork.paperwork_overview(chosen, today)
@@ -777,7 +777,7 @@ class FairnessView(ReadOnlyView):
 
     @expose("/")
     def index_view(self):
-        today = dt.date.today()
+        today = clock.today()
         year = request.args.get("year", type=int) or today.year
         if not 2000 <= year <= today.year + 1:
             year = today.year
@@ -833,7 +833,7 @@ class OpinionView(SecuredModelView):
         return form
 
     def on_model_change(self, form, model, is_created):
-        from models.base import utcnow
+        from app.clock import utcnow
 
         if (model.reply or "").strip():
             model.reply = model.reply.strip()

@@ -14,7 +14,6 @@ the submissions board and the coverage page.
 """
 from __future__ import annotations
 
-import datetime as dt
 import io
 
 from flask import abort, flash, g, redirect, request, send_file, url_for
@@ -27,6 +26,7 @@ from sqlalchemy.orm import selectinload
 
 from admin_views.base import ReadOnlyView, SecuredModelView
 from admin_views.formatters import yes_no
+from app import clock
 from app.extensions import db
 from app.services.errors import DomainError
 from app.services.scoring import coverage as coverage_service
@@ -45,8 +45,8 @@ def _year_arg() -> int:
     try:
         year = int(request.args.get("year", ""))
     except ValueError:
-        return scoring.local_today().year
-    return year if 2000 <= year <= 2100 else scoring.local_today().year
+        return clock.today().year
+    return year if 2000 <= year <= 2100 else clock.today().year
 
 
 def _pdf_response(pdf: bytes, filename: str):
@@ -55,12 +55,7 @@ def _pdf_response(pdf: bytes, filename: str):
 
 def _local_time(view, context, model, name):
     """A stored (UTC) time as local time to the minute."""
-    moment = getattr(model, name)
-    if moment is None:
-        return ""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(scoring.LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+    return clock.format_time(getattr(model, name))
 
 
 # --- form versions ------------------------------------------------------------------------------
@@ -361,7 +356,7 @@ class EnforcementPlanView(SecuredModelView):
     def create_form(self, obj=None):
         form = super().create_form(obj)
         if request.method == "GET" and not form.year.data:
-            form.year.data = scoring.local_today().year
+            form.year.data = clock.today().year
         return form
 
     def on_model_change(self, form, model, is_created):
@@ -423,7 +418,7 @@ class SubmissionsView(ReadOnlyView):
         monthly = [r for r in rows if r.cadence == "month"]
         quarterly = [r for r in rows if r.cadence == "quarter"]
         return self.render("admin/scoring/submissions.html", year=year, monthly=monthly, quarterly=quarterly,
-                           kinds=ORG_KINDS, today=scoring.local_today(), can_export=self._can("export"))
+                           kinds=ORG_KINDS, today=clock.today(), can_export=self._can("export"))
 
     @expose("/export/<export_type>/")
     def export(self, export_type):
@@ -452,7 +447,7 @@ class CoverageView(ReadOnlyView):
         rows = coverage_service.coverage(year, unit_ids=_scoped_unit_ids())
         return self.render("admin/scoring/coverage.html", year=year, rows=rows, kinds=ORG_KINDS,
                            below=[r for r in rows if r.below], can_export=self._can("export"),
-                           today=scoring.local_today())
+                           today=clock.today())
 
     @expose("/export/<export_type>/")
     def export(self, export_type):

@@ -14,8 +14,6 @@ Views stay thin: every rule is in :mod:`app.services.fees.payouts`; a refusal is
 """
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import abort, flash, g, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
@@ -27,6 +25,7 @@ from wtforms import SelectField
 
 from admin_views.base import ReadOnlyView, SecuredModelView, current_role, refuse
 from admin_views.formatters import choice, money
+from app import clock
 from app.auth.rights import allowed
 from app.extensions import db
 from app.services.errors import DomainError
@@ -70,7 +69,7 @@ class QuarterFilter(BaseSQLAFilter):
 
 def quarter_options(years_back: int = 3) -> list[tuple[str, str]]:
     """The quarters from next quarter back ``years_back`` years, newest first."""
-    year, quarter = quarters.quarter_of(dt.date.today())
+    year, quarter = quarters.quarter_of(clock.today())
     newest = quarters.shift_quarter(year, quarter, 1)
     shown = (quarters.shift_quarter(*newest, -n) for n in range(4 * years_back + 1))
     return [(f"{y}-{q}", quarters.quarter_label(y, q)) for y, q in shown]

@@ -1,11 +1,8 @@
 """Small column formatters shared by admin views (no business rules here)."""
-from datetime import UTC
-from zoneinfo import ZoneInfo
-
 from flask import url_for
 from markupsafe import Markup, escape
 
-LOCAL = ZoneInfo("Asia/Shanghai")
+from app import clock
 
 
 def choice(mapping: dict):
@@ -46,11 +43,8 @@ def local_time(view, context, model, name):
 
 
 def fmt_time(value) -> str:
-    if value is None:
-        return ""
-    if value.tzinfo is None:  # SQLite returns naive values, stored as UTC
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M")
+    """A stored time in the bureau's time zone, to the minute."""
+    return clock.format_time(value)
 
 
 def fmt_money(value) -> str:

@@ -10,7 +10,6 @@ flashed, and nothing is saved.
 """
 from __future__ import annotations
 
-import datetime as dt
 import io
 from urllib.parse import quote
 
@@ -23,6 +22,7 @@ from sqlalchemy.orm import selectinload
 from admin_views.base import ReadOnlyView, SecuredModelView, current_role, parse_date, pdf_response, refuse
 from admin_views.fees import own_unit_id, quarter_options
 from admin_views.formatters import choice, fmt_money
+from app import clock
 from app.auth.rights import allowed, sees_unmasked
 from app.extensions import db
 from app.services.errors import DomainError
@@ -105,7 +105,7 @@ class PayoutBatchView(SecuredModelView):
             rows=rows, totals=payouts.batch_totals([batch.id])[batch.id], title=_batch_label(None, None, batch, None),
             state_label=PAYOUT_STATES.get(batch.state, batch.state), can_edit_batch=self._can("edit"),
             can_export=self._can("export"), can_xlsx=self._can("export") and full, candidates=candidates,
-            pay_month=quarters.month_label(payouts.pay_month_of(batch)), today=dt.date.today(),
+            pay_month=quarters.month_label(payouts.pay_month_of(batch)), today=clock.today(),
             created_by=payout_sheet_context_names(batch),
         )
 
@@ -120,7 +120,7 @@ class PayoutBatchView(SecuredModelView):
         """Build a quarter's batch: price what can be priced, then gather (第二十条)."""
         if not self._can("create"):
             abort(403)
-        year, quarter = quarters.shift_quarter(*quarters.quarter_of(dt.date.today()), -1)  # default: last quarter
+        year, quarter = quarters.shift_quarter(*quarters.quarter_of(clock.today()), -1)  # default: last quarter
         if request.args.get("year") and request.args.get("quarter"):  # the overview of another quarter
             try:
                 year, quarter = quarters.check_quarter(request.args["year"], request.args["quarter"])
@@ -146,7 +146,7 @@ class PayoutBatchView(SecuredModelView):
         return self.render("admin/fees/payout_build.html", year=year, quarter=quarter, overview=overview,
                            previous=quarters.shift_quarter(year, quarter, -1),
                            following=quarters.shift_quarter(year, quarter, 1),
-                           quarters=quarter_options(), today=dt.date.today())
+                           quarters=quarter_options(), today=clock.today())
 
     # -- edit: only a draft's planned pay date --------------------------------------------
 
@@ -360,7 +360,7 @@ class TownDuesView(ReadOnlyView):
             year, quarter = (int(x) for x in raw.split("-"))
             return quarters.check_quarter(year, quarter)
         except (ValueError, DomainError):
-            return quarters.quarter_of(dt.date.today())
+            return quarters.quarter_of(clock.today())
 
     @expose("/")
     def index_view(self):
@@ -378,7 +378,7 @@ class TownDuesView(ReadOnlyView):
         return self.render("admin/fees/town_dues.html", dues=dues, year=year, quarter=quarter,
                            quarters=quarter_options(), label=quarters.quarter_label(year, quarter),
                            can_mark=self._may("mark_paid") and own is not None, show_all_link=own is None,
-                           activity_types=ACTIVITY_TYPES, today=dt.date.today(), status=record_status)
+                           activity_types=ACTIVITY_TYPES, today=clock.today(), status=record_status)
 
     @expose("/paid/", methods=("POST",))
     def paid_view(self):

@@ -6,8 +6,6 @@ single cards and A4 sheets of 8 from here. Complaints arrive from the public for
 office links them to an expert, handles them and notes the outcome.
 """
 import io
-from datetime import UTC
-from zoneinfo import ZoneInfo
 
 from flask import abort, flash, redirect, request, send_file, url_for
 from flask_admin import expose
@@ -21,6 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from admin_views.base import DistinctCountMixin, SecuredModelView, current_role
 from admin_views.formatters import choice
+from app import clock
 from app.extensions import db
 from app.services.discipline.complaints import check_handling
 from app.services.errors import DomainError
@@ -32,19 +31,13 @@ from models.choices import COMPLAINT_STATES
 
 LIFECYCLE = "聘任管理"
 FEEDBACK = "违规与考核"  # complaints feed investigations of violations (第二十一条)
-LOCAL = ZoneInfo("Asia/Shanghai")
 #: Roles that print and re-issue permits (基础科 makes the cards, 第七条).
 PERMIT_OFFICE = frozenset({"office", "sysadmin"})
 
 
 def local_time(view, context, model, name):
     """A stored UTC time in Beijing time, to the minute."""
-    value = getattr(model, name)
-    if value is None:
-        return ""
-    if value.tzinfo is None:  # SQLite returns naive values, stored as UTC
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M")
+    return clock.format_time(getattr(model, name))
 
 
 def _is_office() -> bool:

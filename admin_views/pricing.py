@@ -19,6 +19,7 @@ from sqlalchemy import extract, func, inspect, select
 
 from admin_views.base import SecuredModelView, parse_date, pdf_response, refuse
 from admin_views.formatters import choice, money
+from app import clock
 from app.extensions import db
 from app.services.errors import DomainError
 from app.services.fees import pricing
@@ -37,7 +38,7 @@ STANDARD_ROWS = ATTACHMENT4_CATEGORIES
 
 
 def _standard_state(view, context, model, name):
-    today = dt.date.today()
+    today = clock.today()
     if model.effective_from > today:
         return "尚未生效"
     later = db.session.scalar(
@@ -142,7 +143,7 @@ class FeeStandardView(SecuredModelView):
         from printables import render_pdf
 
         try:
-            on = parse_date(request.args.get("on"), "日期") or dt.date.today()
+            on = parse_date(request.args.get("on"), "日期") or clock.today()
         except DomainError as err:
             flash(str(err), "error")
             return redirect(url_for(".index_view"))
@@ -171,7 +172,7 @@ class YearFilter(BaseSQLAFilter):
 
 
 def _year_options():
-    this = dt.date.today().year
+    this = clock.today().year
     return [(str(y), f"{y}年") for y in range(this + 1, 2018, -1)]
 
 

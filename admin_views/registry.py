@@ -1,5 +1,4 @@
 """The expert registry: org units, users, experts, documents, enterprises, conflicts."""
-from datetime import date
 from pathlib import Path
 
 from flask import abort, flash, redirect, send_file
@@ -14,7 +13,7 @@ from wtforms import FileField, PasswordField
 
 from admin_views.base import DistinctCountMixin, SecuredModelView, current_role
 from admin_views.formatters import choice, names, thumbnail, yes_no
-from app import validators
+from app import clock, validators
 from app.auth.login import end_all_sessions
 from app.auth.passwords import check_password_policy, hash_password
 from app.extensions import db
@@ -264,7 +263,7 @@ class ExpertView(DistinctCountMixin, SecuredModelView):
         return True
 
     def on_model_change(self, form, model, is_created):
-        errors = check_history([w.period for w in model.work_history], date.today())
+        errors = check_history([w.period for w in model.work_history], clock.today())
         if errors:
             raise DomainError("主要工作经历有误：" + "；".join(e.message for e in errors))
         for i, row in enumerate(model.work_history, start=1):

@@ -31,6 +31,7 @@ def create_app(config: str | dict | None = None) -> Flask:
     from admin_views import init_admin
 
     init_admin(app)
+    register_template_filters(app)
     register_errorhandlers(app)
     register_commands(app)
     return app
@@ -49,7 +50,7 @@ def register_extensions(app: Flask) -> None:
         render_as_batch=True, compare_type=True,
     )
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=lambda: "zh_Hans_CN", timezone_selector=lambda: "Asia/Shanghai")
+    babel.init_app(app, locale_selector=lambda: "zh_Hans_CN", timezone_selector=lambda: app.config["BUREAU_TIMEZONE"])
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -80,6 +81,14 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(mobile_bp, url_prefix="/m")
+
+
+def register_template_filters(app: Flask) -> None:
+    """Filters every template may use: stored times in the bureau's time zone (SPEC §3.17)."""
+    from app import clock
+
+    app.add_template_filter(clock.format_time, "local_time")
+    app.add_template_filter(clock.local_date, "local_date")
 
 
 def register_errorhandlers(app: Flask) -> None:

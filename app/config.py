@@ -35,7 +35,9 @@ class Config:
     VERIFY_SCAN_FLUSH_SECONDS = float(os.environ.get("VERIFY_SCAN_FLUSH_SECONDS", "0.25"))
     MAX_CONTENT_LENGTH = 30 * 1024 * 1024
     BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
-    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    # The bureau's time zone: every "today" of a rule and every time shown (app/clock.py).
+    BUREAU_TIMEZONE = os.environ.get("BUREAU_TIMEZONE", "Asia/Shanghai")
+    BABEL_DEFAULT_TIMEZONE = BUREAU_TIMEZONE
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     # Secure cookies: always in production (set SESSION_COOKIE_SECURE=0 only for a trial over

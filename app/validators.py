@@ -7,6 +7,7 @@ from datetime import date
 
 from wtforms.validators import StopValidation, ValidationError
 
+from app import clock
 from app.services import identity
 from app.services.errors import DomainError
 
@@ -34,7 +35,7 @@ email = _wrap(identity.check_email)
 
 def not_in_future(form, field):
     """A date field may not lie in the future."""
-    if field.data and isinstance(field.data, date) and field.data > date.today():
+    if field.data and isinstance(field.data, date) and field.data > clock.today():
         raise ValidationError("日期不能晚于今天。")
 
 

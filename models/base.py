@@ -1,19 +1,15 @@
 """Shared column types and mixins for every model."""
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import DateTime, Integer, Numeric, func
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
+from app.clock import utcnow
 from app.extensions import db
 
 # Money: 元 with 分 precision, always Decimal (SPEC §3.10).
 Money = Numeric(12, 2, asdecimal=True)
-
-
-def utcnow() -> datetime:
-    """Timezone-aware now; stored as UTC."""
-    return datetime.now(UTC)
 
 
 class TimestampMixin:

@@ -3,8 +3,6 @@ an expert on record, one page per review step, bulk pages for the test results, 
 拟聘名单 and the appointment 发文, and the printed 附件2."""
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
@@ -37,7 +35,7 @@ from admin_views.base import (
 )
 from admin_views.formatters import choice, fmt_time, local_time, yes_no
 from admin_views.lifecycle import OfficeStepActions
-from app import validators
+from app import clock, validators
 from app.auth.rights import sees_unmasked
 from app.extensions import db
 from app.public.apply_forms import SelfRecommendationForm
@@ -287,7 +285,7 @@ class ApplicationView(OfficeStepActions, SecuredModelView):
         if request.method == "GET":
             if code == "appoint":
                 form.cohort.data = term_service.current_cohort() or 1
-                form.start_date.data = dt.date.today()
+                form.start_date.data = clock.today()
             elif isinstance(form, OpinionForm):
                 form.opinion.data = step.default_opinion
         if request.method == "POST" and form.validate():
@@ -484,7 +482,7 @@ class ApplicationView(OfficeStepActions, SecuredModelView):
         chosen = set(int_ids(request.args.get("ids", "").split(","))) or {a.id for a in approved}
         if request.method == "GET":
             form.cohort.data = term_service.current_cohort() or 1
-            form.start_date.data = dt.date.today()
+            form.start_date.data = clock.today()
         if request.method == "POST":
             chosen = set(int_ids(request.form.getlist("ids")))
             if form.validate():

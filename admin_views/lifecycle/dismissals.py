@@ -2,8 +2,6 @@
 approved ones are drafted into a 解聘公告."""
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
@@ -30,7 +28,7 @@ from admin_views.base import (
 )
 from admin_views.formatters import choice, fmt_time, local_time
 from admin_views.lifecycle import OfficeStepActions
-from app import validators
+from app import clock, validators
 from app.extensions import db
 from app.services.errors import DomainError
 from app.services.lifecycle import announcements as announcement_service
@@ -153,7 +151,7 @@ class DismissalView(OfficeStepActions, SecuredModelView):
         dismissal = one_or_404(self, request.values.get("id"))
         form = DecideForm()
         if request.method == "GET":
-            form.effective_on.data = dt.date.today()
+            form.effective_on.data = clock.today()
             form.decision.data = "approve"
         if request.method == "POST" and form.validate():
             user = current_user._get_current_object()

@@ -31,7 +31,7 @@ from admin_views.base import (
 )
 from admin_views.formatters import local_time, yes_no
 from admin_views.lifecycle import OfficeStepActions
-from app import validators
+from app import clock, validators
 from app.extensions import db
 from app.services.errors import DomainError
 from app.services.lifecycle import announcements as announcement_service
@@ -74,7 +74,7 @@ class RenewForm(FlaskForm):
 
 
 def term_state(view, context, model, name):
-    today = dt.date.today()
+    today = clock.today()
     if model.ended_on is not None and model.ended_on <= today:
         return "已终止"
     if model.start_date > today:
@@ -149,7 +149,7 @@ class TermView(OfficeStepActions, SecuredModelView):
         """Terms ending within 30 and 90 days (第六条), with the renewal link."""
         return self.render("admin/lifecycle/terms_ending.html", within_30=term_service.terms_ending(30),
                            within_90=term_service.terms_ending(90), role=current_role(),
-                           today=dt.date.today())
+                           today=clock.today())
 
     @expose("/renew/", methods=("GET", "POST"))
     def renew_view(self):
@@ -264,7 +264,7 @@ class CommitmentLetterView(SecuredModelView):
         expert_id = request.args.get("expert_id", "")
         if request.method == "GET" and expert_id.isdigit():
             form.expert.data = db.session.get(Expert, int(expert_id))
-            form.signed_on.data = dt.date.today()
+            form.signed_on.data = clock.today()
         return form
 
     def create_model(self, form):

@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 from flask import current_app
 from sqlalchemy import select
 
+from app import clock
 from app.auth.passwords import hash_password, verify_password
 from app.extensions import db
 from app.services.errors import DomainError
@@ -15,7 +16,7 @@ _DUMMY_HASH: str | None = None
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return clock.utcnow()
 
 
 def _aware(dt: datetime) -> datetime:

@@ -23,6 +23,7 @@ import random
 from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import select
 
+from app import clock
 from app.extensions import db
 from app.services.calendar_data import load_calendar
 from app.services.dispatch import (
@@ -39,12 +40,11 @@ from app.services.dispatch.candidates import candidates as job_candidates
 from app.services.errors import DomainError
 from models import Enterprise, Expert, ExpertGroup, Opinion, User
 
-CHINA = dt.timezone(dt.timedelta(hours=8))
 SIGNERS = ["王海燕", "李建军", "陈静", "张卫国", "刘晓东", "周敏", "徐国强"]
 
 
 def _at(day: dt.date, hour: int = 10, minute: int = 0) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(hour, minute), CHINA).astimezone(dt.UTC)
+    return clock.at_local(day, dt.time(hour, minute))
 
 
 def _working_day(day: dt.date, step: int = -1) -> dt.date:

@@ -5,12 +5,12 @@ import hashlib
 
 from sqlalchemy import select
 
+from app.clock import utcnow
 from app.extensions import db
 from app.services.discipline.complaints import file_complaint
 from app.services.permits.issuing import current_permit, issue_permit, reissue_permit
 from app.services.status import current_term
 from models import Dismissal, VerifyScan
-from models.base import utcnow
 
 
 def extend_demo(rng, today, units, experts, enterprises):

@@ -11,6 +11,7 @@ import random
 
 from sqlalchemy import func, select
 
+from app import clock
 from app.extensions import db
 from app.services.discipline import ladder as discipline
 from app.services.scoring import evaluations as scoring
@@ -61,7 +62,7 @@ PROBLEMS = {
 
 
 def _at(day: dt.date, hour: int = 16) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(hour, 0), scoring.LOCAL_TZ).astimezone(dt.UTC)
+    return clock.at_local(day, dt.time(hour, 0))
 
 
 def _next_request_no(year: int) -> str:

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from stdnum.cn import ric
 from stdnum.cn import uscc as uscc_mod
 
+from app import clock
 from app.auth.passwords import hash_password
 from app.extensions import db
 from app.services import audit
@@ -129,7 +130,7 @@ def _seed(only_if_empty: bool, experts: int, today: dt.date | None) -> bool:
     if only_if_empty and db.session.scalar(select(func.count()).select_from(Expert)):
         db.session.commit()
         return False
-    today = today or dt.date.today()
+    today = today or clock.today()
     rng = random.Random(20261128)
     units = _units()
     towns = [units[name] for _, name in TOWNS]

@@ -37,6 +37,7 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app import clock
 from app.auth.rights import allowed
 from app.extensions import db
 from app.mobile.blueprint import bp
@@ -104,7 +105,7 @@ def score_index():
     ))
     return render_template(
         "mobile/score_index.html", unit=unit, pending=pending, recent=recent, prefetch=PREFETCH,
-        activity_labels=ACTIVITY_TYPES, today=scoring.local_today(),
+        activity_labels=ACTIVITY_TYPES, today=clock.today(),
     )
 
 
@@ -161,7 +162,7 @@ def _render_form(form, assignment, values, scores, problems, errors, client_uuid
         "mobile/score_form.html", form=form, sections=sections, numbers=numbers, assignment=assignment,
         values=values, scores=scores, problems=problems, errors=errors, client_uuid=client_uuid,
         experts=experts, duplicate_names={n for n in names if names.count(n) > 1}, variants=EVAL_VARIANTS,
-        paper=paper, units=units, is_office=current_user.role == "office", today=scoring.local_today(),
+        paper=paper, units=units, is_office=current_user.role == "office", today=clock.today(),
         draft_key=url_for("mobile.score_new", assignment=assignment.id if assignment else None),
     )
     return _no_store(current_app.make_response((html, status)))
@@ -176,7 +177,7 @@ def score_new():
     if raw and assignment is None:
         abort(404)
     form = scoring.current_form()
-    values = _defaults(assignment, scoring.local_today())
+    values = _defaults(assignment, clock.today())
     paper = request.args.get("paper") == "1"
     if paper:
         values["is_paper"] = "1"

@@ -15,7 +15,7 @@ from wtforms.fields import DateField, FieldList, FormField
 from wtforms.validators import Length, Optional, StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app import validators
+from app import clock, validators
 from app.services.images import DOCUMENT_MAX_BYTES, PHOTO_MAX_BYTES
 from app.services.lifecycle import intake
 from models.choices import EDUCATION_LEVELS, EXPERT_GROUPS, GENDERS, TITLE_LEVELS
@@ -165,7 +165,7 @@ class SelfRecommendationForm(FlaskForm):
 
     def __init__(self, *args, today: dt.date | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.today = today or intake.local_today()
+        self.today = today or clock.today()
         self.row_errors: dict[int, list[str]] = {}
         self.history_errors: list[str] = []
         self._uploads: list[intake.Upload] | None = None

@@ -22,7 +22,6 @@ Services raise :class:`DomainError`; the CLI (``app/commands/backup.py``) prints
 """
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
 import io
@@ -39,6 +38,7 @@ from pathlib import Path, PurePosixPath
 from flask import current_app
 from sqlalchemy.engine import make_url
 
+from app import clock
 from app.extensions import db
 from app.services.errors import DomainError
 
@@ -183,7 +183,7 @@ def create_backup(path: str | os.PathLike) -> BackupInfo:
     """
     kind = database_kind()
     target = Path(path)
-    now = dt.datetime.now().astimezone()
+    now = clock.now()
     if target.is_dir():
         target = target / f"专家库备份-{now:%Y%m%d-%H%M%S}.tar.gz"
     if not target.parent.is_dir():
@@ -341,7 +341,7 @@ def _swap_uploads(new_root: Path, upload_root: Path) -> None:
     new_root.mkdir(parents=True, exist_ok=True)
     old = None
     if upload_root.exists():
-        old = upload_root.with_name(f".{upload_root.name}-old-{dt.datetime.now():%Y%m%d%H%M%S%f}")
+        old = upload_root.with_name(f".{upload_root.name}-old-{clock.now():%Y%m%d%H%M%S%f}")
         os.replace(upload_root, old)
     os.replace(new_root, upload_root)
     if old is not None:

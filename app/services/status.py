@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from app import clock
 from app.extensions import db
 from models import CommitmentLetter, Dismissal, Expert, Term, Violation
 from models.choices import PERMIT_STATUSES
@@ -121,7 +122,7 @@ def last_day(term: Term) -> dt.date:
 
 def current_term(expert: Expert, on: dt.date | None = None) -> Term | None:
     """The term in force on ``on`` (default today)."""
-    on = on or dt.date.today()
+    on = on or clock.today()
     for term in sorted(expert.terms, key=lambda t: t.start_date, reverse=True):
         if term.start_date <= on <= last_day(term):
             return term
@@ -131,7 +132,7 @@ def current_term(expert: Expert, on: dt.date | None = None) -> Term | None:
 def statuses_for(expert_ids: Iterable[int], on: dt.date | None = None) -> dict[int, ExpertStatus]:
     """The status of many experts in five queries, whatever their number."""
     ids = list(set(expert_ids))
-    on = on or dt.date.today()
+    on = on or clock.today()
     if not ids:
         return {}
     sources = dict(db.session.execute(select(Expert.id, Expert.source).where(Expert.id.in_(ids))).all())

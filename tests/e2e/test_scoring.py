@@ -10,6 +10,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from app import clock
 from app.extensions import db
 from app.services.scoring import evaluations as scoring
 from models import Evaluation
@@ -33,7 +34,7 @@ def _inspector_with_a_job(app, username="qianlijun"):
         factories.user(role="department", username=username, full_name="钱立军", org_unit_=unit)
         expert = factories.appointed_expert(name="王建国", employer="江苏常州化工研究所有限公司")
         ent = factories.enterprise(name="常州华润化工有限公司")
-        day = scoring.local_today() - dt.timedelta(days=1)
+        day = clock.today() - dt.timedelta(days=1)
         req = UsageRequest(request_no="WJSQ-2026-0001", unit=unit, activity_type="inspection",
                            subject="危险化学品企业专项执法检查", start_date=day, end_date=day, headcount=1,
                            state="completed")

@@ -10,6 +10,7 @@ import re
 
 from PIL import Image
 
+from app import clock
 from app.extensions import db
 from app.services.permits.issuing import issue_permit, revoke_permits
 from app.services.status import current_term
@@ -21,9 +22,7 @@ TOKEN_IN_URL = re.compile(r"/verify/([A-Za-z0-9_-]+)$")
 
 def today() -> dt.date:
     """The bureau's date (Asia/Shanghai), the one the verify page decides on."""
-    from app.services.permits.verification import local_now
-
-    return local_now().date()
+    return clock.today()
 
 
 def photo_bytes(color=(67, 142, 219)) -> bytes:

@@ -31,7 +31,7 @@ def _engine(path, *, tables=True):
 
 
 def _scan(permit_id, status="valid"):
-    from models.base import utcnow
+    from app.clock import utcnow
     return {"at": utcnow(), "token": "a" * 32, "ip_hash": "0" * 64, "permit_id": permit_id, "status": status}
 
 
@@ -89,7 +89,7 @@ def test_scans_still_buffered_are_written_when_the_process_exits(tmp_path):
         "import sys; sys.path.insert(0, sys.argv[1])\n"
         "from sqlalchemy import create_engine\n"
         "from app.services.permits.scan_log import buffer\n"
-        "from models.base import utcnow\n"
+        "from app.clock import utcnow\n"
         "engine = create_engine('sqlite:///' + sys.argv[2])\n"
         "for pid in (1, 2, 2):\n"
         "    buffer.add(engine, {'at': utcnow(), 'token': 'x' * 32, 'ip_hash': '0' * 64, 'permit_id': pid,"

@@ -6,6 +6,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from app import clock
 from app.extensions import db
 from app.services.lifecycle import intake
 from models import Application, Expert, ReviewStep
@@ -40,7 +41,7 @@ def test_lookup_shows_state_and_dates_but_no_personal_data(client, submitted):
     receipt, id_number, expert = submitted
     html = lookup(client, receipt, id_number[-4:])
     assert "当前状态：" in html and "已提交" in html
-    assert intake.local_date(dt.datetime.now(dt.UTC)).isoformat() in html  # 北京时间
+    assert clock.local_date(dt.datetime.now(dt.UTC)).isoformat() in html  # 北京时间
     for upcoming in ("初审", "综合素质测试", "局长办公会议审定", "待进行"):
         assert upcoming in html
     for secret in (expert.name, expert.employer, expert.mobile, expert.address, id_number, id_number[:6],

@@ -7,6 +7,7 @@ import uuid
 import pytest
 from sqlalchemy import select
 
+from app import clock
 from app.extensions import db
 from app.services.scoring import evaluations as scoring
 from models import Assignment, EvalForm, UsageRequest
@@ -45,7 +46,7 @@ class ScoringMakers:
     def job(self, unit, expert=None, on: dt.date | None = None, *, response="accepted", attended=True,
             completed=True, enterprises=None, state="completed"):
         """A one-day request of ``unit`` on ``on`` with one assignment of ``expert``."""
-        on = on or scoring.local_today() - dt.timedelta(days=2)
+        on = on or clock.today() - dt.timedelta(days=2)
         expert = expert or factories.appointed_expert()
         req = UsageRequest(request_no=f"T-{next(_seq):06d}", unit=unit, activity_type="inspection",
                            subject="危险化学品企业专项执法检查", start_date=on, end_date=on, headcount=1, state=state)
@@ -64,7 +65,7 @@ class ScoringMakers:
             form_id=form.id, variant=variant, expert_id=expert.id if expert else None,
             enterprise_name=kw.pop("enterprise_name", "常州华润化工有限公司"), matter=kw.pop("matter", "执法检查"),
             evaluator_name=kw.pop("evaluator_name", "钱立军"),
-            evaluated_on=(on or scoring.local_today() - dt.timedelta(days=1)).isoformat(),
+            evaluated_on=(on or clock.today() - dt.timedelta(days=1)).isoformat(),
             scores=scores if scores is not None else full_scores(form, variant), **kw,
         )
 
@@ -74,7 +75,7 @@ class ScoringMakers:
         ev, _ = scoring.save_evaluation(self.entry(expert, variant=variant, on=on, **kw), by=by,
                                         client_uuid=str(uuid.uuid4()))
         if submitted_on is not None:
-            ev.submitted_at = dt.datetime.combine(submitted_on, dt.time(12), scoring.LOCAL_TZ).astimezone(dt.UTC)
+            ev.submitted_at = clock.at_local(submitted_on)
         db.session.flush()
         return ev
 
@@ -90,7 +91,7 @@ def form_fields(form: EvalForm, *, variant="A", expert_id=None, assignment_id=No
     data = {
         "form_id": str(form.id), "variant": variant, "enterprise_name": "常州华润化工有限公司",
         "matter": "执法检查：危险化学品企业专项执法检查", "evaluator_name": "钱立军",
-        "evaluated_on": (scoring.local_today() - dt.timedelta(days=1)).isoformat(), "suggestions": "",
+        "evaluated_on": (clock.today() - dt.timedelta(days=1)).isoformat(), "suggestions": "",
         "client_uuid": str(uuid.uuid4()),
     }
     if expert_id is not None:

@@ -9,6 +9,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from app import clock
 from app.extensions import db
 from app.services.scoring import evaluations as scoring
 from models import EnforcementPlan, EvalForm, Evaluation
@@ -205,7 +206,7 @@ def test_an_enforcement_plan_per_unit_and_year(client, login_as, smake):
 
 def test_the_coverage_page_flags_units_under_20_percent_in_red(client, login_as, smake):
     low, ok = smake.scorer("town"), smake.scorer("town")
-    year = scoring.local_today().year
+    year = clock.today().year
     db.session.add_all([EnforcementPlan(unit=low.org_unit, year=year, planned_checks=50),
                         EnforcementPlan(unit=ok.org_unit, year=year, planned_checks=5)])
     smake.evaluation(low, variant="B")
@@ -222,7 +223,7 @@ def test_the_coverage_page_flags_units_under_20_percent_in_red(client, login_as,
 def test_the_submissions_board_for_office_and_for_a_unit(client, login_as, smake, auth):
     inspector = smake.scorer("department")
     other = smake.scorer("department")
-    year = scoring.local_today().year
+    year = clock.today().year
     smake.job(inspector.org_unit, on=dt.date(year, 1, 8))
     login_as("office")
     html = client.get(f"/admin/submissions/?year={year}").get_data(as_text=True)

@@ -6,6 +6,7 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
+from app import clock
 from app.extensions import db
 from app.services.scoring import evaluations as scoring
 from app.services.scoring.evaluations import ScoringError, save_evaluation
@@ -96,7 +97,7 @@ def test_concurrent_requests_with_one_uuid_create_one_record(tmp_path):
 
             entry = scoring.EvaluationEntry(form_id=form_id, variant="A", expert_id=expert_id,
                                             enterprise_name="常州华润化工有限公司", matter="执法检查",
-                                            evaluator_name="钱立军", evaluated_on=scoring.local_today().isoformat(),
+                                            evaluator_name="钱立军", evaluated_on=clock.today().isoformat(),
                                             scores=dict(scores))
             start.wait()  # all four at once (no transaction open yet: SQLite writers queue on BEGIN)
             try:
@@ -142,7 +143,7 @@ def test_every_problem_is_listed_and_nothing_is_saved(app, smake):
     scores = full_scores(form)
     scores[item_at(form, 2).id] = 11
     entry = smake.entry(None, scores=scores, enterprise_name=" ", matter="", evaluator_name="",
-                        on=scoring.local_today() + dt.timedelta(days=1))
+                        on=clock.today() + dt.timedelta(days=1))
     with pytest.raises(ScoringError) as err:
         save_evaluation(entry, by=smake.scorer("department"))
     assert err.value.problems[:5] == [
@@ -212,7 +213,7 @@ def test_scorable_assignments_are_the_units_attended_unscored_jobs(app, smake):
     scored = smake.job(unit)
     save_evaluation(smake.entry(scored.expert, assignment_id=scored.id), by=inspector)
     smake.job(unit, response="declined_justified", attended=None)
-    smake.job(unit, on=scoring.local_today() + dt.timedelta(days=3), completed=False, attended=None, state="dispatched")
+    smake.job(unit, on=clock.today() + dt.timedelta(days=3), completed=False, attended=None, state="dispatched")
     smake.job(smake.unit("brigade"))
     found = db.session.scalars(scoring.scorable_assignments_query(unit.id)).all()
     assert [a.id for a in found] == [waiting.id]
@@ -221,28 +222,28 @@ def test_scorable_assignments_are_the_units_attended_unscored_jobs(app, smake):
 def test_office_enters_a_towns_paper_form_dated_when_the_paper_arrived(app, smake):
     office = smake.scorer("office", unit=smake.unit("section", "安全生产基础科"))
     town = smake.unit("town", "湖塘镇")
-    received = scoring.local_today() - dt.timedelta(days=3)
+    received = clock.today() - dt.timedelta(days=3)
     entry = smake.entry(factories.appointed_expert(), on=received - dt.timedelta(days=10), is_paper=True,
                         unit_id=str(town.id), received_on=received.isoformat())
     ev, _ = save_evaluation(entry, by=office)
     assert (ev.unit_id, ev.is_paper, ev.evaluator_id) == (town.id, True, office.id)
-    assert scoring.local_date(ev.submitted_at) == received
+    assert clock.local_date(ev.submitted_at) == received
 
 
 def test_a_unit_entering_its_own_paper_form_cannot_backdate_it(app, smake):
     inspector = smake.scorer("town")
     entry = smake.entry(factories.appointed_expert(), is_paper=True, unit_id="999",
-                        received_on=(scoring.local_today() - dt.timedelta(days=60)).isoformat())
+                        received_on=(clock.today() - dt.timedelta(days=60)).isoformat())
     ev, _ = save_evaluation(entry, by=inspector)
     assert (ev.unit_id, ev.is_paper) == (inspector.org_unit_id, True)
-    assert scoring.local_date(ev.submitted_at) == scoring.local_today()
+    assert clock.local_date(ev.submitted_at) == clock.today()
 
 
 @pytest.mark.parametrize("received_delta,message", [(1, "纸质表报送日期不能晚于今天"), (-30, "纸质表报送日期不能早于考评时间")])
 def test_the_paper_received_date_must_make_sense(app, smake, received_delta, message):
     office = smake.scorer("office", unit=smake.unit("section"))
-    entry = smake.entry(factories.appointed_expert(), on=scoring.local_today() - dt.timedelta(days=5), is_paper=True,
-                        received_on=(scoring.local_today() + dt.timedelta(days=received_delta)).isoformat())
+    entry = smake.entry(factories.appointed_expert(), on=clock.today() - dt.timedelta(days=5), is_paper=True,
+                        received_on=(clock.today() + dt.timedelta(days=received_delta)).isoformat())
     with pytest.raises(ScoringError, match=message):
         save_evaluation(entry, by=office)
 

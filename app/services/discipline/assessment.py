@@ -43,6 +43,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
+from app import clock
 from app.extensions import db
 from app.services.discipline.ladder import _event as discipline_event
 from app.services.errors import DomainError
@@ -252,7 +253,7 @@ def is_published(year: int) -> bool:
 
 def run_assessment(year: int, *, today: dt.date | None = None) -> list[AnnualAssessment]:
     """Compute (or recompute) the year's assessment rows; refused once the year is published."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     if not isinstance(year, int) or year < 2000 or year > today.year:
         raise DomainError("考核年度无效：只能评定本年度及以前的年度。")
     if is_published(year):
@@ -267,7 +268,7 @@ def run_assessment(year: int, *, today: dt.date | None = None) -> list[AnnualAss
         if eid not in figures:
             db.session.delete(row)
     rows = []
-    now = dt.datetime.now(dt.UTC)
+    now = clock.utcnow()
     for eid in ids:
         f = figures[eid]
         code, reason = grade(f, thresholds)
@@ -308,7 +309,7 @@ def publish_assessment(year: int, *, actor: User | None = None, today: dt.date |
     不合格 expert gets an interview to hold; one unqualified the year before too, whose
     interview for that year was held, is proposed for dismissal (第十三条(六)).
     """
-    today = today or dt.date.today()
+    today = today or clock.today()
     if is_published(year):
         raise DomainError(f"{year}年度考核结果已公示。")
     rows = list(db.session.scalars(select(AnnualAssessment).where(AnnualAssessment.year == year)
@@ -361,7 +362,7 @@ def _start_unqualified_path(assessment: AnnualAssessment, actor) -> None:
 def record_interview(interview: Interview, *, held_on: dt.date, notes: str | None = None, outcome: str | None = None,
                      actor: User | None = None, today: dt.date | None = None) -> Interview:
     """Record that an interview was held; "经约谈仍无法达到工作要求" proposes dismissal (第十三条(六))."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     if not isinstance(held_on, dt.date):
         raise DomainError("请填写约谈日期。")
     if held_on > today:

@@ -14,10 +14,11 @@ import secrets
 
 from sqlalchemy import select
 
+from app import clock
 from app.extensions import db
 from app.services.errors import DomainError
 from app.services.identity import check_phone
-from app.services.permits.verification import local_now, well_formed
+from app.services.permits.verification import well_formed
 from app.services.uploads import store_photo
 from models import Complaint, Permit
 from models.choices import COMPLAINT_STATES
@@ -76,7 +77,7 @@ def file_complaint(*, enterprise_name: str, contact_name: str, contact_phone: st
         text = f"【被投诉专家】{subject}\n{text}"
     photo_path = store_photo(photo)[0] if photo else None
     complaint = Complaint(
-        complaint_no=_new_number(today or local_now().date()), enterprise_name=enterprise_name,
+        complaint_no=_new_number(today or clock.today()), enterprise_name=enterprise_name,
         contact_name=contact_name, contact_phone=phone, body=text, photo_path=photo_path,
         permit_id=permit.id if permit else None, expert_id=permit.expert_id if permit else None, state="new",
     )

@@ -47,6 +47,7 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
 
+from app import clock
 from app.extensions import db
 from app.services.errors import DomainError
 from app.services.lifecycle.timeline import record_event
@@ -171,7 +172,7 @@ def record_violation(expert: Expert, found_on: dt.date, finding: str, *, investi
                      evaluation: Evaluation | None = None, actor: User | int | None = None,
                      today: dt.date | None = None) -> Violation:
     """Record a possible violation as a draft (待核实); nothing happens to the expert until it is verified."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     if expert is None:
         raise DomainError("请选择专家。")
     _check_found_on(found_on, today)
@@ -188,7 +189,7 @@ def record_violation(expert: Expert, found_on: dt.date, finding: str, *, investi
 
 def preview_step(violation: Violation, verified_on: dt.date | None = None) -> Step:
     """What verifying ``violation`` on ``verified_on`` (default today) would do."""
-    verified_on = verified_on or dt.date.today()
+    verified_on = verified_on or clock.today()
     return next_step(history_of(violation.expert_id, exclude_id=violation.id), violation.found_on, verified_on)
 
 
@@ -201,7 +202,7 @@ def verify_violation(violation: Violation, *, verified_on: dt.date | None = None
     dated before the finding, in the future, or before the expert's previous
     verification (the ladder is applied in order).
     """
-    today = today or dt.date.today()
+    today = today or clock.today()
     verified_on = verified_on or today
     if violation.state != "draft":
         raise DomainError(f"该违规记录已{violation.state_label}，不能再次核实。")
@@ -251,7 +252,7 @@ def dismiss_violation(violation: Violation, reason: str, *, actor: User | int | 
     violation.state = "dismissed"
     violation.investigation = reason.strip()
     violation.verified_by_id = _actor_id(actor)
-    violation.verified_on = dt.date.today()
+    violation.verified_on = clock.today()
     db.session.flush()
     return violation
 
@@ -305,7 +306,7 @@ def open_draft_from_low_score(evaluation: Evaluation) -> Violation | None:
 
 def current_sanction(expert: Expert | int, on: dt.date | None = None) -> Violation | None:
     """The verified suspension or blacklist in force on ``on`` (for display; status.py decides)."""
-    on = on or dt.date.today()
+    on = on or clock.today()
     eid = expert if isinstance(expert, int) else expert.id
     rows = db.session.scalars(select(Violation).where(
         Violation.expert_id == eid, Violation.state == "verified", Violation.sanction.in_(("suspension", "blacklist")),
@@ -334,7 +335,7 @@ def amend_violation(violation: Violation, *, actor: User | int | None = None) ->
             raise DomainError(f"该违规记录已{violation.state_label}，不能再修改{'、'.join(dict.fromkeys(changed))}。")
     if violation.illegal_referral and not (violation.referral_note or "").strip():
         raise DomainError("已标记“违法违规、移送处理”，请填写移送情况（移送机关、日期、文号）。")
-    if violation.found_on and violation.found_on > dt.date.today():
+    if violation.found_on and violation.found_on > clock.today():
         raise DomainError("发现日期不能晚于今天。")
     referral = state.attrs.illegal_referral.history
     if violation.state == "verified" and violation.illegal_referral and referral.has_changes():

@@ -21,10 +21,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app.clock import utcnow
 from app.extensions import db
 from app.services.errors import DomainError
 from models import Assignment, Setting, StatusEvent, UsageRequest
-from models.base import utcnow
 
 #: Responses that keep an expert on a job (and book him for those dates).
 OPEN_RESPONSES = ("pending", "accepted")

@@ -15,6 +15,8 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
 
+from app import clock
+from app.clock import utcnow
 from app.extensions import db
 from app.services.calendar_data import load_calendar
 from app.services.dispatch.assignments import active_assignments, setting, text
@@ -23,7 +25,6 @@ from app.services.errors import DomainError
 from app.services.fees.standard import whole_units
 from app.services.workcalendar import is_night
 from models import Assignment, ServiceRecord, UsageRequest
-from models.base import utcnow
 
 
 def _parse_time(value: str, fallback: dt.time) -> dt.time:
@@ -65,7 +66,7 @@ def complete_assignment(assignment: Assignment, *, attended: bool, units=None, s
     For 应急救援处置 the date and time the work began are required: 附件4 pays night and
     holiday work at the higher rate, so the record carries both flags.
     """
-    today = today or dt.date.today()
+    today = today or clock.today()
     req = assignment.request
     if not attended:
         if assignment.completed_at is not None:

@@ -10,11 +10,11 @@ Functions flush; the caller commits (and rolls back on :class:`DomainError`).
 """
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 
 from sqlalchemy import select
 
+from app import clock
 from app.extensions import db
 from app.services.dispatch.assignments import OPEN_RESPONSES, still_needed, text, touch, written_reason
 from app.services.dispatch.candidates import candidates, norm_name
@@ -42,7 +42,7 @@ def create_external_expert(*, name: str, id_number: str, employer: str, mobile: 
     employer = text(employer)
     if not employer:
         raise DomainError("请填写专家的工作单位全称。")
-    number = check_id_number(id_number, today=dt.date.today())
+    number = check_id_number(id_number, today=clock.today())
     existing = db.session.scalar(select(Expert).where(Expert.id_number == number))
     if existing is not None:
         raise DomainError(f"身份证号已登记为专家“{existing.name}”（{existing.source_label}），请直接选择该专家。")

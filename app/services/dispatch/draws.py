@@ -25,12 +25,12 @@ import re
 import secrets
 from collections.abc import Iterable
 
+from app.clock import utcnow
 from app.extensions import db
 from app.services.dispatch.assignments import OPEN_RESPONSES, actor_id, still_needed, timeline_event, touch
 from app.services.dispatch.candidates import candidates, not_enough
 from app.services.errors import DomainError
 from models import Assignment, Draw, Expert, UsageRequest
-from models.base import utcnow
 
 ALGORITHM = "sha256-rank-v1"
 ALGORITHM_TEXT = ("按 SHA-256(种子:专家编号) 的十六进制值从小到大排序，前N名为抽中专家，其后依次为候补专家")

@@ -15,15 +15,15 @@ import secrets
 from flask import current_app
 from sqlalchemy import func, select
 
+from app import clock
+from app.clock import utcnow
 from app.extensions import db
 from app.services.errors import DomainError
 from app.services.uploads import store_document
 from models import Notice, UsageRequest
-from models.base import utcnow
 from models.choices import RECEIPT_METHODS
 
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-CHINA = dt.timezone(dt.timedelta(hours=8), "CST")
 MAX_SCAN_BYTES = 5 * 1024 * 1024
 
 
@@ -42,11 +42,7 @@ def new_token() -> str:
 
 def local_time(moment: dt.datetime | None) -> dt.datetime | None:
     """A stored (UTC) time as Beijing time, for display."""
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(CHINA)
+    return clock.local(moment)
 
 
 def format_time(moment: dt.datetime | None) -> str:
@@ -67,7 +63,7 @@ def next_notice_no(year: int) -> str:
 
 def issue_notices(req: UsageRequest, today: dt.date | None = None) -> list[Notice]:
     """One notice per enterprise of the job that has none yet (第十六条); returns the new ones."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     if req.state == "cancelled":
         raise DomainError("该申请已取消，不能发放告知书。")
     if req.state == "submitted":
@@ -178,7 +174,7 @@ def confirm_receipt(token: str, signer_name: str, now: dt.datetime | None = None
 def record_paper_receipt(notice: Notice, data: bytes, *, signer_name: str | None = None,
                          signed_on: dt.date | None = None, today: dt.date | None = None) -> Notice:
     """Upload the scan of a signed paper 回执 (JPEG, PNG or PDF); the notice becomes 已回收."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     if notice.receipt_state == "received":
         raise _already(notice)
     if not data:
@@ -196,6 +192,6 @@ def record_paper_receipt(notice: Notice, data: bytes, *, signer_name: str | None
     notice.receipt_state = "received"
     notice.receipt_method = "paper"
     notice.signer_name = signer
-    notice.signed_at = (dt.datetime.combine(signed_on, dt.time(12, 0), tzinfo=CHINA) if signed_on else utcnow())
+    notice.signed_at = (clock.at_local(signed_on) if signed_on else utcnow())
     db.session.flush()
     return notice

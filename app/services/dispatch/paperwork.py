@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app import clock
+from app.clock import utcnow
 from app.extensions import db
 from app.services.calendar_data import load_calendar
 from app.services.dispatch.assignments import setting, written_reason
 from app.services.errors import DomainError
 from app.services.workcalendar import add_working_days
 from models import OrgUnit, UsageRequest
-from models.base import utcnow
 
 
 def paperwork_days() -> int:
@@ -73,7 +74,7 @@ def paperwork_overview(unit: OrgUnit | int | None = None, today: dt.date | None 
     A deadline left empty because the holiday table did not cover it is computed now if
     the table has since been maintained.
     """
-    today = today or dt.date.today()
+    today = today or clock.today()
     query = (select(UsageRequest).where(UsageRequest.emergency.is_(True), UsageRequest.paperwork_done_at.is_(None),
                                         UsageRequest.state != "cancelled")
              .options(selectinload(UsageRequest.unit)).order_by(UsageRequest.paperwork_due, UsageRequest.id))

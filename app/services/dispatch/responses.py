@@ -21,13 +21,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from app.clock import utcnow
 from app.extensions import db
 from app.services.dispatch.assignments import OPEN_RESPONSES, actor_id, still_needed, text, timeline_event, touch
 from app.services.errors import DomainError
 from app.services.lifecycle.dismissal import propose_dismissal
 from app.services.status import statuses_for
 from models import Assignment, ConflictOfInterest, Dismissal, Enterprise, Expert, UsageRequest
-from models.base import utcnow
 from models.choices import CONFLICT_RELATIONS, RESPONSES
 
 #: Responses that are absences under 第十三条(四).

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import func, select
 
+from app import clock
 from app.extensions import db
 from app.services.dispatch.assignments import OPEN_RESPONSES, actor_id, text
 from app.services.dispatch.candidates import find_candidates, not_enough
@@ -148,7 +149,7 @@ def create_request(*, unit: OrgUnit, activity_type: str, subject: str, start_dat
     ``groups`` and ``enterprises`` are ids or objects. Raises :class:`DomainError` with a
     Chinese message, having changed nothing, for any bad input.
     """
-    today = today or dt.date.today()
+    today = today or clock.today()
     if unit is None:
         raise DomainError("请选择申请单位。")
     if activity_type not in ACTIVITY_TYPES:
@@ -247,7 +248,7 @@ def update_request_conditions(req: UsageRequest, *, actor=None, subject=None, de
     if changes:
         if any(a.completed_at is not None for a in req.assignments):
             raise DomainError("已有专家完成本次任务，不能再修改组别、日期、企业或人数。")
-        today = today or dt.date.today()
+        today = today or clock.today()
         if not req.emergency and start < today and start != req.start_date:
             raise DomainError("开始日期不能早于今天。")
         cands = find_candidates(start_date=start, end_date=end, groups=new_groups, enterprises=new_ents,

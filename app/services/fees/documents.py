@@ -23,6 +23,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from sqlalchemy import select
 
+from app import clock
 from app.auth.rights import sees_unmasked
 from app.extensions import db
 from app.services.fees.payouts import batch_lines, batch_records_condition
@@ -100,7 +101,7 @@ def payout_sheet_context(batch: PayoutBatch, role: str | None) -> dict:
         year=batch.year, quarter=batch.quarter, title=batch_title(batch), batch_no=batch_no(batch),
         state=PAYOUT_STATES.get(batch.state, batch.state), state_note="；".join(notes),
         rows=rows, totals=totals, prepared_by=_name_of(batch.created_by_id),
-        reviewed_by=_name_of(batch.reviewed_by_id), approved_by="", prepared_on=dt.date.today(),
+        reviewed_by=_name_of(batch.reviewed_by_id), approved_by="", prepared_on=clock.today(),
     )
 
 
@@ -123,7 +124,7 @@ def payout_workbook(batch: PayoutBatch, role: str | None) -> bytes:
     ws.append([
         f"批次：{batch_no(batch)}", None, f"状态：{PAYOUT_STATES.get(batch.state, batch.state)}", None,
         f"发放日期：{batch.pay_date:%Y-%m-%d}" if batch.pay_date else "发放日期：未定", None, None,
-        f"导出时间：{dt.datetime.now():%Y-%m-%d %H:%M}",
+        f"导出时间：{clock.now():%Y-%m-%d %H:%M}",
     ])
     header = ["序号", "姓名", "身份证号", "工作单位", "发放月份", "服务次数", "应发金额（元）",
               "代扣个人所得税（元）", "实发金额（元）", "类别", "备注"]
@@ -203,7 +204,7 @@ def sheet_filename(batch: PayoutBatch) -> str:
 
 def fee_standard_context(on: dt.date | None = None) -> dict:
     """Context of ``fee_standard.html``: 附件4 with the rows in force on ``on`` (default today)."""
-    on = on or dt.date.today()
+    on = on or clock.today()
     rows = []
     effective = None
     for row in standard_in_force_rows(on):

@@ -62,6 +62,8 @@ from sqlalchemy import (
     update,
 )
 
+from app import clock
+from app.clock import utcnow
 from app.extensions import db
 from app.services.errors import DomainError
 from app.services.fees.quarters import (
@@ -73,7 +75,6 @@ from app.services.fees.quarters import (
 )
 from app.services.fees.tax import CENT, as_money, month_withholding, withholding_tax
 from models import Expert, PayoutBatch, PayoutLine, ServiceRecord, User
-from models.base import utcnow
 
 #: Batch states whose lines are settled: they count as previous income of the
 #: month, and nothing on them may change.
@@ -251,7 +252,7 @@ def _roomy_page_cache():
 
 def pay_month_of(batch: PayoutBatch, today: dt.date | None = None) -> str:
     """The batch's tax month: its pay date's month, else (a draft) the current month."""
-    day = batch.pay_date or today or dt.date.today()
+    day = batch.pay_date or today or clock.today()
     return f"{day:%Y-%m}"
 
 
@@ -603,7 +604,7 @@ def review_batch(batch: PayoutBatch, actor: User, pay_date: dt.date | None = Non
     if not db.session.scalar(select(func.count()).select_from(PayoutLine).where(PayoutLine.batch_id == batch.id)):
         raise DomainError("批次中没有发放明细，不能审核")
     last_service = _check_consistent(batch)
-    pay_date = pay_date or batch.pay_date or dt.date.today()
+    pay_date = pay_date or batch.pay_date or clock.today()
     if last_service is not None and pay_date < last_service:
         raise DomainError(f"发放日期（{pay_date:%Y-%m-%d}）不能早于批次中最后一次服务的日期（{last_service:%Y-%m-%d}）")
     first, _last = quarter_bounds(batch.year, batch.quarter)
@@ -629,8 +630,8 @@ def mark_paid(batch: PayoutBatch, actor: User, paid_on: dt.date | None = None) -
         raise DomainError("该批次已经发放")
     if batch.state != "reviewed":
         raise DomainError("批次须先审核，才能登记发放")
-    paid_on = paid_on or dt.date.today()
-    if paid_on > dt.date.today():
+    paid_on = paid_on or clock.today()
+    if paid_on > clock.today():
         raise DomainError("实际发放日期不能晚于今天")
     if batch.pay_date is not None and (paid_on.year, paid_on.month) != (batch.pay_date.year, batch.pay_date.month):
         raise DomainError(

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
+from app import clock
+from app.clock import utcnow
 from app.extensions import db
 from app.services.errors import DomainError
 from app.services.fees.payouts import (
@@ -39,7 +41,6 @@ from app.services.fees.quarters import quarter_bounds, quarter_of
 from app.services.fees.records import PricingContext, fee_of
 from app.services.fees.standard import STANDARD_ACTIVITY, FeeBasis, fee_basis
 from models import Expert, FeeStandard, PayoutBatch, ServiceRecord, User
-from models.base import utcnow
 from models.choices import ACTIVITY_TYPES
 
 #: Roles that may approve amounts 另行确定 (附件4 备注: 经局领导批准同意后执行).
@@ -342,7 +343,7 @@ def awaiting_approval_query(unit_id: int | None = None):
 
 
 def _append_note(note: str | None, line: str) -> str:
-    stamp = dt.date.today().isoformat()
+    stamp = clock.today().isoformat()
     return f"{note}\n{stamp} {line}" if note else f"{stamp} {line}"
 
 

@@ -18,6 +18,7 @@ from decimal import Decimal
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import selectinload
 
+from app import clock
 from app.extensions import db
 from app.services.errors import DomainError
 from app.services.fees.payouts import cents, yuan
@@ -145,8 +146,8 @@ def mark_unit_paid(records: Iterable[ServiceRecord], actor: User, paid_on: dt.da
     Only priced records the unit pays itself; a town user only for his own
     unit. The amount is then settled. Returns how many were marked.
     """
-    paid_on = paid_on or dt.date.today()
-    if paid_on > dt.date.today():
+    paid_on = paid_on or clock.today()
+    if paid_on > clock.today():
         raise DomainError("支付日期不能晚于今天")
     count = 0
     for record in records:

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import select
 
+from app import clock
 from app.extensions import db
 from app.services.errors import DomainError
 from app.services.lifecycle.timeline import record_event
@@ -166,7 +167,7 @@ def publish_announcement(announcement: Announcement, actor: User, on: dt.date | 
         raise DomainError("公告中没有专家名单，不能发布。")
     if not (announcement.title or "").strip() or not (announcement.body or "").strip():
         raise DomainError("公告标题和正文不能为空。")
-    on = on or dt.date.today()
+    on = on or clock.today()
     announcement.published = True
     announcement.published_on = on
     for entry in announcement.entries:

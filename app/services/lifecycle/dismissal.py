@@ -12,12 +12,13 @@ import datetime as dt
 
 from sqlalchemy import select
 
+from app import clock
+from app.clock import utcnow
 from app.extensions import db
 from app.services.errors import DomainError
 from app.services.lifecycle.timeline import record_event
 from app.services.permits.issuing import revoke_permits
 from models import Dismissal, Expert, Term, User
-from models.base import utcnow
 from models.choices import DISMISSAL_ORIGINS, DISMISSAL_REASONS
 
 PROPOSER_ROLES = ("office",)
@@ -81,9 +82,9 @@ def approve_dismissal(dismissal: Dismissal, actor: User, *, effective_on: dt.dat
     on that day, any later term is void, stage 已解聘, and the other open proposals of
     the expert are closed as merged into this one."""
     _check_decider(dismissal, actor, "批准解聘")
-    today = today or dt.date.today()
+    today = today or clock.today()
     effective_on = effective_on or today
-    proposed_day = local_date(dismissal.proposed_at) or today
+    proposed_day = clock.local_date(dismissal.proposed_at) or today
     if effective_on > today:
         raise DomainError("解聘生效日期不能晚于批准当日：批准后即收回工作证、停止选派。")
     if effective_on < proposed_day:
@@ -134,16 +135,6 @@ def pending_dismissals() -> list[Dismissal]:
     return list(db.session.scalars(
         select(Dismissal).where(Dismissal.state == "proposed").order_by(Dismissal.proposed_at, Dismissal.id)
     ))
-
-
-def local_date(moment: dt.datetime | None) -> dt.date | None:
-    """The server's local date of a stored time (SQLite hands back naive UTC), on the
-    same clock as ``date.today()`` with which it is compared."""
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone().date()
 
 
 def reason_text(reason: str) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from app import clock
 from app.services.identity import mask_id, mask_phone
 from app.services.uploads import read_upload
 from models import Announcement, Application, CommitmentLetter, Expert
@@ -142,11 +143,11 @@ def candidate_list_context(applications: Sequence[Application], on: dt.date | No
             for a in applications
         ],
         "prepared_by": OFFICE_NAME,
-        "prepared_on": on or dt.date.today(),
+        "prepared_on": on or clock.today(),
     }
 
 
 def candidate_list_pdf(applications: Sequence[Application], on: dt.date | None = None) -> tuple[str, bytes]:
     """The 拟聘名单 as a PDF (A4 landscape)."""
-    on = on or dt.date.today()
+    on = on or clock.today()
     return f"拟聘专家名单{on:%Y%m%d}.pdf", render_pdf("candidate_list.html", candidate_list_context(applications, on))

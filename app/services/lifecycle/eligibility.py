@@ -30,6 +30,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from app import clock
 from app.extensions import db
 from app.services.errors import DomainError
 from app.services.lifecycle.work_history import years_in_field
@@ -274,7 +275,7 @@ def eligibility_of(expert: Expert, *, on: dt.date | None = None, application: Ap
     one (续聘), an earlier passed test or appointment counts and ``age_override_reason``
     may be given by the caller.
     """
-    on = on or dt.date.today()
+    on = on or clock.today()
     years, basis = years_of(expert, on)
     test_passed, test_note = _test_result(expert, application)
     override = age_override_reason or (application.age_override_reason if application is not None else None)

@@ -26,11 +26,11 @@ import secrets
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app import clock
 from app.extensions import db
 from app.services import identity
 from app.services.errors import DomainError
@@ -46,8 +46,6 @@ from models.choices import (
     GENDERS,
     TITLE_LEVELS,
 )
-
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 #: Alphabet of the random part of a receipt number: no 0/O, 1/I/L, so it can be read
 #: aloud and typed from paper without ambiguity.
@@ -135,7 +133,7 @@ def identity_problems(id_number: str | None, birth_date: dt.date | None, gender:
     """
     if _blank(id_number):
         return {}
-    today = today or local_today()
+    today = today or clock.today()
     try:
         number = identity.check_id_number(id_number, today=today)
     except DomainError as err:
@@ -240,7 +238,7 @@ def intake_problems(data: Mapping, uploads: Sequence[Upload], *, today: dt.date 
     codes) and ``work_history`` (filled rows: period, employer, department, position,
     title, optional slot). An empty result means the application may be stored.
     """
-    today = today or local_today()
+    today = today or clock.today()
     problems: dict[str, str] = {}
     for key, message in REQUIRED_FIELDS.items():
         if _blank(data.get(key)):
@@ -300,7 +298,7 @@ def new_receipt_no(channel: str = "self", today: dt.date | None = None) -> str:
     The 12 random characters (``secrets``) make it impossible to enumerate; the
     prefix and year only help the office sort paper.
     """
-    year = (today or local_today()).year
+    year = (today or clock.today()).year
     while True:
         chars = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(RECEIPT_RANDOM_LEN))
         prefix = "ZJ" if channel == "self" else "TJ"
@@ -333,7 +331,7 @@ def submit_self_recommendation(
     """
     if channel not in APPLICATION_CHANNELS:
         raise ValueError(f"unknown channel {channel!r}")
-    today = today or local_today()
+    today = today or clock.today()
     is_self = channel == "self"
     require_uploads = is_self if require_uploads is None else require_uploads
     require_declarations = is_self if require_declarations is None else require_declarations
@@ -512,27 +510,13 @@ class PublicProgress:
     finished: bool = False
 
 
-def local_today() -> dt.date:
-    """Today in 北京时间 (the server may run on UTC)."""
-    return dt.datetime.now(LOCAL_TZ).date()
-
-
-def local_date(moment: dt.datetime | None) -> dt.date | None:
-    """The date in 北京时间 of a stored time (SQLite hands back naive UTC)."""
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(LOCAL_TZ).date()
-
-
 def public_progress(application: Application) -> PublicProgress:
     """The state of an application in Chinese and the dates of its steps (第十二条), for the
     public status page: no names, opinions or other personal data."""
-    done = [ProgressStep("提交申请", local_date(application.submitted_at))]
+    done = [ProgressStep("提交申请", clock.local_date(application.submitted_at))]
     reached = -1
     for step in application.steps:
-        done.append(ProgressStep(APPLICATION_STATES.get(step.to_state, step.to_state), local_date(step.at)))
+        done.append(ProgressStep(APPLICATION_STATES.get(step.to_state, step.to_state), clock.local_date(step.at)))
         for index, (_, states) in enumerate(PUBLIC_STAGES):
             if step.to_state in states:
                 reached = max(reached, index)

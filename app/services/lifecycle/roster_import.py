@@ -16,6 +16,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 
+from app import clock
 from app.extensions import db
 from app.services import identity
 from app.services.errors import DomainError
@@ -211,7 +212,7 @@ def import_roster(data: bytes, today: dt.date | None = None) -> list[Expert]:
     Imported experts are ``in_pool`` records of the district pool (an existing roster);
     terms and permits are recorded separately. Flushes; the caller commits.
     """
-    today = today or dt.date.today()
+    today = today or clock.today()
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many types for a non-xlsx file

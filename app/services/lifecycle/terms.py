@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import aliased, selectinload
 
+from app import clock
 from app.extensions import db
 from app.services.errors import DomainError
 from app.services.lifecycle.dismissal import propose_dismissal
@@ -61,7 +62,7 @@ def latest_term(expert: Expert) -> Term | None:
 
 def current_cohort(on: dt.date | None = None) -> int | None:
     """The highest 届次 among terms in force on ``on`` (the default for new appointments)."""
-    on = on or dt.date.today()
+    on = on or clock.today()
     return db.session.scalar(
         select(Term.cohort).where(Term.start_date <= on, Term.end_date >= on,
                                   (Term.ended_on.is_(None)) | (Term.ended_on > on))
@@ -157,7 +158,7 @@ def renew_term(expert: Expert, *, actor: User, doc_no: str, start_date: dt.date 
     over 65 needs 基础科's written ``age_override_reason``."""
     if actor is None or actor.role != "office":
         raise DomainError("只有基础科可以办理续聘。")
-    on = on or dt.date.today()
+    on = on or clock.today()
     latest = check_renewal(expert, on=on, age_override_reason=age_override_reason)
     start = start_date or (last_day(latest) + dt.timedelta(days=1))
     term = start_term(expert, cohort=cohort or latest.cohort + 1, doc_no=doc_no, start_date=start, actor=actor,
@@ -199,7 +200,7 @@ def change_cohort(cohort: int, *, renew_expert_ids: Iterable[int], actor: User, 
     the old one); the members not renewed are proposed for dismissal, 第十三条(二)."""
     if actor is None or actor.role != "office":
         raise DomainError("只有基础科可以办理换届。")
-    on = on or dt.date.today()
+    on = on or clock.today()
     check_term_fields(cohort + 1, doc_no, start_date)
     members = cohort_members(cohort)
     if not members:
@@ -248,7 +249,7 @@ def change_cohort(cohort: int, *, renew_expert_ids: Iterable[int], actor: User, 
 def terms_ending(within_days: int, on: dt.date | None = None) -> list[Term]:
     """Terms in force on ``on`` whose last day falls within ``within_days`` days, not yet
     followed by a renewal, for experts not dismissed; soonest first (第六条)."""
-    on = on or dt.date.today()
+    on = on or clock.today()
     later = aliased(Term)
     renewed = exists().where(and_(later.expert_id == Term.expert_id, later.start_date > Term.start_date))
     return list(db.session.scalars(
@@ -280,7 +281,7 @@ def record_commitment(expert: Expert, *, signed_on: dt.date, actor: User, scan: 
     Without a signed letter for the current term an expert is not dispatchable (SPEC §3.4)."""
     if actor is None or actor.role not in LETTER_ROLES:
         raise DomainError("只有基础科可以登记承诺书。")
-    today = today or dt.date.today()
+    today = today or clock.today()
     if signed_on is None:
         raise DomainError("请填写签署日期。")
     if signed_on > today:

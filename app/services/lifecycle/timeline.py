@@ -11,9 +11,9 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app.clock import utcnow
 from app.extensions import db
 from models import Expert, StatusEvent, User
-from models.base import utcnow
 
 
 def _actor_id(actor: User | int | None) -> int | None:

@@ -11,13 +11,14 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from app import clock
+from app.clock import utcnow
 from app.extensions import db
 from app.services.errors import DomainError
-from app.services.permits.verification import ISSUER, LOCAL_TZ, check_permit
+from app.services.permits.verification import ISSUER, check_permit
 from app.services.status import current_term
 from app.services.uploads import read_upload
 from models import Expert, Permit, Term, VerifyScan
-from models.base import utcnow
 
 
 def new_token() -> str:
@@ -44,7 +45,7 @@ def issue_permit(expert: Expert, term: Term | None = None, on: dt.date | None = 
     """Issue a permit for ``term`` (第七条: 制作专家工作证); any earlier live permit is revoked."""
     if expert.source != "district":
         raise DomainError("只有区库专家发放专家工作证。")
-    on = on or dt.date.today()
+    on = on or clock.today()
     for old in db.session.scalars(select(Permit).where(Permit.expert_id == expert.id, Permit.revoked_at.is_(None))):
         old.revoked_at = utcnow()
         old.revoke_reason = "已换发新证"
@@ -199,6 +200,6 @@ def permit_overview(expert: Expert) -> PermitOverview:
         select(func.count()).select_from(Permit).where(Permit.expert_id == expert.id, Permit.revoked_at.is_not(None))
     )
     if last is not None:
-        last = (last if last.tzinfo else last.replace(tzinfo=dt.UTC)).astimezone(LOCAL_TZ)
+        last = clock.local(last)
     can_issue = permit is None and expert.source == "district" and current_term(expert) is not None
     return PermitOverview(permit, check, verify_url(permit.token) if permit else None, scans, last, revoked, can_issue)

@@ -27,20 +27,19 @@ import hashlib
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import Date, Integer, String, bindparam, cast, literal, null, or_, select, union_all
 
+from app import clock
+from app.clock import utcnow
 from app.extensions import db
 from app.services.permits.scan_log import record_scan
 from app.services.status import SanctionSpan, TermSpan, compute_status
 from models import Dismissal, Expert, ExpertGroup, Permit, Term, Violation, expert_group_link
-from models.base import utcnow
 from models.choices import PERMIT_STATUSES
 
 ISSUER = "武进区应急管理局"
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 #: A token as ``app.services.permits.issuing.new_token`` makes them (URL-safe base64). Anything
 #: else is refused before the database is asked.
@@ -181,11 +180,6 @@ class PermitCheck:
         }
 
 
-def local_now() -> dt.datetime:
-    """Now in the bureau's time zone (the time shown as 查询时间)."""
-    return dt.datetime.now(LOCAL_TZ)
-
-
 def well_formed(token: str | None) -> bool:
     """True if ``token`` has the shape of a permit token (no database access)."""
     return bool(token) and TOKEN_RE.fullmatch(token) is not None
@@ -234,7 +228,7 @@ def check_permit(token: str | None, *, ip: str | None = None, secret: str = "", 
     ``VERIFY_SCAN_FLUSH_SECONDS`` (written at once when that is 0). ``log=False`` (office screens, printing) reads only. A malformed or unknown token
     gives the 无效证件 answer (``found`` False), never an exception.
     """
-    now = local_now()
+    now = clock.now()
     on = on or now.date()
     dialect = db.engine.dialect
     with _dbapi() as (conn, own):

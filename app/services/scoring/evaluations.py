@@ -33,11 +33,12 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from app import clock
+from app.clock import utcnow
 from app.extensions import db
 from app.services.discipline import ladder as discipline
 from app.services.errors import DomainError
@@ -53,11 +54,8 @@ from models import (
     UsageRequest,
     User,
 )
-from models.base import utcnow
 from models.choices import EVAL_VARIANTS
 from printables.eval_form_v1 import EVALUATION_FORM_V1
-
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 REQUIRED = "required"
 VARIANTS = ("A", "B")
@@ -84,18 +82,6 @@ class ScoringError(DomainError):
     def __init__(self, problems: list[str], headline: str = "评价表未能保存："):
         self.problems = list(problems)
         super().__init__(headline + "；".join(self.problems) + "。")
-
-
-def local_today() -> dt.date:
-    """Today in China (the date on the form and the deadlines are local dates)."""
-    return dt.datetime.now(LOCAL_TZ).date()
-
-
-def local_date(moment: dt.datetime) -> dt.date:
-    """The local (Asia/Shanghai) date of a stored time; naive times are taken as UTC."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(LOCAL_TZ).date()
 
 
 # --- the form as data ------------------------------------------------------------------------
@@ -372,7 +358,7 @@ def may_enter_paper(user: User) -> bool:
 def scorable_assignments_query(unit_id: int, today: dt.date | None = None):
     """Assignments of ``unit_id``'s requests, begun by ``today``, whose expert accepted and was
     not absent, and that have no evaluation yet."""
-    today = today or local_today()
+    today = today or clock.today()
     evaluated = select(Evaluation.assignment_id).where(Evaluation.assignment_id.is_not(None))
     return (
         select(Assignment)
@@ -424,7 +410,7 @@ def save_evaluation(entry: EvaluationEntry, *, by: User, client_uuid: str | None
     if existing is not None:
         return _same_sender(existing, by), False
 
-    today = today or local_today()
+    today = today or clock.today()
     problems: list[str] = []
     form = db.session.get(EvalForm, _whole_number(entry.form_id) or 0) if not _blank(entry.form_id) else None
     if form is None:
@@ -478,7 +464,7 @@ def save_evaluation(entry: EvaluationEntry, *, by: User, client_uuid: str | None
             problems.append("纸质表报送日期不能早于考评时间")
         else:
             # A paper form counts as submitted on the day 基础科 received it (第二十二条 deadlines).
-            submitted_at = dt.datetime.combine(received, dt.time(12, 0), LOCAL_TZ).astimezone(dt.UTC)
+            submitted_at = clock.at_local(received)
 
     notes = {}
     for key, raw in (entry.problems or {}).items():

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select
 
+from app import clock
 from app.extensions import db
 from app.services.scoring.coverage import coverage
 from models import Evaluation, ExpertGroup, expert_group_link
@@ -60,7 +60,7 @@ def dashboard_charts(year: int | None = None, unit_id: int | None = None) -> dic
     row; 基础科 and leaders see every unit). Units without an enforcement plan are only
     counted, not charted.
     """
-    year = year or dt.datetime.now(ZoneInfo("Asia/Shanghai")).year
+    year = year or clock.today().year
     groups = average_score_per_group(year)
     bands = score_distribution(year)
     rows = coverage(year, [unit_id] if unit_id is not None else None)

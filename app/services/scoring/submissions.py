@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from app import clock
 from app.extensions import db
-from app.services.scoring.evaluations import local_date, local_today
 from models import Assignment, Evaluation, OrgUnit, UsageRequest
 from models.choices import ORG_KINDS, TOWN_LEVEL_KINDS
 
@@ -202,7 +202,7 @@ def used_assignments(unit_ids: list[int], start: dt.date, end: dt.date) -> list[
 def submissions_board(year: int, unit_ids: list[int] | None = None, today: dt.date | None = None) -> list[UnitRow]:
     """Every active unit's (or only ``unit_ids``') periods of ``year`` with their status, in
     the order of the unit kinds (科室, 大队, 镇, 开发区, 街道), then as the units were created."""
-    today = today or local_today()
+    today = today or clock.today()
     query = select(OrgUnit).where(OrgUnit.active.is_(True))
     if unit_ids is not None:
         query = query.where(OrgUnit.id.in_(unit_ids))
@@ -240,7 +240,7 @@ def submissions_board(year: int, unit_ids: list[int] | None = None, today: dt.da
         cell = cells.get((unit_id, period_of(kind_of[unit_id], evaluated_on)))
         if cell is None:
             continue
-        if local_date(submitted_at) <= cell.due:
+        if clock.local_date(submitted_at) <= cell.due:
             cell.on_time += 1
         else:
             cell.late += 1
