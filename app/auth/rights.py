@@ -117,6 +117,9 @@ RIGHTS: dict[str, dict[str, frozenset]] = {
 
 # Roles that see full ID numbers and phones (SPEC §3.15); everyone else sees them masked.
 UNMASKED_ROLES = frozenset({"office", "sysadmin"})
+# Roles warned on their dashboard when the last good backup is too old (the sysadmin runs
+# the backups, SPEC §1); the rule itself is app.services.backup_status.last_backup_status.
+BACKUP_WATCH_ROLES = frozenset({"sysadmin"})
 
 
 def allowed(role: str | None, endpoint: str, action: str) -> bool:
@@ -129,3 +132,8 @@ def allowed(role: str | None, endpoint: str, action: str) -> bool:
 def sees_unmasked(role: str | None) -> bool:
     """True if the role may see full ID numbers and phone numbers."""
     return role in UNMASKED_ROLES
+
+
+def watches_backups(role: str | None) -> bool:
+    """True if the role is shown the age of the last good backup and its warning."""
+    return role in BACKUP_WATCH_ROLES
