@@ -58,9 +58,14 @@ trap cleanup EXIT
 
 # The checkout, as "git clone" would leave it (tracked and new files; no .venv, no instance/).
 mkdir -p "$PREFIX/opt/expertpool"
-git ls-files -z --cached --others --exclude-standard \
-  | while IFS= read -r -d '' f; do [ -f "$f" ] && printf '%s\0' "$f"; done \
-  | tar --null -T - -cf - | tar -xf - -C "$PREFIX/opt/expertpool"
+if git rev-parse --git-dir >/dev/null 2>&1; then
+  git ls-files -z --cached --others --exclude-standard \
+    | while IFS= read -r -d '' f; do [ -f "$f" ] && printf '%s\0' "$f"; done \
+    | tar --null -T - -cf - | tar -xf - -C "$PREFIX/opt/expertpool"
+else
+  tar --exclude=./.git --exclude=./.venv --exclude=./instance --exclude=./test-artifacts -cf - . \
+    | tar -xf - -C "$PREFIX/opt/expertpool"
+fi
 
 # nginx's own configuration, moved into the prefix (its sites, pid file and logs).
 mkdir -p "$PREFIX/etc" "$PREFIX/run" "$PREFIX/var/log/nginx"
