@@ -1,6 +1,5 @@
 """Backup runs: when each nightly (or manual) backup ended, where it went, or why it failed."""
 from datetime import datetime
-from typing import Optional
 
 from sqlalchemy import BigInteger, Boolean, DateTime, Float, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -23,8 +22,8 @@ class BackupRun(db.Model):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     ok: Mapped[bool] = mapped_column(Boolean)
     path: Mapped[str] = mapped_column(String(500), default="")
-    size_bytes: Mapped[Optional[int]] = mapped_column(BigInteger)
-    seconds: Mapped[Optional[float]] = mapped_column(Float)
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    seconds: Mapped[float | None] = mapped_column(Float)
     host: Mapped[str] = mapped_column(String(100), default="")
     message: Mapped[str] = mapped_column(String(500), default="")
 

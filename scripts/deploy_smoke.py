@@ -276,7 +276,7 @@ def client_address(b: Browser) -> None:
 def _id_number() -> str:
     body = "320412" + "19780314" + "123"
     weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, weights)) % 11]
+    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
 
 
 def _jpeg(color) -> bytes:

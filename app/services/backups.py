@@ -285,8 +285,8 @@ def create_backup(path: str | os.PathLike) -> BackupInfo:
                 files[name] = {"size": file.stat().st_size, "sha256": _sha256_file(file)}
                 uploads.append((name, file))
         body = {
-            "format": FORMAT, "version": FORMAT_VERSION, "database": kind, "created_at": now.isoformat(timespec="seconds"),
-            "alembic_revision": _alembic_revision(), "files": files,
+            "format": FORMAT, "version": FORMAT_VERSION, "database": kind,
+            "created_at": now.isoformat(timespec="seconds"), "alembic_revision": _alembic_revision(), "files": files,
         }
         manifest = {**body, "signature": _sign(body)}
         partial = work / "archive.tar.gz"
@@ -386,7 +386,7 @@ def _read_verified(archive: Path, extract_to: Path | None, *, check_signature: b
                 _make_private_dirs(dest.parent, extract_to)
                 out = _open_private(dest)
             try:
-                for chunk in iter(lambda: fh.read(_CHUNK), b""):
+                while chunk := fh.read(_CHUNK):
                     digest.update(chunk)
                     size += len(chunk)
                     if out is not None:

@@ -38,6 +38,7 @@ def test_a_two_factor_login_is_audited_with_the_address(app, db, enrolled):
 def test_commands_outside_a_request_record_no_address(app, db, runner, tmp_path):
     secret = tmp_path / "pw"
     secret.write_text("Lingdao#2026x\n", encoding="utf-8")
-    assert runner.invoke(args=["create-user", "lisi", "--role", "leader", "--password-file", str(secret)]).exit_code == 0
+    result = runner.invoke(args=["create-user", "lisi", "--role", "leader", "--password-file", str(secret)])
+    assert result.exit_code == 0, result.output
     created = [e for e in _entries(db) if e.action == "create"]
     assert created and created[-1].client_addr == "" and created[-1].username == "系统"

@@ -10,7 +10,7 @@ from app import clock
 from app.services import backup_status, backups
 from models import BackupRun
 
-NOW = dt.datetime(2026, 12, 3, 10, 0, tzinfo=dt.timezone.utc)  # 18:00 in Beijing
+NOW = dt.datetime(2026, 12, 3, 10, 0, tzinfo=dt.UTC)  # 18:00 in Beijing
 
 
 def _status_at(instant):

@@ -115,7 +115,8 @@ def _recompute(manifest, name, data):
 
 TAMPERINGS = {
     "database byte flipped": lambda a, d: _rewrite(a, d, change={_db_member(): _flip}),
-    "upload replaced": lambda a, d: _rewrite(a, d, change={"uploads/photos/a.jpg": lambda b: b"<?php system($_GET[1]);"}),
+    "upload replaced": lambda a, d: _rewrite(
+        a, d, change={"uploads/photos/a.jpg": lambda b: b"<?php system($_GET[1]);"}),
     "checksum recomputed": lambda a, d: _rewrite(
         a, d, change={"uploads/photos/a.jpg": lambda b: b"evil"},
         manifest_change=lambda m: _recompute(m, "uploads/photos/a.jpg", b"evil")),

@@ -39,13 +39,14 @@ def test_the_guide_shows_every_line_of_the_script_in_order(script):
     shown = [line for name, body, _ in _blocks() if name == script for line in _lines(body)]
     actual = _lines(_script(script))
     assert shown, f"the guide shows no block marked {script}"
-    for i, (in_guide, in_script) in enumerate(zip(shown, actual)):
+    for i, (in_guide, in_script) in enumerate(zip(shown, actual, strict=False)):
         assert in_guide == in_script, (
             f"{script}, line {i + 1} of its non-blank lines: the guide shows\n  {in_guide!r}\nthe script has\n"
             f"  {in_script!r}\nchange both together (docs/deployment.md walks through the script line by line)")
+    first_unmatched = (f"missing from the guide: {actual[len(shown)]!r}" if len(shown) < len(actual)
+                       else f"extra in the guide: {shown[len(actual)]!r}" if len(shown) > len(actual) else "")
     assert len(shown) == len(actual), (
-        f"{script}: the guide shows {len(shown)} lines, the script has {len(actual)}: "
-        f"{'missing from the guide: ' + repr(actual[len(shown)]) if len(shown) < len(actual) else 'extra: ' + repr(shown[len(actual)])}")
+        f"{script}: the guide shows {len(shown)} lines, the script has {len(actual)}; {first_unmatched}")
 
 
 def test_every_block_marked_with_a_script_names_one_that_exists():
