@@ -57,6 +57,24 @@ def _actor():
     return None, "匿名"
 
 
+def record_event(action: str, table_name: str, row_id: int | None, summary: str, details: dict | None = None,
+                 *, session: Session | None = None) -> None:
+    """Write one audit entry for something that changes no row but must be on record (SPEC
+    §3.15: a unit calling or messaging a drawn expert). ``action`` is a short code (``call``,
+    ``sms``); ``details`` are shown like changed fields, with phones and IDs masked.
+
+    Flushes nothing: the entry is committed with the request's transaction.
+    """
+    from app.extensions import db
+    from models import AuditLog
+
+    user_id, username = _actor()
+    changes = {key: [None, _plain(value, key)] for key, value in (details or {}).items()}
+    (session or db.session).add(AuditLog(user_id=user_id, username=username, action=action[:10],
+                                         table_name=table_name, row_id=row_id, summary=summary[:200],
+                                         changes=changes))
+
+
 def _changes(obj, action: str) -> dict:
     state = inspect(obj)
     out = {}
