@@ -32,7 +32,9 @@ _LAYOUT = """() => {
       small.push(el.tagName + ' ' + el.textContent.trim().slice(0, 20));
     }
   }
-  const narrow = [...document.querySelectorAll('button, .btn, input:not([type=hidden]):not([type=checkbox]):not([type=radio]), select, summary, label.option')]
+  const controls = 'button, .btn, select, summary, label.option, '
+    + 'input:not([type=hidden]):not([type=checkbox]):not([type=radio])';
+  const narrow = [...document.querySelectorAll(controls)]
     .filter(el => { const b = el.getBoundingClientRect(); return b.width > 0 && b.height < 44; })
     .map(el => el.tagName + ' ' + (el.textContent || el.name || '').trim().slice(0, 20));
   return {width: document.documentElement.scrollWidth, small, narrow};
