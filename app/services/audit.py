@@ -72,7 +72,7 @@ def record_event(action: str, table_name: str, row_id: int | None, summary: str,
     changes = {key: [None, _plain(value, key)] for key, value in (details or {}).items()}
     (session or db.session).add(AuditLog(user_id=user_id, username=username, action=action[:10],
                                          table_name=table_name, row_id=row_id, summary=summary[:200],
-                                         changes=changes))
+                                         changes=changes, client_addr=_client_addr()))
 
 
 def _changes(obj, action: str) -> dict:

@@ -40,6 +40,7 @@ def test_calling_logs_then_opens_the_dialler(app, client, inspector, job):
     assert response.headers["Cache-Control"] == "no-store"
     entry = db.session.scalar(select(AuditLog).where(AuditLog.action == "call"))
     assert (entry.user_id, entry.table_name, entry.row_id) == (inspector.id, "assignment", a.id)
+    assert entry.client_addr == "127.0.0.1"  # the test client's address
 
 
 def test_messaging_fills_in_the_task(app, client, inspector, job):
