@@ -26,7 +26,6 @@ from admin_views.dispatch import (
 from admin_views.evaluation import (
     CoverageView,
     EnforcementPlanView,
-    EvalFormView,
     EvaluationView,
     SubmissionsView,
 )
@@ -65,7 +64,6 @@ from models import (
     Dismissal,
     EnforcementPlan,
     Enterprise,
-    EvalForm,
     Evaluation,
     Expert,
     ExpertDocument,
@@ -130,7 +128,6 @@ def init_admin(app: Flask) -> Admin:
                                  endpoint="overdue_paperwork"))
     admin.add_view(FairnessView(Expert, db, name="抽取公平性", category=DISPATCH, endpoint="fairness_report"))
 
-    admin.add_view(EvalFormView(EvalForm, db, name="评价表版本", category=EVALUATION, endpoint="eval_form"))
     admin.add_view(EvaluationView(Evaluation, db, name="评价记录", category=EVALUATION, endpoint="evaluation"))
     admin.add_view(EnforcementPlanView(EnforcementPlan, db, name="年度执法计划", category=EVALUATION,
                                        endpoint="enforcement_plan"))

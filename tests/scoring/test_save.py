@@ -25,7 +25,7 @@ def test_an_evaluation_belongs_to_the_submitting_unit_and_keeps_its_form_version
     ev, created = save_evaluation(smake.entry(expert), by=inspector, client_uuid=str(uuid.uuid4()))
     assert created
     assert ev.unit_id == inspector.org_unit_id
-    assert ev.form.version == 1
+    assert ev.version.number == 1
     assert (ev.variant, ev.total, ev.is_paper, ev.is_service_quality) == ("A", 100, False, False)
     assert len(ev.scores) == 15
 
