@@ -11,6 +11,7 @@
   var $ = function (id) { return document.getElementById(id); };
   var each = function (list, fn) { Array.prototype.forEach.call(list, fn); };
   var form = document.querySelector("form.fill");
+  var preview = !!(form && form.dataset.kind === "preview");  // the builder's preview: try, never send
   var queueBox = $("queue"), queueList = $("queue-list"), net = $("net");
   var STATE = { pending: "待发送", sent: "已发送", rejected: "被退回" };
 
@@ -34,7 +35,9 @@
   window.addEventListener("offline", showNet);
   window.addEventListener("online", function () { showNet(); send(); });
   showNet();
-  if ("serviceWorker" in navigator) {
+  // Only a logged-in page of /m/ keeps forms offline (the public receipt page does not).
+  var me = (form && form.dataset.user) || (queueBox && queueBox.dataset.user);
+  if ("serviceWorker" in navigator && !preview && me) {
     navigator.serviceWorker.register("/m/sw.js", { scope: "/m/" }).then(prefetch).catch(function () {});
     navigator.serviceWorker.addEventListener("message", function (e) {
       if (e.data && e.data.type === "form-queue") renderQueue();
@@ -90,8 +93,10 @@
       }
     }).catch(function () {}).then(renderQueue);
   }
-  renderQueue().then(send);
-  setInterval(function () { if (navigator.onLine) send(); }, 20000);
+  if (!preview) {
+    renderQueue().then(send);
+    setInterval(function () { if (navigator.onLine) send(); }, 20000);
+  }
   if (!form) return;
 
   /* ---- the form ---- */
@@ -268,6 +273,7 @@
       }
       data.values[f.name] = f.value;
     });
+    if (preview) return;
     try { localStorage.setItem(draftKey, JSON.stringify(data)); } catch (e) { /* storage full: keep going */ }
   }
   function restoreDraft() {
@@ -305,7 +311,8 @@
     }).catch(function () {});
   }
   // A page re-shown after a server refusal carries what was posted: keep it, not an older draft.
-  if (!$("errors")) restoreDraft();
+  if (preview) uuidField.value = "preview";
+  else if (!$("errors")) restoreDraft();
   pads.forEach(function (size) { size(); });
   each(form.querySelectorAll(".photo"), showPhoto);
   refresh();
@@ -349,12 +356,14 @@
     return out;
   }
   form.addEventListener("submit", function (e) {
-    if (!Q || !window.indexedDB) return;  // no queue here: a plain post, checked by the server
+    if (!preview && (!Q || !window.indexedDB)) return;  // no queue here: a plain post, checked by the server
     e.preventDefault();
     var list = problems();
+    if (preview) list.push("这是预览，不会提交");
     clientErrors.hidden = !list.length;
     clientErrors.textContent = list.join("；");
     if (list.length) {
+      if (preview && list.length === 1) return;
       var bad = form.querySelector(".item.bad input, .has-error input, .has-error textarea, .has-error canvas");
       if (bad && !bad.disabled) { bad.scrollIntoView({ block: "center" }); if (bad.focus) bad.focus(); }
       return;
