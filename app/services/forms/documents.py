@@ -76,12 +76,14 @@ def print_context(version: FormVersion, submission: FormSubmission | None = None
     numbers = numbering(version)
     sections = list(version.sections)
     header: list[dict[str, Any]] = []
+    subject = [{"label": label, "kind": "text", "value": value, "image": None, "signer": ""}
+               for label, value in _subject_lines(version, submission)]
     if sections and _is_header(sections[0]):
         first = sections.pop(0)
         cells = [_value_cell(f, answers.get(f.key), blank) for f in first.fields]
-        subject = [{"label": label, "kind": "text", "value": value, "image": None, "signer": ""}
-                   for label, value in _subject_lines(version, submission)]
         header = cells[:1] + subject + cells[1:]
+    else:
+        header = subject
     scored = has_scores(version)
     note_label = next((f.note_label for f in version.fields if f.kind == "score" and f.note_label), None)
     group_points = {g: max(section_max(s) for s in ss) for g, ss in choice_groups(version)}
@@ -89,8 +91,13 @@ def print_context(version: FormVersion, submission: FormSubmission | None = None
     # A filled form prints the alternative chosen, a blank one every alternative.
     sections = [s for s in sections if blank or not s.choice_group or chosen.get(s.choice_group) == s.key]
     last_scored = max((i for i, s in enumerate(sections) if any(f.kind == "score" for f in s.fields)), default=-1)
+    first_scored = min((i for i, s in enumerate(sections) if any(f.kind == "score" for f in s.fields)),
+                       default=len(sections))
+    # What comes before the first score is a plain table of answers; from there on the scored table.
+    values_rows: list[dict[str, Any]] = []
     rows: list[dict[str, Any]] = []
     for i, section in enumerate(sections):
+        target = values_rows if i < first_scored else rows
         score_fields = [f for f in section.fields if f.kind == "score"]
         if scored and score_fields:
             span = len(section.fields)
@@ -109,13 +116,13 @@ def print_context(version: FormVersion, submission: FormSubmission | None = None
                 else:
                     row["group"] = None
                     row["section"] = {"label": section.title, "points": section.points or section_max(section)}
-                rows.append(row)
+                target.append(row)
         else:
             single = len(section.fields) == 1 and section.fields[0].label == section.title
             if not single:
-                rows.append({"type": "heading", "title": section.title})
+                target.append({"type": "heading", "title": section.title})
             for f in section.fields:
-                rows.append({"type": "value", "field": _value_cell(f, answers.get(f.key), blank)})
+                target.append({"type": "value", "field": _value_cell(f, answers.get(f.key), blank)})
         if scored and i == last_scored:
             rows.append({"type": "total", "label": version.total_label or "总分", "max": version.total_max,
                          "value": "" if blank or submission.total is None else submission.total})
@@ -128,8 +135,9 @@ def print_context(version: FormVersion, submission: FormSubmission | None = None
             footer.append("纸质表补录")
         footer.append(f"表单版本：第{version.number}版")
     return {
-        "title": version.title, "intro": version.intro, "header": header, "rows": rows, "scored": scored,
-        "note_label": note_label or "备注", "has_groups": bool(group_sizes), "blank": blank,
+        "title": version.title, "intro": version.intro, "header": header, "values_rows": values_rows, "rows": rows,
+        "scored": scored,
+        "note_label": note_label or "备注", "has_notes": note_label is not None, "has_groups": bool(group_sizes), "blank": blank,
         "instructions": [line.strip() for line in (version.instructions or "").splitlines() if line.strip()],
         "footer": "　".join(footer),
     }

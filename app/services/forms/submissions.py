@@ -238,6 +238,9 @@ def display_value(answer: FormAnswer | None) -> str:
         return "（照片）" if answer.file_path else ""
     if kind == "signature":
         return f"（{answer.signed_by or ''}手写签名）" if answer.file_path else ""
+    if kind == "date" and answer.text:
+        day = dt.date.fromisoformat(answer.text)
+        return f"{day.year}年{day.month}月{day.day}日"
     return answer.text or ""
 
 
