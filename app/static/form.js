@@ -294,11 +294,12 @@
   function refresh() { applyChoices(); applyPaper(); updateTotal(); }
 
   /* A job is scored once: once its form is queued here, the page says so instead. */
-  function markAssignmentDone() {
+  function markAssignmentDone(total) {
     if (!form.dataset.assignment) return;
     form.hidden = true;
-    if (totalBar) totalBar.hidden = true;
     if (sentNotice) sentNotice.hidden = true;
+    if (totalBar) totalBar.hidden = total == null;  // the bar says what was submitted, if we know it
+    if (total != null) $("done-total").textContent = "（总分 " + total + " 分）";
     $("done-notice").hidden = false;
   }
   if (form.dataset.assignment && Q) {
@@ -307,7 +308,7 @@
         return String(i.user) === form.dataset.user && i.state !== "rejected" && i.fields.some(function (p) {
           return p[0] === "assignment_id" && p[1] === form.dataset.assignment;
         });
-      })) markAssignmentDone();
+      })) markAssignmentDone(null);
     }).catch(function () {});
   }
   // A page re-shown after a server refusal carries what was posted: keep it, not an older draft.
@@ -403,7 +404,7 @@
         $("total-label").textContent = "已提交：";
         $("total").textContent = total;
       }
-      markAssignmentDone();
+      markAssignmentDone(total);
       window.scrollTo(0, 0);
       return renderQueue();
     }).then(function () {
