@@ -664,7 +664,7 @@ def add_field(section: FormSection, raw: dict[str, Any]) -> FormField:
     """A new field at the end of a section of a draft."""
     version = section.version
     _require_draft(version)
-    values = clean_field(raw, _where(section, (raw.get("label") or "").strip() or "新题目"))
+    values = clean_field(raw, _where(section, (raw.get("label") or "").strip() or None))
     field = FormField(position=len(section.fields) + 1, key=_next_key(version, "f"), **values)
     section.fields.append(field)
     db.session.flush()
@@ -675,7 +675,7 @@ def update_field(field: FormField, raw: dict[str, Any], *, section: FormSection 
     """Change a field of a draft, and optionally move it to the end of another section."""
     version = field.section.version
     _require_draft(version)
-    values = clean_field(raw, _where(field.section, (raw.get("label") or "").strip() or field.label))
+    values = clean_field(raw, _where(field.section, (raw.get("label") or "").strip() or None))
     code = version.form.code
     system_kind = SYSTEM_FIELDS.get(code or "", {}).get(field.key)
     if system_kind and values["kind"] != system_kind:
