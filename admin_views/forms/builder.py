@@ -141,7 +141,8 @@ class FormDefinitionView(SecuredModelView):
             fill_roles=definitions.FILL_ROLES, units=self._units(), can_edit=self._can("edit"),
             can_delete=self._can("delete"), section_max=definitions.section_max,
             role_labels=definitions.role_labels, public_url=self._public_url(form),
-            system_fields=definitions.SYSTEM_FIELDS.get(form.code or "", {}),
+            system_fields=list(definitions.SYSTEM_FIELDS.get(form.code or "", {})),
+            system_sections=definitions.SYSTEM_SECTIONS.get(form.code or "", ()),
         )
 
     @staticmethod
@@ -367,4 +368,5 @@ class FormDefinitionView(SecuredModelView):
 
     @expose("/details/")
     def details_view(self):
-        return redirect(url_for(".build_view", id=request.args.get("id", "")))
+        """A form's page is its builder (read-only for those who may not edit)."""
+        return self.build_view()

@@ -58,6 +58,12 @@ def fill_context(version) -> dict:
     }
 
 
+@bp.context_processor
+def form_links():
+    """Lets the phone home page show 填写表单 to those who have a form to fill."""
+    return {"has_forms": lambda user: any(not f.code for f in definitions.fillable_forms(user))}
+
+
 def _wants_json() -> bool:
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
     return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]

@@ -137,3 +137,14 @@ def test_a_blank_form_prints_every_question_to_fill_by_hand(form, tmp_path):
     for needle in ("专家姓名：", "服务单位", "是否佩戴专家工作证☐是☐否", "检查类型☐执法检查☐隐患排查", "专业水平（10分）",
                    "总分（20分）", "专家签字"):
         assert needle in text, needle
+
+
+def test_a_signature_cannot_be_changed_after_submission(form, town):
+    sub, _ = _save(form, town)
+    db.session.commit()
+    signature = next(a for a in sub.answers if a.field.kind == "signature")
+    signature.file_path = "signatures/someone-else.png"
+    with pytest.raises(FormInvalid, match="签名也不能更改"):
+        db.session.flush()
+    db.session.rollback()
+    assert db.session.get(FormAnswer, signature.id).file_path.startswith("signatures/")

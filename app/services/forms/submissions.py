@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 
 from app import clock
@@ -215,6 +215,12 @@ def _same_sender(existing: FormSubmission, by: User | None) -> FormSubmission:
 
 
 # --- reading --------------------------------------------------------------------------------------
+
+
+@event.listens_for(FormAnswer, "before_update")
+def _answers_never_change(mapper, connection, answer: FormAnswer) -> None:
+    """A submitted answer — a signature above all — is never changed afterwards (SPEC §3.19)."""
+    raise FormInvalid(["已提交的表单不能修改，签名也不能更改"])
 
 
 def answers_by_key(submission: FormSubmission) -> dict[str, FormAnswer]:
