@@ -100,7 +100,8 @@ def _variant_short(view, context, model, name):
 
 def _scores_export(view, context, model, name):
     numbers = scoring.item_numbers(model.version)
-    return "；".join(f"第{numbers[s.item_id]}项{s.score}分" for s in sorted(model.scores, key=lambda s: numbers[s.item_id]))
+    ordered = sorted(model.scores, key=lambda s: numbers[s.item_id])
+    return "；".join(f"第{numbers[s.item_id]}项{s.score}分" for s in ordered)
 
 
 class EvaluationView(SecuredModelView):

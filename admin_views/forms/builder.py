@@ -117,11 +117,13 @@ class FormDefinitionView(SecuredModelView):
                 flash(f"已新建表单“{form.title}”。请在下面添加题目，检查无误后发布。", "success")
                 return redirect(self._build_url(form))
         return self.render("admin/forms/new.html", values=values, errors=errors, purposes=FORM_PURPOSES,
-                           purpose_help=PURPOSE_HELP, roles=ROLES, fill_roles=definitions.FILL_ROLES, units=self._units())
+                           purpose_help=PURPOSE_HELP, roles=ROLES, fill_roles=definitions.FILL_ROLES,
+                           units=self._units())
 
     @staticmethod
     def _units():
-        return db.session.scalars(select(OrgUnit).where(OrgUnit.active.is_(True)).order_by(OrgUnit.kind, OrgUnit.name)).all()
+        return db.session.scalars(select(OrgUnit).where(OrgUnit.active.is_(True))
+                                  .order_by(OrgUnit.kind, OrgUnit.name)).all()
 
     # -- the builder ----------------------------------------------------------------------------
     @expose("/build/")
@@ -188,7 +190,8 @@ class FormDefinitionView(SecuredModelView):
         f = request.form
         return self._act(version.form, lambda: definitions.update_version(
             version, title=f.get("title", ""), intro=f.get("intro"), instructions=f.get("instructions"),
-            total_max=f.get("total_max"), total_label=f.get("total_label"), note=f.get("note")), "已保存表头和合计设置。")
+            total_max=f.get("total_max"), total_label=f.get("total_label"), note=f.get("note")),
+            "已保存表头和合计设置。")
 
     @expose("/section/add/", methods=("POST",))
     def section_add_view(self):
@@ -311,7 +314,8 @@ class FormDefinitionView(SecuredModelView):
         form = self._form_or_404(request.form.get("form_id"))
         if request.form.get("undo") == "1":
             return self._act(form, lambda: definitions.reinstate_form(form), "已重新启用，可以继续填报。")
-        return self._act(form, lambda: definitions.retire_form(form), "已停用：不再接受新的填报，已有填报仍可查看和打印。")
+        return self._act(form, lambda: definitions.retire_form(form),
+                         "已停用：不再接受新的填报，已有填报仍可查看和打印。")
 
     @expose("/delete/", methods=("POST",))
     def delete_view(self):

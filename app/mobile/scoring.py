@@ -154,7 +154,8 @@ def _render_form(version, assignment, values, notes, choices, subject_values, er
     names = [e[1] for e in experts]
     units = []
     if current_user.role == "office":
-        units = list(db.session.scalars(select(OrgUnit).where(OrgUnit.active.is_(True)).order_by(OrgUnit.kind, OrgUnit.name)))
+        units = list(db.session.scalars(select(OrgUnit).where(OrgUnit.active.is_(True))
+                                        .order_by(OrgUnit.kind, OrgUnit.name)))
     html = render_template(
         "mobile/score_form.html", **fill_context(version), assignment=assignment, values=values, notes=notes,
         choices=choices, subject_values=subject_values, errors=errors, field_errors=field_errors,

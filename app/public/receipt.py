@@ -9,6 +9,7 @@ it was confirmed and changes nothing. An unknown or forged token gets a Chinese 
 from flask import abort, flash, make_response, redirect, render_template, request, send_file, url_for
 from sqlalchemy.orm.exc import StaleDataError
 
+from app import clock
 from app.errors import render_error
 from app.extensions import db, limiter
 from app.public.blueprint import bp
@@ -18,7 +19,6 @@ from app.services.errors import DomainError
 from app.services.forms import definitions
 from app.services.forms.posted import filled_from_post
 from app.services.uploads import upload_path
-from app import clock
 from models.choices import RECEIPT_METHODS
 
 INVALID = "回执二维码无效：未找到对应的告知书。请核对二维码是否完整清晰，或联系向贵单位发放告知书的单位。"

@@ -15,9 +15,8 @@ Revises: 0003
 """
 import datetime as dt
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0016_forms_engine'
 down_revision = '0003'
@@ -69,7 +68,8 @@ form_definition = sa.Table("form_definition", meta, sa.Column("id", sa.Integer),
 form_version = sa.Table("form_version", meta, *[sa.Column(n, sa.Integer) for n in (
     "id", "form_id", "number", "total_max", "created_by_id", "published_by_id")], sa.Column("state", sa.String),
     sa.Column("title", sa.String), sa.Column("intro", sa.Text), sa.Column("instructions", sa.Text),
-    sa.Column("total_label", sa.String), sa.Column("note", sa.Text), sa.Column("published_at", sa.DateTime(timezone=True)))
+    sa.Column("total_label", sa.String), sa.Column("note", sa.Text),
+    sa.Column("published_at", sa.DateTime(timezone=True)))
 form_section = sa.Table("form_section", meta, *[sa.Column(n, sa.Integer) for n in (
     "id", "version_id", "position", "points")], sa.Column("key", sa.String), sa.Column("title", sa.String),
     sa.Column("help", sa.Text), sa.Column("choice_group", sa.String))

@@ -59,7 +59,8 @@ evaluation = sa.Table("evaluation", meta, *[sa.Column(n, sa.Integer) for n in (
 #  problems (position → text), suggestions, form version)
 ROWS = [
     ("牛塘镇", 0, "A", dt.date(2026, 2, 10), dt.date(2026, 2, 12), False, {}, {}, "建议加强学习。", 1),
-    ("牛塘镇", 1, "B", dt.date(2026, 3, 20), dt.date(2026, 3, 30), False, {17: 3, 19: 2}, {17: "复查闭环不及时"}, None, 1),
+    ("牛塘镇", 1, "B", dt.date(2026, 3, 20), dt.date(2026, 3, 30), False, {17: 3, 19: 2}, {17: "复查闭环不及时"},
+     None, 1),
     ("牛塘镇", 2, "B", dt.date(2026, 5, 6), dt.date(2026, 5, 8), True, {2: 4}, {}, None, 2),
     ("执法大队一中队", 0, "A", dt.date(2026, 1, 15), dt.date(2026, 1, 31), False, {10: 8, 1: 1},
      {10: "现场检查不深入"}, None, 1),
@@ -88,7 +89,8 @@ def _build() -> dict:
     for name, planned in (("牛塘镇", 10), ("执法大队一中队", 20)):
         db.session.add(EnforcementPlan(unit=units[name], year=YEAR, planned_checks=planned))
     jobs = []
-    for unit, day in ((brigade, dt.date(2026, 1, 15)), (brigade, dt.date(2026, 3, 3)), (towns["牛塘镇"], dt.date(2026, 2, 10))):
+    for unit, day in ((brigade, dt.date(2026, 1, 15)), (brigade, dt.date(2026, 3, 3)),
+                      (towns["牛塘镇"], dt.date(2026, 2, 10))):
         req = UsageRequest(request_no=f"WJSQ-2026-{len(jobs) + 1:04d}", unit=unit, activity_type="inspection",
                            subject="危险化学品企业专项执法检查", start_date=day, end_date=day, headcount=1,
                            state="completed")
@@ -145,8 +147,7 @@ def _pdf_lines(pdf: bytes) -> list[str]:
 
 def figures() -> dict:
     """What the rules that read evaluations decide from the database, as plain values."""
-    from app.services.discipline import assessment
-    from app.services.discipline import ladder
+    from app.services.discipline import assessment, ladder
     from app.services.scoring import coverage, score_stats, submissions
     from app.services.scoring.evaluations import render_evaluation_pdf
     from models import Evaluation, Expert

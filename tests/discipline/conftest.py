@@ -11,9 +11,8 @@ from app.extensions import db
 from models import (
     Assignment,
     CommitmentLetter,
-    Evaluation,
-    FormVersion,
     FollowUp,
+    FormVersion,
     Term,
     UsageRequest,
 )

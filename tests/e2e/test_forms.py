@@ -244,12 +244,13 @@ def test_the_office_builds_a_form_and_an_inspector_fills_it_offline(app, browser
                             capture_output=True).stdout.decode().splitlines()[2:]
     assert len(images) >= 2  # the photo and the signature are printed as pictures
     os.makedirs(SHOTS, exist_ok=True)
-    subprocess.run(["pdftoppm", "-png", "-r", "70", str(tmp_path / "s.pdf"), os.path.join(SHOTS, "forms-submission-pdf")],
-                   check=True)
+    subprocess.run(["pdftoppm", "-png", "-r", "70", str(tmp_path / "s.pdf"),
+                    os.path.join(SHOTS, "forms-submission-pdf")], check=True)
     xlsx = page.request.get(f"{live_server}/admin/form_submission/xlsx/?version={version_id}")
     sheet = load_workbook(io.BytesIO(xlsx.body())).active
     header, row = [c.value for c in sheet[1]], [c for c in sheet[2]]
-    for label in ("服务单位", "服务内容", "服务日期", "到场时间", "是否佩戴专家工作证", "现场照片", "专业水平", "服务态度",
+    for label in ("服务单位", "服务内容", "服务日期", "到场时间", "是否佩戴专家工作证", "现场照片", "专业水平",
+                  "服务态度",
                   "专家签字", "总分"):
         assert label in header, label
     cell = row[header.index("服务单位")]

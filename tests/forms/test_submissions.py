@@ -39,7 +39,8 @@ def _count():
 def test_a_submission_keeps_its_version_subject_unit_and_signature(form, town):
     moment = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.UTC)
     with clock.frozen(moment):
-        sub, created = _save(form, town, signed_at={keys(form.versions[0])["专家签字"]: str(int(moment.timestamp() * 1000) - 60000)})
+        drawn = str(int(moment.timestamp() * 1000) - 60000)  # a minute before it was sent
+        sub, created = _save(form, town, signed_at={keys(form.versions[0])["专家签字"]: drawn})
     assert created and sub.total == 19 and sub.version.number == 1
     assert (sub.expert.name, sub.unit.name, sub.submitted_by_id) == ("王建国", "湖塘镇", town.id)
     signature = next(a for a in sub.answers if a.field.kind == "signature")
@@ -122,7 +123,8 @@ def test_the_pdf_prints_the_answers_the_total_and_the_signature_as_a_picture(for
     (tmp_path / "s.pdf").write_bytes(pdf)
     text = "".join(subprocess.run(["pdftotext", "-enc", "UTF-8", str(tmp_path / "s.pdf"), "-"], check=True,
                                   capture_output=True).stdout.decode().split())
-    for needle in ("专家现场服务记录", "专家姓名：王建国", "服务单位", "常州华润化工有限公司", "2026年11月20日", "09:30",
+    for needle in ("专家现场服务记录", "专家姓名：王建国", "服务单位", "常州华润化工有限公司", "2026年11月20日",
+                   "09:30",
                    "专业水平（10分）", "总分（20分）", "钱立军", "填报单位：湖塘镇"):
         assert needle in text, needle
     images = subprocess.run(["pdfimages", "-list", str(tmp_path / "s.pdf")], check=True,
@@ -134,7 +136,8 @@ def test_a_blank_form_prints_every_question_to_fill_by_hand(form, tmp_path):
     (tmp_path / "b.pdf").write_bytes(documents.blank_pdf(definitions.current_version(form)))
     text = "".join(subprocess.run(["pdftotext", "-enc", "UTF-8", str(tmp_path / "b.pdf"), "-"], check=True,
                                   capture_output=True).stdout.decode().split())
-    for needle in ("专家姓名：", "服务单位", "是否佩戴专家工作证☐是☐否", "检查类型☐执法检查☐隐患排查", "专业水平（10分）",
+    for needle in ("专家姓名：", "服务单位", "是否佩戴专家工作证☐是☐否", "检查类型☐执法检查☐隐患排查",
+                   "专业水平（10分）",
                    "总分（20分）", "专家签字"):
         assert needle in text, needle
 

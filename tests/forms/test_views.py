@@ -139,7 +139,8 @@ def _phone_post(client, form, version, expert, **extra):
     values, files = good_values(version)
     data = {f"f_{k}": v for k, v in values.items()}
     data.update({f"d_{k}": "data:image/png;base64," + base64.b64encode(v).decode() for k, v in files.items()})
-    data.update(version_id=str(version.id), expert_id=str(expert.id), client_uuid="c0ffee00-0000-4000-8000-000000000001",
+    data.update(version_id=str(version.id), expert_id=str(expert.id),
+                client_uuid="c0ffee00-0000-4000-8000-000000000001",
                 csrf_token=csrf_from(client.get(f"/m/forms/{form.id}/new").get_data(as_text=True)), **extra)
     return client.post(f"/m/forms/{form.id}/new", data=data, headers=JSON)
 

@@ -31,8 +31,8 @@ def score_evaluation(form, variant, scores):
     """The engine's check of a 附件5 sheet: ``scores`` by field id (int or str)."""
     keys = {str(f.id): f.key for f in form.fields}
     values = {keys.get(str(k), str(k)): v for k, v in scores.items()}
-    return validate_submission(form, Filled(values={**HEADER, **values}, choices={"考评对象": variant} if variant else {}),
-                               today=dt.date(2026, 12, 1))
+    choices = {"考评对象": variant} if variant else {}
+    return validate_submission(form, Filled(values={**HEADER, **values}, choices=choices), today=dt.date(2026, 12, 1))
 
 
 @pytest.fixture

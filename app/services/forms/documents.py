@@ -137,7 +137,8 @@ def print_context(version: FormVersion, submission: FormSubmission | None = None
     return {
         "title": version.title, "intro": version.intro, "header": header, "values_rows": values_rows, "rows": rows,
         "scored": scored,
-        "note_label": note_label or "备注", "has_notes": note_label is not None, "has_groups": bool(group_sizes), "blank": blank,
+        "note_label": note_label or "备注", "has_notes": note_label is not None, "has_groups": bool(group_sizes),
+        "blank": blank,
         "instructions": [line.strip() for line in (version.instructions or "").splitlines() if line.strip()],
         "footer": "　".join(footer),
     }

@@ -73,7 +73,8 @@ def find_by_uuid(client_uuid: str | None) -> FormSubmission | None:
     return db.session.scalar(select(FormSubmission).where(FormSubmission.client_uuid == client_uuid))
 
 
-def resolve_subject(form: FormDefinition, subject: Subject | None, by: User | None) -> tuple[ResolvedSubject, list[str]]:
+def resolve_subject(form: FormDefinition, subject: Subject | None,
+                    by: User | None) -> tuple[ResolvedSubject, list[str]]:
     """The records a submission of ``form`` is about, checked against its purpose."""
     subject = subject or Subject()
     out = ResolvedSubject()
@@ -82,7 +83,9 @@ def resolve_subject(form: FormDefinition, subject: Subject | None, by: User | No
     if purpose == "assignment":
         out.assignment = db.session.get(Assignment, _id(subject.assignment_id) or 0)
         office = getattr(by, "role", None) in ("office", "sysadmin")
-        if out.assignment is None or (not office and out.assignment.request.unit_id != getattr(by, "org_unit_id", None)):
+        foreign = not office and out.assignment is not None and \
+            out.assignment.request.unit_id != getattr(by, "org_unit_id", None)
+        if out.assignment is None or foreign:
             problems.append("请选择本单位的专家任务")
             out.assignment = None
         else:

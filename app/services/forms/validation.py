@@ -204,7 +204,8 @@ def validate_submission(version: FormVersion, filled: Filled, *, paper: bool = F
                     if not f.note_label:
                         fail(f, f"第{no}项没有备注栏", "没有备注栏")
                     elif len(note.strip()) > NOTE_LENGTH:
-                        fail(f, f"每项“{f.note_label}”不能超过{NOTE_LENGTH}字", f"{f.note_label}不能超过{NOTE_LENGTH}字")
+                        fail(f, f"每项“{f.note_label}”不能超过{NOTE_LENGTH}字",
+                             f"{f.note_label}不能超过{NOTE_LENGTH}字")
                     else:
                         answer.note = note.strip()
             else:
@@ -213,7 +214,9 @@ def validate_submission(version: FormVersion, filled: Filled, *, paper: bool = F
                 answers[f.key] = answer
         section_totals[section.key] = section_total
     if missing_scores:
-        problems.insert(sum(1 for k in errors if k.startswith("choice:")), f"第{'、'.join(str(n) for n in missing_scores)}项未评分（每项须填写0至满分之间的整数）")
+        numbers_text = "、".join(str(n) for n in missing_scores)
+        problems.insert(sum(1 for k in errors if k.startswith("choice:")),
+                        f"第{numbers_text}项未评分（每项须填写0至满分之间的整数）")
     stray = [f for k, f in fields.items() if k not in active_keys and not _blank(filled.notes.get(k))
              and f.kind == "score" and f.section.choice_group and f.section.choice_group in choices]
     if stray:
