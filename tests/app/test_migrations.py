@@ -84,7 +84,8 @@ def test_0003_frees_the_records_of_draft_batches_only(tmp_path):
             db.engine.dispose()
 
 
-def test_0016_moves_evaluations_onto_the_form_engine_and_every_rule_reads_the_same(tmp_path):
+@pytest.mark.parametrize("which", URLS)
+def test_0016_moves_evaluations_onto_the_form_engine_and_every_rule_reads_the_same(tmp_path, which):
     """Evaluations stored by the code before the form engine (two versions of 附件5, seven
     evaluations with their scores, 发现问题 and 意见和建议) keep their scores, totals and
     versions, and coverage, the submissions board, the score statistics, the annual
@@ -102,7 +103,8 @@ def test_0016_moves_evaluations_onto_the_form_engine_and_every_rule_reads_the_sa
     from models import Evaluation
     from tests.app import legacy_evaluations
 
-    url = f"sqlite:///{tmp_path / 'e.sqlite3'}"
+    url = f"sqlite:///{tmp_path / 'e.sqlite3'}" if which == "sqlite" else os.environ["TEST_DATABASE_URL"]
+    _clean(url)
     app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": url, "UPLOAD_DIR": str(tmp_path)})
     root = Path(__file__).resolve().parents[2]
     before = ScriptDirectory(str(root / "migrations")).get_revision("0016_forms_engine").down_revision
@@ -135,3 +137,4 @@ def test_0016_moves_evaluations_onto_the_form_engine_and_every_rule_reads_the_sa
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+        _clean(url)
