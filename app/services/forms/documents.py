@@ -49,7 +49,7 @@ def _subject_lines(version: FormVersion, submission: FormSubmission | None) -> l
 
 
 def _value_cell(field: FormField, answer: FormAnswer | None, blank: bool) -> dict[str, Any]:
-    cell: dict[str, Any] = {"label": field.label, "kind": field.kind, "value": "", "image": None, "signer": "",
+    cell: dict[str, Any] = {"label": field.label, "kind": field.kind, "value": "", "image": None, "signer": None,
                             "options": field.options or [], "picked": []}
     if answer is None:
         return cell
@@ -76,7 +76,7 @@ def print_context(version: FormVersion, submission: FormSubmission | None = None
     numbers = numbering(version)
     sections = list(version.sections)
     header: list[dict[str, Any]] = []
-    subject = [{"label": label, "kind": "text", "value": value, "image": None, "signer": ""}
+    subject = [{"label": label, "kind": "text", "value": value, "image": None, "signer": None}
                for label, value in _subject_lines(version, submission)]
     if sections and _is_header(sections[0]):
         first = sections.pop(0)
