@@ -26,12 +26,12 @@ from admin_views.dispatch import (
 from admin_views.evaluation import (
     CoverageView,
     EnforcementPlanView,
-    EvalFormView,
     EvaluationView,
     SubmissionsView,
 )
 from admin_views.fees import FeeApprovalView, ServiceRecordView
 from admin_views.formatters import fmt_time
+from admin_views.forms import FormDefinitionView, FormSubmissionView
 from admin_views.lifecycle.announcements import AnnouncementView
 from admin_views.lifecycle.applications import ApplicationView
 from admin_views.lifecycle.dismissals import DismissalView
@@ -65,12 +65,13 @@ from models import (
     Dismissal,
     EnforcementPlan,
     Enterprise,
-    EvalForm,
     Evaluation,
     Expert,
     ExpertDocument,
     FeeStandard,
     FollowUp,
+    FormDefinition,
+    FormSubmission,
     Holiday,
     Interview,
     Notice,
@@ -130,8 +131,11 @@ def init_admin(app: Flask) -> Admin:
                                  endpoint="overdue_paperwork"))
     admin.add_view(FairnessView(Expert, db, name="抽取公平性", category=DISPATCH, endpoint="fairness_report"))
 
-    admin.add_view(EvalFormView(EvalForm, db, name="评价表版本", category=EVALUATION, endpoint="eval_form"))
     admin.add_view(EvaluationView(Evaluation, db, name="评价记录", category=EVALUATION, endpoint="evaluation"))
+    admin.add_view(FormDefinitionView(FormDefinition, db, name="表单设计", category=EVALUATION,
+                                      endpoint="form_definition"))
+    admin.add_view(FormSubmissionView(FormSubmission, db, name="表单填报", category=EVALUATION,
+                                      endpoint="form_submission"))
     admin.add_view(EnforcementPlanView(EnforcementPlan, db, name="年度执法计划", category=EVALUATION,
                                        endpoint="enforcement_plan"))
     admin.add_view(SubmissionsView(OrgUnit, db, name="报送情况", category=EVALUATION, endpoint="submissions"))

@@ -1,10 +1,8 @@
 """Evaluation area of the admin (附件5, 第二十二条): form versions, evaluations, enforcement plans,
 the submissions board and the coverage page.
 
-- 评价表版本 (``eval_form``): the versions of the form; a revision is made by copying the
-  current version into an editable page and is saved only if
-  :func:`app.services.scoring.evaluations.validate_form_definition` passes. Versions are never edited
-  in place — past evaluations keep and print theirs.
+- The versions of the form are kept and revised in the form builder (admin_views/forms): 附件5 is
+  the form definition ``annex5``; past evaluations keep and print their version.
 - 评价记录 (``evaluation``): list, details with every item, export, filled 附件5 PDF. A unit
   sees its own evaluations, an expert his own. Evaluations are entered on the phone page
   (``/m/score``), paper forms too (纸质表补录), so the rules are applied in one place.
@@ -21,7 +19,7 @@ from flask_admin import expose
 from flask_admin.model.template import EndpointLinkRowAction
 from flask_login import current_user
 from markupsafe import Markup, escape
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from admin_views.base import ReadOnlyView, SecuredModelView
@@ -32,12 +30,11 @@ from app.services.errors import DomainError
 from app.services.scoring import coverage as coverage_service
 from app.services.scoring import evaluations as scoring
 from app.services.scoring import submissions
-from models import EnforcementPlan, EvalForm, Evaluation
+from models import EnforcementPlan, Evaluation
 from models.choices import EVAL_VARIANTS, ORG_KINDS
 
 CATEGORY = "专家考评"
 UNIT_SCOPED_ROLES = ("department", "town")
-BLANK_ROWS = 2  # empty rows offered per section when revising the form
 
 
 def _year_arg() -> int:
@@ -58,140 +55,15 @@ def _local_time(view, context, model, name):
     return clock.format_time(getattr(model, name))
 
 
-# --- form versions ------------------------------------------------------------------------------
-
-
-def _items_table(view, context, model, name):
-    rows = []
-    numbers = scoring.item_numbers(model)
-    for key, items in scoring.form_sections(model).items():
-        for item in items:
-            rows.append(f"<tr><td>{numbers[item.id]}</td><td>{escape(scoring.SECTION_LABELS[key])}</td>"
-                        f"<td>{escape(item.text)}</td><td class='text-right'>{item.max_score}</td></tr>")
-    return Markup("<table class='table table-sm table-bordered mb-0'><thead><tr><th>序号</th><th>类别</th>"
-                  "<th>考评内容</th><th>满分</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
-
-
-def _item_count(view, context, model, name):
-    sections = scoring.form_sections(model)
-    return f"必填{len(sections['required'])}项 + A类{len(sections['A'])}项 / B类{len(sections['B'])}项"
-
-
-def _blank_link(view, context, model, name):
-    url = url_for("eval_form.blank_view", id=model.id)
-    return Markup(f"<a href='{escape(url)}'>空白表PDF</a>")
-
-
-class EvalFormView(SecuredModelView):
-    """Versions of the 附件5 form. New versions only through the revision page; none is edited."""
-
-    column_list = ("version", "title", "is_current", "items", "note", "created_at", "blank")
-    column_details_list = ("version", "title", "is_current", "note", "created_at", "items")
-    column_labels = {"version": "版本", "title": "表名", "is_current": "当前使用", "items": "考评项目",
-                     "note": "修订说明", "created_at": "创建时间", "blank": "打印"}
-    column_formatters = {"is_current": yes_no, "items": _item_count, "blank": _blank_link, "created_at": _local_time}
-    column_formatters_detail = {"is_current": yes_no, "items": _items_table, "created_at": _local_time}
-    column_default_sort = ("version", True)
-    column_sortable_list = ("version", "created_at")
-    can_export = False
-    details_template = "admin/scoring/eval_form_details.html"
-
-    @property
-    def can_edit(self):  # no edit links: a version is never changed in place (see edit_view)
-        return False
-
-    def get_query(self):
-        return super().get_query().options(selectinload(EvalForm.items))
-
-    @expose("/new/", methods=("GET", "POST"))
-    def create_view(self):
-        """The revision page: the current version copied into editable rows."""
-        base = scoring.current_form()
-        errors: list[str] = []
-        if request.method == "POST":
-            sections = self._posted_sections()
-            title, note = request.form.get("title", ""), request.form.get("note", "")
-            try:
-                form = scoring.create_form_version(sections, title=title, note=note, by=current_user)
-                db.session.commit()
-            except DomainError as err:
-                db.session.rollback()
-                errors = getattr(err, "problems", None) or [str(err)]
-            else:
-                flash(f"已保存评价表第{form.version}版，新的评价将使用此版本；此前的评价仍按原版本保存和打印。", "success")
-                return redirect(self.get_url(".details_view", id=form.id))
-        else:
-            sections = scoring.definition_of(base)
-            title, note = base.title, ""
-        rows = {key: list(sections.get(key, [])) + [{"text": "", "max": ""}] * BLANK_ROWS for key in scoring.SECTIONS}
-        return self.render(
-            "admin/scoring/eval_form_edit.html", base=base, rows=rows, title=title, note=note, errors=errors,
-            labels=scoring.SECTION_LABELS, points={"required": scoring.REQUIRED_POINTS, "A": scoring.VARIANT_POINTS,
-                                                   "B": scoring.VARIANT_POINTS},
-        )
-
-    @staticmethod
-    def _posted_sections() -> dict[str, list[dict]]:
-        """Rows ``section-N``/``text-N``/``max-N`` in page order; rows left empty are dropped."""
-        out: dict[str, list[dict]] = {key: [] for key in scoring.SECTIONS}
-        indexes = sorted({int(k.split("-", 1)[1]) for k in request.form if k.startswith("text-")
-                          and k.split("-", 1)[1].isdigit()})
-        for i in indexes:
-            text = request.form.get(f"text-{i}", "").strip()
-            maximum = request.form.get(f"max-{i}", "").strip()
-            section = request.form.get(f"section-{i}", "")
-            if not text and not maximum:
-                continue
-            out.setdefault(section, []).append({"text": text, "max": maximum})
-        return out
-
-    @expose("/edit/", methods=("GET", "POST"))
-    def edit_view(self):
-        """Versions are never changed in place: evaluations made on them must print as they were."""
-        flash("评价表版本保存后不能修改；如需调整，请“新建版本”（复制当前版本后修改）。", "info")
-        pk = request.args.get("id")
-        return redirect(self.get_url(".details_view", id=pk) if pk else self.get_url(".index_view"))
-
-    @expose("/current/", methods=("POST",))
-    def make_current_view(self):
-        """Use this version for new evaluations again."""
-        if not self._can("edit"):
-            abort(403)
-        form = self.get_one(request.form.get("id", ""))
-        if form is None:
-            abort(404)
-        scoring.make_current(form)
-        db.session.commit()
-        flash(f"新的评价将使用第{form.version}版。", "success")
-        return redirect(self.get_url(".details_view", id=form.id))
-
-    @expose("/blank/")
-    def blank_view(self):
-        """A blank 附件5 of one version (``?id=``), as PDF."""
-        form = self.get_one(request.args.get("id", "")) if request.args.get("id") else scoring.current_form()
-        if form is None:
-            abort(404)
-        return _pdf_response(scoring.render_blank_form_pdf(form), f"附件5评价表-空白-第{form.version}版.pdf")
-
-    def delete_model(self, model):
-        if model.is_current:
-            flash("当前使用的版本不能删除。", "error")
-            return False
-        if db.session.scalar(select(func.count()).select_from(Evaluation).where(Evaluation.form_id == model.id)):
-            flash("已有评价使用此版本，不能删除。", "error")
-            return False
-        return super().delete_model(model)
-
-
 # --- evaluations --------------------------------------------------------------------------------
 
 
 def _scores_table(view, context, model, name):
-    numbers = scoring.item_numbers(model.form)
+    numbers = scoring.item_numbers(model.version)
     by_item = {s.item_id: s for s in model.scores}
     rows = []
     for key in ("required", model.variant):
-        for item in scoring.form_sections(model.form).get(key, []):
+        for item in scoring.form_sections(model.version).get(key, []):
             s = by_item.get(item.id)
             rows.append(
                 f"<tr><td>{numbers[item.id]}</td><td>{escape(item.text)}</td>"
@@ -200,6 +72,17 @@ def _scores_table(view, context, model, name):
             )
     return Markup("<table class='table table-sm table-bordered mb-0'><thead><tr><th>序号</th><th>考评内容</th>"
                   "<th>评分</th><th>发现问题</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
+
+
+def _signature(view, context, model, name):
+    """考评人员（签字）: the drawn signature with who signed and when, or a dash."""
+    for answer in model.submission.answers:
+        if answer.field.kind == "signature" and answer.file_path:
+            url = url_for("form_submission.file_view", id=answer.id)
+            who = escape(f"{answer.signed_by or ''} {clock.format_time(answer.signed_at)}")
+            return Markup(f"<img src='{escape(url)}' alt='考评人员签名' style='max-height:70px;background:#fff'>"
+                          f"<br><small class='text-muted'>{who}</small>")
+    return "—"
 
 
 def _variant(view, context, model, name):
@@ -216,8 +99,9 @@ def _variant_short(view, context, model, name):
 
 
 def _scores_export(view, context, model, name):
-    numbers = scoring.item_numbers(model.form)
-    return "；".join(f"第{numbers[s.item_id]}项{s.score}分" for s in sorted(model.scores, key=lambda s: numbers[s.item_id]))
+    numbers = scoring.item_numbers(model.version)
+    ordered = sorted(model.scores, key=lambda s: numbers[s.item_id])
+    return "；".join(f"第{numbers[s.item_id]}项{s.score}分" for s in ordered)
 
 
 class EvaluationView(SecuredModelView):
@@ -227,22 +111,23 @@ class EvaluationView(SecuredModelView):
     column_auto_select_related = False
     column_list = ("evaluated_on", "expert", "enterprise_name", "matter", "unit", "variant", "total", "is_paper",
                    "submitted_at")
-    column_details_list = ("expert", "enterprise_name", "matter", "evaluator_name", "evaluated_on", "unit",
-                           "form", "variant", "scores", "total", "suggestions", "is_paper", "is_service_quality",
+    column_details_list = ("expert", "enterprise_name", "matter", "evaluator_name", "signature", "evaluated_on", "unit",
+                           "version", "variant", "scores", "total", "suggestions", "is_paper", "is_service_quality",
                            "submitted_at", "assignment_id")
-    column_export_list = ("evaluated_on", "expert", "enterprise_name", "matter", "evaluator_name", "unit", "form",
+    column_export_list = ("evaluated_on", "expert", "enterprise_name", "matter", "evaluator_name", "unit", "version",
                           "variant", "scores", "total", "suggestions", "is_paper", "is_service_quality", "submitted_at")
     column_labels = {
         "evaluated_on": "考评时间", "expert": "专家", "enterprise_name": "企业名称", "matter": "考评事项",
         "unit": "填表单位", "variant": "考评对象", "total": "总分", "is_paper": "纸质表补录",
-        "submitted_at": "报送时间", "evaluator_name": "考评人员", "form": "评价表版本", "scores": "各项评分",
+        "submitted_at": "报送时间", "evaluator_name": "考评人员", "version": "评价表版本", "scores": "各项评分",
+        "signature": "考评人员（签字）",
         "suggestions": "意见和建议", "is_service_quality": "计入服务质量考评", "assignment_id": "任务编号",
         "expert.name": "专家姓名", "unit.name": "填表单位",
     }
     column_formatters = {"variant": _variant_short, "is_paper": yes_no, "is_service_quality": yes_no,
                          "submitted_at": _local_time}
     column_formatters_detail = {"variant": _variant, "is_paper": yes_no, "is_service_quality": yes_no,
-                                "submitted_at": _local_time, "scores": _scores_table}
+                                "submitted_at": _local_time, "scores": _scores_table, "signature": _signature}
     column_formatters_export = {"variant": _variant, "is_paper": yes_no, "is_service_quality": yes_no,
                                 "submitted_at": _local_time, "scores": _scores_export}
     column_filters = ("evaluated_on", "unit.name", "expert.name", "variant", "total", "is_paper",
@@ -256,7 +141,7 @@ class EvaluationView(SecuredModelView):
     def get_query(self):
         return self.scope_query(
             super(SecuredModelView, self).get_query().options(
-                selectinload(Evaluation.expert), selectinload(Evaluation.unit), selectinload(Evaluation.form),
+                selectinload(Evaluation.expert), selectinload(Evaluation.unit), selectinload(Evaluation.version),
             )
         )
 
@@ -294,7 +179,7 @@ class EvaluationView(SecuredModelView):
     def blank_view(self):
         """A blank 附件5 of the current version, for units that fill the form on paper."""
         form = scoring.current_form()
-        return _pdf_response(scoring.render_blank_form_pdf(form), f"附件5评价表-空白-第{form.version}版.pdf")
+        return _pdf_response(scoring.render_blank_form_pdf(form), f"附件5评价表-空白-第{form.number}版.pdf")
 
     def render(self, template, **kwargs):
         kwargs.setdefault("may_score", scoring.may_score(current_user))

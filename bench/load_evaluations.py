@@ -9,8 +9,8 @@ phone page's script does (form fields, ``Accept: application/json``, a fresh
 ``client_uuid``, as a phone that lost the answer would, and 20 clients send their last
 form from two connections at the same moment: each must be answered, and stored once.
 
-Then it counts, from the database: evaluations stored (must be exactly 2,000), item scores
-(2,000 × 15), duplicates; and from the responses: 5xx (must be 0), other failures, and the
+Then it counts, from the database: evaluations stored (must be exactly 2,000), their form
+submissions (2,000) and item scores (2,000 × 15), duplicates; and from the responses: 5xx (must be 0), other failures, and the
 throughput. Exit status 1 when anything is lost, duplicated or answered 5xx.
 
     .venv/bin/python bench/load_evaluations.py                  # SQLite and PostgreSQL
@@ -123,7 +123,7 @@ def counts(url: str, upload_dir: str) -> dict:
 
     from app import create_app
     from app.extensions import db
-    from models import EvalScore, Evaluation
+    from models import Evaluation, FormAnswer, FormField, FormSubmission
 
     app = create_app({"ENV_NAME": "production", "SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": url,
                       "UPLOAD_DIR": upload_dir})
@@ -131,15 +131,17 @@ def counts(url: str, upload_dir: str) -> dict:
         out = {
             "evaluations": db.session.scalar(select(func.count(Evaluation.id))),
             "distinct_uuids": db.session.scalar(select(func.count(func.distinct(Evaluation.client_uuid)))),
-            "scores": db.session.scalar(select(func.count(EvalScore.id))),
+            "submissions": db.session.scalar(select(func.count(FormSubmission.id))),
+            "scores": db.session.scalar(select(func.count(FormAnswer.id)).join(FormField)
+                                        .where(FormField.kind == "score")),
         }
         db.session.remove()
         db.engine.dispose()
     return out
 
 
-def form_items(url: str, upload_dir: str) -> tuple[int, list[tuple[int, int]]]:
-    """The current 附件5 form: its id and (item id, maximum) of the required and A items."""
+def form_items(url: str, upload_dir: str) -> tuple[int, list[tuple[str, int]]]:
+    """The current 附件5 version: its id and (field key, maximum) of the required and A items."""
     from app import create_app
     from app.extensions import db
     from app.services.scoring import evaluations as scoring
@@ -149,7 +151,7 @@ def form_items(url: str, upload_dir: str) -> tuple[int, list[tuple[int, int]]]:
     with app.app_context():
         form = scoring.current_form()
         sections = scoring.form_sections(form)
-        items = [(i.id, i.max_score) for key in ("required", "A") for i in sections[key]]
+        items = [(i.key, i.max_score) for key in ("required", "A") for i in sections[key]]
         form_id = form.id
         db.session.remove()
         db.engine.dispose()
@@ -262,14 +264,15 @@ def client_run(n: int, port: int, share: int, form_id: int, items, results: dict
     for k in range(share):
         client_uuid = str(uuid.uuid4())
         fields = {
-            "csrf_token": phone.csrf, "client_uuid": client_uuid, "form_id": form_id, "variant": "A",
-            "expert_id": rng.randint(1, EXPERTS), "enterprise_name": f"常州测试化工有限公司{rng.randint(1, 500)}",
-            "matter": "执法检查：危险化学品储存专项检查", "evaluator_name": f"检查员{n:02d}",
-            "evaluated_on": (today - dt.timedelta(days=rng.randint(0, 20))).isoformat(),
-            "suggestions": "无",
+            # The names the phone page posts (app/services/forms/posted.py).
+            "csrf_token": phone.csrf, "client_uuid": client_uuid, "version_id": form_id, "g_1": "A",
+            "expert_id": rng.randint(1, EXPERTS), "f_enterprise_name": f"常州测试化工有限公司{rng.randint(1, 500)}",
+            "f_matter": "执法检查：危险化学品储存专项检查", "f_evaluator_name": f"检查员{n:02d}",
+            "f_evaluated_on": (today - dt.timedelta(days=rng.randint(0, 20))).isoformat(),
+            "f_suggestions": "无",
         }
-        for item_id, maximum in items:
-            fields[f"score_{item_id}"] = rng.randint(max(0, maximum - 3), maximum)
+        for key, maximum in items:
+            fields[f"f_{key}"] = rng.randint(max(0, maximum - 3), maximum)
         body = urlencode(fields)
         if k == share - 1 and n < RACES:
             # The same form from two connections at the same moment (a queue flushed twice).
@@ -376,13 +379,15 @@ def one_run(label: str, url: str) -> bool:
     lat = sorted(results["latencies"]) or [0.0]
     sent_unique = len(set(results["uuids"]))
     ok = (stored["evaluations"] == EVALUATIONS == sent_unique and server_errors == 0 and not other
-          and stored["distinct_uuids"] == EVALUATIONS and not results["login_errors"]
+          and stored["distinct_uuids"] == EVALUATIONS and stored["submissions"] == EVALUATIONS
+          and stored["scores"] == EVALUATIONS * len(items) and not results["login_errors"]
           and statuses.get(201, 0) == EVALUATIONS
           and all(r == ("200", "201") for r in results["races"]) and len(results["races"]) == RACES)
     print(f"\n== {label}：gunicorn {WORKERS} 个 worker，{CLIENTS} 个并发客户端，127.0.0.1 ==")
     print(f"  发送：{requests_sent} 次提交（{sent_unique} 份评价表，其中 {requests_sent - sent_unique} 份按原 client_uuid 重发）")
     print(f"  应答：{', '.join(f'{s}×{c}' for s, c in sorted(statuses.items(), key=str))}；5xx：{server_errors}")
-    print(f"  入库：评价表 {stored['evaluations']} 份（应为 {EVALUATIONS}），不同 client_uuid {stored['distinct_uuids']}，"
+    print(f"  入库：评价表 {stored['evaluations']} 份（应为 {EVALUATIONS}），表单填报 {stored['submissions']} 份，"
+          f"不同 client_uuid {stored['distinct_uuids']}，"
           f"评分项 {stored['scores']} 条（应为 {EVALUATIONS * len(items)}）")
     print(f"  用时 {results['seconds']:.1f} s；吞吐 {EVALUATIONS / results['seconds']:.1f} 份/s"
           f"（{requests_sent / results['seconds']:.1f} 次请求/s）；"

@@ -206,3 +206,26 @@ PERMIT_STATUSES = {
     "revoked": "已作废",
     "invalid": "无效证件",
 }
+
+# Form definitions (SPEC §3.19): what a submission attaches to, and the kinds of field.
+FORM_PURPOSES = {
+    "none": "不关联（独立填报）",
+    "assignment": "专家任务（选派记录）",
+    "expert": "专家",
+    "enterprise": "服务单位（企业）",
+    "notice": "告知书",
+}
+FIELD_KINDS = {
+    "text": "单行文字",
+    "textarea": "多行文字",
+    "integer": "整数",
+    "score": "评分（计入合计）",
+    "choice": "单选",
+    "multi": "多选",
+    "date": "日期",
+    "time": "时间",
+    "yesno": "是/否",
+    "photo": "照片",
+    "signature": "手写签名",
+}
+FORM_VERSION_STATES = {"draft": "草稿", "published": "已发布"}

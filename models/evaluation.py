@@ -1,5 +1,8 @@
-"""The 附件5 evaluation form as versioned data, evaluations, follow-up visits and
-enforcement plans (第二十二条)."""
+"""Evaluations (附件5), follow-up visits and enforcement plans (第二十二条).
+
+The 附件5 form itself is a form definition (:mod:`models.forms`, code ``annex5``); an
+:class:`Evaluation` is the record the rules of 第二十一、二十二条 read, one per submission of it.
+"""
 from datetime import date, datetime
 from typing import Optional
 
@@ -9,51 +12,24 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import db
 from models.base import TimestampMixin, utcnow
 from models.choices import EVAL_VARIANTS
-
-
-class EvalForm(TimestampMixin, db.Model):
-    """A version of the evaluation form; version 1 is 附件5 as published."""
-
-    __tablename__ = "eval_form"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    version: Mapped[int] = mapped_column(Integer, unique=True)
-    title: Mapped[str] = mapped_column(String(100), default="武进区安全生产专家服务情况评价表")
-    is_current: Mapped[bool] = mapped_column(Boolean, default=False)
-    note: Mapped[str | None] = mapped_column(Text)
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-
-    items: Mapped[list["EvalItem"]] = relationship(
-        back_populates="form", cascade="all, delete-orphan", order_by="EvalItem.position"
-    )
-
-    def __str__(self) -> str:
-        return f"第{self.version}版"
-
-
-class EvalItem(db.Model):
-    """One scored line: section ``required``, ``A`` or ``B``, its wording and maximum."""
-
-    __tablename__ = "eval_item"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    form_id: Mapped[int] = mapped_column(ForeignKey("eval_form.id", ondelete="CASCADE"), index=True)
-    section: Mapped[str] = mapped_column(String(10))
-    position: Mapped[int] = mapped_column(Integer)
-    text: Mapped[str] = mapped_column(Text)
-    max_score: Mapped[int] = mapped_column(Integer)
-
-    form: Mapped[EvalForm] = relationship(back_populates="items")
+from models.forms import FormAnswer, FormSubmission, FormVersion
 
 
 class Evaluation(TimestampMixin, db.Model):
-    """One filled 评价表; keeps its form version. ``client_uuid`` makes re-sends idempotent."""
+    """One filled 评价表 (a submission of the ``annex5`` form), with the figures the rules read.
+
+    ``submission`` holds every answer as filled (scores, 发现问题, 意见和建议, the signature)
+    and the form version; the columns here are what the board, coverage, statistics, the
+    annual assessment and the admin list read, written once by the scoring service from
+    the validated submission. ``client_uuid`` makes re-sends idempotent.
+    """
 
     __tablename__ = "evaluation"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_uuid: Mapped[str | None] = mapped_column(String(64), unique=True)
-    form_id: Mapped[int] = mapped_column(ForeignKey("eval_form.id"), index=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("form_submission.id"), unique=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("form_version.id"), index=True)
     variant: Mapped[str] = mapped_column(String(1))
     expert_id: Mapped[int] = mapped_column(ForeignKey("expert.id"), index=True)
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), index=True)
@@ -68,32 +44,28 @@ class Evaluation(TimestampMixin, db.Model):
     is_paper: Mapped[bool] = mapped_column(Boolean, default=False)
     is_service_quality: Mapped[bool] = mapped_column(Boolean, default=False)  # counts toward 20% coverage
     total: Mapped[int] = mapped_column(Integer)
-    suggestions: Mapped[str | None] = mapped_column(Text)
 
-    form: Mapped[EvalForm] = relationship()
+    submission: Mapped[FormSubmission] = relationship()
+    version: Mapped[FormVersion] = relationship()
     expert: Mapped["Expert"] = relationship(backref="evaluations")  # noqa: F821
     unit: Mapped["OrgUnit"] = relationship()  # noqa: F821
-    scores: Mapped[list["EvalScore"]] = relationship(back_populates="evaluation", cascade="all, delete-orphan")
 
     @property
     def variant_label(self) -> str:
         return EVAL_VARIANTS.get(self.variant, self.variant)
 
+    @property
+    def scores(self) -> list[FormAnswer]:
+        """The answers to the score items (``.item``, ``.score``, ``.problem``)."""
+        return [a for a in self.submission.answers if a.field.kind == "score"]
 
-class EvalScore(db.Model):
-    """A score for one item with its 发现问题 note."""
-
-    __tablename__ = "eval_score"
-    __table_args__ = (UniqueConstraint("evaluation_id", "item_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluation.id", ondelete="CASCADE"), index=True)
-    item_id: Mapped[int] = mapped_column(ForeignKey("eval_item.id"))
-    score: Mapped[int] = mapped_column(Integer)
-    problem: Mapped[str | None] = mapped_column(Text)
-
-    evaluation: Mapped[Evaluation] = relationship(back_populates="scores")
-    item: Mapped[EvalItem] = relationship()
+    @property
+    def suggestions(self) -> str | None:
+        """意见和建议 as filled."""
+        for answer in self.submission.answers:
+            if answer.field.key == "suggestions":
+                return answer.text
+        return None
 
 
 class FollowUp(TimestampMixin, db.Model):

@@ -39,12 +39,9 @@ template for details):
     rows [name, id_number, employer, service_count, gross, tax, net],
     totals {service_count, gross, tax, net}, prepared_by, reviewed_by,
     approved_by, prepared_on.
-``evaluation_form.html`` — 附件5 评价表, blank or filled
-    form (:data:`printables.eval_form_v1.EVALUATION_FORM_V1` or a later
-    version of the same shape), variant ('A', 'B' or None for both),
-    enterprise_name, expert_name, subject, evaluator, evaluated_on,
-    scores {item key: int}, problems {item key: str}, total, opinion;
-    optional include_instructions.
+``form_document.html`` — any form of the form engine (附件5 评价表 among them), blank or
+    filled, laid out like 附件5: header, scored table, answers, pictures, 填表说明;
+    the context is built by ``app.services.forms.documents.print_context``.
 ``permit.html`` — 专家工作证, 85.6 × 54 mm, front and back
     permit {name, photo, groups, permit_no, valid_from, valid_until,
     verify_url, issuer?}; back (default True).

@@ -3,8 +3,9 @@
 The form is versioned data: the expert office may revise it without code,
 and each evaluation keeps the version it was scored on. This module holds
 the wording of the regulation's 附件5, word for word, as plain
-JSON-compatible values. The app seeds form version 1 from it and the
-``evaluation_form.html`` template prints any version of the same shape.
+JSON-compatible values. The app seeds version 1 of the form definition
+``annex5`` from it (``app/services/forms/builtin.py``); ``form_document.html``
+prints that version, and any later one, like the original.
 
 Shape::
 
@@ -21,7 +22,7 @@ Shape::
     section = {"key": str, "label": str, "points": int,
                "items": [{"key": str, "no": int, "text": str, "max": int}, ...]}
 
-``text`` is the item without its "（N分）" suffix, which the template adds
+``text`` is the item without its "（N分）" suffix, which the print layout adds
 from ``max``. ``no`` is the printed 序号: both variants are numbered 8–15.
 Treat the constant as read-only; ``copy.deepcopy`` it before changing it.
 """

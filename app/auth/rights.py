@@ -92,9 +92,14 @@ RIGHTS: dict[str, dict[str, frozenset]] = {
     "town_dues": {"sysadmin": frozenset({"list"}), "office": frozenset({"list"}), "leader": frozenset({"list"}),
                   "town": frozenset({"list", "mark_paid"})},
     # evaluation and discipline
-    "eval_form": {"sysadmin": ALL, "office": WRITE, "leader": READ},
+    # Forms as data (SPEC §3.19): the office builds and revises them (附件5 among them); versions
+    # are never edited once published, and a form with submissions is retired, not deleted.
+    "form_definition": {"sysadmin": ALL, "office": ALL, "leader": READ},
+    # Submissions are filled on the phone and never edited (a signature cannot change).
+    "form_submission": {"sysadmin": READ_EXPORT, "office": READ_EXPORT, "leader": READ_EXPORT,
+                        "department": READ_EXPORT, "town": READ_EXPORT, "expert": READ},
     # Evaluations are entered on the phone page (/m/score), where the scoring rules apply;
-    # a saved 评价表 is never edited through a form. Versions of the form likewise.
+    # a saved 评价表 is never edited through a form.
     "evaluation": {
         "sysadmin": READ_EXPORT | {"delete"},
         "office": READ_EXPORT,

@@ -11,11 +11,12 @@ import random
 
 from sqlalchemy import select
 
+from app.demo.scoring import demo_evaluation
 from app.extensions import db
 from app.services.discipline import assessment
 from app.services.discipline import ladder as discipline
 from app.services.scoring.evaluations import current_form, form_sections
-from models import EvalScore, Evaluation, FollowUp, Interview, User
+from models import Evaluation, FollowUp, Interview, User
 
 ENTERPRISE_COMMENTS = {
     5: ["专家检查细致，指出的隐患很有针对性，整改建议可操作。", "专家态度诚恳，讲解耐心，企业收获很大。"],
@@ -52,13 +53,9 @@ def _evaluation(rng, form, sections, unit, expert, enterprise, day: dt.date, tar
             missing -= take
             if scores[item.id] <= item.max_score // 2:
                 notes.setdefault(item.id, "现场检查不够深入，意见较笼统")
-    ev = Evaluation(form_id=form.id, variant="A", expert_id=expert.id, enterprise_id=enterprise.id,
-                    enterprise_name=enterprise.name, matter=rng.choice(MATTERS), evaluator_name=rng.choice(INSPECTORS),
-                    unit_id=unit.id, evaluated_on=day, submitted_at=dt.datetime.combine(day, dt.time(8, 30)),
-                    total=sum(scores.values()))
-    ev.scores = [EvalScore(item_id=i, score=v, problem=notes.get(i)) for i, v in scores.items()]
-    db.session.add(ev)
-    return ev
+    return demo_evaluation(form, unit=unit, expert=expert, enterprise_id=enterprise.id, enterprise_name=enterprise.name,
+                           matter=rng.choice(MATTERS), evaluator_name=rng.choice(INSPECTORS), variant="A", day=day,
+                           submitted_at=dt.datetime.combine(day, dt.time(8, 30)), scores=scores, notes=notes)
 
 
 def _follow_up(rng, expert, enterprise, day, satisfaction, office):

@@ -24,6 +24,7 @@ from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import select
 
 from app import clock
+from app.demo.signatures import receipt_filled
 from app.extensions import db
 from app.services.calendar_data import load_calendar
 from app.services.dispatch import (
@@ -151,7 +152,7 @@ class _Demo:
                 notices.record_paper_receipt(n, _paper_scan(n.enterprise.name, signer, day), signer_name=signer,
                                              signed_on=day, today=self.today)
             else:
-                notices.confirm_receipt(n.token, signer, now=_at(day, 14, self.rng.randint(0, 59)))
+                notices.confirm_receipt(n.token, receipt_filled(signer), now=_at(day, 14, self.rng.randint(0, 59)))
         return made
 
 
@@ -264,7 +265,7 @@ def extend_demo(rng: random.Random, today: dt.date, units: dict, experts: list, 
         demo.answer(req, "declined_unjustified", when=_at(today, 10))
         issued = demo.notices(req, received=0.0)
         if issued:
-            notices.confirm_receipt(issued[0].token, "王海燕", now=_at(today, 15, 40))
+            notices.confirm_receipt(issued[0].token, receipt_filled("王海燕"), now=_at(today, 15, 40))
 
     _scenario(upcoming_inspection)
 

@@ -16,7 +16,7 @@ from app.extensions import db
 from app.services.discipline import ladder as discipline
 from app.services.scoring import evaluations as scoring
 from app.services.scoring import submissions
-from models import Assignment, EnforcementPlan, EvalScore, Evaluation, UsageRequest
+from models import Assignment, EnforcementPlan, Evaluation, FormAnswer, FormSubmission, UsageRequest
 
 # unit name → (share of periods with a job, chance a period is reported late, chance it is not reported)
 USERS_OF_EXPERTS = {
@@ -114,18 +114,44 @@ def _scores(rng, form, variant: str, low: bool) -> tuple[dict[int, int], dict[in
     return scores, notes
 
 
+def demo_evaluation(form, *, unit, expert, enterprise_name: str, matter: str, evaluator_name: str, variant: str,
+                    day: dt.date, submitted_at: dt.datetime, scores: dict[int, int], notes: dict[int, str],
+                    suggestions: str | None = None, assignment=None, enterprise_id=None, paper: bool = False) -> Evaluation:
+    """An evaluation with its submission, as the phone page would have saved it (demo data is
+    backdated, so the service's "today" checks do not apply); ``scores`` by field id."""
+    fields = {f.id: f for f in form.fields}
+    by_key = {f.key: f for f in form.fields}
+    submission = FormSubmission(
+        form_id=form.form_id, version_id=form.id, expert_id=expert.id, unit_id=unit.id,
+        assignment_id=assignment.id if assignment else None, enterprise_id=enterprise_id,
+        submitted_at=submitted_at, is_paper=paper, total=sum(scores.values()), choices={"考评对象": variant},
+    )
+    header = {"enterprise_name": enterprise_name, "matter": matter, "evaluator_name": evaluator_name,
+              "evaluated_on": day.isoformat(), "suggestions": suggestions}
+    for key, text in header.items():
+        if text:
+            submission.answers.append(FormAnswer(field_id=by_key[key].id, text=text))
+    for field_id, value in scores.items():
+        submission.answers.append(FormAnswer(field_id=fields[field_id].id, number=value, note=notes.get(field_id)))
+    ev = Evaluation(
+        submission=submission, version_id=form.id, variant=variant, expert_id=expert.id, enterprise_id=enterprise_id,
+        enterprise_name=enterprise_name, assignment_id=assignment.id if assignment else None, matter=matter,
+        evaluator_name=evaluator_name, unit_id=unit.id, evaluated_on=day, submitted_at=submitted_at, is_paper=paper,
+        is_service_quality=variant == scoring.SERVICE_QUALITY_VARIANT, total=sum(scores.values()),
+    )
+    db.session.add(ev)
+    return ev
+
+
 def _evaluate(rng, form, unit, expert, enterprise_name, matter, variant, day, submitted_at, *, assignment=None,
               paper=False, low=False) -> Evaluation:
     scores, notes = _scores(rng, form, variant, low)
-    ev = Evaluation(
-        form_id=form.id, variant=variant, expert_id=expert.id, enterprise_name=enterprise_name,
-        assignment_id=assignment.id if assignment else None, matter=matter, evaluator_name=rng.choice(INSPECTORS),
-        unit_id=unit.id, evaluated_on=day, submitted_at=submitted_at, is_paper=paper,
-        is_service_quality=variant == scoring.SERVICE_QUALITY_VARIANT, total=sum(scores.values()),
+    ev = demo_evaluation(
+        form, unit=unit, expert=expert, enterprise_name=enterprise_name, matter=matter,
+        evaluator_name=rng.choice(INSPECTORS), variant=variant, day=day, submitted_at=submitted_at, scores=scores,
+        notes=notes, assignment=assignment, paper=paper,
         suggestions=rng.choice(["", "", "建议加强对新修订标准的学习。", "希望专家继续保持认真负责的工作态度。"]) or None,
     )
-    ev.scores = [EvalScore(item_id=i, score=v, problem=notes.get(i)) for i, v in scores.items()]
-    db.session.add(ev)
     db.session.flush()
     if low:
         discipline.open_draft_from_low_score(ev)

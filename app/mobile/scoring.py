@@ -4,12 +4,12 @@
   and what this phone still has to send;
 - ``GET /m/score/new[?assignment=ID][&paper=1]`` — the form of the current version, from an
   assignment or from scratch; ``POST`` saves it. The page is a plain HTML form that works
-  without JavaScript; ``static/score.js`` adds the steppers, the running total, the draft
+  without JavaScript; ``static/form.js`` adds the steppers, the running total, the draft
   kept in the browser and the offline queue, and posts the same fields with
   ``Accept: application/json``;
 - ``GET /m/score/token`` — a fresh CSRF token for a queue sent long after the page loaded;
 - ``GET /m/score/<id>`` — one evaluation as submitted;
-- ``GET /m/sw.js`` — the service worker that keeps the page usable without a connection.
+- the service worker (``/m/sw.js``) that keeps the page usable offline is served by :mod:`app.mobile.fill`.
 
 Every rule (maxima, variants, totals, idempotency, the submitting unit) is decided in
 :mod:`app.services.scoring.evaluations`; this module only parses the form and answers.
@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import uuid
-from pathlib import Path
 
 from flask import (
     abort,
@@ -29,7 +28,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_from_directory,
     url_for,
 )
 from flask_login import current_user
@@ -41,7 +39,11 @@ from app import clock
 from app.auth.rights import allowed
 from app.extensions import db
 from app.mobile.blueprint import bp
+from app.mobile.fill import fill_context
 from app.services.errors import DomainError
+from app.services.forms import definitions
+from app.services.forms import submissions as forms_submissions
+from app.services.forms.posted import filled_from_post
 from app.services.scoring import evaluations as scoring
 from models import Assignment, Evaluation, Expert, OrgUnit, UsageRequest
 from models.choices import ACTIVITY_TYPES, EVAL_VARIANTS
@@ -109,14 +111,10 @@ def score_index():
     )
 
 
-def _defaults(assignment: Assignment | None, today: dt.date) -> dict:
-    values = {
-        "evaluator_name": current_user.full_name or "",
-        "evaluated_on": today.isoformat(),
-        "variant": "",
-        "enterprise_name": "",
-        "matter": "",
-    }
+def _defaults(assignment: Assignment | None, today: dt.date) -> tuple[dict, dict]:
+    """(field values by key, chosen alternative) of a new form, from the job if there is one."""
+    values = {"evaluator_name": current_user.full_name or "", "evaluated_on": today.isoformat()}
+    choices = {}
     if assignment is not None:
         req = assignment.request
         values["evaluated_on"] = min(req.end_date, today).isoformat()
@@ -124,8 +122,8 @@ def _defaults(assignment: Assignment | None, today: dt.date) -> dict:
         if req.enterprises:
             values["enterprise_name"] = req.enterprises[0].name
         # Experts sent by the unit on its own work are scored on 配合区、镇开展安全生产工作 (附件5).
-        values["variant"] = "A"
-    return values
+        choices["考评对象"] = "A"
+    return values, choices
 
 
 def _own_assignment(raw) -> Assignment | None:
@@ -141,15 +139,14 @@ def _own_assignment(raw) -> Assignment | None:
     return assignment
 
 
-def _render_form(form, assignment, values, scores, problems, errors, client_uuid, paper, status=200):
-    sections = scoring.form_sections(form)
-    numbers = scoring.item_numbers(form)
+def _render_form(version, assignment, values, notes, choices, subject_values, errors, field_errors, client_uuid,
+                 status=200):
     experts = []
     if assignment is None:
         experts = list(db.session.execute(
             select(Expert.id, Expert.name, Expert.employer).where(Expert.stage == "in_pool").order_by(Expert.name)
         ).all())
-        chosen = str(values.get("expert_id") or "")
+        chosen = str(subject_values.get("expert_id") or "")
         if chosen.isdigit() and all(str(e.id) != chosen for e in experts):
             other = db.session.get(Expert, int(chosen))
             if other is not None:
@@ -157,12 +154,15 @@ def _render_form(form, assignment, values, scores, problems, errors, client_uuid
     names = [e[1] for e in experts]
     units = []
     if current_user.role == "office":
-        units = list(db.session.scalars(select(OrgUnit).where(OrgUnit.active.is_(True)).order_by(OrgUnit.kind, OrgUnit.name)))
+        units = list(db.session.scalars(select(OrgUnit).where(OrgUnit.active.is_(True))
+                                        .order_by(OrgUnit.kind, OrgUnit.name)))
     html = render_template(
-        "mobile/score_form.html", form=form, sections=sections, numbers=numbers, assignment=assignment,
-        values=values, scores=scores, problems=problems, errors=errors, client_uuid=client_uuid,
-        experts=experts, duplicate_names={n for n in names if names.count(n) > 1}, variants=EVAL_VARIANTS,
-        paper=paper, units=units, is_office=current_user.role == "office", today=clock.today(),
+        "mobile/score_form.html", **fill_context(version), assignment=assignment, values=values, notes=notes,
+        choices=choices, subject_values=subject_values, errors=errors, field_errors=field_errors,
+        client_uuid=client_uuid, experts=experts, duplicate_names={n for n in names if names.count(n) > 1},
+        units=units, is_office=current_user.role == "office", today=clock.today(), kind="evaluation",
+        action=url_for("mobile.score_submit"), token_url=url_for("mobile.score_token"),
+        refused_headline="评价表未能保存，请修改：",
         draft_key=url_for("mobile.score_new", assignment=assignment.id if assignment else None),
     )
     return _no_store(current_app.make_response((html, status)))
@@ -176,34 +176,36 @@ def score_new():
     assignment = _own_assignment(raw) if raw else None
     if raw and assignment is None:
         abort(404)
-    form = scoring.current_form()
-    values = _defaults(assignment, clock.today())
-    paper = request.args.get("paper") == "1"
-    if paper:
-        values["is_paper"] = "1"
-    return _render_form(form, assignment, values, {}, {}, [], str(uuid.uuid4()), paper)
+    version = scoring.current_form()
+    values, choices = _defaults(assignment, clock.today())
+    subject_values = {"is_paper": "1"} if request.args.get("paper") == "1" else {}
+    return _render_form(version, assignment, values, {}, choices, subject_values, [], {}, str(uuid.uuid4()))
 
 
-def _entry_from_request() -> tuple[scoring.EvaluationEntry, dict, dict]:
+def _entry_from_request(version) -> scoring.EvaluationEntry:
     f = request.form
-    scores = {k[6:]: v for k, v in f.items() if k.startswith("score_")}
-    problems = {k[8:]: v for k, v in f.items() if k.startswith("problem_")}
-    entry = scoring.EvaluationEntry(
-        form_id=f.get("form_id"), variant=f.get("variant") or None, expert_id=f.get("expert_id"),
-        assignment_id=f.get("assignment_id"), enterprise_name=f.get("enterprise_name", ""),
-        matter=f.get("matter", ""), evaluator_name=f.get("evaluator_name", ""),
-        evaluated_on=f.get("evaluated_on"), scores=scores, problems=problems,
-        suggestions=f.get("suggestions", ""), is_paper=f.get("is_paper") == "1",
-        unit_id=f.get("unit_id"), received_on=f.get("received_on"),
+    filled, signed_at = filled_from_post(version, f, request.files)
+    values = dict(filled.values)
+    group = next(iter(filled.choices.values()), None)
+    signature = filled.files.get(scoring.SIGNATURE_KEY)
+    scores = {k: v for k, v in values.items() if k in {fd.key for fd in version.fields if fd.kind == "score"}}
+    return scoring.EvaluationEntry(
+        form_id=f.get("version_id"), variant=group, expert_id=f.get("expert_id"),
+        assignment_id=f.get("assignment_id"), enterprise_name=values.get("enterprise_name", ""),
+        matter=values.get("matter", ""), evaluator_name=values.get("evaluator_name", ""),
+        evaluated_on=values.get("evaluated_on"), scores=scores, problems=dict(filled.notes),
+        suggestions=values.get("suggestions", ""), is_paper=f.get("is_paper") == "1",
+        unit_id=f.get("unit_id"), received_on=f.get("received_on"), signature=signature,
+        signed_at=signed_at.get(scoring.SIGNATURE_KEY),
     )
-    return entry, scores, problems
 
 
 @bp.route("/score/new", methods=["POST"])
 @scorer_required
 def score_submit():
     """Save a filled form; a re-sent ``client_uuid`` answers with the record already saved."""
-    entry, scores, problems = _entry_from_request()
+    version = forms_submissions.version_for(scoring.annex5_form(), request.form.get("version_id"))
+    entry = _entry_from_request(version)
     client_uuid = (request.form.get("client_uuid") or "").strip()
     try:
         evaluation, created = scoring.save_evaluation(entry, by=current_user, client_uuid=client_uuid or None)
@@ -211,13 +213,15 @@ def score_submit():
     except DomainError as err:
         db.session.rollback()
         errors = getattr(err, "problems", None) or [str(err)]
+        field_errors = getattr(err, "field_errors", {})
         if _wants_json():
-            return jsonify({"ok": False, "errors": errors}), 422
+            return jsonify({"ok": False, "errors": errors, "fields": field_errors}), 422
         assignment = _own_assignment(entry.assignment_id) if entry.assignment_id else None
-        form = db.session.get(scoring.EvalForm, int(entry.form_id)) if str(entry.form_id or "").isdigit() else None
-        values = dict(request.form)
-        return _render_form(form or scoring.current_form(), assignment, values, scores, problems, errors,
-                            client_uuid or str(uuid.uuid4()), entry.is_paper, status=422)
+        filled, _ = filled_from_post(version, request.form)
+        groups = definitions.choice_groups(version)
+        choices = {label: request.form.get(f"g_{n}") for n, (label, _) in enumerate(groups, start=1)}
+        return _render_form(version, assignment, dict(filled.values), dict(filled.notes), choices,
+                            dict(request.form), errors, field_errors, client_uuid or str(uuid.uuid4()), status=422)
     url = url_for("mobile.score_show", evaluation_id=evaluation.id)
     if _wants_json():
         return jsonify({"ok": True, "created": created, "id": evaluation.id, "total": evaluation.total,
@@ -240,21 +244,11 @@ def score_show(evaluation_id: int):
     evaluation = db.session.get(Evaluation, evaluation_id)
     if evaluation is None or (current_user.role != "office" and evaluation.unit_id != current_user.org_unit_id):
         abort(404)
-    sections = scoring.form_sections(evaluation.form)
+    sections = scoring.form_sections(evaluation.version)
     scored = {s.item_id: s for s in evaluation.scores}
     can_pdf = allowed(current_user.role, "evaluation", "details")
+    signature = next((a for a in evaluation.submission.answers if a.field.kind == "signature" and a.file_path), None)
     return render_template(
-        "mobile/score_show.html", ev=evaluation, sections=sections, numbers=scoring.item_numbers(evaluation.form),
-        scored=scored, variants=EVAL_VARIANTS, can_pdf=can_pdf,
+        "mobile/score_show.html", ev=evaluation, sections=sections, numbers=scoring.item_numbers(evaluation.version),
+        scored=scored, variants=EVAL_VARIANTS, can_pdf=can_pdf, signature=signature,
     )
-
-
-@bp.route("/sw.js")
-@scorer_required
-def score_service_worker():
-    """The service worker, served under /m/ so that its scope can cover /m/score."""
-    static = Path(current_app.static_folder)
-    response = send_from_directory(static, "sw.js", mimetype="text/javascript", max_age=0)
-    response.headers["Cache-Control"] = "no-cache"
-    response.headers["Service-Worker-Allowed"] = "/m/"
-    return response

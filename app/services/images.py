@@ -35,6 +35,10 @@ PHOTO_MAX_SIDE = 1200
 PHOTO_QUALITY = 85
 THUMBNAIL_MAX_SIDE = 240
 THUMBNAIL_MAX_BYTES = 25 * 1024
+# A signature drawn on a phone (signature_pad): a PNG of the screen's size at most a few times over.
+SIGNATURE_MAX_BYTES = 512 * 1024
+SIGNATURE_MAX_PIXELS = 4_000_000
+SIGNATURE_MAX_SIDE = (900, 360)
 
 #: Pillow format names accepted. MPO is the multi-picture JPEG many phones write.
 _IMAGE_FORMATS = ("JPEG", "PNG")
@@ -92,6 +96,29 @@ def thumbnail(
         image = image.resize(
             (max(1, width * 4 // 5), max(1, height * 4 // 5)), Image.Resampling.LANCZOS
         )
+
+
+def sanitize_signature(data: bytes, max_bytes: int = SIGNATURE_MAX_BYTES) -> bytes:
+    """Check a signature drawn on the phone and return it as a clean greyscale PNG (SPEC §3.19).
+
+    Accepts a PNG (or JPEG) of at most ``max_bytes`` and ``SIGNATURE_MAX_PIXELS``, recognised from
+    the content. The ink is flattened onto white, cropped to what was drawn (with a small
+    margin), scaled down to fit 900×360 and encoded afresh without any metadata. An empty
+    drawing is refused: a blank box is not a signature.
+    """
+    image = _clean(_decode(data, max_bytes, SIGNATURE_MAX_PIXELS, what="签名", wanted_side=1024)).convert("L")
+    ink = image.point(lambda value: 255 if value < 200 else 0)
+    box = ink.getbbox()
+    if box is None:
+        raise DomainError("签名是空白的，请手写签名")
+    margin = 8
+    left, top, right, bottom = box
+    image = image.crop((max(0, left - margin), max(0, top - margin),
+                        min(image.width, right + margin), min(image.height, bottom + margin)))
+    image.thumbnail(SIGNATURE_MAX_SIDE, Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    image.save(out, "PNG", optimize=True)
+    return out.getvalue()
 
 
 def sniff_document(data: bytes, max_bytes: int = DOCUMENT_MAX_BYTES) -> str:

@@ -1,5 +1,5 @@
-"""Reference data every installation needs: the 12 groups (第三条), the 附件5 form as
-version 1, the 附件4 fee standard, the official holiday calendar and default settings.
+"""Reference data every installation needs: the 12 groups (第三条), the software's own forms
+(附件5 评价表 as version 1, the 告知书回执), the 附件4 fee standard, the official holiday calendar and default settings.
 
 ``ensure_reference_data`` is idempotent: the migrations create the groups, and this
 fills in whatever else is missing (it runs from ``seed-demo`` and the test fixtures).
@@ -11,10 +11,10 @@ from sqlalchemy import select
 from app.extensions import db
 from app.services import audit
 from app.services.fees.standard import attachment4_rows
+from app.services.forms.builtin import ensure_builtin_forms
 from app.services.workcalendar import seed_rows, supported_years
-from models import CalendarYear, EvalForm, EvalItem, ExpertGroup, FeeStandard, Holiday, Setting
+from models import CalendarYear, ExpertGroup, FeeStandard, Holiday, Setting
 from models.choices import EXPERT_GROUPS
-from printables.eval_form_v1 import EVALUATION_FORM_V1
 
 # The regulation's fee standard has no date of its own; the system treats it as in force from here.
 FEE_STANDARD_START = dt.date(2020, 1, 1)
@@ -41,21 +41,6 @@ def ensure_groups() -> None:
     for i, (code, name) in enumerate(EXPERT_GROUPS, start=1):
         if code not in have:
             db.session.add(ExpertGroup(code=code, name=name, sort_order=i))
-
-
-def ensure_eval_form_v1() -> None:
-    """附件5 as form version 1, current unless a later version exists."""
-    if db.session.scalar(select(EvalForm).where(EvalForm.version == 1)):
-        return
-    form = EvalForm(version=1, title=EVALUATION_FORM_V1["title"], is_current=True, note="附件5原表")
-    position = 0
-    for section_key, section in (("required", EVALUATION_FORM_V1["required"]),
-                                 ("A", EVALUATION_FORM_V1["variants"]["A"]),
-                                 ("B", EVALUATION_FORM_V1["variants"]["B"])):
-        for item in section["items"]:
-            position += 1
-            form.items.append(EvalItem(section=section_key, position=position, text=item["text"], max_score=item["max"]))
-    db.session.add(form)
 
 
 def ensure_fee_standards() -> None:
@@ -99,7 +84,7 @@ def ensure_reference_data() -> None:
     """Everything above (not audited row by row); flushes, the caller commits."""
     with audit.suspended(db.session):
         ensure_groups()
-        ensure_eval_form_v1()
+        ensure_builtin_forms()
         ensure_fee_standards()
         ensure_holidays()
         ensure_settings()

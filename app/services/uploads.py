@@ -36,6 +36,14 @@ def store_photo(data: bytes) -> tuple[str, str]:
     return _write("photos", ".jpg", clean), _write("photos", ".thumb.jpg", thumb)
 
 
+def store_form_file(kind: str, clean: bytes) -> str:
+    """Store a photo (clean JPEG) or a signature (clean PNG) of a form answer, already
+    checked and re-encoded by :func:`app.services.forms.validation.validate_submission`."""
+    if kind == "signature":
+        return _write("signatures", ".png", clean)
+    return _write("form-photos", ".jpg", clean)
+
+
 def store_document(data: bytes) -> tuple[str, str]:
     """Check and store a scan (JPEG, PNG or PDF); return (path, MIME type)."""
     mime = sniff_document(data)

@@ -1,22 +1,23 @@
-/* Service worker of the phone scoring pages (/m/score…), served as /m/sw.js.
+/* Service worker of the phone form pages (/m/score…, /m/forms…), served as /m/sw.js.
 
-   - keeps the page shell (CSS, JS) and every scoring page opened online, so a page can be
-     reopened or reloaded in a basement or confined space with no signal;
+   - keeps the page shell (CSS, JS, the signature pad) and every form page opened online, so a
+     page can be reopened or reloaded in a basement or confined space with no signal;
    - pages: network first (fresh CSRF token, current form version), the cached copy when
      offline; shell files: cached copy first, refreshed in the background;
-   - Background Sync ("score-queue"): sends the filled forms queued in IndexedDB when the
-     connection returns, even after the page was closed. */
+   - Background Sync ("form-queue"): sends the filled forms queued in IndexedDB when the
+     connection returns, even after the page was closed. Other /m/ pages pass through. */
 "use strict";
-importScripts("/static/score-queue.js");
+importScripts("/static/form-queue.js");
 
-var VERSION = "score-v1";
+var VERSION = "form-v2";
 var SHELL_CACHE = VERSION + "-shell";
-var PAGE_CACHE = "score-pages";
-var SHELL = ["/static/light.css", "/static/score.css", "/static/score-queue.js", "/static/score.js"];
+var PAGE_CACHE = "form-pages";
+var SHELL = ["/static/light.css", "/static/form.css", "/static/form-queue.js", "/static/form.js",
+  "/static/vendor/signature_pad.umd.min.js"];
 var OFFLINE_PAGE = '<!doctype html><html lang="zh-CN"><meta charset="utf-8">' +
   '<meta name="viewport" content="width=device-width, initial-scale=1"><title>离线</title>' +
   '<link rel="stylesheet" href="/static/light.css"><main><div class="card"><h1>当前没有网络</h1>' +
-  '<p>此页面尚未在本机保存，联网后打开一次即可离线使用。已打开过的评分页仍可离线填写。</p>' +
+  '<p>此页面尚未在本机保存，联网后打开一次即可离线使用。已打开过的表单仍可离线填写。</p>' +
   '<p><a class="btn" href="/m/score/new">打开空白评分页</a></p></div></main></html>';
 
 self.addEventListener("install", function (event) {
@@ -32,7 +33,10 @@ self.addEventListener("activate", function (event) {
   }).then(function () { return self.clients.claim(); }));
 });
 
-function isScorePage(url) { return url.pathname === "/m/score" || url.pathname.indexOf("/m/score/") === 0; }
+function isFormPage(url) {
+  var p = url.pathname;
+  return p === "/m/score" || p.indexOf("/m/score/") === 0 || p === "/m/forms" || p.indexOf("/m/forms/") === 0;
+}
 
 self.addEventListener("fetch", function (event) {
   var req = event.request;
@@ -52,7 +56,7 @@ self.addEventListener("fetch", function (event) {
     }));
     return;
   }
-  if (req.mode === "navigate" && isScorePage(url) && url.pathname !== "/m/score/token") {
+  if (req.mode === "navigate" && isFormPage(url) && !/\/token$/.test(url.pathname)) {
     event.respondWith(fetch(req).then(function (resp) {
       var type = resp.headers.get("Content-Type") || "";
       if (resp.ok && !resp.redirected && type.indexOf("text/html") === 0) {
@@ -63,7 +67,7 @@ self.addEventListener("fetch", function (event) {
     }).catch(function () {
       return caches.open(PAGE_CACHE).then(function (c) {
         return c.match(req.url).then(function (hit) {
-          return hit || c.match(new URL("/m/score/new", url).href);
+          return hit || (url.pathname.indexOf("/m/score") === 0 ? c.match(new URL("/m/score/new", url).href) : null);
         });
       }).then(function (hit) {
         return hit || new Response(OFFLINE_PAGE, { headers: { "Content-Type": "text/html; charset=utf-8" } });
@@ -74,14 +78,14 @@ self.addEventListener("fetch", function (event) {
 
 function tellClients(report) {
   return self.clients.matchAll({ type: "window" }).then(function (list) {
-    list.forEach(function (c) { c.postMessage({ type: "score-queue", report: report }); });
+    list.forEach(function (c) { c.postMessage({ type: "form-queue", report: report }); });
   });
 }
 
 self.addEventListener("sync", function (event) {
-  if (event.tag === "score-queue") event.waitUntil(self.ScoreQueue.flush().then(tellClients));
+  if (event.tag === "form-queue") event.waitUntil(self.FormQueue.flush().then(tellClients));
 });
 
 self.addEventListener("message", function (event) {
-  if (event.data === "flush") event.waitUntil(self.ScoreQueue.flush().then(tellClients));
+  if (event.data === "flush") event.waitUntil(self.FormQueue.flush().then(tellClients));
 });

@@ -86,3 +86,59 @@ def test_0003_frees_the_records_of_draft_batches_only(tmp_path):
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+@pytest.mark.parametrize("which", URLS)
+def test_0016_moves_evaluations_onto_the_form_engine_and_every_rule_reads_the_same(tmp_path, which):
+    """Evaluations stored by the code before the form engine (two versions of 附件5, seven
+    evaluations with their scores, 发现问题 and 意见和建议) keep their scores, totals and
+    versions, and coverage, the submissions board, the score statistics, the annual
+    assessment's figures, the low-score items and the 附件5 PDF come out exactly as the code
+    before the engine computed them (tests/app/legacy_evaluations_expected.json was written by
+    it from the same data)."""
+    import json
+    from pathlib import Path
+
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import select
+
+    from app.services.forms.definitions import current_version, form_by_code
+    from app.services.reference import ensure_reference_data
+    from models import Evaluation
+    from tests.app import legacy_evaluations
+
+    url = f"sqlite:///{tmp_path / 'e.sqlite3'}" if which == "sqlite" else os.environ["TEST_DATABASE_URL"]
+    _clean(url)
+    app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": url, "UPLOAD_DIR": str(tmp_path)})
+    root = Path(__file__).resolve().parents[2]
+    before = ScriptDirectory(str(root / "migrations")).get_revision("0016_forms_engine").down_revision
+    try:
+        with app.app_context():
+            upgrade(revision=before)
+            legacy_evaluations.build()
+            db.session.remove()
+            upgrade()
+            ensure_reference_data()  # what `seed-demo`/start-up adds: must not add a second 附件5
+            db.session.commit()
+            expected = json.loads((Path(__file__).parent / "legacy_evaluations_expected.json").read_text("utf-8"))
+            assert json.loads(json.dumps(legacy_evaluations.figures(), ensure_ascii=False, default=str)) == expected
+
+            annex5 = form_by_code("annex5")
+            assert [v.number for v in annex5.versions] == [1, 2]
+            assert current_version(annex5).number == 2
+            assert current_version(annex5).sections[1].fields[0].label == "态度诚恳，沟通顺畅，按时到场"
+            evaluations = db.session.scalars(select(Evaluation).order_by(Evaluation.id)).all()
+            assert [(e.version.number, e.total, e.variant) for e in evaluations] == [
+                (1, 100, "A"), (1, 95, "B"), (2, 96, "B"), (1, 91, "A"), (2, 100, "A"), (2, 94, "B"), (2, 100, "B")]
+            first, second = evaluations[0], evaluations[1]
+            assert first.suggestions == "建议加强学习。" and first.submission.client_uuid == "legacy-0001"
+            assert [(s.item.label, s.score, s.problem) for s in second.scores if s.problem] == [
+                ("发现的事故隐患、不安全因素及时复查闭环", 2, "复查闭环不及时")]
+            assert all(len(e.scores) == 15 for e in evaluations)
+            assert {a.field.key for a in first.submission.answers} >= {"enterprise_name", "matter", "evaluator_name",
+                                                                       "evaluated_on", "suggestions", "R1", "A8"}
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        _clean(url)

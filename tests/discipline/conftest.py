@@ -6,14 +6,13 @@ import itertools
 import pytest
 from sqlalchemy import select
 
+from app.demo.scoring import demo_evaluation
 from app.extensions import db
 from models import (
     Assignment,
     CommitmentLetter,
-    EvalForm,
-    EvalScore,
-    Evaluation,
     FollowUp,
+    FormVersion,
     Term,
     UsageRequest,
 )
@@ -39,12 +38,14 @@ class DisciplineMakers:
         """An evaluation on form version 1. Items score their maximum, then points are taken
         off the last item(s) until the total is ``total``; ``low`` = {position: (score, problem)}
         sets given items explicitly."""
-        form = db.session.scalar(select(EvalForm).where(EvalForm.version == 1))
-        items = [i for i in form.items if i.section in ("required", variant)]
+        form = db.session.scalar(select(FormVersion).where(FormVersion.number == 1, FormVersion.title.like("%评价表")))
+        # positions as printed on the whole sheet: 必填 1–7, A 8–15, B 16–23
+        position = {f.id: n for n, f in enumerate((f for f in form.fields if f.kind == "score"), start=1)}
+        items = [i for i in form.fields if i.kind == "score" and i.section.key in ("required", variant)]
         scores = {i.id: i.max_score for i in items}
         problems = {}
         for pos, (score, problem) in (low or {}).items():
-            item = next(i for i in items if i.position == pos)
+            item = next(i for i in items if position[i.id] == pos)
             scores[item.id] = score
             problems[item.id] = problem
         if total is not None:
@@ -52,19 +53,17 @@ class DisciplineMakers:
             for item in reversed(items):
                 if missing <= 0:
                     break
-                if low and item.position in low:
+                if low and position[item.id] in low:
                     continue
                 take = min(missing, scores[item.id])
                 scores[item.id] -= take
                 missing -= take
             assert missing == 0, "cannot reach that total"
         unit = unit or factories.org_unit()
-        ev = Evaluation(form=form, variant=variant, expert=expert, enterprise_name=enterprise_name,
-                        matter="执法检查", evaluator_name="王检查", unit=unit, evaluated_on=on,
-                        total=sum(scores.values()), client_uuid=f"t-{next(_seq)}")
-        for item in items:
-            ev.scores.append(EvalScore(item=item, score=scores[item.id], problem=problems.get(item.id)))
-        db.session.add(ev)
+        ev = demo_evaluation(form, unit=unit, expert=expert, enterprise_name=enterprise_name, matter="执法检查",
+                             evaluator_name="王检查", variant=variant, day=on,
+                             submitted_at=dt.datetime.combine(on, dt.time(9), dt.UTC), scores=scores, notes=problems)
+        ev.client_uuid = f"t-{next(_seq)}"
         db.session.flush()
         return ev
 

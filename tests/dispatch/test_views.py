@@ -5,6 +5,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from app.demo.signatures import receipt_filled
 from app.extensions import db
 from app.services.dispatch import draws, notices, responses, usage_requests
 from models import Assignment, Draw, Enterprise, Notice, ServiceRecord, UsageRequest
@@ -256,7 +257,7 @@ def test_notice_list_filters_by_unit_and_state(app, client, login_as, pool):
         draws.draw(r)
     na, = notices.issue_notices(ra)
     nb, = notices.issue_notices(rb)
-    notices.confirm_receipt(nb.token, "李建军")
+    notices.confirm_receipt(nb.token, receipt_filled("李建军"))
     db.session.commit()
     login_as("office")
     listing = _text(client.get("/admin/notice/"))

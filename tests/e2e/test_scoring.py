@@ -16,7 +16,10 @@ from app.services.scoring import evaluations as scoring
 from models import Evaluation
 from tests import factories
 
-PAGE_BUDGET = 100 * 1024
+# What a phone downloads on the first visit of the scoring page (scripts and style sheets compressed,
+# the signature pad included, issue 16), and what it holds once decoded.
+PAGE_BUDGET = 60 * 1024
+DECODED_BUDGET = 100 * 1024
 DESKTOP = {"width": 1280, "height": 800}
 
 
@@ -74,13 +77,18 @@ def test_an_inspector_scores_an_expert_from_an_assignment_and_sees_the_total(app
     page.wait_for_url(f"**/m/score/new?assignment={job_id}")
     page.wait_for_selector("#totalbar:not([hidden])")
     assert page.locator("#expert-name").inner_text().startswith("王建国")
-    assert page.input_value("#enterprise_name") == "常州华润化工有限公司"
-    assert page.locator("input[name=variant][value=A]").is_checked()
+    assert page.input_value("#f_enterprise_name") == "常州华润化工有限公司"
+    assert page.locator("input[name=g_1][value=A]").is_checked()
     assert page.locator(".variant[data-variant=B]").is_hidden()
     assert page.locator("#total").inner_text() == "0"
     screenshot("score-form-empty-phone")
 
+    # A score over the item's maximum is explained beside it, in words, and left out of the total.
+    page.fill(".item:has-text('发现及分析问题') input[type=number]", "12")
+    assert "12分超过该项满分10分，未计入合计" in page.locator(".item:has-text('发现及分析问题') .field-error").inner_text()
+    assert page.locator("#total").inner_text() == "0"
     _tap_full_marks(page, ".card:has(h2:text-is('必填项（50分）'))")
+    assert page.locator(".item:has-text('发现及分析问题') .field-error").is_hidden()
     page.locator(".item:has-text('发现及分析问题') .dec").tap()  # 10 → 9
     assert page.locator("#total").inner_text() == "49"
     assert page.locator("#done").inner_text() == "7" and page.locator("#needed").inner_text() == "15"
@@ -92,10 +100,14 @@ def test_an_inspector_scores_an_expert_from_an_assignment_and_sees_the_total(app
     _tap_full_marks(page, ".variant[data-variant=A]")
     page.locator(".variant[data-variant=A] .item:has-text('迟到、早退') .dec").tap()
     assert page.locator("#total").inner_text() == "98"
-    page.fill("#suggestions", "建议加强对新修订标准的学习。")
+    page.fill("#f_suggestions", "建议加强对新修订标准的学习。")
     page.locator("#submit").tap()
     page.wait_for_selector("#queue-list .state.sent")
     assert "98" in page.locator("#queue-list li").first.inner_text()
+    # The confirmation says what was submitted (not "合计 0 / 100 分 已评 0/15 项").
+    assert "总分 98 分" in page.locator("#done-notice").inner_text()
+    bar = page.locator("#totalbar").inner_text()
+    assert "已提交" in bar and "98" in bar and "已评" not in bar
     screenshot("score-form-sent-phone")
 
     with app.app_context():
@@ -126,23 +138,23 @@ def test_an_offline_fill_is_queued_and_sent_when_the_connection_returns(app, pag
     assert page.locator("#expert-name").inner_text().startswith("王建国")
     _tap_full_marks(page, ".card:has(h2:text-is('必填项（50分）'))")
     page.locator(".item:has-text('态度诚恳') .dec").tap()
-    page.fill("#suggestions", "地下室信号差，离线填写")
+    page.fill("#f_suggestions", "地下室信号差，离线填写")
     page.reload()  # what was typed survives a reload, still offline
     page.wait_for_selector("#totalbar:not([hidden])")
     assert page.locator("#total").inner_text() == "49"
-    assert page.input_value("#suggestions") == "地下室信号差，离线填写"
+    assert page.input_value("#f_suggestions") == "地下室信号差，离线填写"
 
     _tap_full_marks(page, ".variant[data-variant=A]")
     page.locator("#submit").tap()
     page.wait_for_selector("#queue-list .state.pending")
     assert page.locator("#queue-list .state").first.inner_text() == "待发送"
     assert page.locator("#done-notice").is_visible()  # this job is scored: no second form for it
-    assert page.locator("#score-form").is_hidden()
+    assert page.locator("#fill-form").is_hidden()
     screenshot("score-offline-pending-phone")
     assert _count(app) == 0
     # Nothing of the page reached the server. (Chromium's own update check of the service
     # worker script and its import lies outside Playwright's offline emulation.)
-    assert [p for p in reached_server["paths"] if p not in ("/m/sw.js", "/static/score-queue.js")] == []
+    assert [p for p in reached_server["paths"] if p not in ("/m/sw.js", "/static/form-queue.js")] == []
 
     context.set_offline(False)  # the 'online' event sends the queue by itself
     page.wait_for_selector("#queue-list .state.sent", timeout=30000)
@@ -154,10 +166,10 @@ def test_an_offline_fill_is_queued_and_sent_when_the_connection_returns(app, pag
 
     # A second send of the same queue entry (a retry after a lost answer) changes nothing.
     page.evaluate("""async () => {
-        const items = await ScoreQueue.all();
+        const items = await FormQueue.all();
         items[0].state = 'pending';
-        await ScoreQueue.put(items[0]);
-        return ScoreQueue.flush();
+        await FormQueue.put(items[0]);
+        return FormQueue.flush();
     }""")
     page.wait_for_selector("#queue-list .state.sent")
     assert _count(app) == 1
@@ -180,7 +192,7 @@ def _count_bytes(app):
 
 
 @pytest.mark.parametrize("start", ["assignment", "scratch"])
-def test_the_scoring_page_transfers_at_most_100_kb(app, page, live_server, browser_login, start):
+def test_the_scoring_page_transfers_at_most_60_kb(app, page, live_server, browser_login, start):
     job_id = _inspector_with_a_job(app)
     with app.app_context():
         for n in range(80):  # a pool the size of the district's
@@ -198,8 +210,8 @@ def test_the_scoring_page_transfers_at_most_100_kb(app, page, live_server, brows
     seen = sum(len(r.body()) for r in bodies if r.status == 200)
     print(f"\n{start}: browser saw {seen} bytes in {len(bodies)} responses; "
           f"server sent {counted['bytes']} bytes for {counted['paths']}")
-    assert seen <= PAGE_BUDGET
-    assert counted["bytes"] <= PAGE_BUDGET
+    assert counted["bytes"] <= PAGE_BUDGET  # over the wire
+    assert seen <= DECODED_BUDGET
 
 
 def test_board_and_coverage_at_phone_and_desktop_width(app, page, live_server, browser_login, screenshot):
@@ -221,16 +233,22 @@ def test_board_and_coverage_at_phone_and_desktop_width(app, page, live_server, b
         assert color == "rgb(179, 38, 30)"  # red
         screenshot(f"coverage-{suffix}")
         for url, name in (("/admin/evaluation/", "evaluation-list"), ("/admin/evaluation/details/?id=1",
-                          "evaluation-details"), ("/admin/eval_form/", "eval-form-list"),
+                          "evaluation-details"), ("/admin/form_definition/", "form-definition-list"),
                           ("/admin/enforcement_plan/", "enforcement-plan-list")):
             page.goto(f"{live_server}{url}")
             screenshot(f"{name}-{suffix}")
 
-    # The revision page adds up each part as the office types (its script carries the CSP nonce).
-    page.goto(f"{live_server}/admin/eval_form/new/")
-    page.fill("input[name=max-1]", "10")
-    assert page.locator(".section-sum[data-section=required]").inner_text() == "55"
-    assert "text-danger" in page.locator(".section-sum[data-section=required]").get_attribute("class")
+    # 附件5 is revised in the form builder: a new draft, a maximum changed, the rule said in words.
+    with app.app_context():
+        annex5 = scoring.annex5_form().id
+    page.goto(f"{live_server}/admin/form_definition/build/?id={annex5}")
+    page.get_by_role("button", name="修改（生成新草稿）").click()
+    page.wait_for_load_state("networkidle")
+    page.locator(".fields tr", has_text="态度诚恳，沟通顺畅").get_by_role("link", name="修改").click()
+    page.get_by_label("满分（评分题）").fill("10")
+    page.get_by_role("button", name="保存").click()
+    page.wait_for_load_state("networkidle")
+    assert "必填项各项满分合计应为50分，现为55分" in page.locator("#problems").inner_text()
     screenshot("eval-form-revision-desktop")
 
 
@@ -250,19 +268,19 @@ def test_the_page_works_as_a_plain_form_without_javascript(app, browser, live_se
         page.goto(f"{live_server}/m/score/new")
         assert page.locator(".step").first.is_hidden()  # steppers need JavaScript
         page.select_option("#expert_id", label="王建国")
-        page.fill("#enterprise_name", "常州华润化工有限公司")
-        page.fill("#matter", "执法检查")
-        page.check("input[name=variant][value=B]")
+        page.fill("#f_enterprise_name", "常州华润化工有限公司")
+        page.fill("#f_matter", "执法检查")
+        page.check("input[name=g_1][value=B]")
         with app.app_context():
             form = scoring.current_form()
             sections = scoring.form_sections(form)
             required, variant_b = sections["required"], sections["B"]
         for item in required + variant_b:
-            page.fill(f"input[name=score_{item.id}]", str(item.max_score))
-        page.fill(f"input[name=score_{variant_b[0].id}]", "9")  # over its maximum of 5
+            page.fill(f"input[name=f_{item.key}]", str(item.max_score))
+        page.fill(f"input[name=f_{variant_b[0].key}]", "9")  # over its maximum of 5
         page.locator("#submit").click()  # the browser's own check stops this one
         assert _count(app) == 0
-        page.fill(f"input[name=score_{variant_b[0].id}]", "3")
+        page.fill(f"input[name=f_{variant_b[0].key}]", "3")
         page.locator("#submit").click()
         page.wait_for_url(re.compile(r"/m/score/\d+$"))
         assert page.locator("#saved-total").inner_text() == "98"

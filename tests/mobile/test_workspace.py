@@ -2,6 +2,7 @@
 import datetime as dt
 import re
 
+from app.demo.signatures import receipt_filled
 from app.extensions import db
 from app.services import workspace
 from app.services.dispatch import notices, paperwork, responses, usage_requests
@@ -77,7 +78,7 @@ def test_notices_not_sent_and_receipts_not_back(app, town, pool, enterprise):
     assert notices.unsent_notices(town.id) == []
     assert [n.id for n in notices.outstanding_receipts(town.id)] == [n.id for n in made]
 
-    notices.confirm_receipt(made[0].token, "刘经理")
+    notices.confirm_receipt(made[0].token, receipt_filled("刘经理"))
     db.session.commit()
     assert [n.enterprise.name for n in notices.outstanding_receipts(town.id)] == ["江苏武进精细化工股份有限公司"]
 

@@ -14,7 +14,6 @@ from decimal import Decimal
 
 from PIL import Image, ImageDraw
 
-from printables.eval_form_v1 import EVALUATION_FORM_V1
 
 XSS = "<script>alert(1)</script>"
 VERIFY_URL = "https://yjglj.wj.gov.cn/verify/pX7kQ2mN9vR4tY8wZ1aB3cD5eF6gH0jL"
@@ -135,29 +134,56 @@ def payout_sheet() -> dict:
     }
 
 
-def evaluation_form() -> dict:
-    form = copy.deepcopy(EVALUATION_FORM_V1)
-    scores = {item["key"]: item["max"] for item in form["required"]["items"]}
-    scores.update({item["key"]: item["max"] for item in form["variants"]["A"]["items"]})
-    scores["R2"] = 8
-    scores["A1"] = 3
-    return {
-        "form": form,
-        "variant": "A",
-        "enterprise_name": "常州市武进区某某化工有限公司",
-        "expert_name": "刘大地",
-        "subject": "2026年第二季度危险化学品企业执法检查",
-        "evaluator": "李执法、王检查",
-        "evaluated_on": date(2026, 5, 20),
-        "scores": scores,
-        "problems": {"R2": "对反应釜联锁缺陷分析不够深入", "A1": "迟到约20分钟" + XSS},
-        "total": sum(scores.values()),
-        "opinion": "专家工作认真负责，建议加强对新版国家标准的学习。",
-    }
+def _annex5(variant: str | None = "A", notes: dict | None = None):
+    """附件5 version 1 and (unless ``variant`` is None) a filled sheet, as unsaved records: the
+    print layout reads them without a database."""
+    import datetime as dt
+
+    from app.services.forms.builtin import annex5_spec
+    from models import Expert, FormAnswer, FormDefinition, FormField, FormSection, FormSubmission, FormVersion
+
+    spec = annex5_spec()
+    version = FormVersion(id=1, number=1, state="published", title=spec["title"], instructions=spec["instructions"],
+                          total_max=spec["total_max"], total_label="总分")
+    version.form = FormDefinition(id=1, code="annex5", title=spec["title"], purpose="expert")
+    n = 0
+    for i, s in enumerate(spec["sections"], start=1):
+        section = FormSection(id=i, position=i, key=s["key"], title=s["title"], points=s.get("points"),
+                              choice_group=s.get("choice_group"))
+        for j, f in enumerate(s["fields"], start=1):
+            n += 1
+            section.fields.append(FormField(id=n, position=j, **{"no_future": False, **f}))
+        version.sections.append(section)
+    if variant is None:
+        return version, None
+    fields = {f.key: f for f in version.fields}
+    scores = {f.key: f.max_value for f in version.fields if f.kind == "score" and f.section.key in ("required", variant)}
+    scores.update(R2=8, A1=3)
+    texts = {"enterprise_name": "常州市武进区某某化工有限公司", "matter": "2026年第二季度危险化学品企业执法检查",
+             "evaluator_name": "李执法、王检查", "evaluated_on": "2026-05-20",
+             "suggestions": "专家工作认真负责，建议加强对新版国家标准的学习。"}
+    sub = FormSubmission(id=1, total=sum(scores.values()), choices={"考评对象": variant}, is_paper=False,
+                         submitted_at=dt.datetime(2026, 5, 21, 2, 0, tzinfo=dt.UTC))
+    sub.version, sub.expert = version, Expert(name="刘大地")
+    for key, text in texts.items():
+        sub.answers.append(FormAnswer(field=fields[key], text=text))
+    for key, score in scores.items():
+        sub.answers.append(FormAnswer(field=fields[key], number=score, note=(notes or {}).get(key)))
+    return version, sub
 
 
-def evaluation_form_blank() -> dict:
-    return {"form": copy.deepcopy(EVALUATION_FORM_V1), "variant": None}
+def form_document() -> dict:
+    """附件5 filled, through the layout every form prints with (app.services.forms.documents)."""
+    from app.services.forms.documents import print_context
+
+    version, sub = _annex5("A", {"R2": "对反应釜联锁缺陷分析不够深入", "A1": "迟到约20分钟" + XSS})
+    return print_context(version, sub)
+
+
+def form_document_blank() -> dict:
+    from app.services.forms.documents import print_context
+
+    return print_context(_annex5(None)[0])
 
 
 def permit() -> dict:
@@ -235,7 +261,7 @@ SAMPLES = {
     "notice": notice,
     "fee_standard": fee_standard,
     "payout_sheet": payout_sheet,
-    "evaluation_form": evaluation_form,
+    "form_document": form_document,
     "permit": permit,
     "permit_sheet": permit_sheet,
     "announcement": announcement,

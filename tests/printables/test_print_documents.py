@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 from pypdf import PdfReader
-from sample_documents import SAMPLES, XSS, evaluation_form_blank
+from sample_documents import SAMPLES, XSS, form_document_blank
 
 from printables import PrintRenderError, render_pdf
 
@@ -36,9 +36,9 @@ KEY_PHRASES = {
         "10,300.00", "制表人：周焱", "审核人：", "批准人：", "状态：已审核", "批次编号：FF-2026Q3-01",
         "第1页，共1页",
     ],
-    "evaluation_form": [
+    "form_document": [
         "武进区安全生产专家服务情况评价表", "企业名称：常州市武进区某某化工有限公司",
-        "专家姓名：刘大地", "考评人员（签字）：李执法、王检查", "考评时间：2026年5月20日",
+        "专家姓名：刘大地", "考评人员：李执法、王检查", "考评人员（签字）：", "考评时间：2026年5月20日",
         "态度诚恳，沟通顺畅（5分）", "迟到、早退情况（5分）", "总分（100分）96", "意见和建议：", "填表说明：",
     ],
     "permit": ["武进区安全生产专家工作证", "刘大地", "WJAQZJ-2026-0017", "2026.01.01—2028.12.31",
@@ -83,14 +83,14 @@ ATTACHMENT_WORDING = {
         "备注：邀请国家、省、市级专家参加工作的，费用发放标准依据工作实际情况，由使用科室、大队提出建议，"
         "经局领导批准同意后执行。",
     ],
-    "evaluation_form": [
+    "form_document": [
         "遵纪守法，廉洁服务，自觉抵制歪风邪气，不“吃拿卡要”（5分）",
         "4.区、镇两级对专家服务质量考评比例不低于年度执法计划的20%；",
     ],
 }
 
 # Which samples carry the XSS probe in a free-text field.
-WITH_XSS = ["registration_form", "notice", "fee_standard", "payout_sheet", "evaluation_form",
+WITH_XSS = ["registration_form", "notice", "fee_standard", "payout_sheet", "form_document",
             "announcement", "candidate_list"]
 
 
@@ -140,7 +140,7 @@ def test_chinese_font_is_embedded(rendered, pdf_file, name):
         ("notice", 1, False),  # the 回执 is on the same sheet, below the cut line
         ("fee_standard", 1, False),
         ("payout_sheet", 1, True),
-        ("evaluation_form", 1, False),
+        ("form_document", 1, False),
         ("announcement", 1, False),
         ("candidate_list", 1, True),
     ],
@@ -160,7 +160,7 @@ def test_no_line_starts_with_chinese_punctuation(rendered, pdf_text):
 
 
 def test_blank_evaluation_form_shows_both_variants(pdf_text):
-    pdf = render_pdf("evaluation_form.html", evaluation_form_blank())
+    pdf = render_pdf("form_document.html", form_document_blank())
     text = pdf_text(pdf, layout=False, compact=True)
     # The two variant titles wrap inside their narrow cells; their first lines:
     assert "配合区、镇" in text
@@ -171,7 +171,7 @@ def test_blank_evaluation_form_shows_both_variants(pdf_text):
 
 
 def test_filled_evaluation_form_shows_only_its_variant(rendered, pdf_text):
-    text = pdf_text(rendered["evaluation_form"], compact=True)
+    text = pdf_text(rendered["form_document"], compact=True)
     assert "不要求服务单位安排车辆接送（5分）" in text
     assert "积极承担社会责任" not in text
 

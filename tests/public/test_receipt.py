@@ -1,4 +1,5 @@
 """The online receipt of the 告知书 (附件3, 第十六条): PDF → QR → /receipt/<token> → 已回收."""
+import base64
 import datetime as dt
 import io
 import subprocess
@@ -9,6 +10,7 @@ import zxingcpp
 from PIL import Image
 
 from app import create_app
+from app.demo.signatures import drawn_signature, receipt_filled
 from app.extensions import db
 from app.services.dispatch import draws, notices, usage_requests
 from models import Notice
@@ -30,6 +32,12 @@ def notice(app):
     made, = notices.issue_notices(req)
     db.session.commit()
     return made
+
+
+def _signed(name: str) -> dict:
+    """The receipt form as the page posts it: the name and the signature drawn on the glass."""
+    data = base64.b64encode(drawn_signature(name or "空")).decode()
+    return {"f_signer_name": name, "d_signature": f"data:image/png;base64,{data}", "t_signature": ""}
 
 
 def _qr_from_pdf(pdf: bytes, tmp_path) -> str:
@@ -58,7 +66,7 @@ def test_round_trip_pdf_qr_confirm_received(app, client, notice, tmp_path):
     assert page.status_code == 200 and "常州市武进红光无纺布有限公司" in html and "确认签收" in html
     assert page.headers["Cache-Control"] == "no-store"
 
-    response = client.post(path, data={"csrf_token": csrf_from(html), "signer_name": "王海燕"})
+    response = client.post(path, data={"csrf_token": csrf_from(html), **_signed("王海燕")})
     assert response.status_code == 303
     html = client.get(path).get_data(as_text=True)
     assert "已签收" in html and "王海燕" in html and "在线确认" in html
@@ -73,9 +81,9 @@ def test_round_trip_pdf_qr_confirm_received(app, client, notice, tmp_path):
 def test_a_second_confirmation_changes_nothing(app, client, notice):
     path = f"/receipt/{notice.token}"
     token = csrf_from(client.get(path).get_data(as_text=True))
-    client.post(path, data={"csrf_token": token, "signer_name": "王海燕"})
+    client.post(path, data={"csrf_token": token, **_signed("王海燕")})
     first = db.session.get(Notice, notice.id).signed_at
-    response = client.post(path, data={"csrf_token": token, "signer_name": "另一个人"})
+    response = client.post(path, data={"csrf_token": token, **_signed("另一个人")})
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "无需重复确认" in html and "王海燕" in html
     db.session.expire_all()
@@ -94,7 +102,7 @@ def test_a_forged_token_gets_the_chinese_404(app, client, notice, token, message
     assert response.status_code == 404 and message in response.get_data(as_text=True)
     page = client.get(f"/receipt/{notice.token}")
     post = client.post(f"/receipt/{token}", data={"csrf_token": csrf_from(page.get_data(as_text=True)),
-                                                  "signer_name": "王海燕"})
+                                                  **_signed("王海燕")})
     assert post.status_code == 404
     assert db.session.get(Notice, notice.id).receipt_state == "pending"
 
@@ -104,11 +112,11 @@ def test_altering_one_character_of_a_real_token_is_refused(app, client, notice):
     assert client.get(f"/receipt/{forged}").status_code == 404
 
 
-@pytest.mark.parametrize("signer, message", [("", "请填写签收人姓名"), ("王", "2至30个字"), ("<b>x</b>", "无效字符")])
+@pytest.mark.parametrize("signer, message", [("", "请填写签收人"), ("王", "2至30个字"), ("<b>x</b>", "无效字符")])
 def test_bad_signer_names(app, client, notice, signer, message):
     path = f"/receipt/{notice.token}"
     token = csrf_from(client.get(path).get_data(as_text=True))
-    response = client.post(path, data={"csrf_token": token, "signer_name": signer})
+    response = client.post(path, data={"csrf_token": token, **_signed(signer)})
     assert response.status_code == 422 and message in response.get_data(as_text=True)
     assert db.session.get(Notice, notice.id).receipt_state == "pending"
 
@@ -118,7 +126,7 @@ def test_paper_receipt_then_online_is_already_confirmed(app, notice):
     Image.new("RGB", (300, 200), "white").save(buf, "PNG")
     notices.record_paper_receipt(notice, buf.getvalue(), signer_name="李建军")
     with pytest.raises(notices.ReceiptAlreadyConfirmed, match="纸质回执扫描"):
-        notices.confirm_receipt(notice.token, "王海燕")
+        notices.confirm_receipt(notice.token, receipt_filled("王海燕"))
 
 
 def test_the_receipt_page_is_rate_limited(tmp_path):

@@ -10,23 +10,24 @@ from sqlalchemy import select
 from app import clock
 from app.extensions import db
 from app.services.scoring import evaluations as scoring
-from models import Assignment, EvalForm, UsageRequest
+from models import Assignment, FormVersion, UsageRequest
 from tests import factories
 
 _seq = itertools.count(1)
 
 
-def form_v1() -> EvalForm:
-    return db.session.scalar(select(EvalForm).where(EvalForm.version == 1))
+def form_v1() -> FormVersion:
+    return db.session.scalar(select(FormVersion).where(FormVersion.form_id == scoring.annex5_form().id,
+                                                       FormVersion.number == 1))
 
 
-def full_scores(form: EvalForm, variant: str = "A") -> dict[int, int]:
+def full_scores(form: FormVersion, variant: str = "A") -> dict[int, int]:
     """Every required item and every item of ``variant`` at its maximum."""
     sections = scoring.form_sections(form)
     return {i.id: i.max_score for i in sections["required"] + sections[variant]}
 
 
-def item_at(form: EvalForm, number: int, variant: str = "A"):
+def item_at(form: FormVersion, number: int, variant: str = "A"):
     """The item printed as 序号 ``number`` (8–15 taken from ``variant``)."""
     sections = scoring.form_sections(form)
     items = sections["required"] + sections[variant]
@@ -85,21 +86,23 @@ def smake(app):
     return ScoringMakers()
 
 
-def form_fields(form: EvalForm, *, variant="A", expert_id=None, assignment_id=None, scores=None, **extra) -> dict:
-    """The fields the phone page posts (what a browser without JavaScript sends)."""
+def form_fields(form: FormVersion, *, variant="A", expert_id=None, assignment_id=None, scores=None, **extra) -> dict:
+    """The fields the phone page posts (what a browser without JavaScript sends); ``scores`` by field id."""
     scores = scores if scores is not None else full_scores(form, variant)
     data = {
-        "form_id": str(form.id), "variant": variant, "enterprise_name": "常州华润化工有限公司",
-        "matter": "执法检查：危险化学品企业专项执法检查", "evaluator_name": "钱立军",
-        "evaluated_on": (clock.today() - dt.timedelta(days=1)).isoformat(), "suggestions": "",
+        "version_id": str(form.id), "g_1": variant, "f_enterprise_name": "常州华润化工有限公司",
+        "f_matter": "执法检查：危险化学品企业专项执法检查", "f_evaluator_name": "钱立军",
+        "f_evaluated_on": (clock.today() - dt.timedelta(days=1)).isoformat(), "f_suggestions": "",
         "client_uuid": str(uuid.uuid4()),
     }
     if expert_id is not None:
         data["expert_id"] = str(expert_id)
     if assignment_id is not None:
         data["assignment_id"] = str(assignment_id)
-    for item in form.items:  # the plain form posts every item, the other variant's left empty
-        data[f"score_{item.id}"] = str(scores[item.id]) if item.id in scores else ""
-        data[f"problem_{item.id}"] = ""
+    for item in form.fields:  # the plain form posts every item, the other variant's left empty
+        if item.kind != "score":
+            continue
+        data[f"f_{item.key}"] = str(scores[item.id]) if item.id in scores else ""
+        data[f"n_{item.key}"] = ""
     data.update(extra)
     return data

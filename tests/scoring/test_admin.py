@@ -1,4 +1,4 @@
-"""The admin side: revising the form as a new version, evaluations per unit, the 附件5 PDFs,
+"""The admin side: versions of the form, evaluations per unit, the 附件5 PDFs,
 enforcement plans, the submissions board and the coverage page."""
 import datetime as dt
 import io
@@ -11,11 +11,12 @@ from sqlalchemy import func, select
 
 from app import clock
 from app.extensions import db
+from app.services.forms import definitions
 from app.services.scoring import evaluations as scoring
-from models import EnforcementPlan, EvalForm, Evaluation
+from models import EnforcementPlan
 from tests import factories
 from tests.conftest import csrf_from
-from tests.scoring.conftest import form_fields, full_scores
+from tests.scoring.conftest import full_scores
 
 JSON = {"Accept": "application/json"}
 
@@ -29,93 +30,21 @@ def pdf_text(pdf: bytes, tmp_path, layout: bool = False) -> str:
     return text if layout else "".join(text.split())
 
 
-def _revision_fields(client, **changes):
-    """The revision page's fields as the office would post them, with ``changes`` by row text."""
-    page = client.get("/admin/eval_form/new/").get_data(as_text=True)
-    data = {"csrf_token": csrf_from(page), "title": "武进区安全生产专家服务情况评价表", "note": "调整第1、2项分值"}
-    form = scoring.current_form()
-    for n, item in enumerate(sorted(form.items, key=lambda i: i.position), start=1):
-        text, maximum = changes.get(item.text, (item.text, item.max_score))
-        data.update({f"section-{n}": item.section, f"text-{n}": text, f"max-{n}": str(maximum)})
-    return data
-
-
-def test_office_revises_the_form_as_a_new_version_and_old_evaluations_keep_theirs(client, login_as, smake, tmp_path, auth):
-    inspector = smake.scorer("department")
-    old = smake.evaluation(inspector, factories.appointed_expert(name="王建国"))
-    login_as("office")
-    page = client.get("/admin/eval_form/new/").get_data(as_text=True)
-    assert "态度诚恳，沟通顺畅" in page and "以第1版为基础" in page
-    data = _revision_fields(client, **{
-        "态度诚恳，沟通顺畅": ("态度诚恳，沟通顺畅，服务意识强", 10),
-        "发现及分析问题、隐患的能力": ("发现及分析问题、隐患的能力", 5),
-    })
-    response = client.post("/admin/eval_form/new/", data=data)
-    assert response.status_code == 302
-    v2 = scoring.current_form()
-    assert (v2.version, v2.is_current) == (2, True)
-    assert db.session.scalar(select(EvalForm).where(EvalForm.version == 1)).is_current is False
-
-    # The phone page now renders version 2; a new evaluation is made on it.
-    auth.logout()
-    login_as("department", org_unit_=inspector.org_unit)
-    html = client.get("/m/score/new").get_data(as_text=True)
-    assert "态度诚恳，沟通顺畅，服务意识强" in html and "第2版" in html
-    page = client.get("/m/score/new")
-    fields = {**form_fields(v2, expert_id=old.expert_id), "csrf_token": csrf_from(page.get_data(as_text=True))}
-    new_id = client.post("/m/score/new", data=fields, headers=JSON).json["id"]
-    new = db.session.get(Evaluation, new_id)
-    db.session.refresh(old)
-    assert (new.form.version, old.form.version) == (2, 1)
-
-    # Each prints on its own version.
-    old_pdf = pdf_text(scoring.render_evaluation_pdf(old), tmp_path)
-    new_pdf = pdf_text(scoring.render_evaluation_pdf(new), tmp_path)
-    assert "态度诚恳，沟通顺畅（5分）" in old_pdf and "服务意识强" not in old_pdf
-    assert "态度诚恳，沟通顺畅，服务意识强（10分）" in new_pdf
-    assert "发现及分析问题、隐患的能力（5分）" in new_pdf
-
-
-def test_a_revision_that_no_longer_adds_up_is_refused_and_saves_nothing(client, login_as):
-    login_as("office")
-    data = _revision_fields(client, **{"态度诚恳，沟通顺畅": ("态度诚恳，沟通顺畅", 10)})
-    response = client.post("/admin/eval_form/new/", data=data)
-    html = response.get_data(as_text=True)
-    assert response.status_code == 200
-    assert "必填项各项满分合计为55分，应为50分" in html
-    assert db.session.scalar(select(func.count()).select_from(EvalForm)) == 1
-
-
-def test_a_row_can_be_removed_and_one_added(client, login_as):
-    login_as("office")
-    data = _revision_fields(client, **{"不要求服务单位安排车辆接送": ("", "")})
-    data.update({"section-99": "A", "text-99": "按时提交检查意见书", "max-99": "5"})
-    assert client.post("/admin/eval_form/new/", data=data).status_code == 302
-    texts = [i.text for i in scoring.form_sections(scoring.current_form())["A"]]
-    assert "不要求服务单位安排车辆接送" not in texts and texts[-1] == "按时提交检查意见书"
-
-
-def test_a_version_is_never_edited_in_place(client, login_as):
-    login_as("office")
-    form = scoring.current_form()
-    response = client.get(f"/admin/eval_form/edit/?id={form.id}")
-    assert response.status_code == 302 and "details" in response.headers["Location"]
-
-
 def test_an_evaluation_sent_from_a_page_of_an_older_version_keeps_that_version(app, smake):
     """A phone that filled version 1 offline sends it after version 2 was published."""
     v1 = scoring.current_form()
-    definition = scoring.definition_of(v1)
-    definition["required"][0]["text"] = "态度诚恳"
-    scoring.create_form_version(definition)
+    v2 = definitions.start_draft(scoring.annex5_form())
+    v2.sections[1].fields[0].label = "态度诚恳"
+    definitions.publish(v2)
+    assert scoring.current_form().number == 2
     ev = smake.evaluation(smake.scorer("town"), form=v1, scores=full_scores(v1))
-    assert ev.form.version == 1
+    assert ev.version.number == 1 and ev.submission.version_id == v1.id
 
 
 def test_the_blank_pdf_of_each_version(client, login_as, tmp_path):
     login_as("office")
     form = scoring.current_form()
-    response = client.get(f"/admin/eval_form/blank/?id={form.id}")
+    response = client.get(f"/admin/form_definition/blank/?id={form.id}")
     assert response.mimetype == "application/pdf"
     text = pdf_text(response.data, tmp_path)
     for needle in ("武进区安全生产专家服务情况评价表", "企业名称：", "考评人员（签字）：", "必填项", "（50分）",
@@ -245,20 +174,6 @@ def test_experts_see_neither_board(client, login_as, role):
     login_as(role)
     assert client.get("/admin/submissions/").status_code == 403
     assert client.get("/admin/coverage/").status_code == 403
-
-
-def test_an_earlier_version_can_be_made_current_again(client, login_as):
-    v1 = scoring.current_form()
-    definition = scoring.definition_of(v1)
-    definition["A"][0]["text"] = "按时到达检查现场"
-    scoring.create_form_version(definition)
-    db.session.commit()
-    login_as("office")
-    page = client.get(f"/admin/eval_form/details/?id={v1.id}").get_data(as_text=True)
-    assert "设为当前使用版本" in page
-    response = client.post("/admin/eval_form/current/", data={"id": v1.id, "csrf_token": csrf_from(page)})
-    assert response.status_code == 302
-    assert scoring.current_form().version == 1
 
 
 def test_the_evaluation_list_searches_by_expert_name(client, login_as, smake):

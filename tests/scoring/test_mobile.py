@@ -35,10 +35,12 @@ def test_the_empty_form_shows_every_item_with_its_maximum_and_both_variants(clie
     _login_scorer(login_as, smake)
     html = client.get("/m/score/new").get_data(as_text=True)
     form = scoring.current_form()
-    for item in form.items:
-        assert f'name="score_{item.id}"' in html
+    for item in form.fields:
+        if item.kind != "score":
+            continue
+        assert f'name="f_{item.key}"' in html
         assert f'max="{item.max_score}"' in html
-        assert f'name="problem_{item.id}"' in html
+        assert f'name="n_{item.key}"' in html
     assert "态度诚恳，沟通顺畅<span class=\"max\">（5分）</span>" in html
     assert "配合区、镇开展安全生产工作情况考评" in html and "对企业开展业务服务质量考评" in html
     assert "王建国" in html and "意见和建议" in html and "纸质表补录" in html
@@ -78,14 +80,15 @@ def test_a_refused_post_shows_every_problem_and_keeps_what_was_typed(client, log
     scores = full_scores(form)
     scores[item_at(form, 2).id] = "12"
     scores[item_at(form, 9, "B").id] = "3"
-    data = form_fields(form, expert_id=expert.id, scores=scores, suggestions="建议加强学习")
-    data[f"problem_{item_at(form, 2).id}"] = "隐患分析不到位"
+    data = form_fields(form, expert_id=expert.id, scores=scores, f_suggestions="建议加强学习")
+    data[f"n_{item_at(form, 2).key}"] = "隐患分析不到位"
     response = _post(client, data)
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "评价表未能保存，请修改" in html
     assert "的评分12分超过该项满分10分" in html
     assert "考评对象二选一" in html
+    assert "12分超过该项满分10分，未计入合计" in html  # said beside the item too
     assert 'value="12"' in html and "隐患分析不到位" in html and "建议加强学习" in html
     assert f'name="client_uuid" value="{data["client_uuid"]}"' in html
     assert _count() == 0
@@ -128,7 +131,7 @@ def test_scoring_from_an_assignment_prefills_the_form(client, login_as, smake):
     assert "张海涛" in html
     assert 'value="常州华润化工有限公司"' in html
     assert 'value="执法检查：危险化学品企业专项执法检查"' in html
-    assert re.search(r'name="variant" value="A" required checked', html)
+    assert re.search(r'name="g_1" value="A" required checked', html)
     response = _post(client, form_fields(scoring.current_form(), assignment_id=job.id), headers=JSON)
     assert response.status_code == 201
     assert db.session.get(Evaluation, response.json["id"]).enterprise_id == ent.id
@@ -180,7 +183,7 @@ def test_the_service_worker_is_served_for_the_scoring_pages(client, login_as, sm
     assert response.status_code == 200
     assert response.mimetype == "text/javascript"
     assert response.headers["Service-Worker-Allowed"] == "/m/"
-    assert "score-queue" in response.get_data(as_text=True)
+    assert "form-queue" in response.get_data(as_text=True)
 
 
 def test_office_enters_a_paper_form_for_a_town(client, login_as, smake):

@@ -25,7 +25,7 @@ def test_an_evaluation_belongs_to_the_submitting_unit_and_keeps_its_form_version
     ev, created = save_evaluation(smake.entry(expert), by=inspector, client_uuid=str(uuid.uuid4()))
     assert created
     assert ev.unit_id == inspector.org_unit_id
-    assert ev.form.version == 1
+    assert ev.version.number == 1
     assert (ev.variant, ev.total, ev.is_paper, ev.is_service_quality) == ("A", 100, False, False)
     assert len(ev.scores) == 15
 
@@ -270,3 +270,28 @@ def test_a_note_on_an_item_of_the_other_variant_is_refused(app, smake):
     with pytest.raises(ScoringError, match="第9项不属于所选考评对象"):
         save_evaluation(smake.entry(factories.appointed_expert(), problems={str(other.id): "问题"}),
                         by=smake.scorer("town"))
+
+
+def test_the_inspector_signs_the_evaluation_and_the_signature_is_shown_and_printed(app, smake, tmp_path):
+    """附件5's 考评人员（签字）: drawn on the phone, kept as a clean PNG with who and when, shown in the
+    admin and printed in the PDF."""
+    import subprocess
+
+    from app.demo.signatures import drawn_signature
+    from app.services.scoring import evaluations as scoring
+
+    inspector = smake.scorer("town", full_name="钱立军")
+    ev = smake.evaluation(inspector, signature=drawn_signature("钱立军"), signed_at=None)
+    signature = next(a for a in ev.submission.answers if a.field.key == "evaluator_signature")
+    assert signature.file_path.endswith(".png") and signature.signed_by == "钱立军" and signature.signed_at
+    (tmp_path / "e.pdf").write_bytes(scoring.render_evaluation_pdf(ev))
+    images = subprocess.run(["pdfimages", "-list", str(tmp_path / "e.pdf")], check=True,
+                            capture_output=True).stdout.decode().splitlines()[2:]
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(tmp_path / "e.pdf"), "-"], check=True,
+                          capture_output=True).stdout.decode()
+    assert len(images) == 1 and "考评人员（签字）" in text and "钱立军" in text
+
+
+def test_an_evaluation_without_a_signature_still_saves_as_before(app, smake):
+    ev = smake.evaluation(smake.scorer("town"))
+    assert not any(a.field.kind == "signature" for a in ev.submission.answers)

@@ -26,11 +26,14 @@ from tests.mobile.conftest import finish, make_job
 
 ROLES = ["sysadmin", "office", "department", "town", "leader", "expert"]
 # /m/ routes that are not the unit workspace, with their own guards and tests (scoring, the
-# expert's own pages, the home page and the desktop/phone switch).
+# expert's own pages, the home page and the desktop/phone switch, and the forms the office built,
+# whose fillers a form's own definition decides: tests/forms).
 OTHER_PHONE_PAGES = {
     "mobile.home", "mobile.switch", "mobile.score_index", "mobile.score_new", "mobile.score_submit",
     "mobile.score_token", "mobile.score_show", "mobile.score_service_worker", "mobile.statement", "mobile.tasks",
     "mobile.task", "mobile.accept", "mobile.decline", "mobile.conflict", "mobile.opinions",
+    "mobile.form_index", "mobile.form_new", "mobile.form_submit", "mobile.form_show", "mobile.form_file",
+    "mobile.form_token", "mobile.service_worker",
 }
 
 

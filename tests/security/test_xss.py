@@ -192,12 +192,12 @@ def _tag_strings(value, counter, tokens):
     return value
 
 
-# URLs become QR codes and the form definition is structure, not data.
-_KEEP = {"verify_url", "receipt_url", "form", "variant", "state", "photo", "key", "section"}
+# URLs become QR codes and the form definition is structure, not data (a row's type, a field's kind).
+_KEEP = {"verify_url", "receipt_url", "form", "variant", "state", "photo", "key", "section", "type", "kind"}
 
 
 @pytest.mark.parametrize("document", ["commitment_letter", "registration_form", "notice", "fee_standard",
-                                      "payout_sheet", "evaluation_form", "permit", "permit_sheet",
+                                      "payout_sheet", "form_document", "permit", "permit_sheet",
                                       "announcement", "candidate_list"])
 def test_every_text_field_of_every_printable_prints_as_text(document, tmp_path):
     """Every string of each printable's sample context, tagged: each one prints with its tags."""

@@ -270,7 +270,7 @@ def low_item_ratio() -> Decimal:
 def low_items(evaluation: Evaluation, ratio: Decimal) -> list:
     """The item scores of ``evaluation`` strictly below ``ratio`` × the item's maximum."""
     return sorted((s for s in evaluation.scores if Decimal(s.score) < ratio * s.item.max_score),
-                  key=lambda s: s.item.position)
+                  key=lambda s: (s.item.section.position, s.item.position))
 
 
 def open_draft_from_low_score(evaluation: Evaluation) -> Violation | None:

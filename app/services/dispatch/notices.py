@@ -3,8 +3,9 @@
 第十六条: "使用专家的科室、大队应下发《武进区安全生产专家检查告知书》（附件3）至企业……并做好
 回执回收工作". Each notice carries an unguessable token (192 random bits, stored, never
 derived from an id); the tear-off 回执 prints it as a QR code to ``/receipt/<token>``
-where the enterprise confirms receipt on a phone. A paper 回执 can be scanned and
-uploaded instead. Either way the notice turns from 未回收 to 已回收 once, and only once.
+where the enterprise confirms receipt on a phone with the signer's name and signature (the
+receipt is the form ``receipt`` of the form engine). A paper 回执 can be scanned and uploaded
+instead. Either way the notice turns from 未回收 to 已回收 once, and only once.
 """
 from __future__ import annotations
 
@@ -182,12 +183,20 @@ def _already(notice: Notice) -> ReceiptAlreadyConfirmed:
     return ReceiptAlreadyConfirmed(f"该回执已于{when}{who}确认签收（{how}），无需重复确认。")
 
 
-def confirm_receipt(token: str, signer_name: str, now: dt.datetime | None = None) -> Notice:
-    """The enterprise confirms receipt online (附件3 回执): signer's name, time recorded.
+def confirm_receipt(token: str, filled, *, signed_at: dict | None = None,
+                    now: dt.datetime | None = None) -> Notice:
+    """The enterprise confirms receipt online (附件3 回执): 签收人 and the signer's signature drawn
+    on the phone (the form ``receipt`` of the form engine), time recorded.
 
-    An unknown or forged token raises :class:`ReceiptNotFound`; a receipt already
-    confirmed raises :class:`ReceiptAlreadyConfirmed`; neither changes anything.
+    ``filled`` is the :class:`~app.services.forms.validation.Filled` of the receipt form. An
+    unknown or forged token raises :class:`ReceiptNotFound`; a receipt already confirmed raises
+    :class:`ReceiptAlreadyConfirmed`; a missing name or signature is refused with every reason
+    (:class:`~app.services.forms.validation.FormInvalid`); none of them changes anything.
     """
+    from app.services.forms.definitions import current_version, form_by_code
+    from app.services.forms.submissions import ResolvedSubject, build_submission, insert_once
+    from app.services.forms.validation import FormInvalid, validate_submission
+
     notice = find_notice(token)
     if notice is None:
         raise ReceiptNotFound("回执二维码无效：未找到对应的告知书。请核对二维码，或联系发放告知书的单位。")
@@ -195,13 +204,44 @@ def confirm_receipt(token: str, signer_name: str, now: dt.datetime | None = None
         raise _already(notice)
     if notice.request.state == "cancelled":
         raise DomainError("该告知书对应的任务已取消，无需签收。")
-    signer = _check_signer(signer_name)
+    problems: list[str] = []
+    errors: dict[str, str] = {}
+    raw_name = filled.values.get("signer_name")
+    signer = None
+    if isinstance(raw_name, str) and raw_name.strip():
+        try:
+            signer = _check_signer(raw_name)
+        except DomainError as err:
+            problems.append(str(err).rstrip("。"))
+            errors["signer_name"] = str(err).rstrip("。")
+    clean = None
+    try:
+        clean = validate_submission(current_version(form_by_code("receipt")), filled)
+    except FormInvalid as err:
+        problems.extend(p for p in err.problems if "签收人" not in p or "signer_name" not in errors)
+        errors = {**err.field_errors, **errors}
+    if problems:
+        raise FormInvalid(problems, errors, headline="未能确认签收：")
+    submission = build_submission(clean, by=None, unit=None, signer=signer, signed_at=signed_at,
+                                  subject=ResolvedSubject(notice=notice, enterprise=notice.enterprise))
+    insert_once(submission)
     notice.receipt_state = "received"
     notice.receipt_method = "online"
     notice.signer_name = signer
-    notice.signed_at = now or utcnow()
+    notice.signed_at = now or submission.submitted_at
     db.session.flush()
     return notice
+
+
+def receipt_signature(notice: Notice):
+    """The signature drawn when ``notice``'s receipt was confirmed online (a form answer), or None."""
+    from models import FormAnswer, FormField, FormSubmission
+
+    return db.session.scalar(
+        select(FormAnswer).join(FormSubmission, FormSubmission.id == FormAnswer.submission_id)
+        .join(FormField, FormField.id == FormAnswer.field_id)
+        .where(FormSubmission.notice_id == notice.id, FormField.kind == "signature", FormAnswer.file_path.is_not(None))
+        .order_by(FormSubmission.id.desc()).limit(1))
 
 
 def record_paper_receipt(notice: Notice, data: bytes, *, signer_name: str | None = None,

@@ -1,18 +1,17 @@
 """Scoring experts on the 附件5 评价表 (第二十二条, SPEC §3.11).
 
-The form is data: an :class:`~models.EvalForm` version holds its items, each in
-section ``required`` (必填项) or one of the two variants ``A`` / ``B`` (根据考评对象
-二选一). The rule of SPEC §3.11 lives here, once:
+The form is a form definition of the engine (:mod:`app.services.forms`, code ``annex5``):
+its version 1 is 附件5 as published — 7 必填项 worth 50 and two alternatives "根据考评对象
+二选一" of 50 each, every item with its maximum, total 100. The engine checks the definition
+when the office revises it, and checks every filled form against its version in one function
+(:func:`app.services.forms.validation.validate_submission`): every required item and every
+item of exactly one variant scored with a whole number from 0 to its maximum, the total
+computed there whatever a client sends.
 
-- a form definition is valid when the required part adds up to 50 points, each
-  variant to 50 points (so every filled form totals 100), and every maximum is a
-  positive whole number (:func:`validate_form_definition`);
-- an evaluation scores every required item and every item of exactly one
-  variant, each with a whole number from 0 to the item's maximum; the total is
-  computed here, whatever a client sends (:func:`score_evaluation`);
-- saving is idempotent by the client's ``client_uuid``: a double tap, a re-sent
-  offline queue or a retry after a lost answer gives the one record already
-  saved, even when two requests race (:func:`save_evaluation`).
+This module adds what an *evaluation* is (第二十二条): the record the rules read — submitting
+unit, expert, job, 考评时间, total, variant — saved together with its submission, idempotent by
+the client's ``client_uuid``: a double tap, a re-sent offline queue or a retry after a lost
+answer gives the one record already saved, even when two requests race (:func:`save_evaluation`).
 
 Which evaluations count as *service-quality* evaluations for the 20% coverage
 rule (第二十二条 second paragraph): those on variant B, 对企业开展业务服务质量考评.
@@ -27,74 +26,54 @@ Functions flush; the caller commits.
 """
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 
 from app import clock
 from app.clock import utcnow
 from app.extensions import db
 from app.services.discipline import ladder as discipline
 from app.services.errors import DomainError
+from app.services.forms import definitions, documents
+from app.services.forms import submissions as forms_submissions
+from app.services.forms.builtin import ANNEX5
+from app.services.forms.validation import Filled, FormInvalid, validate_submission
 from models import (
     Assignment,
     Enterprise,
-    EvalForm,
-    EvalItem,
-    EvalScore,
     Evaluation,
     Expert,
+    FormDefinition,
+    FormField,
+    FormVersion,
     OrgUnit,
     UsageRequest,
     User,
 )
 from models.choices import EVAL_VARIANTS
-from printables.eval_form_v1 import EVALUATION_FORM_V1
 
 REQUIRED = "required"
 VARIANTS = ("A", "B")
 SECTIONS = (REQUIRED,) + VARIANTS
 SECTION_LABELS = {REQUIRED: "必填项", **EVAL_VARIANTS}
-REQUIRED_POINTS = 50
-VARIANT_POINTS = 50
-TOTAL_POINTS = REQUIRED_POINTS + VARIANT_POINTS
 SERVICE_QUALITY_VARIANT = "B"
-
-# Lengths the columns and a printed cell can hold.
-MAX_TEXT = {"enterprise_name": 200, "matter": 200, "evaluator_name": 50}
-MAX_PROBLEM = 500
-MAX_SUGGESTIONS = 2000
-MAX_ITEM_TEXT = 200
+SIGNATURE_KEY = "evaluator_signature"
 UUID_RE = re.compile(r"^[0-9A-Za-z-]{8,64}$")
 # Roles that score experts (第二十二条: 科室、执法大队、镇); 基础科 also enters paper forms.
 SCORING_ROLES = ("office", "department", "town")
 
 
-class ScoringError(DomainError):
-    """A refused form or evaluation; ``problems`` lists every reason, in Chinese."""
-
-    def __init__(self, problems: list[str], headline: str = "评价表未能保存："):
-        self.problems = list(problems)
-        super().__init__(headline + "；".join(self.problems) + "。")
-
-
-# --- the form as data ------------------------------------------------------------------------
-
-
 def _whole_number(raw: Any) -> int | None:
-    """``raw`` as an int if it is a whole number written plainly (``7``, ``"7"``, ``" 7 "``,
-    ``"-1"``); None for anything else (``"7.5"``, ``"七"``, ``True``, ``7.0``)."""
+    """``raw`` as an int if it is a whole number written plainly; None otherwise."""
     if isinstance(raw, bool):
         return None
     if isinstance(raw, int):
         return raw
-    if isinstance(raw, str) and re.fullmatch(r"\s*[+-]?\d{1,6}\s*", raw):
+    if isinstance(raw, str) and re.fullmatch(r"\s*[+-]?\d{1,9}\s*", raw):
         return int(raw)
     return None
 
@@ -103,199 +82,45 @@ def _blank(raw: Any) -> bool:
     return raw is None or (isinstance(raw, str) and raw.strip() == "")
 
 
-def validate_form_definition(sections: Mapping[str, Iterable[Mapping[str, Any]]]) -> dict[str, list[dict]]:
-    """Check a form definition and return it cleaned: ``{"required": [{"text", "max"}...],
-    "A": [...], "B": [...]}`` with stripped texts and int maxima.
+class ScoringError(DomainError):
+    """A refused evaluation; ``problems`` lists every reason in Chinese, ``field_errors`` says what
+    is wrong beside each field (by field key)."""
 
-    SPEC §3.11 / 附件5: the required part adds up to 50 points and each of the two
-    variants to 50, so whichever variant is chosen the form totals 100; every item
-    has a wording and a maximum that is a positive whole number. Every problem is
-    reported at once (:class:`ScoringError`).
-    """
-    problems: list[str] = []
-    cleaned: dict[str, list[dict]] = {}
-    unknown = [key for key in sections if key not in SECTIONS]
-    if unknown:
-        problems.append("未知的项目类别：" + "、".join(str(k) for k in unknown))
-    for key in SECTIONS:
-        label = SECTION_LABELS[key]
-        rows = list(sections.get(key) or [])
-        items = []
-        for n, row in enumerate(rows, start=1):
-            text = (row.get("text") or "").strip()
-            raw_max = row.get("max")
-            maximum = _whole_number(raw_max)
-            if not text:
-                problems.append(f"{label}第{n}项未填写考评内容")
-            elif len(text) > MAX_ITEM_TEXT:
-                problems.append(f"{label}第{n}项考评内容超过{MAX_ITEM_TEXT}字")
-            if maximum is None or maximum <= 0:
-                shown = "（空）" if _blank(raw_max) else str(raw_max).strip()
-                problems.append(f"{label}第{n}项满分须为正整数，当前为{shown}")
-            items.append({"text": text, "max": maximum if maximum and maximum > 0 else 0})
-        if not items:
-            problems.append(f"{label}至少需要一个考评项目")
-        points = REQUIRED_POINTS if key == REQUIRED else VARIANT_POINTS
-        total = sum(i["max"] for i in items)
-        if items and total != points:
-            problems.append(f"{label}各项满分合计为{total}分，应为{points}分")
-        cleaned[key] = items
-    if problems:
-        raise ScoringError(problems, headline="评价表版本未保存：")
-    return cleaned
+    def __init__(self, problems: list[str], headline: str = "评价表未能保存：", field_errors: dict | None = None):
+        self.problems = list(problems)
+        self.field_errors = dict(field_errors or {})
+        super().__init__(headline + "；".join(self.problems) + "。")
 
 
-def current_form() -> EvalForm:
-    """The form version new evaluations use (the phone page renders it)."""
-    form = db.session.scalar(select(EvalForm).where(EvalForm.is_current.is_(True)).order_by(EvalForm.version.desc()))
-    if form is None:
-        form = db.session.scalar(select(EvalForm).order_by(EvalForm.version.desc()))
-    if form is None:
+# --- the form: a form definition (code ``annex5``) ------------------------------------------------
+
+
+def annex5_form() -> FormDefinition:
+    """The 附件5 form definition."""
+    return definitions.form_by_code(ANNEX5)
+
+
+def current_form() -> FormVersion:
+    """The version new evaluations use (the phone page renders it)."""
+    version = definitions.current_version(annex5_form())
+    if version is None:
         raise DomainError("系统中还没有评价表，请联系系统管理员初始化基础数据。")
-    return form
+    return version
 
 
-def form_sections(form: EvalForm) -> dict[str, list[EvalItem]]:
-    """The form's items by section, in printed order."""
-    out: dict[str, list[EvalItem]] = {key: [] for key in SECTIONS}
-    for item in sorted(form.items, key=lambda i: i.position):
-        out.setdefault(item.section, []).append(item)
+def form_sections(version: FormVersion) -> dict[str, list[FormField]]:
+    """The score items of a version by section key (``required``, ``A``, ``B``), in printed order."""
+    out: dict[str, list[FormField]] = {key: [] for key in SECTIONS}
+    for section in version.sections:
+        items = [f for f in section.fields if f.kind == "score"]
+        if items or section.key in out:
+            out.setdefault(section.key, []).extend(items)
     return out
 
 
-def item_numbers(form: EvalForm) -> dict[int, int]:
-    """The printed 序号 of each item: required items 1..n, each variant numbered on from n+1."""
-    sections = form_sections(form)
-    numbers = {item.id: n for n, item in enumerate(sections[REQUIRED], start=1)}
-    first = len(sections[REQUIRED]) + 1
-    for key in VARIANTS:
-        numbers.update({item.id: n for n, item in enumerate(sections[key], start=first)})
-    return numbers
-
-
-def create_form_version(sections: Mapping[str, Iterable[Mapping[str, Any]]], *, title: str | None = None,
-                        note: str | None = None, by: User | None = None) -> EvalForm:
-    """Save a revision as a new version and make it current (SPEC §2: the office revises the
-    form without code). Refused unless :func:`validate_form_definition` passes; earlier
-    versions stay as they are, and the evaluations made on them keep them."""
-    cleaned = validate_form_definition(sections)
-    title = (title or "").strip() or EVALUATION_FORM_V1["title"]
-    if len(title) > 100:
-        raise ScoringError(["表名不能超过100字"], headline="评价表版本未保存：")
-    last = db.session.scalar(select(func.max(EvalForm.version))) or 0
-    for old in db.session.scalars(select(EvalForm).where(EvalForm.is_current.is_(True))):
-        old.is_current = False
-    form = EvalForm(version=last + 1, title=title, is_current=True, note=(note or "").strip() or None,
-                    created_by_id=by.id if by else None)
-    position = 0
-    for key in SECTIONS:
-        for row in cleaned[key]:
-            position += 1
-            form.items.append(EvalItem(section=key, position=position, text=row["text"], max_score=row["max"]))
-    db.session.add(form)
-    db.session.flush()
-    return form
-
-
-def make_current(form: EvalForm) -> None:
-    """Use ``form`` for new evaluations again (e.g. to go back to an earlier version)."""
-    for other in db.session.scalars(select(EvalForm).where(EvalForm.is_current.is_(True))):
-        other.is_current = False
-    form.is_current = True
-    db.session.flush()
-
-
-def definition_of(form: EvalForm) -> dict[str, list[dict]]:
-    """A form's items as an editable definition (the starting point of a revision)."""
-    return {key: [{"text": i.text, "max": i.max_score} for i in items] for key, items in form_sections(form).items()}
-
-
-# --- scoring one filled form ----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ScoredForm:
-    """Validated scores (item id → points) of the required items and the chosen variant."""
-
-    variant: str
-    scores: dict[int, int]
-    total: int
-
-
-def _short(text: str, n: int = 14) -> str:
-    return text if len(text) <= n else text[:n] + "…"
-
-
-def _item_key(key: Any) -> int | None:
-    if isinstance(key, int) and not isinstance(key, bool):
-        return key
-    if isinstance(key, str) and key.strip().isdigit():
-        return int(key)
-    return None
-
-
-def score_evaluation(form: EvalForm, variant: str | None, scores: Mapping[Any, Any]) -> ScoredForm:
-    """Validate the scores of one filled 评价表 and compute its total (SPEC §3.11).
-
-    ``scores`` maps item id (int or its string) → the raw value as typed. Every
-    required item and every item of the chosen variant needs a whole number from 0
-    to its maximum; no item of the other variant may be filled. The total is the
-    sum of the validated scores — a total sent by a client is never used.
-    Raises :class:`ScoringError` listing every problem.
-    """
-    problems: list[str] = []
-    sections = form_sections(form)
-    numbers = item_numbers(form)
-    items_by_id = {item.id: item for item in form.items}
-    if variant not in VARIANTS:
-        problems.append("请选择考评对象（" + " / ".join(f"{k}：{v}" for k, v in EVAL_VARIANTS.items()) + "，二选一）")
-
-    given: dict[int, Any] = {}
-    foreign = []
-    for key, raw in scores.items():
-        item_id = _item_key(key)
-        if item_id is None or item_id not in items_by_id:
-            foreign.append(str(key))
-            continue
-        given[item_id] = raw
-    if foreign:
-        problems.append(f"提交的评分项不属于第{form.version}版评价表（{'、'.join(foreign[:5])}）")
-
-    if variant in VARIANTS:
-        other = "B" if variant == "A" else "A"
-        crossed = [numbers[i.id] for i in sections[other] if not _blank(given.get(i.id))]
-        if crossed:
-            problems.append(
-                f"考评对象二选一：已选“{EVAL_VARIANTS[variant]}”，不能同时填写“{EVAL_VARIANTS[other]}”的评分"
-                f"（第{'、'.join(str(n) for n in crossed)}项）"
-            )
-        scored_items = sections[REQUIRED] + sections[variant]
-    else:
-        scored_items = sections[REQUIRED]
-
-    valid: dict[int, int] = {}
-    missing = []
-    for item in scored_items:
-        raw = given.get(item.id)
-        no = numbers[item.id]
-        if _blank(raw):
-            missing.append(no)
-            continue
-        value = _whole_number(raw)
-        if value is None:
-            problems.append(f"第{no}项“{_short(item.text)}”的评分须为整数，“{str(raw).strip()[:10]}”不是整数")
-        elif value < 0:
-            problems.append(f"第{no}项“{_short(item.text)}”的评分不能为负数")
-        elif value > item.max_score:
-            problems.append(f"第{no}项“{_short(item.text)}”的评分{value}分超过该项满分{item.max_score}分")
-        else:
-            valid[item.id] = value
-    if missing:
-        problems.insert(0 if variant in VARIANTS else 1,
-                        f"第{'、'.join(str(n) for n in missing)}项未评分（每项须填写0至满分之间的整数）")
-    if problems:
-        raise ScoringError(problems)
-    return ScoredForm(variant=variant, scores=valid, total=sum(valid.values()))
+def item_numbers(version: FormVersion) -> dict[int, int]:
+    """The printed 序号 of each score item: required 1..n, each variant numbered on from n+1."""
+    return definitions.numbering(version)
 
 
 # --- saving -----------------------------------------------------------------------------------
@@ -303,10 +128,13 @@ def score_evaluation(form: EvalForm, variant: str | None, scores: Mapping[Any, A
 
 @dataclass
 class EvaluationEntry:
-    """One filled form as it arrives from the phone page (raw strings are fine).
+    """One filled 评价表 as it arrives (raw strings are fine).
 
-    ``scores`` / ``problems`` map item id → typed value / 发现问题 note. ``unit_id`` and
-    ``received_on`` matter only for a paper form entered by the expert office.
+    ``form_id`` is the form *version* the page was rendered with. ``scores`` / ``problems`` map
+    an item (its field id, or its key such as ``"A3"``) → typed value / 发现问题 note;
+    ``signature`` is the drawn 考评人员（签字） (PNG bytes) and ``signed_at`` when it was drawn
+    (ms since 1970, from the phone). ``unit_id`` and ``received_on`` matter only for a paper
+    form entered by the expert office.
     """
 
     form_id: Any = None
@@ -323,6 +151,8 @@ class EvaluationEntry:
     is_paper: bool = False
     unit_id: Any = None
     received_on: Any = None
+    signature: bytes | None = None
+    signed_at: Any = None
 
 
 def _as_date(raw: Any) -> dt.date | None:
@@ -386,6 +216,25 @@ def _resolve_unit(entry: EvaluationEntry, by: User, problems: list[str]) -> OrgU
     return by.org_unit
 
 
+def _filled(entry: EvaluationEntry, version: FormVersion) -> Filled:
+    """The entry in the engine's terms: values by field key (items named by id or key)."""
+    by_id = {str(f.id): f.key for f in version.fields}
+
+    def key(ref: Any) -> str:
+        text = str(ref).strip()
+        return by_id.get(text, text)
+
+    values = {key(k): v for k, v in (entry.scores or {}).items()}
+    values.update(enterprise_name=entry.enterprise_name, matter=entry.matter, evaluator_name=entry.evaluator_name,
+                  evaluated_on=entry.evaluated_on.isoformat() if isinstance(entry.evaluated_on, dt.date)
+                  else entry.evaluated_on, suggestions=entry.suggestions)
+    notes = {key(k): v for k, v in (entry.problems or {}).items() if isinstance(v, str) and v.strip()}
+    files = {SIGNATURE_KEY: entry.signature} if entry.signature else {}
+    groups = [group for group, _ in definitions.choice_groups(version)]
+    return Filled(values=values, notes=notes, files=files,
+                  choices={groups[0]: entry.variant} if groups and entry.variant else {})
+
+
 def save_evaluation(entry: EvaluationEntry, *, by: User, client_uuid: str | None = None,
                     today: dt.date | None = None) -> tuple[Evaluation, bool]:
     """Validate and save one filled 评价表 for ``by``'s unit; returns ``(evaluation, created)``.
@@ -394,12 +243,15 @@ def save_evaluation(entry: EvaluationEntry, *, by: User, client_uuid: str | None
     (``created`` False) — also when two requests with the same uuid race, since the
     UNIQUE column refuses the second insert and the first one is returned. Everything
     else is validated at once and refused with a :class:`ScoringError` listing every
-    problem; nothing is written then.
+    problem (and ``field_errors`` by field key); nothing is written then.
 
-    The form version is the one the page was rendered with (``entry.form_id``): a page
-    kept offline since before a revision still sends its older version, and the
-    evaluation keeps and prints that version. The submitting unit is ``by``'s own, except
-    for a paper form that 基础科 enters for another unit (:func:`_resolve_unit`).
+    The answers are checked by the form engine's one function
+    (:func:`app.services.forms.validation.validate_submission`) against the version the page
+    was rendered with (``entry.form_id``): a page kept offline since before a revision still
+    sends its older version, and the evaluation keeps and prints that version. This function
+    adds what 第二十二条 asks of an evaluation: the submitting unit (``by``'s own, except a
+    paper form 基础科 enters for another unit), the job and its expert, the day a paper form
+    was received.
     """
     client_uuid = (client_uuid or "").strip() or None
     if client_uuid and not UUID_RE.match(client_uuid):
@@ -412,9 +264,7 @@ def save_evaluation(entry: EvaluationEntry, *, by: User, client_uuid: str | None
 
     today = today or clock.today()
     problems: list[str] = []
-    form = db.session.get(EvalForm, _whole_number(entry.form_id) or 0) if not _blank(entry.form_id) else None
-    if form is None:
-        form = current_form()
+    version = forms_submissions.version_for(annex5_form(), entry.form_id)
 
     unit = _resolve_unit(entry, by, problems)
 
@@ -436,24 +286,8 @@ def save_evaluation(entry: EvaluationEntry, *, by: User, client_uuid: str | None
         if expert is None:
             problems.append("请选择被考评的专家")
 
-    texts = {}
-    for name, label in (("enterprise_name", "企业名称"), ("matter", "考评事项"), ("evaluator_name", "考评人员")):
-        value = (getattr(entry, name) or "").strip()
-        if not value:
-            problems.append(f"请填写{label}")
-        elif len(value) > MAX_TEXT[name]:
-            problems.append(f"{label}不能超过{MAX_TEXT[name]}字")
-        texts[name] = value
-
-    evaluated_on = _as_date(entry.evaluated_on)
-    if evaluated_on is None:
-        problems.append("请填写考评时间（检查当日日期）")
-    elif evaluated_on > today:
-        problems.append("考评时间不能晚于今天")
-    elif evaluated_on.year < 2000:
-        problems.append("考评时间不正确")
-
     submitted_at = utcnow()
+    evaluated_on = _as_date(entry.evaluated_on)
     if entry.is_paper and by.role == "office" and not _blank(entry.received_on):
         received = _as_date(entry.received_on)
         if received is None:
@@ -466,30 +300,13 @@ def save_evaluation(entry: EvaluationEntry, *, by: User, client_uuid: str | None
             # A paper form counts as submitted on the day 基础科 received it (第二十二条 deadlines).
             submitted_at = clock.at_local(received)
 
-    notes = {}
-    for key, raw in (entry.problems or {}).items():
-        item_id = _item_key(key)
-        text = (raw or "").strip() if isinstance(raw, str) else ""
-        if item_id is None or not text:
-            continue
-        if len(text) > MAX_PROBLEM:
-            problems.append(f"每项“发现问题”不能超过{MAX_PROBLEM}字")
-            break
-        notes[item_id] = text
-    suggestions = (entry.suggestions or "").strip()
-    if len(suggestions) > MAX_SUGGESTIONS:
-        problems.append(f"意见和建议不能超过{MAX_SUGGESTIONS}字")
-
-    scored = None
+    clean = None
+    field_errors: dict[str, str] = {}
     try:
-        scored = score_evaluation(form, entry.variant, entry.scores or {})
-    except ScoringError as err:
+        clean = validate_submission(version, _filled(entry, version), paper=bool(entry.is_paper), today=today)
+    except FormInvalid as err:
         problems.extend(err.problems)
-    if scored is not None:
-        kept = set(scored.scores)
-        stray = [n for i, n in item_numbers(form).items() if i in notes and i not in kept]
-        if stray:
-            problems.append(f"第{'、'.join(str(n) for n in stray)}项不属于所选考评对象，不能填写发现问题")
+        field_errors = err.field_errors
     if problems:
         # A twin of this request (same uuid, e.g. the page and its service worker sending the
         # queued form at once) may have been saved since the lookup above, and be exactly what
@@ -497,28 +314,30 @@ def save_evaluation(entry: EvaluationEntry, *, by: User, client_uuid: str | None
         again = find_by_uuid(client_uuid)
         if again is not None:
             return _same_sender(again, by), False
-        raise ScoringError(problems)
+        raise ScoringError(problems, field_errors=field_errors)
 
-    enterprise = db.session.scalar(select(Enterprise).where(Enterprise.name == texts["enterprise_name"]).limit(1))
-    evaluation = Evaluation(
-        client_uuid=client_uuid, form_id=form.id, variant=scored.variant, expert_id=expert.id,
-        enterprise_id=enterprise.id if enterprise else None, enterprise_name=texts["enterprise_name"],
-        assignment_id=assignment.id if assignment else None, matter=texts["matter"],
-        evaluator_name=texts["evaluator_name"], evaluator_id=by.id, unit_id=unit.id, evaluated_on=evaluated_on,
-        submitted_at=submitted_at, is_paper=bool(entry.is_paper),
-        is_service_quality=scored.variant == SERVICE_QUALITY_VARIANT, total=scored.total,
-        suggestions=suggestions or None,
+    variant = next(iter(clean.choices.values()), None)
+    enterprise_name = clean.value("enterprise_name")
+    enterprise = db.session.scalar(select(Enterprise).where(Enterprise.name == enterprise_name).limit(1))
+    submission = forms_submissions.build_submission(
+        clean, by=by, unit=unit, client_uuid=client_uuid, submitted_at=submitted_at, is_paper=bool(entry.is_paper),
+        subject=forms_submissions.ResolvedSubject(assignment=assignment, expert=expert, enterprise=enterprise),
+        signer=clean.value("evaluator_name"), signed_at={SIGNATURE_KEY: entry.signed_at},
     )
-    evaluation.scores = [EvalScore(item_id=i, score=v, problem=notes.get(i)) for i, v in scored.scores.items()]
-    try:
-        with db.session.begin_nested():
-            db.session.add(evaluation)
-            db.session.flush()
-    except IntegrityError:
+    evaluation = Evaluation(
+        client_uuid=client_uuid, submission=submission, version_id=version.id, variant=variant, expert_id=expert.id,
+        enterprise_id=enterprise.id if enterprise else None, enterprise_name=enterprise_name,
+        assignment_id=assignment.id if assignment else None, matter=clean.value("matter"),
+        evaluator_name=clean.value("evaluator_name"), evaluator_id=by.id, unit_id=unit.id,
+        evaluated_on=dt.date.fromisoformat(clean.value("evaluated_on")), submitted_at=submitted_at,
+        is_paper=bool(entry.is_paper), is_service_quality=variant == SERVICE_QUALITY_VARIANT, total=clean.total,
+    )
+    twin = forms_submissions.insert_once(submission, evaluation)
+    if twin is not None:
         # A concurrent retry with the same uuid won the insert: return its record.
         again = find_by_uuid(client_uuid)
         if again is None:
-            raise
+            raise ScoringError(["提交编号与其他表单重复，请刷新页面后重新提交"])
         return _same_sender(again, by), False
     # 第二十一条: a very low item opens a draft violation for the office to investigate.
     discipline.open_draft_from_low_score(evaluation)
@@ -535,62 +354,14 @@ def _same_sender(existing: Evaluation, by: User) -> Evaluation:
 # --- printing (附件5, blank and filled) ---------------------------------------------------------
 
 
-def print_form_data(form: EvalForm) -> dict:
-    """``form`` in the shape ``printables/templates/evaluation_form.html`` reads
-    (:data:`printables.eval_form_v1.EVALUATION_FORM_V1`); item keys are the item ids."""
-    sections = form_sections(form)
-    numbers = item_numbers(form)
-
-    def section(key: str) -> dict:
-        items = [{"key": str(i.id), "no": numbers[i.id], "text": i.text, "max": i.max_score} for i in sections[key]]
-        return {"key": key, "label": SECTION_LABELS[key], "points": sum(i["max"] for i in items), "items": items}
-
-    data = copy.deepcopy(EVALUATION_FORM_V1)
-    count = len(sections[REQUIRED]) + len(sections["A"])
-    instructions = list(data["instructions"])
-    if count != 15:
-        instructions[0] = instructions[0].replace("共计15项", f"共计{count}项")
-    data.update(
-        version=form.version, title=form.title, total_points=TOTAL_POINTS, required=section(REQUIRED),
-        choice_points=VARIANT_POINTS, variants={k: section(k) for k in VARIANTS}, instructions=instructions,
-    )
-    return data
-
-
-def blank_print_context(form: EvalForm) -> dict:
-    """Context of a blank 附件5 of ``form``'s version (both variants, as on the original)."""
-    return {"form": print_form_data(form), "variant": None}
-
-
-def evaluation_print_context(evaluation: Evaluation) -> dict:
-    """Context of a filled 附件5, printed on the evaluation's own form version."""
-    return {
-        "form": print_form_data(evaluation.form),
-        "variant": evaluation.variant,
-        "enterprise_name": evaluation.enterprise_name,
-        "expert_name": evaluation.expert.name,
-        "subject": evaluation.matter,
-        "evaluator": evaluation.evaluator_name,
-        "evaluated_on": evaluation.evaluated_on,
-        "scores": {str(s.item_id): s.score for s in evaluation.scores},
-        "problems": {str(s.item_id): s.problem for s in evaluation.scores if s.problem},
-        "total": evaluation.total,
-        "opinion": evaluation.suggestions,
-    }
-
-
 def render_evaluation_pdf(evaluation: Evaluation) -> bytes:
-    """The filled 附件5 of ``evaluation`` as PDF bytes."""
-    from printables import render_pdf
-
-    return render_pdf("evaluation_form.html", evaluation_print_context(evaluation))
+    """The filled 附件5 of ``evaluation`` as PDF bytes, on its own form version."""
+    return documents.submission_pdf(evaluation.submission)
 
 
-def render_blank_form_pdf(form: EvalForm) -> bytes:
-    """A blank 附件5 of ``form``'s version as PDF bytes."""
-    from printables import render_pdf
-
-    return render_pdf("evaluation_form.html", blank_print_context(form))
+def render_blank_form_pdf(version: FormVersion) -> bytes:
+    """A blank 附件5 of ``version`` as PDF bytes."""
+    return documents.blank_pdf(version)
 
 
 def evaluation_filename(evaluation: Evaluation) -> str:

@@ -1,7 +1,8 @@
-/* The offline queue of filled 评价表 (附件5), kept in IndexedDB so that both the page
-   (score.js) and the service worker (sw.js, Background Sync) can send it.
+/* The offline queue of filled forms (附件5 and the office's forms), kept in IndexedDB so that both
+   the page (form.js) and the service worker (sw.js, Background Sync) can send it.
 
-   An entry: {uuid, user, action, fields: [[name, value]...], summary: {...}, state, ...}
+   An entry: {uuid, user, action, token (the URL of a fresh CSRF token), fields: [[name, value]...],
+   summary: {...}, state, ...}
    state: "pending" 待发送 → "sent" 已发送 (with the server's id, total and url), or
    "rejected" 被退回 (the server's Chinese reasons). Sending is idempotent on the server
    by client_uuid, so the page and the service worker may both try the same entry. */
@@ -10,7 +11,7 @@
   var DB_NAME = "expertpool-score";
   var STORE = "queue";
   var KEEP_SENT_MS = 3 * 24 * 3600 * 1000;
-  var TOKEN_URL = "/m/score/token";
+  var TOKEN_URL = "/m/forms/token";
   var flushing = null;
 
   function open() {
@@ -50,8 +51,8 @@
     });
   }
 
-  function fetchToken() {
-    return fetch(TOKEN_URL, { credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" } })
+  function fetchToken(url) {
+    return fetch(url || TOKEN_URL, { credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" } })
       .then(function (r) {
         if (r.status === 401) { var e = new Error("login"); e.login = true; throw e; }
         if (!r.ok) throw new Error("token " + r.status);
@@ -82,7 +83,7 @@
       var items = (await all()).filter(function (i) { return i.state === "pending"; });
       if (!items.length) return report;
       var me;
-      try { me = await fetchToken(); } catch (e) {
+      try { me = await fetchToken(items[0].token); } catch (e) {
         report.login = !!e.login; report.left = items.length; return report;
       }
       for (var k = 0; k < items.length; k++) {
@@ -91,7 +92,7 @@
         var res;
         try {
           res = await post(item, me.csrf_token);
-          if (res.status === 400) { me = await fetchToken(); res = await post(item, me.csrf_token); }
+          if (res.status === 400) { me = await fetchToken(item.token); res = await post(item, me.csrf_token); }
         } catch (e) { report.left += items.length - k; break; }
         if (res.status === 200 || res.status === 201) {
           item.state = "sent"; item.sent_at = Date.now(); item.id = res.data.id;
@@ -112,5 +113,5 @@
     return flushing;
   }
 
-  global.ScoreQueue = { all: all, put: put, remove: remove, flush: flush };
+  global.FormQueue = { all: all, put: put, remove: remove, flush: flush };
 })(typeof self !== "undefined" ? self : this);
