@@ -7,13 +7,11 @@ Each free-text field somewhere carries ``XSS`` to prove it prints as text.
 
 from __future__ import annotations
 
-import copy
 import io
 from datetime import date
 from decimal import Decimal
 
 from PIL import Image, ImageDraw
-
 
 XSS = "<script>alert(1)</script>"
 VERIFY_URL = "https://yjglj.wj.gov.cn/verify/pX7kQ2mN9vR4tY8wZ1aB3cD5eF6gH0jL"
