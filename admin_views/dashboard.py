@@ -20,12 +20,23 @@ class DashboardView(AdminIndexView):
     def inaccessible_callback(self, name, **kwargs):
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
+    def _standing_filter_arg(self) -> str | None:
+        """The expert list's URL argument that filters by standing, if this user may open the list."""
+        if not allowed(current_user.role, "expert", "list"):
+            return None
+        for view in self.admin._views:
+            if getattr(view, "endpoint", None) == "expert" and getattr(view, "_filters", None):
+                for index, flt in enumerate(view._filters):
+                    if type(flt).__name__ == "StandingFilter":
+                        return f"flt0_{index}"
+        return None
+
     @expose("/")
     def index(self):
         if current_user.role == "expert":
             return redirect("/m/")
         per_group = dashboard.experts_per_group()
-        per_stage = dashboard.experts_per_stage()
+        per_standing = dashboard.experts_per_standing()
         pending = [
             (label, n, ep)
             for label, n, ep in dashboard.pending_work()
@@ -35,8 +46,9 @@ class DashboardView(AdminIndexView):
             "admin/dashboard.html",
             per_group=per_group,
             group_max=max([n for _, n in per_group] + [1]),
-            per_stage=per_stage,
-            stage_max=max([n for _, n in per_stage] + [1]),
+            per_standing=per_standing,
+            standing_filter=self._standing_filter_arg(),
+            standing_max=max([n for *_, n in per_standing] + [1]),
             pending=pending,
             # 第六条: terms ending soon, for the office to renew or let end
             ending_30=terms.terms_ending(30) if allowed(current_user.role, "term", "list") else [],

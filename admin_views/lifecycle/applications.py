@@ -254,7 +254,7 @@ class ApplicationView(OfficeStepActions, SecuredModelView):
         expert = db.session.get(Expert, expert_id) or abort(404)
         form = ReapplyForm()
         if request.method == "GET":
-            form.is_renewal.data = expert.stage == "in_pool"
+            form.is_renewal.data = bool(expert.terms)
             form.recommending_unit_name.data = expert.employer
         if request.method == "POST" and form.validate():
             unit = db.session.get(OrgUnit, int(form.recommending_unit.data)) if form.recommending_unit.data else None
