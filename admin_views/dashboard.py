@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from app import clock
 from app.auth.rights import allowed
-from app.services import dashboard
+from app.services import dashboard, integrity
 from app.services.lifecycle import terms
 from app.services.scoring import score_stats
 
@@ -54,6 +54,8 @@ class DashboardView(AdminIndexView):
             ending_30=terms.terms_ending(30) if allowed(current_user.role, "term", "list") else [],
             ending_90=terms.terms_ending(90) if allowed(current_user.role, "term", "list") else [],
             today=clock.today(),
+            # records that contradict each other (flask check-integrity), for the office to sort out
+            integrity_findings=integrity.findings() if current_user.role == "office" else None,
             # score charts (admin/dashboard_scores.html); a unit's own staff see its own coverage row
             scores=score_stats.dashboard_charts(
                 unit_id=current_user.org_unit_id if current_user.role in ("department", "town") else None),
