@@ -8,7 +8,17 @@ import pytest
 from app import clock
 from app.services import integrity
 from app.services.dispatch import completion, draws, responses, usage_requests
-from models import Assignment, AuditLog, Dismissal, EvalScore, Evaluation, PayoutBatch, PayoutLine, Permit, ServiceRecord
+from models import (
+    Assignment,
+    AuditLog,
+    Dismissal,
+    EvalScore,
+    Evaluation,
+    PayoutBatch,
+    PayoutLine,
+    Permit,
+    ServiceRecord,
+)
 from tests import factories
 
 TODAY = clock.today()
@@ -142,4 +152,5 @@ def test_the_demo_holds_only_what_the_system_could_have_made(demo, db, runner):
     assert result.exit_code == 0, result.output
     # every completed job has its record, every drawn one its draw (the old demo wrote completed_at)
     completed = db.session.query(Assignment).filter(Assignment.completed_at.is_not(None)).count()
-    assert completed and db.session.query(ServiceRecord).filter(ServiceRecord.assignment_id.is_not(None)).count() >= completed
+    recorded = db.session.query(ServiceRecord).filter(ServiceRecord.assignment_id.is_not(None)).count()
+    assert completed and recorded >= completed
