@@ -24,7 +24,7 @@ from sqlalchemy.orm import selectinload
 from wtforms import SelectField
 
 from admin_views.base import SecuredModelView, current_role
-from admin_views.formatters import yes_no
+from admin_views.formatters import linked, yes_no
 from app import clock, validators
 from app.auth.rights import allowed
 from app.extensions import db
@@ -298,7 +298,8 @@ class ViolationView(SecuredModelView):
             db.session.rollback()
             flash(str(err), "error")
             return redirect(url_for(".details_view", id=model.id))
-        flash("黑名单公告已起草，请核对文字后发布。" if not ann.published else "该黑名单公告已发布。", "success")
+        flash(linked("黑名单公告已起草，请核对文字、填写文号后发布。" if not ann.published else "该黑名单公告已发布。",
+                     url_for("announcement.details_view", id=ann.id), "查看公告"), "success")
         return redirect(url_for("announcement.details_view", id=ann.id))
 
     def render(self, template, **kwargs):
@@ -515,10 +516,11 @@ class AnnualAssessmentView(SecuredModelView):
             flash(str(err), "error")
         else:
             unqualified = sum(1 for e in ann.entries if e.remark == ASSESSMENT_GRADES["unqualified"])
-            msg = f"已发布公告《{ann.title}》。"
+            flash(linked(f"已发布公告《{ann.title}》（{ann.doc_no}，{ann.published_on}）。",
+                         url_for("public.announcement", announcement_id=ann.id), "查看公开页面"), "success")
             if unqualified:
-                msg += f"{unqualified}名不合格专家已生成待约谈记录。"
-            flash(msg, "success")
+                flash(linked(f"{unqualified}名不合格专家已生成待约谈记录。", url_for("interview.index_view"),
+                             "查看约谈记录"), "info")
         return redirect(url_for(".index_view", year=year))
 
 

@@ -29,7 +29,7 @@ from admin_views.base import (
     refuse,
     require_role,
 )
-from admin_views.formatters import local_time, yes_no
+from admin_views.formatters import linked, local_time, yes_no
 from admin_views.lifecycle import OfficeStepActions
 from app import clock, validators
 from app.extensions import db
@@ -141,7 +141,8 @@ class TermView(OfficeStepActions, SecuredModelView):
         except DomainError as err:
             refuse(err)
             return redirect(url_for(".index_view"))
-        commit_and_flash("已起草聘任公告，请核对后发布。")
+        commit_and_flash(linked("已起草聘任公告，请核对后发布。", url_for("announcement.details_view", id=ann.id),
+                                "查看公告"))
         return redirect(url_for("announcement.details_view", id=ann.id))
 
     @expose("/ending/")
