@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, jsonify, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import BooleanEqualFilter, FilterEmpty, FilterEqual
 from flask_login import current_user
@@ -216,7 +216,7 @@ class ViolationView(SecuredModelView):
         if response is not None:
             return response
         today = clock.today()
-        verified_on = today
+        verified_on = _parse_date(request.args.get("verified_on")) or today
         if request.method == "POST":
             verified_on = _parse_date(request.form.get("verified_on"))
             model.illegal_referral = request.form.get("illegal_referral") == "y"
@@ -240,6 +240,22 @@ class ViolationView(SecuredModelView):
         return self.render("admin/discipline/violation_verify.html", model=model, preview=preview,
                            history=self._history(model), status=status_of(model.expert_id, today),
                            verified_on=verified_on, today=today, form_values=request.form)
+
+    @expose("/verify/preview/")
+    def verify_preview_view(self):
+        """What verifying would do on another 核实日期 (the verify page asks when the date changes)."""
+        self._writable_or_403()
+        rid = request.args.get("id", type=int)
+        model = self.get_one(str(rid)) if rid else None
+        if model is None or model.state != "draft":
+            abort(404)
+        verified_on = _parse_date(request.args.get("verified_on"))
+        if verified_on is None or verified_on > clock.today():
+            return jsonify({"error": "请填写不晚于今天的有效核实日期。"}), 400
+        step = discipline_service.preview_step(model, verified_on)
+        return jsonify({"verified_on": verified_on.isoformat(), "sanction": step.sanction, "label": step.label,
+                        "note": step.note, "interview": step.interview,
+                        "basis": f"以核实日期{verified_on.isoformat()}计算；暂停、黑名单期满之日起自动恢复，无需任何操作。"})
 
     @expose("/dismiss/", methods=("GET", "POST"))
     def dismiss_view(self):
