@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, case, exists, func, literal, not_, or_, select
+from sqlalchemy import Integer, String, and_, case, cast, exists, func, literal, not_, null, or_, select, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.expression import FunctionElement
@@ -184,10 +184,37 @@ def current_term(expert: Expert, on: dt.date | None = None) -> Term | None:
 
 
 _CHUNK = 500
+_NO_DATE = cast(null(), Date)
+_NO_ID = cast(null(), Integer)
+
+
+def _inputs(ids: list[int]):
+    """Everything compute_status needs besides the expert row, as one statement of rows
+    (kind, expert id, term id, date, date, date)."""
+    return union_all(
+        select(literal("term", String).label("kind"), Term.expert_id, Term.id, Term.start_date, Term.end_date,
+               Term.ended_on).where(Term.expert_id.in_(ids)),
+        select(literal("letter", String), CommitmentLetter.expert_id, CommitmentLetter.term_id,
+               CommitmentLetter.signed_on, _NO_DATE, _NO_DATE).where(CommitmentLetter.expert_id.in_(ids)),
+        select(Violation.sanction, Violation.expert_id, _NO_ID, Violation.sanction_start, Violation.sanction_end,
+               _NO_DATE).where(Violation.expert_id.in_(ids), Violation.state == "verified",
+                               Violation.sanction.in_(("suspension", "blacklist")),
+                               Violation.sanction_start.is_not(None)),
+        select(literal("dismissal", String), Dismissal.expert_id, _NO_ID, Dismissal.effective_on, _NO_DATE,
+               _NO_DATE).where(Dismissal.expert_id.in_(ids), Dismissal.state == "approved"),
+    )
+
+
+def _as_date(value) -> dt.date | None:
+    """A DATE read through a UNION (SQLite may hand back ISO text)."""
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
 
 
 def statuses_for(expert_ids: Iterable[int], on: dt.date | None = None) -> dict[int, ExpertStatus]:
-    """The status of many experts in five queries per 500 experts."""
+    """The status of many experts in two queries per 500 experts (the expert rows, and one
+    UNION of their terms, letters, sanctions and approved dismissals)."""
     ids = sorted(set(expert_ids))
     on = on or clock.today()
     if not ids:
@@ -197,35 +224,25 @@ def statuses_for(expert_ids: Iterable[int], on: dt.date | None = None) -> dict[i
         for i in range(0, len(ids), _CHUNK):
             out.update(statuses_for(ids[i:i + _CHUNK], on))
         return out
-    sources = dict(db.session.execute(select(Expert.id, Expert.source).where(Expert.id.in_(ids))).all())
-    stages = dict(db.session.execute(select(Expert.id, Expert.stage).where(Expert.id.in_(ids))).all())
+    experts = {row.id: row for row in db.session.execute(
+        select(Expert.id, Expert.source, Expert.stage).where(Expert.id.in_(ids)))}
+    sources = {eid: row.source for eid, row in experts.items()}
+    stages = {eid: row.stage for eid, row in experts.items()}
     terms: dict[int, list[TermSpan]] = defaultdict(list)
-    for row in db.session.execute(
-        select(Term.expert_id, Term.id, Term.start_date, Term.end_date, Term.ended_on).where(Term.expert_id.in_(ids))
-    ):
-        terms[row.expert_id].append(TermSpan(row.id, row.start_date, row.end_date, row.ended_on))
     letters: dict[int, list] = defaultdict(list)
-    for row in db.session.execute(
-        select(CommitmentLetter.expert_id, CommitmentLetter.signed_on, CommitmentLetter.term_id)
-        .where(CommitmentLetter.expert_id.in_(ids))
-    ):
-        letters[row.expert_id].append((row.signed_on, row.term_id))
     sanctions: dict[int, list[SanctionSpan]] = defaultdict(list)
-    for row in db.session.execute(
-        select(Violation.expert_id, Violation.sanction, Violation.sanction_start, Violation.sanction_end).where(
-            Violation.expert_id.in_(ids), Violation.state == "verified",
-            Violation.sanction.in_(("suspension", "blacklist")), Violation.sanction_start.is_not(None),
-        )
-    ):
-        sanctions[row.expert_id].append(SanctionSpan(row.sanction, row.sanction_start, row.sanction_end))
     dismissed: dict[int, dt.date] = {}
-    for row in db.session.execute(
-        select(Dismissal.expert_id, Dismissal.effective_on).where(
-            Dismissal.expert_id.in_(ids), Dismissal.state == "approved"
-        )
-    ):
-        day = row.effective_on or on
-        dismissed[row.expert_id] = min(day, dismissed.get(row.expert_id, day))
+    for kind, eid, ref, d1, d2, d3 in db.session.execute(_inputs(ids)):
+        d1, d2, d3 = _as_date(d1), _as_date(d2), _as_date(d3)
+        if kind == "term":
+            terms[eid].append(TermSpan(ref, d1, d2, d3))
+        elif kind == "letter":
+            letters[eid].append((d1, ref))
+        elif kind == "dismissal":
+            day = d1 or on
+            dismissed[eid] = min(day, dismissed.get(eid, day))
+        else:
+            sanctions[eid].append(SanctionSpan(kind, d1, d2))
     out = {}
     for eid in ids:
         if eid not in sources:
