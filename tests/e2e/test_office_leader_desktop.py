@@ -91,12 +91,18 @@ def test_leader_approves_one_of_three_after_confirming(app, desk, live_server):
     page.goto(f"{live_server}/admin/application/candidates/")
     assert page.locator("input[type=radio]:checked").count() == 0
     shot("candidates-leader-desktop")
+    page.set_viewport_size({"width": 390, "height": 844})
+    shot("candidates-leader-phone")
+    page.set_viewport_size(DESKTOP)
     page.check(f"input[name='decision-{ids[1]}'][value=approve]")
     page.click("button:has-text('下一步：核对审定结果')")
     page.wait_for_load_state("networkidle")
     body = page.inner_text("main") if page.locator("main").count() else page.inner_text("body")
     assert "审定通过" in body and "1人" in body and "李海涛" in body and "仍留在拟聘名单上：王建国、陈静（2人）" in body
     shot("candidates-confirm-desktop")
+    page.set_viewport_size({"width": 390, "height": 844})
+    shot("candidates-confirm-phone")
+    page.set_viewport_size(DESKTOP)
     with app.app_context():
         assert {db.session.get(Application, i).state for i in ids} == {"shortlisted"}
     page.click("button:has-text('确认：通过1人，不通过0人')")
