@@ -31,6 +31,7 @@ OTHER_PHONE_PAGES = {
     "mobile.home", "mobile.switch", "mobile.score_index", "mobile.score_new", "mobile.score_submit",
     "mobile.score_token", "mobile.score_show", "mobile.score_service_worker", "mobile.statement", "mobile.tasks",
     "mobile.task", "mobile.accept", "mobile.decline", "mobile.conflict", "mobile.opinions",
+    "mobile.permit", "mobile.evaluations",  # the expert's own pages (expert_required, tests in permits/ and scoring/)
 }
 
 
