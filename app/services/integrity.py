@@ -32,7 +32,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import exists, func, or_, select
 
 from app import clock
 from app.extensions import db
@@ -179,10 +179,12 @@ def audit_gaps() -> Finding | None:
         table = db.metadata.tables.get(table_name)
         if table is None:
             continue
-        created = exists().where(and_(AuditLog.table_name == table_name, AuditLog.action == "create",
-                                      AuditLog.row_id == table.c.id))
+        # NOT IN over the table's create entries: the list is built once per table (a hash or a
+        # temporary index), where a correlated NOT EXISTS probed the log once per row
+        created = select(AuditLog.row_id).where(AuditLog.table_name == table_name, AuditLog.action == "create",
+                                                AuditLog.row_id.is_not(None))
         missing = db.session.execute(
-            select(func.count(), func.min(table.c.id)).select_from(table).where(~created)).one()
+            select(func.count(), func.min(table.c.id)).select_from(table).where(table.c.id.not_in(created))).one()
         if missing[0]:
             items.append(f"{label}（{table_name}）{missing[0]}条，最早编号{missing[1]}")
     return _finding("audit_gaps", "审计缺口：记录没有创建的审计日志", items)
