@@ -218,8 +218,8 @@ class ServiceRecordView(SecuredModelView):
         if not payouts.is_settled(record):
             return None
         if record.unit_paid_on is not None:
-            return {"reason": f"用人单位已于{record.unit_paid_on}支付该服务费用（第十九条），金额已结算，不能修改或删除。",
-                    "batch": None, "url": None}
+            reason = f"用人单位已于{record.unit_paid_on}支付该服务费用（第十九条），金额已结算，不能修改或删除。"
+            return {"reason": reason, "batch": None, "url": None}
         batch = payouts.batch_of_record(record)
         label = f"{quarters.quarter_label(batch.year, batch.quarter)}第{batch.sequence}批"
         state = {"paid": "已发放", "reviewed": "已审核"}.get(batch.state, batch.state)

@@ -30,9 +30,9 @@ def _expert_with_permit_and_evaluations():
     for days, matter in ((40, "执法检查：危险化学品企业专项执法检查"), (12, "隐患排查：有限空间作业隐患排查")):
         scores = full_scores(form)
         scores[next(iter(scores))] -= 2
-        entry = scoring.EvaluationEntry(form_id=form.id, variant="A", expert_id=expert.id, enterprise_name="常州某化工有限公司",
-                                        matter=matter, evaluator_name="孙晓燕", evaluated_on=TODAY - dt.timedelta(days=days),
-                                        scores=scores)
+        entry = scoring.EvaluationEntry(
+            form_id=form.id, variant="A", expert_id=expert.id, enterprise_name="常州某化工有限公司", matter=matter,
+            evaluator_name="孙晓燕", evaluated_on=TODAY - dt.timedelta(days=days), scores=scores)
         scoring.save_evaluation(entry, by=scorer)
     factories.user(role="expert", username="lihaitao", expert_=expert)
     db.session.commit()

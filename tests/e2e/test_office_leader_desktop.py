@@ -2,7 +2,6 @@
 decides the 拟聘名单 one by one with a confirmation, the date pickers speak Chinese, and the
 violation preview follows the verification date."""
 import datetime as dt
-import io
 import os
 
 import openpyxl

@@ -10,7 +10,8 @@ from tests.scoring.conftest import form_v1, full_scores, item_at
 
 def _evaluate(expert, unit, scorer, day, scores, **kw):
     entry = scoring.EvaluationEntry(
-        form_id=form_v1().id, variant="A", expert_id=expert.id, enterprise_name=kw.get("enterprise", "常州绝密化工有限公司"),
+        form_id=form_v1().id, variant="A", expert_id=expert.id,
+        enterprise_name=kw.get("enterprise", "常州绝密化工有限公司"),
         matter=kw.get("matter", "执法检查：危险化学品企业专项执法检查"), evaluator_name="评价人张秘密",
         evaluated_on=day, scores=scores, problems=kw.get("problems", {}), suggestions="意见建议勿示专家")
     return scoring.save_evaluation(entry, by=scorer, today=day)[0]
