@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from app import clock
 from app.auth.rights import allowed, watches_backups
-from app.services import backup_status, dashboard
+from app.services import backup_status, dashboard, integrity
 from app.services.lifecycle import terms
 from app.services.scoring import score_stats
 
@@ -21,12 +21,23 @@ class DashboardView(AdminIndexView):
     def inaccessible_callback(self, name, **kwargs):
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
+    def _standing_filter_arg(self) -> str | None:
+        """The expert list's URL argument that filters by standing, if this user may open the list."""
+        if not allowed(current_user.role, "expert", "list"):
+            return None
+        for view in self.admin._views:
+            if getattr(view, "endpoint", None) == "expert" and getattr(view, "_filters", None):
+                for index, flt in enumerate(view._filters):
+                    if type(flt).__name__ == "StandingFilter":
+                        return f"flt0_{index}"
+        return None
+
     @expose("/")
     def index(self):
         if current_user.role == "expert":
             return redirect("/m/")
         per_group = dashboard.experts_per_group()
-        per_stage = dashboard.experts_per_stage()
+        per_standing = dashboard.experts_per_standing()
         pending = [
             (label, n, ep)
             for label, n, ep in dashboard.pending_work()
@@ -36,13 +47,16 @@ class DashboardView(AdminIndexView):
             "admin/dashboard.html",
             per_group=per_group,
             group_max=max([n for _, n in per_group] + [1]),
-            per_stage=per_stage,
-            stage_max=max([n for _, n in per_stage] + [1]),
+            per_standing=per_standing,
+            standing_filter=self._standing_filter_arg(),
+            standing_max=max([n for *_, n in per_standing] + [1]),
             pending=pending,
             # 第六条: terms ending soon, for the office to renew or let end
             ending_30=terms.terms_ending(30) if allowed(current_user.role, "term", "list") else [],
             ending_90=terms.terms_ending(90) if allowed(current_user.role, "term", "list") else [],
             today=clock.today(),
+            # records that contradict each other (flask check-integrity), for the office to sort out
+            integrity_findings=integrity.findings() if current_user.role == "office" else None,
             # the age of the last good backup, with a warning after 26 hours (sysadmin)
             backup=backup_status.last_backup_status() if watches_backups(current_user.role) else None,
             # score charts (admin/dashboard_scores.html); a unit's own staff see its own coverage row

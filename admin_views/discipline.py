@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, jsonify, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import BooleanEqualFilter, FilterEmpty, FilterEqual
 from flask_login import current_user
@@ -24,7 +24,7 @@ from sqlalchemy.orm import selectinload
 from wtforms import SelectField
 
 from admin_views.base import SecuredModelView, current_role
-from admin_views.formatters import yes_no
+from admin_views.formatters import linked, yes_no
 from app import clock, validators
 from app.auth.rights import allowed
 from app.extensions import db
@@ -216,7 +216,7 @@ class ViolationView(SecuredModelView):
         if response is not None:
             return response
         today = clock.today()
-        verified_on = today
+        verified_on = _parse_date(request.args.get("verified_on")) or today
         if request.method == "POST":
             verified_on = _parse_date(request.form.get("verified_on"))
             model.illegal_referral = request.form.get("illegal_referral") == "y"
@@ -240,6 +240,22 @@ class ViolationView(SecuredModelView):
         return self.render("admin/discipline/violation_verify.html", model=model, preview=preview,
                            history=self._history(model), status=status_of(model.expert_id, today),
                            verified_on=verified_on, today=today, form_values=request.form)
+
+    @expose("/verify/preview/")
+    def verify_preview_view(self):
+        """What verifying would do on another 核实日期 (the verify page asks when the date changes)."""
+        self._writable_or_403()
+        rid = request.args.get("id", type=int)
+        model = self.get_one(str(rid)) if rid else None
+        if model is None or model.state != "draft":
+            abort(404)
+        verified_on = _parse_date(request.args.get("verified_on"))
+        if verified_on is None or verified_on > clock.today():
+            return jsonify({"error": "请填写不晚于今天的有效核实日期。"}), 400
+        step = discipline_service.preview_step(model, verified_on)
+        return jsonify({"verified_on": verified_on.isoformat(), "sanction": step.sanction, "label": step.label,
+                        "note": step.note, "interview": step.interview,
+                        "basis": f"以核实日期{verified_on.isoformat()}计算；暂停、黑名单期满之日起自动恢复，无需任何操作。"})
 
     @expose("/dismiss/", methods=("GET", "POST"))
     def dismiss_view(self):
@@ -298,7 +314,8 @@ class ViolationView(SecuredModelView):
             db.session.rollback()
             flash(str(err), "error")
             return redirect(url_for(".details_view", id=model.id))
-        flash("黑名单公告已起草，请核对文字后发布。" if not ann.published else "该黑名单公告已发布。", "success")
+        flash(linked("黑名单公告已起草，请核对文字、填写文号后发布。" if not ann.published else "该黑名单公告已发布。",
+                     url_for("announcement.details_view", id=ann.id), "查看公告"), "success")
         return redirect(url_for("announcement.details_view", id=ann.id))
 
     def render(self, template, **kwargs):
@@ -515,10 +532,11 @@ class AnnualAssessmentView(SecuredModelView):
             flash(str(err), "error")
         else:
             unqualified = sum(1 for e in ann.entries if e.remark == ASSESSMENT_GRADES["unqualified"])
-            msg = f"已发布公告《{ann.title}》。"
+            flash(linked(f"已发布公告《{ann.title}》（{ann.doc_no}，{ann.published_on}）。",
+                         url_for("public.announcement", announcement_id=ann.id), "查看公开页面"), "success")
             if unqualified:
-                msg += f"{unqualified}名不合格专家已生成待约谈记录。"
-            flash(msg, "success")
+                flash(linked(f"{unqualified}名不合格专家已生成待约谈记录。", url_for("interview.index_view"),
+                             "查看约谈记录"), "info")
         return redirect(url_for(".index_view", year=year))
 
 

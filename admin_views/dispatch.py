@@ -25,8 +25,9 @@ from wtforms import SelectField, StringField
 from wtforms.validators import Optional as OptionalValidator
 
 from admin_views.base import STALE_MESSAGE, ReadOnlyView, SecuredModelView, current_role
-from admin_views.formatters import choice, yes_no
+from admin_views.formatters import choice, linked, yes_no
 from app import clock, validators
+from app.auth.rights import allowed
 from app.extensions import db
 from app.services.dispatch import (
     candidates,
@@ -42,7 +43,7 @@ from app.services.dispatch import (
 from app.services.dispatch.assignments import still_needed
 from app.services.errors import DomainError
 from app.services.uploads import read_upload
-from models import Assignment, Expert, ExpertGroup, Notice, OrgUnit, UsageRequest, User
+from models import Assignment, Expert, ExpertGroup, Notice, OrgUnit, ServiceRecord, UsageRequest, User
 from models.choices import (
     ACTIVITY_TYPES,
     CONFLICT_RELATIONS,
@@ -334,8 +335,14 @@ class UsageRequestView(SecuredModelView):
             .order_by(Notice.id)
         ).all()
         assignments = sorted(req.assignments, key=lambda a: (a.is_backup, a.rank))
+        records = dict(db.session.execute(
+            select(ServiceRecord.assignment_id, ServiceRecord.id)
+            .where(ServiceRecord.assignment_id.in_([a.id for a in assignments] or [-1]))
+        ).all())
         return {
             "req": req,
+            "records": records,  # assignment id -> its service record id: shown as a link, never just claimed
+            "see_records": allowed(current_role(), "service_record", "details"),
             "cands": cands,
             "needed": still_needed(req),
             "assignments": assignments,
@@ -506,8 +513,11 @@ class UsageRequestView(SecuredModelView):
             if record is None:
                 flash(f"已记录{assignment.expert.name}未到场。", "warning")
             else:
-                flash(f"已登记{assignment.expert.name}的完成情况：{record.units}{completion.unit_label(req.activity_type)}，"
-                      "已生成服务记录（费用由基础科按附件4季度核算）。", "success")
+                url = (url_for("service_record.details_view", id=record.id)
+                       if allowed(current_role(), "service_record", "details") else None)
+                flash(linked(f"已登记{assignment.expert.name}的完成情况：{record.units}"
+                             f"{completion.unit_label(req.activity_type)}，已生成服务记录（费用由基础科按附件4季度核算）。",
+                             url, "查看服务记录"), "success")
         return self._back(req, "assignments")
 
     @expose("/<int:id>/paperwork", methods=["POST"])
@@ -532,7 +542,11 @@ class UsageRequestView(SecuredModelView):
         req = self._request_for_action(id)
         made, ok = _commit_or_flash(lambda: notices.issue_notices(req))
         if ok:
-            flash(f"已生成{len(made)}份告知书。" if made else "每家企业都已有告知书。", "success" if made else "info")
+            if made:
+                flash(linked(f"已生成{len(made)}份告知书：{'、'.join(n.notice_no for n in made)}。",
+                             url_for(".details_view", id=req.id, _anchor="notices"), "查看告知书"), "success")
+            else:
+                flash("每家企业都已有告知书。", "info")
         return self._back(req, "notices")
 
 

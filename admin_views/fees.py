@@ -39,6 +39,10 @@ from models.choices import ACTIVITY_TYPES, EXPERT_SOURCES, PAYERS, UPPER_POOL_LE
 CATEGORY = "专家费用"
 
 
+def _ids(values) -> list[int]:
+    return [int(v) for v in values if str(v).isdigit()]
+
+
 def own_unit_id() -> int | None:
     """The unit a 局科室/大队 or 镇街 user is limited to (None: not limited)."""
     if current_role() in ("department", "town"):
@@ -125,6 +129,7 @@ class ServiceRecordView(SecuredModelView):
     """Service records and fees (附件4): 计价, who pays (第十九条), status of payment."""
 
     list_template = "admin/fees/service_record_list.html"
+    details_template = "admin/fees/service_record_details.html"
     column_list = ("service_date", "expert", "unit", "activity", "units", "payer", "amount", "status")
     column_labels = {
         "service_date": "服务日期", "expert": "专家", "unit": "使用单位", "activity": "服务类别", "units": "数量",
@@ -194,6 +199,34 @@ class ServiceRecordView(SecuredModelView):
         if obj is not None and request.method == "GET":
             form.payer.data = obj.payer
         return form
+
+    @expose("/edit/", methods=("GET", "POST"))
+    def edit_view(self):
+        """A settled record opens read-only, the reason at the top, instead of a form refused at 保存."""
+        record = self.get_one(request.args.get("id", ""))
+        if record is not None and payouts.is_settled(record):
+            return redirect(url_for(".details_view", id=record.id, url=request.args.get("url")))
+        return super().edit_view()
+
+    def render(self, template, **kwargs):
+        if template == self.details_template and kwargs.get("model") is not None:
+            kwargs["lock"] = self._lock_of(kwargs["model"])
+        return super().render(template, **kwargs)
+
+    def _lock_of(self, record: ServiceRecord) -> dict | None:
+        """Why a settled record may not change, and the batch that settled it (linked when allowed)."""
+        if not payouts.is_settled(record):
+            return None
+        if record.unit_paid_on is not None:
+            reason = f"用人单位已于{record.unit_paid_on}支付该服务费用（第十九条），金额已结算，不能修改或删除。"
+            return {"reason": reason, "batch": None, "url": None}
+        batch = payouts.batch_of_record(record)
+        label = f"{quarters.quarter_label(batch.year, batch.quarter)}第{batch.sequence}批"
+        state = {"paid": "已发放", "reviewed": "已审核"}.get(batch.state, batch.state)
+        url = (url_for("payout_batch.details_view", id=batch.id)
+               if allowed(current_role(), "payout_batch", "details") else None)
+        return {"reason": f"该服务记录已纳入{label}（{state}），金额已结算，不能修改或删除；"
+                          "如需更正，请在以后的草稿批次中录入调整。", "batch": label, "url": url}
 
     def validate_form(self, form):
         ok = super().validate_form(form)
@@ -356,30 +389,66 @@ class FeeApprovalView(ReadOnlyView):
                   if record.amount is None else f"已录入金额{record.amount:,.2f}元。", "success")
         return redirect(url_for(".index_view"))
 
-    @expose("/approve/<int:record_id>", methods=("POST",))
-    def approve(self, record_id):
+    # -- the leader's decision: chosen on the list (nothing preset), confirmed by name -------
+
+    @expose("/decide/", methods=("POST",))
+    def decide_view(self):
+        """Approve or return proposed amounts in two steps: the list posts each record's choice,
+        this page lists the names, amounts and counts, and only its confirmation saves."""
         if not self._may("approve"):
             abort(403)
-        record = self._record(record_id)
-        try:
-            pricing.approve_amount(record, current_user)
-            db.session.commit()
-        except DomainError as err:
-            refuse(err)
+        if request.form.get("stage") == "save":
+            approve_ids = set(_ids(request.form.getlist("approve")))
+            return_ids = set(_ids(request.form.getlist("return")))
         else:
-            flash(f"已批准：{record.expert.name} {record.amount:,.2f}元。", "success")
-        return redirect(url_for(".index_view"))
+            waiting = {r.id for r in db.session.scalars(pricing.awaiting_approval_query(own_unit_id()))}
+            approve_ids = {i for i in waiting if request.form.get(f"decision-{i}") == "approve"}
+            return_ids = {i for i in waiting if request.form.get(f"decision-{i}") == "return"}
+        return self._decide(approve_ids - return_ids, return_ids - approve_ids)
+
+    @expose("/approve/<int:record_id>", methods=("POST",))
+    def approve(self, record_id):
+        """One record to approve: goes to the same confirmation."""
+        if not self._may("approve"):
+            abort(403)
+        return self._decide({self._record(record_id).id}, set(), saving=False)
 
     @expose("/return/<int:record_id>", methods=("POST",))
     def return_view(self, record_id):
+        """One record to return: goes to the same confirmation."""
         if not self._may("approve"):
             abort(403)
-        record = self._record(record_id)
-        try:
-            pricing.return_proposal(record, current_user, request.form.get("reason", ""))
-            db.session.commit()
-        except DomainError as err:
-            refuse(err)
-        else:
-            flash(f"已退回{record.expert.name}的建议金额。", "success")
-        return redirect(url_for(".index_view"))
+        return self._decide(set(), {self._record(record_id).id}, saving=False)
+
+    def _decide(self, approve_ids, return_ids, saving=None):
+        saving = request.form.get("stage") == "save" if saving is None else saving
+        approving = sorted((self._record(i) for i in approve_ids), key=lambda r: (r.service_date, r.id))
+        returning = sorted((self._record(i) for i in return_ids), key=lambda r: (r.service_date, r.id))
+        if not approving and not returning:
+            flash("未作任何修改：请对至少一条记录选择“批准”或“退回”。", "error")
+            return redirect(url_for(".index_view"))
+        reason = request.form.get("reason", "")
+        if saving:
+            try:
+                if returning and not reason.strip():
+                    raise DomainError("退回须填写理由。")
+                for record in approving:
+                    pricing.approve_amount(record, current_user)
+                for record in returning:
+                    pricing.return_proposal(record, current_user, reason)
+                db.session.commit()
+            except DomainError as err:
+                refuse(err)
+            else:
+                parts = []
+                if approving:
+                    total = sum(r.amount for r in approving)
+                    parts.append(f"已批准{len(approving)}条，合计{total:,.2f}元：" + "、".join(
+                        f"{r.expert.name} {r.amount:,.2f}元" for r in approving))
+                if returning:
+                    parts.append(f"已退回{len(returning)}条：" + "、".join(r.expert.name for r in returning))
+                flash("；".join(parts) + "。", "success")
+                return redirect(url_for(".index_view"))
+        total = sum((r.proposed_amount or 0) for r in approving)
+        return self.render("admin/fees/approval_confirm.html", approving=approving, returning=returning,
+                           total=total, reason=reason, activity_types=ACTIVITY_TYPES)

@@ -53,3 +53,10 @@ def fmt_money(value) -> str:
 
 def money(view, context, model, name):
     return fmt_money(getattr(model, name))
+
+
+def linked(text: str, url: str | None, label: str) -> Markup:
+    """A message that names what was made and links to it (never claim a record without one)."""
+    if not url:
+        return Markup("{}").format(text)
+    return Markup('{} <a href="{}">{}</a>').format(text, url, label)

@@ -1,8 +1,9 @@
 """The expert registry: org units, users, experts, documents, enterprises, conflicts."""
 from pathlib import Path
 
-from flask import abort, flash, redirect, send_file
+from flask import abort, flash, g, redirect, send_file
 from flask_admin import expose
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_admin.model.form import InlineFormAdmin
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -21,16 +22,15 @@ from app.services import identity
 from app.services.errors import DomainError
 from app.services.lifecycle.roster_import import ImportRefused, import_roster, template_workbook
 from app.services.lifecycle.work_history import check_history
-from app.services.status import status_of
+from app.services.status import STANDINGS, standing_expr, status_of, statuses_for
 from app.services.uploads import read_upload, store_document, store_photo
-from models import WorkHistory
+from models import Expert, WorkHistory
 from models.choices import (
     CONFLICT_RELATIONS,
     CONFLICT_SOURCES,
     DOCUMENT_KINDS,
     EDUCATION_LEVELS,
     EXPERT_SOURCES,
-    EXPERT_STAGES,
     GENDERS,
     ORG_KINDS,
     ROLES,
@@ -59,13 +59,30 @@ EXPERT_LABELS = {
     "achievements": "主要工作业绩", "awards": "曾获何种奖励", "own_opinion": "本人意见",
     "recommender_opinion": "推荐单位意见", "recommender_contact": "推荐单位经办联系人",
     "recommender_phone": "推荐单位联系电话", "review_opinion": "审核意见", "source": "来源",
-    "upper_pool_level": "上级库级别", "stage": "状态", "town": "所在镇/街道", "health_declared": "身体健康声明",
+    "upper_pool_level": "上级库级别", "standing": "状态", "town": "所在镇/街道", "health_declared": "身体健康声明",
     "ethics_declared": "职业道德声明", "note": "备注", "documents": "证明材料", "created_at": "登记时间",
 }
 ENTERPRISE_LABELS = {
     "name": "企业名称（全称）", "uscc": "统一社会信用代码", "town": "所在镇/街道", "address": "地址",
     "contact_person": "联系人", "contact_phone": "联系电话", "industry": "行业",
 }
+
+
+class StandingFilter(BaseSQLAFilter):
+    """状态: the expert's standing today, by the rule of app.services.status in SQL."""
+
+    def apply(self, query, value, alias=None):
+        return query.filter(standing_expr() == value)
+
+    def operation(self):
+        return "为"
+
+
+def _standing(view, context, model, name):
+    """The standing word of app.services.status (the same on the details page and the dashboard)."""
+    cached = g.get("expert_statuses", {})
+    status = cached.get(model.id) or status_of(model)
+    return status.standing_display
 
 
 class ImportForm(FlaskForm):
@@ -153,14 +170,14 @@ class ExpertView(DistinctCountMixin, SecuredModelView):
 
     masked_columns = {"id_number": "id", "mobile": "phone", "work_phone": "phone", "home_phone": "phone",
                       "recommender_phone": "phone"}
-    column_list = ("photo", "name", "gender", "employer", "title", "education", "groups", "mobile", "stage", "town")
+    column_list = ("photo", "name", "gender", "employer", "title", "education", "groups", "mobile", "standing", "town")
     column_labels = EXPERT_LABELS
     column_formatters = {
         "photo": thumbnail("expert.photo"),
         "gender": choice(GENDERS),
         "education": choice(EDUCATION_LEVELS),
         "title_level": choice(TITLE_LEVELS),
-        "stage": choice(EXPERT_STAGES),
+        "standing": _standing,
         "source": choice(EXPERT_SOURCES),
         "upper_pool_level": choice(UPPER_POOL_LEVELS),
         "groups": names,
@@ -176,12 +193,12 @@ class ExpertView(DistinctCountMixin, SecuredModelView):
         "documents": names,
     }
     column_formatters_export = {k: v for k, v in column_formatters.items() if k != "photo"}
-    column_sortable_list = ("name", "employer", "title", "education", "stage", "birth_date", "created_at")
+    column_sortable_list = ("name", "employer", "title", "education", "birth_date", "created_at")
     column_default_sort = ("name", False)
     column_searchable_list = ("name", "employer", "mobile")
     column_filters = (
-        "groups.name", "stage", "education", "title_level", "registered_safety_engineer",
-        "registered_safety_assessor", "town.name", "source", "retired",
+        "groups.name", StandingFilter(Expert.id, "状态", options=list(STANDINGS.items())), "education", "title_level",
+        "registered_safety_engineer", "registered_safety_assessor", "town.name", "source", "retired",
     )
     column_details_list = (
         "serial_no", "photo", "name", "gender", "birth_date", "ethnicity", "party", "birthplace", "employer",
@@ -189,7 +206,7 @@ class ExpertView(DistinctCountMixin, SecuredModelView):
         "full_time_education", "profession", "specialty", "registered_safety_engineer", "registered_safety_assessor",
         "id_number", "retired", "address", "wechat", "work_phone", "home_phone", "mobile", "email", "qq", "groups",
         "field_start_year", "work_history", "achievements", "awards", "own_opinion", "recommender_opinion",
-        "recommender_contact", "recommender_phone", "review_opinion", "source", "upper_pool_level", "stage", "town",
+        "recommender_contact", "recommender_phone", "review_opinion", "source", "upper_pool_level", "standing", "town",
         "health_declared", "ethics_declared", "documents", "note",
     )
     column_export_list = tuple(c for c in column_details_list if c not in ("photo", "documents"))
@@ -199,7 +216,7 @@ class ExpertView(DistinctCountMixin, SecuredModelView):
         "full_time_education", "profession", "specialty", "registered_safety_engineer", "registered_safety_assessor",
         "id_number", "retired", "address", "wechat", "work_phone", "home_phone", "mobile", "email", "qq", "groups",
         "field_start_year", "achievements", "awards", "own_opinion", "recommender_opinion", "recommender_contact",
-        "recommender_phone", "review_opinion", "source", "upper_pool_level", "stage", "town", "health_declared",
+        "recommender_phone", "review_opinion", "source", "upper_pool_level", "town", "health_declared",
         "ethics_declared", "note",
     )
     form_extra_fields = {"photo_upload": FileField("一寸照片", description="JPEG或PNG，不超过5MB；保存时去除拍摄信息。")}
@@ -209,7 +226,6 @@ class ExpertView(DistinctCountMixin, SecuredModelView):
         "title_level": _choices(TITLE_LEVELS),
         "source": _choices(EXPERT_SOURCES),
         "upper_pool_level": [("", "（不适用）")] + _choices(UPPER_POOL_LEVELS),
-        "stage": _choices(EXPERT_STAGES),
     }
     form_args = {
         "name": {"validators": [validators.required("请填写姓名")]},
@@ -239,6 +255,12 @@ class ExpertView(DistinctCountMixin, SecuredModelView):
         if current_role() == "expert":
             return query.filter(self.model.id == (current_user.expert_id or -1))
         return query
+
+    def get_list(self, *args, **kwargs):
+        """The page's rows (or an export's), with their standings decided in one batch."""
+        count, data = super().get_list(*args, **kwargs)
+        g.expert_statuses = statuses_for([m.id for m in data])
+        return count, data
 
     def validate_form(self, form):
         ok = super().validate_form(form)
@@ -290,7 +312,7 @@ class ExpertView(DistinctCountMixin, SecuredModelView):
         errors = []
         if form.validate_on_submit():
             try:
-                experts = import_roster(form.file.data.read())
+                result = import_roster(form.file.data.read())
                 db.session.commit()
             except ImportRefused as err:
                 db.session.rollback()
@@ -300,7 +322,7 @@ class ExpertView(DistinctCountMixin, SecuredModelView):
                 db.session.rollback()
                 flash(str(err), "error")
             else:
-                flash(f"已导入{len(experts)}名专家。", "success")
+                flash(result.message(), "success")
                 return redirect(self.get_url(".index_view"))
         return self.render("admin/expert_import.html", form=form, errors=errors)
 

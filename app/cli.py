@@ -1,4 +1,4 @@
-"""``flask --app wsgi …`` commands: create-user, seed-demo, backup, restore."""
+"""``flask --app wsgi …`` commands: create-user, seed-demo, backup, restore, check-integrity."""
 import sys
 
 import click
@@ -16,9 +16,11 @@ def register(app: Flask) -> None:
     """Attach every ``flask`` command of the system to ``app.cli``: this is the list."""
     from app.commands.accounts import reset_2fa
     from app.commands.backup import backup_command, restore_command, verify_command
+    from app.commands.integrity import check_integrity
     from app.demo import seed_demo_command
 
-    for command in (create_user, seed_demo_command, backup_command, restore_command, verify_command, reset_2fa):
+    for command in (create_user, seed_demo_command, backup_command, restore_command, verify_command, reset_2fa,
+                    check_integrity):
         app.cli.add_command(command)
 
 

@@ -109,6 +109,7 @@ class CommitmentLetter(TimestampMixin, db.Model):
     scan_path: Mapped[str | None] = mapped_column(String(255))
 
     expert: Mapped["Expert"] = relationship(backref="commitment_letters")  # noqa: F821
+    term: Mapped[Term | None] = relationship()
 
 
 class Permit(TimestampMixin, db.Model):

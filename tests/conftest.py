@@ -65,8 +65,11 @@ class _Database:
             self.demo_snapshot.backup(self._live())
             return
         from app.demo.seed import seed_demo
+        from app.services import integrity
 
         seed_demo(experts=12)
+        found = integrity.findings()
+        assert not found, "演示数据未通过数据一致性检查：" + "；".join(str(f) for f in found)
         if self.sqlite:
             _db.session.remove()
             self.demo_snapshot = sqlite3.connect(":memory:")

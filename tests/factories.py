@@ -7,7 +7,18 @@ from stdnum.cn import ric
 
 from app.auth.passwords import hash_password
 from app.extensions import db
-from models import CommitmentLetter, Enterprise, Expert, ExpertGroup, OrgUnit, Term, User
+from models import (
+    CommitmentLetter,
+    Enterprise,
+    Evaluation,
+    Expert,
+    ExpertGroup,
+    FormAnswer,
+    FormSubmission,
+    OrgUnit,
+    Term,
+    User,
+)
 
 PASSWORD = "Zhuanjia#2026pw"
 _seq = itertools.count(1)
@@ -91,3 +102,34 @@ def enterprise(name=None, **kw) -> Enterprise:
     db.session.add(ent)
     db.session.flush()
     return ent
+
+
+def evaluation(form, *, unit, expert, enterprise_name: str, matter: str, evaluator_name: str, variant: str,
+                    day: dt.date, submitted_at: dt.datetime, scores: dict[int, int], notes: dict[int, str],
+                    suggestions: str | None = None, assignment=None, enterprise_id=None, paper: bool = False) -> Evaluation:
+    """An evaluation with its submission written straight into the tables, as the phone page
+    would have saved it, for tests that need evaluations on past days without the scoring
+    service's checks of "today"; ``scores`` and ``notes`` by score field id."""
+    from app.services.scoring.evaluations import SERVICE_QUALITY_VARIANT
+    fields = {f.id: f for f in form.fields}
+    by_key = {f.key: f for f in form.fields}
+    submission = FormSubmission(
+        form_id=form.form_id, version_id=form.id, expert_id=expert.id, unit_id=unit.id,
+        assignment_id=assignment.id if assignment else None, enterprise_id=enterprise_id,
+        submitted_at=submitted_at, is_paper=paper, total=sum(scores.values()), choices={"考评对象": variant},
+    )
+    header = {"enterprise_name": enterprise_name, "matter": matter, "evaluator_name": evaluator_name,
+              "evaluated_on": day.isoformat(), "suggestions": suggestions}
+    for key, text in header.items():
+        if text:
+            submission.answers.append(FormAnswer(field_id=by_key[key].id, text=text))
+    for field_id, value in scores.items():
+        submission.answers.append(FormAnswer(field_id=fields[field_id].id, number=value, note=notes.get(field_id)))
+    ev = Evaluation(
+        submission=submission, version_id=form.id, variant=variant, expert_id=expert.id, enterprise_id=enterprise_id,
+        enterprise_name=enterprise_name, assignment_id=assignment.id if assignment else None, matter=matter,
+        evaluator_name=evaluator_name, unit_id=unit.id, evaluated_on=day, submitted_at=submitted_at, is_paper=paper,
+        is_service_quality=variant == SERVICE_QUALITY_VARIANT, total=sum(scores.values()),
+    )
+    db.session.add(ev)
+    return ev

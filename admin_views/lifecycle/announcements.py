@@ -17,7 +17,7 @@ from admin_views.base import (
     refuse,
     require_role,
 )
-from admin_views.formatters import choice, local_time, yes_no
+from admin_views.formatters import choice, linked, local_time, yes_no
 from app import validators
 from app.extensions import db
 from app.services.errors import DomainError
@@ -91,7 +91,7 @@ class AnnouncementView(SecuredModelView):
 
     def render(self, template, **kwargs):
         if template == self.details_template and kwargs.get("model") is not None:
-            kwargs.update(role=current_role())
+            kwargs.update(role=current_role(), decision_kinds=announcement_service.DECISION_KINDS)
         return super().render(template, **kwargs)
 
     @expose("/publish/", methods=("POST",))
@@ -104,7 +104,8 @@ class AnnouncementView(SecuredModelView):
         except DomainError as err:
             refuse(err)
         else:
-            commit_and_flash(f"已发布：{ann.title}")
+            commit_and_flash(linked(f"已发布：{ann.title}（{ann.doc_no or '无文号'}，{ann.published_on}）。",
+                                    url_for("public.announcement", announcement_id=ann.id), "查看公开页面"))
         return redirect(url_for(".details_view", id=ann.id))
 
     @expose("/pdf/<int:id>")

@@ -33,13 +33,14 @@ from admin_views.base import (
     refuse,
     require_role,
 )
-from admin_views.formatters import choice, fmt_time, local_time, yes_no
+from admin_views.formatters import choice, fmt_time, linked, local_time, yes_no
 from admin_views.lifecycle import OfficeStepActions
 from app import clock, validators
 from app.auth.rights import sees_unmasked
 from app.extensions import db
 from app.public.apply_forms import SelfRecommendationForm
 from app.services.errors import DomainError
+from app.services.lifecycle import announcements as announcement_service
 from app.services.lifecycle import documents, intake, review
 from app.services.lifecycle import terms as term_service
 from models import Application, Expert, OrgUnit
@@ -254,7 +255,7 @@ class ApplicationView(OfficeStepActions, SecuredModelView):
         expert = db.session.get(Expert, expert_id) or abort(404)
         form = ReapplyForm()
         if request.method == "GET":
-            form.is_renewal.data = expert.stage == "in_pool"
+            form.is_renewal.data = bool(expert.terms)
             form.recommending_unit_name.data = expert.employer
         if request.method == "POST" and form.validate():
             unit = db.session.get(OrgUnit, int(form.recommending_unit.data)) if form.recommending_unit.data else None
@@ -459,6 +460,54 @@ class ApplicationView(OfficeStepActions, SecuredModelView):
             role=current_role(),
         )
 
+    @expose("/candidates/decide/", methods=("POST",))
+    def decide_view(self):
+        """The leader's decision on the 拟聘名单 (第十二条(四)), in two steps: the list page
+        posts each candidate's choice (none is preset), this page lists who will be approved
+        and who refused with their counts, and only its confirmation saves anything."""
+        require_role("leader")
+        listed = {a.id: a for a in review.shortlisted()}
+        saving = request.form.get("stage") == "save"
+        if saving:
+            approve_ids = set(int_ids(request.form.getlist("approve")))
+            reject_ids = set(int_ids(request.form.getlist("reject")))
+        else:
+            approve_ids = {i for i in listed if request.form.get(f"decision-{i}") == "approve"}
+            reject_ids = {i for i in listed if request.form.get(f"decision-{i}") == "reject"}
+        approving = [listed[i] for i in sorted(approve_ids - reject_ids, key=lambda i: listed[i].expert.name)
+                     if i in listed]
+        refusing = [listed[i] for i in sorted(reject_ids - approve_ids, key=lambda i: listed[i].expert.name)
+                    if i in listed]
+        if not approving and not refusing:
+            flash("未作任何修改：请对至少一名候选人选择“审定通过”或“审定不通过”。", "error")
+            return redirect(url_for(".candidates_view"))
+        opinion = request.form.get("opinion", review.STEPS["approve"].default_opinion)
+        reason = request.form.get("reason", "")
+        if saving:
+            user = current_user._get_current_object()
+            try:
+                if refusing and not reason.strip():
+                    raise DomainError("审定不通过须填写理由。")
+                review._each(refusing, lambda a: review.check_step(a, "reject", user)) if refusing else None
+                if approving:
+                    review.approve_many(approving, user, opinion)
+                for application in refusing:
+                    review.reject(application, user, reason)
+            except DomainError as err:
+                refuse(err)
+            else:
+                parts = []
+                if approving:
+                    parts.append(f"审定通过{len(approving)}人：" + "、".join(a.expert.name for a in approving))
+                if refusing:
+                    parts.append(f"审定不通过{len(refusing)}人：" + "、".join(a.expert.name for a in refusing))
+                commit_and_flash("；".join(parts) + "。")
+                return redirect(url_for(".candidates_view"))
+        undecided = [a for i, a in sorted(listed.items(), key=lambda kv: kv[1].expert.name)
+                     if i not in approve_ids and i not in reject_ids]
+        return self.render("admin/lifecycle/decide_confirm.html", approving=approving, refusing=refusing,
+                           undecided=undecided, opinion=opinion, reason=reason)
+
     @expose("/candidates.pdf")
     def candidates_pdf(self):
         """The 拟聘名单 as a PDF for the 局长办公会议."""
@@ -479,7 +528,8 @@ class ApplicationView(OfficeStepActions, SecuredModelView):
             .options(selectinload(Application.expert)).order_by(Expert.name)
         ))
         form = AppointForm()
-        chosen = set(int_ids(request.args.get("ids", "").split(","))) or {a.id for a in approved}
+        # nobody is ticked in advance: the office chooses whom this 发文 appoints
+        chosen = set(int_ids(request.args.get("ids", "").split(",")))
         if request.method == "GET":
             form.cohort.data = term_service.current_cohort() or 1
             form.start_date.data = clock.today()
@@ -487,14 +537,23 @@ class ApplicationView(OfficeStepActions, SecuredModelView):
             chosen = set(int_ids(request.form.getlist("ids")))
             if form.validate():
                 picked = [a for a in approved if a.id in chosen]
+                user = current_user._get_current_object()
+                draft = request.form.get("then") == "announce"
                 try:
-                    new_terms = review.appoint_many(picked, current_user._get_current_object(),
-                                                    cohort=form.cohort.data, doc_no=form.doc_no.data or "",
-                                                    start_date=form.start_date.data)
+                    new_terms = review.appoint_many(picked, user, cohort=form.cohort.data,
+                                                    doc_no=form.doc_no.data or "", start_date=form.start_date.data)
+                    ann = announcement_service.create_appointment_announcement(new_terms, user) if draft else None
                 except DomainError as err:
                     refuse(err)
                 else:
-                    commit_and_flash(f"已聘任{len(new_terms)}人，发文文号{form.doc_no.data}；请起草并发布聘任公告。")
+                    names = "、".join(t.expert.name for t in new_terms)
+                    done = f"已聘任{len(new_terms)}人（{names}），发文文号{form.doc_no.data}，工作证已制作。"
+                    if ann is not None:
+                        commit_and_flash(linked(done + "聘任公告已起草，请核对后发布。",
+                                                url_for("announcement.details_view", id=ann.id), "查看公告草稿"))
+                        return redirect(url_for("announcement.details_view", id=ann.id))
+                    commit_and_flash(linked(done + "聘任公告尚未起草：请在聘期列表中勾选后选择“起草聘任公告”。",
+                                            url_for("term.index_view", search=form.doc_no.data), "打开聘期列表"))
                     return redirect(url_for("term.index_view", search=form.doc_no.data))
         return self.render("admin/lifecycle/appoint.html", form=form, approved=approved, chosen=chosen)
 

@@ -13,7 +13,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import DateField, RadioField, TextAreaField
-from wtforms.validators import Length
+from wtforms.validators import InputRequired, Length
 from wtforms.validators import Optional as OptionalValidator
 
 from admin_views.base import (
@@ -26,7 +26,7 @@ from admin_views.base import (
     refuse,
     require_role,
 )
-from admin_views.formatters import choice, fmt_time, local_time
+from admin_views.formatters import choice, fmt_time, linked, local_time
 from admin_views.lifecycle import OfficeStepActions
 from app import clock, validators
 from app.extensions import db
@@ -39,7 +39,8 @@ from models.choices import DISMISSAL_ORIGINS, DISMISSAL_REASONS, DISMISSAL_STATE
 
 
 class DecideForm(FlaskForm):
-    decision = RadioField("决定", choices=[("approve", "批准解聘"), ("reject", "不予解聘")])
+    decision = RadioField("决定", choices=[("approve", "批准解聘"), ("reject", "不予解聘")], validate_choice=False,
+                          validators=[InputRequired("请选择批准解聘或不予解聘。")])
     effective_on = DateField("解聘生效日期", format="%Y-%m-%d", validators=[OptionalValidator()])
     note = TextAreaField("审批意见", validators=[Length(max=2000, message="意见不能超过2000字")], render_kw={"rows": 3})
 
@@ -146,14 +147,22 @@ class DismissalView(OfficeStepActions, SecuredModelView):
 
     @expose("/decide/", methods=("GET", "POST"))
     def decide_view(self):
-        """The leader's decision: approve (effective date, opinion) or reject (reason)."""
+        """The leader's decision: approve (effective date, opinion) or reject (reason). Nothing
+        is preset; a confirmation names the expert and what follows before anything is saved."""
         require_role("leader")
         dismissal = one_or_404(self, request.values.get("id"))
         form = DecideForm()
         if request.method == "GET":
             form.effective_on.data = clock.today()
-            form.decision.data = "approve"
+        confirm = False
         if request.method == "POST" and form.validate():
+            if form.decision.data not in ("approve", "reject"):
+                form.decision.errors = list(form.decision.errors) + ["请选择批准解聘或不予解聘。"]
+            elif form.decision.data == "reject" and not (form.note.data or "").strip():
+                form.note.errors = list(form.note.errors) + ["不予解聘须填写理由。"]
+            elif request.form.get("stage") != "save":
+                confirm = True
+        if request.method == "POST" and request.form.get("stage") == "save" and form.validate():
             user = current_user._get_current_object()
             try:
                 if form.decision.data == "approve":
@@ -167,10 +176,11 @@ class DismissalView(OfficeStepActions, SecuredModelView):
                 refuse(err)
             else:
                 commit_and_flash(f"{dismissal.expert.name}：{dismissal.state_label}。"
-                        + ("工作证已作废，已停止选派；请基础科起草解聘公告。" if dismissal.state == "approved" else ""))
+                                 + ("工作证已作废，已停止选派；解聘公告由基础科起草并发布。"
+                                    if dismissal.state == "approved" else ""))
                 return redirect(url_for(".details_view", id=dismissal.id))
         return self.render("admin/lifecycle/dismissal_decide.html", form=form, dismissal=dismissal,
-                           permit=current_permit(dismissal.expert), fmt_time=fmt_time)
+                           permit=current_permit(dismissal.expert), fmt_time=fmt_time, confirm=confirm)
 
     @action("announce", "起草解聘公告")
     def action_announce(self, ids):
@@ -183,5 +193,6 @@ class DismissalView(OfficeStepActions, SecuredModelView):
         except DomainError as err:
             refuse(err)
             return redirect(url_for(".index_view"))
-        commit_and_flash("已起草解聘公告，请核对后发布。")
+        commit_and_flash(linked("已起草解聘公告，请核对文字、填写文号后发布。",
+                                url_for("announcement.details_view", id=ann.id), "查看公告"))
         return redirect(url_for("announcement.details_view", id=ann.id))

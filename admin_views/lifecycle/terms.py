@@ -29,7 +29,7 @@ from admin_views.base import (
     refuse,
     require_role,
 )
-from admin_views.formatters import local_time, yes_no
+from admin_views.formatters import linked, local_time, yes_no
 from admin_views.lifecycle import OfficeStepActions
 from app import clock, validators
 from app.extensions import db
@@ -141,7 +141,8 @@ class TermView(OfficeStepActions, SecuredModelView):
         except DomainError as err:
             refuse(err)
             return redirect(url_for(".index_view"))
-        commit_and_flash("已起草聘任公告，请核对后发布。")
+        commit_and_flash(linked("已起草聘任公告，请核对后发布。", url_for("announcement.details_view", id=ann.id),
+                                "查看公告"))
         return redirect(url_for("announcement.details_view", id=ann.id))
 
     @expose("/ending/")
@@ -243,8 +244,14 @@ class CommitmentLetterView(SecuredModelView):
             return Markup('<span class="text-muted">未上传</span>')
         return Markup(f'<a href="{escape(url_for(".scan_view", id=model.id))}" target="_blank">查看扫描件</a>')
 
-    column_formatters = {"created_at": local_time, "scan_path": _scan_link}
-    column_formatters_export = {"created_at": local_time}
+    def _term(view, context, model, name):
+        """The term the letter was signed for (a letter recorded without one: the term in
+        force when it was signed, as the status rule counts it)."""
+        term = model.term or term_service.letter_term(model.expert, model.signed_on)
+        return str(term) if term is not None else "（无对应聘期）"
+
+    column_formatters = {"created_at": local_time, "scan_path": _scan_link, "term": _term}
+    column_formatters_export = {"created_at": local_time, "term": _term}
 
     def _can(self, action_name):
         if action_name in ("create", "edit"):
@@ -252,7 +259,8 @@ class CommitmentLetterView(SecuredModelView):
         return super()._can(action_name)
 
     def get_query(self):
-        return super().get_query().options(selectinload(CommitmentLetter.expert))
+        return super().get_query().options(selectinload(CommitmentLetter.expert).selectinload(Expert.terms),
+                                           selectinload(CommitmentLetter.term))
 
     def scope_query(self, query):
         if current_role() == "expert":

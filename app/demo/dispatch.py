@@ -1,6 +1,7 @@
 """Demo data for using experts (第十四—十六、十九条): requests drawn, answered and completed
-through the dispatch services, so that every record is one the application itself could
-have made (draws replay, service records match their assignments).
+through the dispatch services, each at its own moment (:mod:`app.demo.moments`), so that
+every record is one the application itself could have made (draws replay, service records
+match their assignments, times are the times the services wrote).
 
 - the previous and the current quarter: completed inspections, an accident investigation,
   night and holiday emergencies — with service records, so the fee screens have data;
@@ -24,6 +25,8 @@ from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import select
 
 from app import clock
+from app.demo.moments import at, at_moment, quarter_start, working_day
+from app.demo.people import staff_of
 from app.demo.signatures import receipt_filled
 from app.extensions import db
 from app.services.calendar_data import load_calendar
@@ -39,6 +42,7 @@ from app.services.dispatch import (
 )
 from app.services.dispatch.candidates import candidates as job_candidates
 from app.services.errors import DomainError
+from app.services.status import statuses_for
 from models import Enterprise, Expert, ExpertGroup, Opinion, User
 
 SIGNERS = ["王海燕", "李建军", "陈静", "张卫国", "刘晓东", "周敏", "徐国强"]
@@ -48,22 +52,8 @@ def _at(day: dt.date, hour: int = 10, minute: int = 0) -> dt.datetime:
     return clock.at_local(day, dt.time(hour, minute))
 
 
-def _working_day(day: dt.date, step: int = -1) -> dt.date:
-    """``day`` or the nearest working day before (step -1) or after (step 1) it."""
-    calendar = load_calendar()
-    for _ in range(20):
-        try:
-            if calendar.is_working_day(day):
-                return day
-        except DomainError:  # a year without holiday data: weekdays only
-            if day.weekday() < 5:
-                return day
-        day += dt.timedelta(days=step)
-    return day
-
-
-def _quarter_start(day: dt.date) -> dt.date:
-    return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+_working_day = working_day
+_quarter_start = quarter_start
 
 
 def _seed(rng: random.Random) -> str:
@@ -98,10 +88,7 @@ class _Demo:
         self.expert_login = self.users.get("expert")
 
     def user_of(self, unit):
-        for u in self.users.values():
-            if u.org_unit_id == unit.id:
-                return u
-        return self.users.get("admin")
+        return staff_of(unit)
 
     def ents(self, k=1, avoid=()):
         choices = [e for e in self.enterprises if e.id not in avoid]
@@ -109,66 +96,64 @@ class _Demo:
 
     def request(self, unit, activity, subject, start, end=None, *, groups, k_ents=1, headcount=1, backups=1,
                 emergency=None, description=None, draw=True, ents=None, called_at=(9, 15)):
+        """The unit enters the request (three days ahead, an emergency on the day) and draws."""
         creator = self.user_of(unit)
-        req = usage_requests.create_request(
-            unit=unit, activity_type=activity, subject=subject, start_date=start, end_date=end or start,
-            groups=groups, enterprises=ents or self.ents(k_ents), headcount=headcount, backups=backups,
-            emergency_reason=emergency, description=description, created_by=creator,
-            today=min(start - dt.timedelta(days=3), self.today) if not emergency else start,
-            seed=_seed(self.rng),
-        )
-        if draw and not req.draws:
-            draws.draw(req, creator, seed=_seed(self.rng))
-        drawn_on = req.start_date - dt.timedelta(days=0 if emergency else 3)
-        if drawn_on < self.today:  # back-date the draw of past jobs; upcoming ones were drawn now
-            for d in req.draws:
-                d.drawn_at = _at(drawn_on, *called_at)
+        entered = start if emergency else min(start - dt.timedelta(days=3), self.today)
+        with at(entered, *called_at):
+            req = usage_requests.create_request(
+                unit=unit, activity_type=activity, subject=subject, start_date=start, end_date=end or start,
+                groups=groups, enterprises=ents or self.ents(k_ents), headcount=headcount, backups=backups,
+                emergency_reason=emergency, description=description, created_by=creator, seed=_seed(self.rng),
+            )
+            if draw and not req.draws:
+                draws.draw(req, creator, seed=_seed(self.rng))
         return req
 
     def answer(self, req, response="accepted", *, reason=None, when=None, actor=None):
         a = next(x for x in req.assignments if not x.is_backup and x.response == "pending")
-        return a, responses.respond(a, response, reason=reason, actor=actor or self.user_of(req.unit),
-                                    now=when or _at(req.start_date - dt.timedelta(days=2), 11))
+        when = min(when or _at(req.start_date - dt.timedelta(days=2), 11), clock.utcnow())
+        with at_moment(when):
+            return a, responses.respond(a, response, reason=reason, actor=actor or self.user_of(req.unit), now=when)
 
     def accept_all(self, req, when=None):
         while any(not x.is_backup and x.response == "pending" for x in req.assignments):
             self.answer(req, when=when)
 
     def complete_all(self, req, units=None, started_at=None):
-        for a in assignments.active_assignments(req):
-            if a.response == "accepted" and a.completed_at is None:
-                completion.complete_assignment(a, attended=True, units=units, started_at=started_at,
-                                               today=max(req.end_date, self.today), actor=self.user_of(req.unit),
-                                               now=_at(req.end_date, 18))
+        with at(min(req.end_date, self.today), 18):
+            for a in assignments.active_assignments(req):
+                if a.response == "accepted" and a.completed_at is None:
+                    completion.complete_assignment(a, attended=True, units=units, started_at=started_at,
+                                                   actor=self.user_of(req.unit))
 
     def notices(self, req, received=1.0, paper=False):
-        made = notices.issue_notices(req, today=min(req.start_date, self.today))
+        with at(min(req.start_date, self.today), 8, 30):
+            made = notices.issue_notices(req)
         for n in made:
             if self.rng.random() >= received:
                 continue
             signer = self.rng.choice(SIGNERS)
             day = min(req.start_date + dt.timedelta(days=self.rng.randint(0, 2)), self.today)
             if paper:
-                notices.record_paper_receipt(n, _paper_scan(n.enterprise.name, signer, day), signer_name=signer,
-                                             signed_on=day, today=self.today)
+                with at(day, 17):
+                    notices.record_paper_receipt(n, _paper_scan(n.enterprise.name, signer, day), signer_name=signer,
+                                                 signed_on=day)
             else:
-                notices.confirm_receipt(n.token, receipt_filled(signer), now=_at(day, 14, self.rng.randint(0, 59)))
+                moment = _at(day, 14, self.rng.randint(0, 59))
+                with at_moment(moment):
+                    notices.confirm_receipt(n.token, receipt_filled(signer), now=moment)
         return made
 
 
-def _scenario(fn, *args) -> None:
-    savepoint = db.session.begin_nested()
-    try:
-        fn(*args)
-        savepoint.commit()
-    except DomainError:
-        savepoint.rollback()
-
-
-def extend_demo(rng: random.Random, today: dt.date, units: dict, experts: list, enterprises: list) -> None:
-    """Requests, draws, answers, completions, service records and notices (see module docstring)."""
-    rng = random.Random(rng.random())  # a stream of our own: other areas' demo data stays put
+def jobs(rng: random.Random, today: dt.date, units: dict, experts: list, enterprises: list) -> list:
+    """Requests, draws, answers, completions, service records and notices (see module docstring),
+    as (date entered, function, args, kwargs) for ``app.demo.seed`` to run in calendar order."""
     demo = _Demo(rng, today, units, experts, enterprises)
+    plans = []
+
+    def _scenario(fn, *args, entered: dt.date | dt.datetime) -> None:
+        plans.append((entered, fn, args, {}))
+
     brigade = units["应急管理综合行政执法大队一中队"]
     brigade2 = units["应急管理综合行政执法大队二中队"]
     chem_section = units["危险化学品安全监督管理科"]
@@ -192,14 +177,17 @@ def extend_demo(rng: random.Random, today: dt.date, units: dict, experts: list, 
         demo.complete_all(req, units=(end - start).days + 1)
         demo.notices(req, paper=paper)
 
-    _scenario(past_inspection, last_q + dt.timedelta(days=15), brigade, "inspection", "危险化学品企业专项执法检查",
-              ["化工"], 2, 2)
-    _scenario(past_inspection, last_q + dt.timedelta(days=40), brigade2, "hazard_check", "粉尘涉爆企业隐患排查",
-              ["金属粉尘", "木质粉尘"], 2, 1, True)
-    _scenario(past_inspection, last_q + dt.timedelta(days=62), trade_section, "rectification_acceptance",
-              "重大事故隐患整改验收", ["机械", "电气"], 1)
-    _scenario(past_inspection, last_q + dt.timedelta(days=75), niutang, "inspection", "有限空间作业专项检查",
-              ["有限空间"], 1)
+    def ahead(day):  # a planned job is entered three days before it starts
+        return _working_day(day) - dt.timedelta(days=3)
+
+    for offset, unit, activity, subject, group_names, *rest in (
+        (15, brigade, "inspection", "危险化学品企业专项执法检查", ["化工"], 2, 2),
+        (40, brigade2, "hazard_check", "粉尘涉爆企业隐患排查", ["金属粉尘", "木质粉尘"], 2, 1, True),
+        (62, trade_section, "rectification_acceptance", "重大事故隐患整改验收", ["机械", "电气"], 1),
+        (75, niutang, "inspection", "有限空间作业专项检查", ["有限空间"], 1),
+    ):
+        day = last_q + dt.timedelta(days=offset)
+        _scenario(past_inspection, day, unit, activity, subject, group_names, *rest, entered=ahead(day))
 
     def past_accident(day):
         start = _working_day(day)
@@ -210,28 +198,31 @@ def extend_demo(rng: random.Random, today: dt.date, units: dict, experts: list, 
         demo.complete_all(req, units=1)
         demo.notices(req)
 
-    _scenario(past_accident, last_q + dt.timedelta(days=50))
+    _scenario(past_accident, last_q + dt.timedelta(days=50), entered=ahead(last_q + dt.timedelta(days=50)))
 
-    def holiday_emergency():
-        # A day off in the previous quarter (a weekend or a holiday): the holiday rate applies.
-        day = last_q + dt.timedelta(days=20)
-        while load_calendar().covers(day.year) and load_calendar().is_working_day(day):
-            day += dt.timedelta(days=1)
+    # A day off in the previous quarter (a weekend or a holiday): the holiday rate applies.
+    day_off = last_q + dt.timedelta(days=20)
+    while load_calendar().covers(day_off.year) and load_calendar().is_working_day(day_off):
+        day_off += dt.timedelta(days=1)
+
+    def holiday_emergency(day):
         req = demo.request(hutang, "emergency", "企业储罐泄漏应急救援处置", day, groups=g("化工"), headcount=1, backups=1,
                            emergency="emergency", description="储罐法兰泄漏，现场处置。", called_at=(13, 50))
         demo.accept_all(req, when=_at(day, 13, 55))
         demo.complete_all(req, started_at=dt.datetime.combine(day, dt.time(14, 20)))
-        paperwork.complete_paperwork(req, "已补录使用申请及现场处置情况，镇应急办审批。",
-                                     now=_at(day + dt.timedelta(days=2), 9))
+        done = _at(day + dt.timedelta(days=2), 9)
+        with at_moment(done):
+            paperwork.complete_paperwork(req, "已补录使用申请及现场处置情况，镇应急办审批。",
+                                         actor=demo.user_of(hutang), now=done)
         demo.notices(req)
 
-    _scenario(holiday_emergency)
+    _scenario(holiday_emergency, day_off, entered=dt.datetime.combine(day_off, dt.time(13, 50)))
 
     # --- the current quarter ----------------------------------------------------------
     _scenario(past_inspection, this_q + dt.timedelta(days=9), brigade, "inspection", "冶金煤气安全执法检查",
-              ["冶金煤气", "金属冶炼"], 2, 1)
+              ["冶金煤气", "金属冶炼"], 2, 1, entered=ahead(this_q + dt.timedelta(days=9)))
     _scenario(past_inspection, this_q + dt.timedelta(days=22), brigade2, "standardization", "安全生产标准化评审",
-              ["机械"], 1, 2)
+              ["机械"], 1, 2, entered=ahead(this_q + dt.timedelta(days=22)))
 
     def overdue_emergency():
         # 湖塘镇 used an expert at night about two weeks ago; the paperwork is overdue.
@@ -242,7 +233,7 @@ def extend_demo(rng: random.Random, today: dt.date, units: dict, experts: list, 
         demo.complete_all(req, started_at=dt.datetime.combine(day, dt.time(23, 10)))
         demo.notices(req, received=0.0)
 
-    _scenario(overdue_emergency)
+    _scenario(overdue_emergency, entered=dt.datetime.combine(today - dt.timedelta(days=13), dt.time(22, 40)))
 
     def recent_supervision():
         # 执法大队一中队: a 督查 yesterday, paperwork still within its three working days.
@@ -253,7 +244,8 @@ def extend_demo(rng: random.Random, today: dt.date, units: dict, experts: list, 
         demo.complete_all(req, units=1)
         demo.notices(req, received=0.5)
 
-    _scenario(recent_supervision)
+    yesterday = _working_day(today - dt.timedelta(days=1))
+    _scenario(recent_supervision, entered=dt.datetime.combine(yesterday, dt.time(8, 30)))
 
     def upcoming_inspection():
         # Next week: one accepted, one declined without a reason → the backup is called in.
@@ -265,54 +257,66 @@ def extend_demo(rng: random.Random, today: dt.date, units: dict, experts: list, 
         demo.answer(req, "declined_unjustified", when=_at(today, 10))
         issued = demo.notices(req, received=0.0)
         if issued:
-            notices.confirm_receipt(issued[0].token, receipt_filled("王海燕"), now=_at(today, 15, 40))
+            moment = _at(today, 15, 40)
+            with at_moment(moment):
+                notices.confirm_receipt(issued[0].token, receipt_filled("王海燕"), now=moment)
 
-    _scenario(upcoming_inspection)
+    _scenario(upcoming_inspection, entered=today)
 
-    def absent_expert():
-        # Three unjustified declines in a row (第十三条(四)): proposed for dismissal.
+    def absent_expert(start):
+        # One of three unjustified declines in a row (第十三条(四)): the third proposes dismissal.
         pool = [e for e in experts if e.source == "district"]
-        # Three days in a row early in the quarter, before any other demo job of this quarter.
-        first = _working_day(this_q + dt.timedelta(days=1), 1)
-        starts = [first]
-        while len(starts) < 3:
-            starts.append(_working_day(starts[-1] + dt.timedelta(days=1), 1))
-        for start in starts:
-            req = demo.request(trade_section, "hazard_check", "工贸企业安全隐患排查", start, groups=g("机械"),
-                               headcount=1, backups=1, draw=False)
+        req = demo.request(trade_section, "hazard_check", "工贸企业安全隐患排查", start, groups=g("机械"),
+                           headcount=1, backups=1, draw=False)
+        with at(min(start - dt.timedelta(days=3), today), 9, 40):
             cands = job_candidates(req)
             target = next((e for e in pool if e.id in cands.eligible_ids and e.id == pool_target[0]), None)
             if target is None:
                 raise DomainError("演示：目标专家不可选")
             a = designation.designate(req, target, "熟悉该类企业的机械安全问题，指定参加", demo.user_of(trade_section))
-            responses.respond(a, "declined_unjustified", actor=demo.user_of(trade_section),
-                              now=_at(start - dt.timedelta(days=1)))
+        declined = _at(start - dt.timedelta(days=1))
+        with at_moment(declined):
+            responses.respond(a, "declined_unjustified", actor=demo.user_of(trade_section), now=declined)
             # Nobody was left in reserve, so the unit draws a replacement.
             draws.draw(req, demo.user_of(trade_section), seed=_seed(rng))
 
     machinery = groups.get("机械")
-    candidates = [e for e in experts if machinery in e.groups and e.source == "district" and e is not experts[0]]
+    usable = statuses_for([e.id for e in experts], this_q)
+    candidates = [e for e in experts if machinery in e.groups and e.source == "district" and e is not experts[0]
+                  and usable[e.id].dispatchable]
     pool_target = [candidates[-1].id] if candidates else [None]
-    _scenario(absent_expert)
+    # Three days in a row early in the quarter.
+    starts = [_working_day(this_q + dt.timedelta(days=1), 1)]
+    while len(starts) < 3:
+        starts.append(_working_day(starts[-1] + dt.timedelta(days=1), 1))
+    for start in starts:
+        _scenario(absent_expert, start, entered=start - dt.timedelta(days=3))
 
-    def demo_expert_tasks():
-        # The demo ``expert`` login: a finished job and one waiting for his answer.
-        me = experts[0]
+    me = experts[0]
+
+    def demo_expert_done():
+        # The demo ``expert`` login: a finished job …
         done_day = _working_day(this_q + dt.timedelta(days=12))
         past = demo.request(chem_section, "inspection", "危险化学品储存场所专项检查", done_day,
                             groups=[gr.id for gr in me.groups], headcount=1, backups=0, draw=False,
                             ents=demo.ents(1, avoid=_conflicted(me)))
-        designation.designate(past, me, "该专家长期从事危险化学品储存安全，熟悉相关标准", demo.user_of(chem_section))
+        with at(min(done_day - dt.timedelta(days=3), today), 9, 20):
+            designation.designate(past, me, "该专家长期从事危险化学品储存安全，熟悉相关标准", demo.user_of(chem_section))
         demo.accept_all(past)
         demo.complete_all(past, units=1)
         demo.notices(past)
+
+    def demo_expert_waiting():
+        # … and one waiting for his answer.
         start = _working_day(today + dt.timedelta(days=4), 1)
         upcoming = demo.request(brigade, "hazard_check", "岁末年初重点企业安全隐患排查", start,
                                 groups=[gr.id for gr in me.groups], headcount=1, backups=1, draw=False,
                                 ents=demo.ents(2, avoid=_conflicted(me)))
-        designation.designate(upcoming, me, "排查涉及该专家擅长的领域，指定参加", demo.user_of(brigade))
+        with at(today, 9, 25):
+            designation.designate(upcoming, me, "排查涉及该专家擅长的领域，指定参加", demo.user_of(brigade))
 
-    _scenario(demo_expert_tasks)
+    _scenario(demo_expert_done, entered=_working_day(this_q + dt.timedelta(days=12)) - dt.timedelta(days=3))
+    _scenario(demo_expert_waiting, entered=today)
 
     def not_yet_drawn():
         start = _working_day(today + dt.timedelta(days=10), 1)
@@ -320,18 +324,28 @@ def extend_demo(rng: random.Random, today: dt.date, units: dict, experts: list, 
                      headcount=2, backups=2, k_ents=2, draw=False,
                      description="对镇域内涉及有限空间作业的企业开展隐患排查，需专家现场技术支持。")
 
-    _scenario(not_yet_drawn)
+    _scenario(not_yet_drawn, entered=today)
+    return plans
 
-    # Opinions and suggestions sent from the phone (第九条(三)), one answered.
+
+def extend_demo(rng: random.Random, today: dt.date, units: dict, experts: list, enterprises: list) -> None:
+    """Opinions and suggestions the experts sent (第九条(三)), one answered."""
+    # Opinions and suggestions sent from the phone (第九条(三)), one answered on the reply form.
     me = experts[0]
-    db.session.add(Opinion(expert=me, subject="建议提前通知抽取结果",
-                           body="建议抽取结果至少提前两个工作日通知专家，便于协调本单位工作安排。",
-                           reply="已采纳。自下月起，非紧急任务的抽取结果至少提前两个工作日通知。",
-                           replied_at=_at(today - dt.timedelta(days=3), 16)))
+    with at(today - dt.timedelta(days=6), 20, 10):
+        opinion = Opinion(expert=me, subject="建议提前通知抽取结果",
+                          body="建议抽取结果至少提前两个工作日通知专家，便于协调本单位工作安排。")
+        db.session.add(opinion)
+        db.session.flush()
+    with at(today - dt.timedelta(days=3), 16):
+        opinion.reply = "已采纳。自下月起，非紧急任务的抽取结果至少提前两个工作日通知。"
+        opinion.replied_at = clock.utcnow()
+        db.session.flush()
     if len(experts) > 2:
-        db.session.add(Opinion(expert=experts[2], subject="有限空间作业检查要点培训",
-                               body="希望组织一次有限空间作业新标准的专题培训，统一检查尺度。"))
-    db.session.flush()
+        with at(today - dt.timedelta(days=2), 21, 5):
+            db.session.add(Opinion(expert=experts[2], subject="有限空间作业检查要点培训",
+                                   body="希望组织一次有限空间作业新标准的专题培训，统一检查尺度。"))
+            db.session.flush()
 
 
 def _conflicted(expert: Expert) -> set[int]:

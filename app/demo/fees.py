@@ -1,7 +1,7 @@
 """Demo data for fees and payouts (第十九、二十条, 附件4).
 
-Runs after ``app.demo.dispatch`` (module-name order), which completes jobs and so
-creates service records. Here, through the fee services:
+Runs last (``app.demo.seed``), after the jobs were completed and so created their service
+records. Here, through the fee services, each step at its date:
 
 - every demo record is priced (计价); the 标准化评审 amount is entered per the higher
   standard; amounts 另行确定 are proposed by the office and approved by the leader;
@@ -24,6 +24,8 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from app import clock
+from app.demo.moments import at
 from app.extensions import db
 from app.services.calendar_data import load_calendar
 from app.services.errors import DomainError
@@ -48,9 +50,12 @@ def _user(username: str) -> User | None:
 
 
 def _add_record(expert, unit, activity, day, units=1, started_at=None, note="基础科补录") -> ServiceRecord:
-    record = ServiceRecord(expert=expert, unit=unit, activity=activity, service_date=day, started_at=started_at,
-                           units=Decimal(units), payer=payer_for_unit(unit), note=note)
-    db.session.add(record)
+    """基础科 enters work done without a request on the service-record form, the day after."""
+    with at(min(day + dt.timedelta(days=1), clock.today()), 10):
+        record = ServiceRecord(expert=expert, unit=unit, activity=activity, service_date=day, started_at=started_at,
+                               units=Decimal(units), payer=payer_for_unit(unit), note=note)
+        db.session.add(record)
+        db.session.flush()
     return record
 
 
@@ -74,7 +79,6 @@ def _fallback_records(rng: random.Random, last_q: dt.date, this_q: dt.date, toda
 
 def extend_demo(rng: random.Random, today: dt.date, units: dict, experts: list, enterprises: list) -> None:
     """Price, approve, batch and pay the demo service records (see the module docstring)."""
-    rng = random.Random(rng.random())
     office, leader, town_user = _user("office"), _user("leader"), _user("town")
     this_q = _quarter_start(today)
     last_q = _quarter_start(this_q - dt.timedelta(days=1))
@@ -104,30 +108,40 @@ def extend_demo(rng: random.Random, today: dt.date, units: dict, experts: list, 
     for record in records:
         if record.amount is not None:
             continue
+        proposed = min(record.service_date + dt.timedelta(days=3), today)
         try:
             if pricing.needs_entered_amount(record):
-                pricing.propose_amount(record, office, Decimal(3000) * record.units, "按省级标准化评审费用标准")
+                with at(proposed, 10):
+                    pricing.propose_amount(record, office, Decimal(3000) * record.units, "按省级标准化评审费用标准")
             elif pricing.needs_approval(record) and record.activity != "other":
-                pricing.propose_amount(record, office, Decimal(1500) * record.units, "参照执法检查标准并考虑工作量")
+                with at(proposed, 10):
+                    pricing.propose_amount(record, office, Decimal(1500) * record.units, "参照执法检查标准并考虑工作量")
                 if record.service_date < this_q and leader is not None:
-                    pricing.approve_amount(record, leader)
+                    with at(min(proposed + dt.timedelta(days=4), today), 15):
+                        pricing.approve_amount(record, leader)
         except DomainError:
             continue
-    pricing.price_unpriced()
 
-    # The previous quarter: reviewed and paid early in this quarter.
+    # The previous quarter: priced, reviewed and paid early in this quarter.
     pay_day = min(_working_day_from(this_q + dt.timedelta(days=9)), today)
+    with at(min(this_q + dt.timedelta(days=3), today), 9):
+        pricing.price_unpriced(last_q.year, (last_q.month - 1) // 3 + 1)
     try:
-        batch = payouts.build_batch(last_q.year, (last_q.month - 1) // 3 + 1, office, pay_date=pay_day)
-        payouts.review_batch(batch, office, pay_date=pay_day)
-        payouts.mark_paid(batch, office, paid_on=pay_day)
+        with at(min(this_q + dt.timedelta(days=3), today), 10):
+            batch = payouts.build_batch(last_q.year, (last_q.month - 1) // 3 + 1, office, pay_date=pay_day)
+        with at(min(this_q + dt.timedelta(days=6), today), 16):
+            payouts.review_batch(batch, office, pay_date=pay_day)
+        with at(pay_day, 15):
+            payouts.mark_paid(batch, office, paid_on=pay_day)
     except DomainError:
         pass
-    # This quarter: a draft, taxes provisional until it is reviewed.
-    try:
-        payouts.build_batch(this_q.year, (this_q.month - 1) // 3 + 1, office)
-    except DomainError:
-        pass
+    # This quarter: everything priced today, a draft, taxes provisional until it is reviewed.
+    with at(today, 9):
+        pricing.price_unpriced()
+        try:
+            payouts.build_batch(this_q.year, (this_q.month - 1) // 3 + 1, office)
+        except DomainError:
+            pass
 
     # A town pays part of what it owes directly (第十九条).
     if town_user is not None and town_user.org_unit is not None:
@@ -138,8 +152,10 @@ def extend_demo(rng: random.Random, today: dt.date, units: dict, experts: list, 
             ).order_by(ServiceRecord.service_date)
         ).all()
         if owed:
+            paid_on = min(this_q + dt.timedelta(days=20), today)
             try:
-                town_dues.mark_unit_paid(owed[:1], town_user, paid_on=min(this_q + dt.timedelta(days=20), today))
+                with at(paid_on, 11):
+                    town_dues.mark_unit_paid(owed[:1], town_user, paid_on=paid_on)
             except DomainError:
                 pass
     db.session.flush()

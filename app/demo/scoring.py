@@ -2,21 +2,28 @@
 
 Several units use experts through the year and score them; most report on time, some
 late, some not at all, a few on paper — so the submissions board shows every state.
+Each job is a real one: requested, drawn, accepted, noticed, completed (so it has its
+service record) and then scored through the scoring service, each step at its date.
 Service-quality evaluations (variant B) against enforcement plans leave some units under
 20%. The demo logins ``dept`` (执法大队一中队) and ``town`` (湖塘镇) have recent jobs
 still waiting for an evaluation on the phone page.
+
+:func:`jobs` plans the jobs and the evaluations (run by ``app.demo.seed`` together with the
+dispatch area's, in the order they were entered, so request numbers follow the calendar);
+:func:`extend_demo` enters the year's enforcement plans.
 """
 import datetime as dt
 import random
 
-from sqlalchemy import func, select
-
-from app import clock
+from app.demo.moments import at
+from app.demo.people import staff_of, user
+from app.demo.signatures import receipt_filled
 from app.extensions import db
-from app.services.discipline import ladder as discipline
+from app.services.dispatch import completion, draws, notices, responses, usage_requests
 from app.services.scoring import evaluations as scoring
 from app.services.scoring import submissions
-from models import Assignment, EnforcementPlan, Evaluation, FormAnswer, FormSubmission, UsageRequest
+from app.services.status import statuses_for
+from models import EnforcementPlan
 
 # unit name → (share of periods with a job, chance a period is reported late, chance it is not reported)
 USERS_OF_EXPERTS = {
@@ -61,35 +68,11 @@ PROBLEMS = {
 }
 
 
-def _at(day: dt.date, hour: int = 16) -> dt.datetime:
-    return clock.at_local(day, dt.time(hour, 0))
+SIGNERS = ["王海燕", "李建军", "陈静", "张卫国", "刘晓东"]
 
 
-def _next_request_no(year: int) -> str:
-    # Same numbering as the usage requests made in the app (WJSQ-2026-0001).
-    prefix = f"WJSQ-{year}-"
-    last = db.session.scalar(select(func.max(UsageRequest.request_no)).where(UsageRequest.request_no.like(prefix + "%")))
-    return f"{prefix}{(int(last.rsplit('-', 1)[1]) + 1 if last else 1):04d}"
-
-
-def _job(rng, unit, expert, enterprises, day: dt.date, today: dt.date, completed: bool = True) -> Assignment:
-    activity = rng.choice(list(SUBJECTS))
-    req = UsageRequest(
-        request_no=_next_request_no(day.year), unit=unit, activity_type=activity,
-        subject=rng.choice(SUBJECTS[activity]), start_date=day, end_date=day, headcount=1, backups=0,
-        state="completed" if completed else "dispatched",
-    )
-    req.enterprises = rng.sample(enterprises, k=rng.choice([1, 1, 2]))
-    req.groups = expert.groups[:1]
-    assignment = Assignment(expert=expert, method="draw", response="accepted", rank=1,
-                            responded_at=_at(day - dt.timedelta(days=2), 10))
-    if completed:
-        assignment.attended = True
-        assignment.work_units = 1
-        assignment.completed_at = _at(min(day + dt.timedelta(days=1), today), 17)
-    req.assignments.append(assignment)
-    db.session.add(req)
-    return assignment
+def _seed(rng) -> str:
+    return f"{rng.getrandbits(128):032x}"
 
 
 def _scores(rng, form, variant: str, low: bool) -> tuple[dict[int, int], dict[int, str]]:
@@ -114,62 +97,71 @@ def _scores(rng, form, variant: str, low: bool) -> tuple[dict[int, int], dict[in
     return scores, notes
 
 
-def demo_evaluation(form, *, unit, expert, enterprise_name: str, matter: str, evaluator_name: str, variant: str,
-                    day: dt.date, submitted_at: dt.datetime, scores: dict[int, int], notes: dict[int, str],
-                    suggestions: str | None = None, assignment=None, enterprise_id=None, paper: bool = False) -> Evaluation:
-    """An evaluation with its submission, as the phone page would have saved it (demo data is
-    backdated, so the service's "today" checks do not apply); ``scores`` by field id."""
-    fields = {f.id: f for f in form.fields}
-    by_key = {f.key: f for f in form.fields}
-    submission = FormSubmission(
-        form_id=form.form_id, version_id=form.id, expert_id=expert.id, unit_id=unit.id,
-        assignment_id=assignment.id if assignment else None, enterprise_id=enterprise_id,
-        submitted_at=submitted_at, is_paper=paper, total=sum(scores.values()), choices={"考评对象": variant},
-    )
-    header = {"enterprise_name": enterprise_name, "matter": matter, "evaluator_name": evaluator_name,
-              "evaluated_on": day.isoformat(), "suggestions": suggestions}
-    for key, text in header.items():
-        if text:
-            submission.answers.append(FormAnswer(field_id=by_key[key].id, text=text))
-    for field_id, value in scores.items():
-        submission.answers.append(FormAnswer(field_id=fields[field_id].id, number=value, note=notes.get(field_id)))
-    ev = Evaluation(
-        submission=submission, version_id=form.id, variant=variant, expert_id=expert.id, enterprise_id=enterprise_id,
-        enterprise_name=enterprise_name, assignment_id=assignment.id if assignment else None, matter=matter,
-        evaluator_name=evaluator_name, unit_id=unit.id, evaluated_on=day, submitted_at=submitted_at, is_paper=paper,
-        is_service_quality=variant == scoring.SERVICE_QUALITY_VARIANT, total=sum(scores.values()),
-    )
-    db.session.add(ev)
-    return ev
-
-
-def _evaluate(rng, form, unit, expert, enterprise_name, matter, variant, day, submitted_at, *, assignment=None,
-              paper=False, low=False) -> Evaluation:
-    scores, notes = _scores(rng, form, variant, low)
-    ev = demo_evaluation(
-        form, unit=unit, expert=expert, enterprise_name=enterprise_name, matter=matter,
-        evaluator_name=rng.choice(INSPECTORS), variant=variant, day=day, submitted_at=submitted_at, scores=scores,
-        notes=notes, assignment=assignment, paper=paper,
-        suggestions=rng.choice(["", "", "建议加强对新修订标准的学习。", "希望专家继续保持认真负责的工作态度。"]) or None,
-    )
-    db.session.flush()
-    if low:
-        discipline.open_draft_from_low_score(ev)
-    return ev
-
-
 def _day_in(rng, first: dt.date, last: dt.date) -> dt.date:
     return first + dt.timedelta(days=rng.randint(0, max(0, (last - first).days)))
 
 
-def extend_demo(rng: random.Random, today: dt.date, units: dict, experts: list, enterprises: list) -> None:
-    """Jobs, evaluations and enforcement plans of this year up to ``today``."""
-    rng = random.Random(rng.random())  # a stream of our own: other areas' demo data stays put
+def _pool(experts, today):
+    """The first 届 who are not dismissed (see app.demo.lifecycle)."""
+    appointed = [e for i, e in enumerate(experts) if i % 10 != 9]
+    standing = statuses_for([e.id for e in appointed], today)
+    return [e for e in appointed if standing[e.id].standing != "dismissed"]
+
+
+def _evaluate(form, unit, entry_fields, variant, scores, notes, sent: dt.date, *, paper=False):
+    """The unit sends the 评价表 from the phone on ``sent``; a paper form is entered by 基础科."""
+    entry = scoring.EvaluationEntry(form_id=form.id, variant=variant, scores=scores, problems=notes,
+                                    is_paper=paper, **entry_fields)
+    if paper:
+        entry.unit_id, entry.received_on = unit.id, sent
+    with at(sent, 12 if paper else 15, 10):
+        scoring.save_evaluation(entry, by=user("office") if paper else staff_of(unit))
+
+
+def _job(unit, day, today, group_id, enterprise_ids, activity, subject, seeds, signers, evaluation=None):
+    """One job of ``unit`` on ``day``: requested three days ahead, drawn, accepted, the 告知书
+    issued and received, completed the next day; then scored if ``evaluation`` says so."""
+    creator = staff_of(unit)
+    with at(day - dt.timedelta(days=3), 9, 15):
+        req = usage_requests.create_request(
+            unit=unit, activity_type=activity, subject=subject, start_date=day, end_date=day, groups=[group_id],
+            enterprises=enterprise_ids, headcount=1, backups=0, created_by=creator, seed=seeds[0])
+        draws.draw(req, creator, seed=seeds[1])
+    assignment = next(a for a in req.assignments if not a.is_backup)
+    with at(day - dt.timedelta(days=2), 10, 30):
+        responses.respond(assignment, "accepted", actor=creator)
+    with at(day, 8, 20):
+        made = notices.issue_notices(req)
+    for notice, signer in zip(made, signers, strict=False):
+        with at(day, 14, 35):
+            notices.confirm_receipt(notice.token, receipt_filled(signer))
+    with at(min(day + dt.timedelta(days=1), today), 17):
+        completion.complete_assignment(assignment, attended=True, units=1, actor=creator)
+    if evaluation is not None:
+        form, variant, scores, notes, sent, paper, evaluator = evaluation
+        fields = dict(assignment_id=assignment.id, enterprise_name=req.enterprises[0].name,
+                      matter=f"{req.activity_label}：{req.subject}", evaluator_name=evaluator, evaluated_on=day)
+        _evaluate(form, unit, fields, variant, scores, notes, sent, paper=paper)
+
+
+def jobs(rng: random.Random, today: dt.date, units: dict, experts: list, enterprises: list) -> list:
+    """The year's jobs and their evaluations, as (date entered, function, args, kwargs) to run."""
     form = scoring.current_form()
     year = today.year
-    pool = [e for i, e in enumerate(experts) if i % 10 != 9]  # appointed experts (see seed.py)
+    pool = _pool(experts, today)
+    if not pool:
+        return []
     low_budget = 3
+    plans = []
     outcomes: dict[tuple[str, submissions.Period], str] = {}
+
+    def plan(unit, day, evaluation=None):
+        activity = rng.choice(list(SUBJECTS))
+        ents = [e.id for e in rng.sample(enterprises, k=rng.choice([1, 1, 2]))]
+        group_id = rng.choice(pool).groups[0].id
+        args = (unit, day, today, group_id, ents, activity, rng.choice(SUBJECTS[activity]), (_seed(rng), _seed(rng)),
+                rng.sample(SIGNERS, k=2), evaluation)
+        plans.append((day - dt.timedelta(days=3), _job, args, {}))
 
     for name, (use_share, late_share, missing_share) in USERS_OF_EXPERTS.items():
         unit = units[name]
@@ -184,40 +176,32 @@ def extend_demo(rng: random.Random, today: dt.date, units: dict, experts: list, 
             late = not missing and outcome < missing_share + late_share
             outcomes[(name, period)] = "missing" if missing else "late" if late else "on_time"
             for _ in range(rng.choice([1, 2, 2, 3])):
-                day = _day_in(rng, first, last)
-                expert = rng.choice(pool)
-                assignment = _job(rng, unit, expert, enterprises, day, today)
-                db.session.flush()
-                if missing and due < today:
+                day = max(_day_in(rng, first, last), dt.date(year, 1, 4))
+                if (missing and due < today) or (due >= today and rng.random() < 0.5):
+                    plan(unit, day)  # not reported, or still open: scored later on the phone
                     continue
-                if due >= today and rng.random() < 0.5:
-                    continue  # still open: scored later on the phone
                 if late and due < today:
                     sent = min(due + dt.timedelta(days=rng.randint(3, 20)), today)
                 else:
-                    sent = min(day + dt.timedelta(days=rng.randint(0, 5)), due, today)
+                    sent = min(day + dt.timedelta(days=1 + rng.randint(0, 5)), max(due, day + dt.timedelta(days=1)),
+                               today)
                 paper = rng.random() < 0.15
                 low = low_budget > 0 and rng.random() < 0.05
                 low_budget -= low
-                ent = assignment.request.enterprises[0].name
-                matter = f"{assignment.request.activity_label}：{assignment.request.subject}"
-                _evaluate(rng, form, unit, expert, ent, matter, "A", day, _at(sent, 15 if not paper else 12),
-                          assignment=assignment, paper=paper, low=low)
+                scores, notes = _scores(rng, form, "A", low)
+                plan(unit, day, (form, "A", scores, notes, sent, paper, rng.choice(INSPECTORS)))
 
     # Jobs that the demo logins still have to score on the phone.
     for name, count in WAITING.items():
         for k in range(count):
-            day = today - dt.timedelta(days=k + 1)
-            _job(rng, units[name], pool[(k * 7 + 3) % len(pool)], enterprises, day, today)
+            plan(units[name], today - dt.timedelta(days=k + 1))
 
     # Service-quality evaluations (variant B) during enforcement checks, against the plans.
-    for name, (planned, quality) in PLANS.items():
+    for name, (_planned, quality) in PLANS.items():
         unit = units[name]
-        db.session.add(EnforcementPlan(unit=unit, year=year, planned_checks=planned))
-        start = dt.date(year, 1, 1)
         for _ in range(quality):
             for _attempt in range(20):  # not into a period the unit failed to report
-                day = _day_in(rng, start, today - dt.timedelta(days=1))
+                day = _day_in(rng, dt.date(year, 1, 1), today - dt.timedelta(days=1))
                 period = submissions.period_of(unit.kind, day)
                 if outcomes.get((name, period)) != "missing":
                     break
@@ -225,7 +209,18 @@ def extend_demo(rng: random.Random, today: dt.date, units: dict, experts: list, 
             if outcomes.get((name, period)) == "late" and due < today:
                 sent = min(due + dt.timedelta(days=rng.randint(3, 15)), today)
             else:
-                sent = min(day + dt.timedelta(days=rng.randint(0, 4)), due, today)
-            _evaluate(rng, form, unit, rng.choice(pool), rng.choice(enterprises).name, rng.choice(MATTERS_B), "B",
-                      day, _at(sent), paper=rng.random() < 0.1)
-    db.session.flush()
+                sent = min(day + dt.timedelta(days=rng.randint(0, 4)), max(due, day), today)
+            scores, notes = _scores(rng, form, "B", False)
+            fields = dict(expert_id=rng.choice(pool).id, enterprise_name=rng.choice(enterprises).name,
+                          matter=rng.choice(MATTERS_B), evaluator_name=rng.choice(INSPECTORS), evaluated_on=day)
+            plans.append((sent, _evaluate, (form, unit, fields, "B", scores, notes, sent),
+                          {"paper": rng.random() < 0.1}))
+    return plans
+
+
+def extend_demo(rng: random.Random, today: dt.date, units: dict, experts: list, enterprises: list) -> None:
+    """The year's enforcement plans (the 20% coverage rule), entered in January."""
+    for name, (planned, _quality) in PLANS.items():
+        with at(min(dt.date(today.year, 1, 8), today), 10):  # entered on the plans form
+            db.session.add(EnforcementPlan(unit=units[name], year=today.year, planned_checks=planned))
+            db.session.flush()

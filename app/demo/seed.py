@@ -1,5 +1,12 @@
 """Realistic demo data: 武进区's units, ~80 experts over the 12 groups, enterprises,
-conflicts of interest and one login per role. Deterministic (fixed random seed)."""
+conflicts of interest and one login per role. Deterministic (fixed random seed).
+
+Everything is made the way staff make it: the registry records as the admin forms enter
+them, and every state after that — appointments, permits, jobs, evaluations, discipline,
+fees — through the domain functions, each at its own back-dated moment
+(:mod:`app.demo.moments`). The demo holds only what a user could have produced, is
+audited like any other work, and ``flask check-integrity`` finds nothing in it.
+"""
 import datetime as dt
 import io
 import random
@@ -11,19 +18,17 @@ from stdnum.cn import uscc as uscc_mod
 
 from app import clock
 from app.auth.passwords import hash_password
+from app.demo.moments import at
 from app.extensions import db
-from app.services import audit
 from app.services.errors import DomainError
 from app.services.reference import ensure_reference_data
 from app.services.uploads import store_photo
 from models import (
-    CommitmentLetter,
     ConflictOfInterest,
     Enterprise,
     Expert,
     ExpertGroup,
     OrgUnit,
-    Term,
     User,
     WorkHistory,
 )
@@ -116,21 +121,35 @@ def _units() -> dict[str, OrgUnit]:
     return units
 
 
+#: When the bureau entered its first roster (before the first 届's review).
+SETUP_DAY = dt.date(2023, 10, 9)
+
+
 def seed_demo(only_if_empty: bool = False, experts: int = 80, today: dt.date | None = None) -> bool:
     """Load the demo data; with ``only_if_empty`` do nothing if experts exist. Commits.
 
-    Demo rows are not audited one by one (they are not anybody's edits).
+    The demo is audited like anybody's work (``flask check-integrity`` checks it).
     """
-    with audit.suspended(db.session):
-        return _seed(only_if_empty, experts, today)
-
-
-def _seed(only_if_empty: bool, experts: int, today: dt.date | None) -> bool:
     ensure_reference_data()
     if only_if_empty and db.session.scalar(select(func.count()).select_from(Expert)):
         db.session.commit()
         return False
     today = today or clock.today()
+    with at(min(SETUP_DAY, today)):
+        made, units, enterprises = _registry(experts, today)
+    for step in _steps():
+        step(rng=_rng(step), today=today, units=units, experts=made, enterprises=enterprises)
+    db.session.commit()
+    return True
+
+
+def _rng(step) -> random.Random:
+    """Each step its own deterministic stream: one area's data stays put when another changes."""
+    return random.Random(f"20261128-{step.__module__}.{step.__name__}")
+
+
+def _registry(experts: int, today: dt.date) -> tuple[list[Expert], dict[str, OrgUnit], list[Enterprise]]:
+    """Units, enterprises, the experts' 附件2 records and the logins, as the admin forms enter them."""
     rng = random.Random(20261128)
     units = _units()
     towns = [units[name] for _, name in TOWNS]
@@ -180,7 +199,7 @@ def _seed(only_if_empty: bool, experts: int, today: dt.date | None) -> bool:
             awards=rng.choice(["", "常州市安全生产先进个人", "江苏省安全生产科技进步三等奖"]),
             own_opinion="本人自愿加入武进区安全生产专家库，遵守专家管理办法。",
             recommender_opinion="同意推荐。", recommender_contact="周焱", recommender_phone="0519-86310627",
-            review_opinion="符合聘任条件。", source="district", stage="in_pool", town=rng.choice(towns),
+            review_opinion="符合聘任条件。", source="district", stage="not_appointed", town=rng.choice(towns),
             health_declared=True, ethics_declared=True,
         )
         extra = rng.sample([g for g in group_names if g != main_group], k=rng.choice([0, 0, 1, 2]))
@@ -199,20 +218,8 @@ def _seed(only_if_empty: bool, experts: int, today: dt.date | None) -> bool:
         made.append(expert)
     db.session.flush()
 
-    # Terms: most started in 2024; a few end within 90 days so the dashboard has work.
-    for i, expert in enumerate(made):
-        if i % 10 == 9:
-            expert.stage = "applicant"
-            continue
-        if i % 13 == 0:
-            start = today - dt.timedelta(days=3 * 365 - 40)
-        else:
-            start = dt.date(2024, 6, 1)
-        end = dt.date(start.year + 3, start.month, start.day) - dt.timedelta(days=1)
-        db.session.add(Term(expert=expert, cohort=1, doc_no="武应急〔2024〕36号", start_date=start, end_date=end,
-                            announced_on=start))
-        if i % 17 != 5:
-            db.session.add(CommitmentLetter(expert=expert, signed_on=start))
+    # Entered as on record, not appointed: one in ten is still an applicant (app.demo.lifecycle
+    # walks them through 第十二条), the others form the first 届 (lifecycle.appoint_first_cohort).
 
     # Each expert's employer counts as a conflict; a few declared ones besides.
     by_name = {e.name: e for e in enterprises}
@@ -238,14 +245,36 @@ def _seed(only_if_empty: bool, experts: int, today: dt.date | None) -> bool:
         db.session.add(User(username=username, full_name=full_name, role=role, org_unit=unit, expert=expert,
                             password_hash=pw, active=True))
     db.session.flush()
-    for extend in _extensions():
-        extend(rng=rng, today=today, units=units, experts=made, enterprises=enterprises)
-    db.session.commit()
-    return True
+    return made, units, enterprises
 
 
-def _extensions():
-    """Demo data of the areas, in this order: each builds on what the earlier ones made."""
+def _steps():
+    """The demo's areas in the order their events happen: the first 届 is appointed (2024),
+    permits are scanned, last year is assessed and this year's violations are verified
+    before this year's jobs are drawn (a suspended expert is not drawn), jobs are done and
+    scored, and at the end the quarter's fees are priced, batched and paid."""
     from app.demo import discipline, dispatch, fees, lifecycle, permits, scoring
 
-    return [m.extend_demo for m in (discipline, dispatch, fees, lifecycle, permits, scoring)]
+    return [lifecycle.appoint_first_cohort, lifecycle.extend_demo, permits.extend_demo, discipline.extend_demo,
+            scoring.extend_demo, _jobs, dispatch.extend_demo, fees.extend_demo]
+
+
+def _jobs(rng, today, units, experts, enterprises):
+    """The year's jobs of the dispatch and scoring areas, run in the order they were entered
+    (so that request numbers follow the calendar). A job that finds no eligible expert in a
+    small demo pool is skipped (its savepoint rolled back), as a unit would drop it."""
+    from app.demo import dispatch, scoring
+
+    plans = []
+    for area in (dispatch.jobs, scoring.jobs):
+        plans.extend(area(rng=_rng(area), today=today, units=units, experts=experts, enterprises=enterprises))
+    def moment(entered):  # a day means the office hour requests are entered at
+        return entered if isinstance(entered, dt.datetime) else dt.datetime.combine(entered, dt.time(9, 15))
+
+    for _entered, _n, fn, args, kwargs in sorted((moment(p[0]), n, *p[1:]) for n, p in enumerate(plans)):
+        savepoint = db.session.begin_nested()
+        try:
+            fn(*args, **kwargs)
+            savepoint.commit()
+        except DomainError:
+            savepoint.rollback()

@@ -1,28 +1,35 @@
-"""Figures for the admin home page (issue: dashboard)."""
+"""Figures for the admin home page (issue: dashboard).
+
+Every count of experts by status goes through :mod:`app.services.status` (its SQL form,
+``standing_expr``), so the dashboard says what the expert list and each expert's page say.
+"""
+import datetime as dt
+
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.services.status import IN_TERM, STANDINGS, standing_counts, standing_expr
 from models import Application, Complaint, Expert, ExpertGroup, expert_group_link
-from models.choices import EXPERT_STAGES
 
 
-def experts_per_group() -> list[tuple[str, int]]:
-    """(group name, experts in the pool) for each of the 12 groups, in regulation order."""
+def experts_per_group(on: dt.date | None = None) -> list[tuple[str, int]]:
+    """(group name, experts 在聘 today) for each of the 12 groups, in regulation order."""
+    in_term = select(Expert.id).where(standing_expr(on).in_(IN_TERM))
     rows = db.session.execute(
-        select(ExpertGroup.name, func.count(Expert.id))
+        select(ExpertGroup.name, func.count(expert_group_link.c.expert_id))
         .select_from(ExpertGroup)
-        .outerjoin(expert_group_link, expert_group_link.c.group_id == ExpertGroup.id)
-        .outerjoin(Expert, (Expert.id == expert_group_link.c.expert_id) & (Expert.stage == "in_pool"))
+        .outerjoin(expert_group_link, (expert_group_link.c.group_id == ExpertGroup.id)
+                   & expert_group_link.c.expert_id.in_(in_term))
         .group_by(ExpertGroup.id, ExpertGroup.name, ExpertGroup.sort_order)
         .order_by(ExpertGroup.sort_order)
     ).all()
     return [(name, count) for name, count in rows]
 
 
-def experts_per_stage() -> list[tuple[str, int]]:
-    """(stage label, count) for every stage."""
-    counts = dict(db.session.execute(select(Expert.stage, func.count()).group_by(Expert.stage)).all())
-    return [(label, counts.get(code, 0)) for code, label in EXPERT_STAGES.items()]
+def experts_per_standing(on: dt.date | None = None) -> list[tuple[str, str, int]]:
+    """(standing code, its word, count) for every standing of app.services.status."""
+    counts = standing_counts(on)
+    return [(code, label, counts[code]) for code, label in STANDINGS.items()]
 
 
 def pending_work() -> list[tuple[str, int, str]]:

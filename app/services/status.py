@@ -8,6 +8,12 @@ ends on its date without any job or manual step.
 ``compute_status`` is the pure core over plain values; ``status_of`` and
 ``statuses_for`` read the records (the latter for many experts in a fixed number of
 queries).
+
+**Standing** is the one word every screen prints for an expert (the list and its
+filter, the details page, the dashboard and leader figures, exports): 申请中, 未聘任,
+在聘（可选派）, 在聘（未签承诺书）, 暂停, 黑名单, 已解聘, 聘期届满, 上级库/库外. It is
+part of :class:`ExpertStatus`, decided by ``compute_status``; :func:`standing_expr` is the
+same rule as one SQL expression, for filters and counts (a test holds the two together).
 """
 from __future__ import annotations
 
@@ -16,7 +22,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import Integer, String, and_, case, cast, exists, func, literal, not_, null, or_, select, union_all
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.expression import FunctionElement
+from sqlalchemy.types import Date
 
 from app import clock
 from app.extensions import db
@@ -39,9 +49,32 @@ class SanctionSpan:
     end: dt.date | None  # first day usable again
 
 
+#: The standing of an expert: the one word lists, filters, dashboards and exports print,
+#: in the order the dashboard shows them.
+STANDINGS = {
+    "dispatchable": "在聘（可选派）",
+    "no_letter": "在聘（未签承诺书）",
+    "suspended": "暂停",
+    "blacklisted": "黑名单",
+    "expired": "聘期届满",
+    "dismissed": "已解聘",
+    "applicant": "申请中",
+    "not_appointed": "未聘任",
+    "outside": "上级库/库外",
+}
+#: Standings of an expert appointed and in a term today (the pool the group figures count).
+IN_TERM = ("dispatchable", "no_letter")
+
+#: A letter signed without a term counts for the term in force when it was signed, or for a
+#: term starting within this many days after it (signed before the appointment took effect).
+LETTER_LEAD_DAYS = 180
+
+
 @dataclass(frozen=True)
 class ExpertStatus:
-    """``code`` is one of valid, suspended, blacklisted, dismissed, expired, not_appointed."""
+    """``code`` is one of valid, suspended, blacklisted, dismissed, expired, not_appointed
+    (the person's side of a permit check); ``standing`` is the finer word of
+    :data:`STANDINGS` that screens print."""
 
     code: str
     label: str
@@ -49,6 +82,19 @@ class ExpertStatus:
     dispatchable: bool = False
     reasons: tuple[str, ...] = field(default_factory=tuple)
     term: TermSpan | None = None
+    standing: str = "not_appointed"
+
+    @property
+    def standing_label(self) -> str:
+        """在聘（可选派）, 未聘任, 暂停 … (see :data:`STANDINGS`)."""
+        return STANDINGS[self.standing]
+
+    @property
+    def standing_display(self) -> str:
+        """The standing with its end date where one applies, e.g. 暂停（至2027年3月1日）."""
+        if self.standing in ("suspended", "blacklisted"):
+            return self.display
+        return self.standing_label
 
     @property
     def display(self) -> str:
@@ -77,16 +123,18 @@ def compute_status(
     letters: Sequence[tuple[dt.date, int | None]] = (),
     sanctions: Sequence[SanctionSpan] = (),
     dismissed_on: dt.date | None = None,
+    stage: str | None = None,
 ) -> ExpertStatus:
     """Decide the status on ``on`` from plain records.
 
-    Precedence: 已解聘 > 黑名单 > 暂停 > 不在聘期 (已过期 / 未聘任) > 有效. Dispatchable
-    means 有效 and a commitment letter (附件1) signed for the current term (第四条).
-    ``letters`` are (signed_on, term_id or None); a letter without a term counts for
-    whatever term is current when it was signed.
+    Precedence: 已解聘 > 黑名单 > 暂停 > 上级库/库外 > 不在聘期 (聘期届满 / 申请中 /
+    未聘任) > 在聘. Dispatchable means 在聘 and a commitment letter (附件1) signed for the
+    current term (第四条). ``letters`` are (signed_on, term_id or None); a letter without
+    a term counts for whatever term is current when it was signed. ``stage`` (the
+    record's stage) only tells an applicant from someone merely on record.
     """
     if dismissed_on is not None and dismissed_on <= on:
-        return ExpertStatus("dismissed", LABELS["dismissed"], reasons=("已解聘（第十三条）",))
+        return ExpertStatus("dismissed", LABELS["dismissed"], reasons=("已解聘（第十三条）",), standing="dismissed")
     for kind in ("blacklist", "suspension"):
         for s in sanctions:
             if s.kind == kind and s.start <= on and (s.end is None or on < s.end):
@@ -95,22 +143,28 @@ def compute_status(
                 why = "列入黑名单" if kind == "blacklist" else "专家资格暂停中"
                 if last:
                     why += f"，至{last.isoformat()}"
-                return ExpertStatus(code, LABELS[code], until=s.end, reasons=(why + "（第二十一条）",))
+                return ExpertStatus(code, LABELS[code], until=s.end, reasons=(why + "（第二十一条）",), standing=code)
     if source != "district":
-        return ExpertStatus("not_appointed", "上级库/库外专家", reasons=("非区库专家，只能按第十四条为单次任务添加",))
+        return ExpertStatus("not_appointed", "上级库/库外专家", reasons=("非区库专家，只能按第十四条为单次任务添加",),
+                            standing="outside")
     term = _current_term(terms, on)
     if term is None:
         if any(t.start <= on for t in terms):
-            return ExpertStatus("expired", LABELS["expired"], reasons=("聘期已届满或已终止（第六条）",))
+            return ExpertStatus("expired", LABELS["expired"], reasons=("聘期已届满或已终止（第六条）",),
+                                standing="expired")
+        if stage == "applicant":
+            return ExpertStatus("not_appointed", LABELS["not_appointed"], reasons=("申请审核中，尚未聘任（第十二条）",),
+                                standing="applicant")
         return ExpertStatus("not_appointed", LABELS["not_appointed"], reasons=("尚未聘任（第十二条）",))
+    lead = dt.timedelta(days=LETTER_LEAD_DAYS)
     signed = any(
-        signed_on <= on and (term_id == term.id if term_id is not None else signed_on >= term.start - dt.timedelta(days=180))
+        signed_on <= on and (term_id == term.id if term_id is not None else signed_on >= term.start - lead)
         for signed_on, term_id in letters
     )
     if not signed:
         return ExpertStatus("valid", LABELS["valid"], dispatchable=False, term=term,
-                            reasons=("未签订本届《专家服务承诺书》（第四条、附件1）",))
-    return ExpertStatus("valid", LABELS["valid"], dispatchable=True, term=term)
+                            reasons=("未签订本届《专家服务承诺书》（第四条、附件1）",), standing="no_letter")
+    return ExpertStatus("valid", LABELS["valid"], dispatchable=True, term=term, standing="dispatchable")
 
 
 def last_day(term: Term) -> dt.date:
@@ -129,41 +183,66 @@ def current_term(expert: Expert, on: dt.date | None = None) -> Term | None:
     return None
 
 
+_CHUNK = 500
+_NO_DATE = cast(null(), Date)
+_NO_ID = cast(null(), Integer)
+
+
+def _inputs(ids: list[int]):
+    """Everything compute_status needs besides the expert row, as one statement of rows
+    (kind, expert id, term id, date, date, date)."""
+    return union_all(
+        select(literal("term", String).label("kind"), Term.expert_id, Term.id, Term.start_date, Term.end_date,
+               Term.ended_on).where(Term.expert_id.in_(ids)),
+        select(literal("letter", String), CommitmentLetter.expert_id, CommitmentLetter.term_id,
+               CommitmentLetter.signed_on, _NO_DATE, _NO_DATE).where(CommitmentLetter.expert_id.in_(ids)),
+        select(Violation.sanction, Violation.expert_id, _NO_ID, Violation.sanction_start, Violation.sanction_end,
+               _NO_DATE).where(Violation.expert_id.in_(ids), Violation.state == "verified",
+                               Violation.sanction.in_(("suspension", "blacklist")),
+                               Violation.sanction_start.is_not(None)),
+        select(literal("dismissal", String), Dismissal.expert_id, _NO_ID, Dismissal.effective_on, _NO_DATE,
+               _NO_DATE).where(Dismissal.expert_id.in_(ids), Dismissal.state == "approved"),
+    )
+
+
+def _as_date(value) -> dt.date | None:
+    """A DATE read through a UNION (SQLite may hand back ISO text)."""
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
 def statuses_for(expert_ids: Iterable[int], on: dt.date | None = None) -> dict[int, ExpertStatus]:
-    """The status of many experts in five queries, whatever their number."""
-    ids = list(set(expert_ids))
+    """The status of many experts in two queries per 500 experts (the expert rows, and one
+    UNION of their terms, letters, sanctions and approved dismissals)."""
+    ids = sorted(set(expert_ids))
     on = on or clock.today()
     if not ids:
         return {}
-    sources = dict(db.session.execute(select(Expert.id, Expert.source).where(Expert.id.in_(ids))).all())
-    stages = dict(db.session.execute(select(Expert.id, Expert.stage).where(Expert.id.in_(ids))).all())
+    if len(ids) > _CHUNK:  # keep every IN list under the databases' bound-parameter limits
+        out: dict[int, ExpertStatus] = {}
+        for i in range(0, len(ids), _CHUNK):
+            out.update(statuses_for(ids[i:i + _CHUNK], on))
+        return out
+    experts = {row.id: row for row in db.session.execute(
+        select(Expert.id, Expert.source, Expert.stage).where(Expert.id.in_(ids)))}
+    sources = {eid: row.source for eid, row in experts.items()}
+    stages = {eid: row.stage for eid, row in experts.items()}
     terms: dict[int, list[TermSpan]] = defaultdict(list)
-    for row in db.session.execute(
-        select(Term.expert_id, Term.id, Term.start_date, Term.end_date, Term.ended_on).where(Term.expert_id.in_(ids))
-    ):
-        terms[row.expert_id].append(TermSpan(row.id, row.start_date, row.end_date, row.ended_on))
     letters: dict[int, list] = defaultdict(list)
-    for row in db.session.execute(
-        select(CommitmentLetter.expert_id, CommitmentLetter.signed_on, CommitmentLetter.term_id)
-        .where(CommitmentLetter.expert_id.in_(ids))
-    ):
-        letters[row.expert_id].append((row.signed_on, row.term_id))
     sanctions: dict[int, list[SanctionSpan]] = defaultdict(list)
-    for row in db.session.execute(
-        select(Violation.expert_id, Violation.sanction, Violation.sanction_start, Violation.sanction_end).where(
-            Violation.expert_id.in_(ids), Violation.state == "verified",
-            Violation.sanction.in_(("suspension", "blacklist")), Violation.sanction_start.is_not(None),
-        )
-    ):
-        sanctions[row.expert_id].append(SanctionSpan(row.sanction, row.sanction_start, row.sanction_end))
     dismissed: dict[int, dt.date] = {}
-    for row in db.session.execute(
-        select(Dismissal.expert_id, Dismissal.effective_on).where(
-            Dismissal.expert_id.in_(ids), Dismissal.state == "approved"
-        )
-    ):
-        day = row.effective_on or on
-        dismissed[row.expert_id] = min(day, dismissed.get(row.expert_id, day))
+    for kind, eid, ref, d1, d2, d3 in db.session.execute(_inputs(ids)):
+        d1, d2, d3 = _as_date(d1), _as_date(d2), _as_date(d3)
+        if kind == "term":
+            terms[eid].append(TermSpan(ref, d1, d2, d3))
+        elif kind == "letter":
+            letters[eid].append((d1, ref))
+        elif kind == "dismissal":
+            day = d1 or on
+            dismissed[eid] = min(day, dismissed.get(eid, day))
+        else:
+            sanctions[eid].append(SanctionSpan(kind, d1, d2))
     out = {}
     for eid in ids:
         if eid not in sources:
@@ -171,6 +250,7 @@ def statuses_for(expert_ids: Iterable[int], on: dt.date | None = None) -> dict[i
         out[eid] = compute_status(
             on=on, source=sources[eid], terms=terms[eid], letters=letters[eid], sanctions=sanctions[eid],
             dismissed_on=dismissed.get(eid) if eid in dismissed else (on if stages.get(eid) == "dismissed" else None),
+            stage=stages.get(eid),
         )
     return out
 
@@ -185,3 +265,81 @@ def dispatchable(expert: Expert | int, on: dt.date | None = None) -> tuple[bool,
     """(may be dispatched on ``on``, the reasons why not)."""
     status = status_of(expert, on)
     return status.dispatchable, status.reasons
+
+
+# --- the same rule in SQL (filters and counts) ----------------------------------------------
+
+
+class _DaysBefore(FunctionElement):
+    """``day - n days`` for a DATE column, on SQLite and PostgreSQL alike."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(_DaysBefore)
+def _days_before_default(element, compiler, **kw):
+    column, days = list(element.clauses)
+    return f"({compiler.process(column, **kw)} - {int(days.value)})"  # PostgreSQL: date - integer
+
+
+@compiles(_DaysBefore, "sqlite")
+def _days_before_sqlite(element, compiler, **kw):
+    column, days = list(element.clauses)
+    return f"date({compiler.process(column, **kw)}, '-{int(days.value)} days')"
+
+
+def standing_expr(on: dt.date | None = None, expert=Expert):
+    """The standing of ``expert`` (the mapped class or an alias) on ``on`` as one SQL CASE
+    expression giving a code of :data:`STANDINGS` — the rule of :func:`compute_status`
+    written for the database, so that a list can be filtered and counted by it."""
+    on = on or clock.today()
+    day = literal(on, Date())
+    approved = exists().where(Dismissal.expert_id == expert.id, Dismissal.state == "approved")
+    dismissed_by_record = exists().where(
+        Dismissal.expert_id == expert.id, Dismissal.state == "approved",
+        or_(Dismissal.effective_on.is_(None), Dismissal.effective_on <= day))
+
+    def sanctioned(kind):
+        return exists().where(
+            Violation.expert_id == expert.id, Violation.state == "verified", Violation.sanction == kind,
+            Violation.sanction_start.is_not(None), Violation.sanction_start <= day,
+            or_(Violation.sanction_end.is_(None), Violation.sanction_end > day))
+
+    def in_force(term):
+        return and_(term.expert_id == expert.id, term.start_date <= day, term.end_date >= day,
+                    or_(term.ended_on.is_(None), term.ended_on > day))
+
+    current = aliased(Term)
+    later = aliased(Term)
+    # correlated explicitly: a nested EXISTS does not correlate two levels up by itself
+    newer = exists().where(in_force(later), later.start_date > current.start_date).correlate_except(later)
+    newest_in_force = and_(in_force(current), ~newer)
+    letter_signed = exists().where(
+        newest_in_force, CommitmentLetter.expert_id == expert.id, CommitmentLetter.signed_on <= day,
+        or_(CommitmentLetter.term_id == current.id,
+            and_(CommitmentLetter.term_id.is_(None),
+                 CommitmentLetter.signed_on >= _DaysBefore(current.start_date, literal(LETTER_LEAD_DAYS)))))
+    any_in_force = exists().where(in_force(current))
+    begun = exists().where(Term.expert_id == expert.id, Term.start_date <= day)
+    return case(
+        (or_(dismissed_by_record, and_(expert.stage == "dismissed", not_(approved))), "dismissed"),
+        (sanctioned("blacklist"), "blacklisted"),
+        (sanctioned("suspension"), "suspended"),
+        (expert.source != "district", "outside"),
+        (and_(any_in_force, letter_signed), "dispatchable"),
+        (any_in_force, "no_letter"),
+        (begun, "expired"),
+        (expert.stage == "applicant", "applicant"),
+        else_="not_appointed",
+    )
+
+
+def standing_counts(on: dt.date | None = None) -> dict[str, int]:
+    """How many experts have each standing on ``on`` (every code of :data:`STANDINGS`)."""
+    # grouped over a subquery: PostgreSQL does not match a CASE with bound values in GROUP BY
+    sub = select(standing_expr(on).label("standing")).select_from(Expert).subquery()
+    rows = db.session.execute(select(sub.c.standing, func.count()).group_by(sub.c.standing)).all()
+    counts = dict.fromkeys(STANDINGS, 0)
+    counts.update({code: n for code, n in rows})
+    return counts

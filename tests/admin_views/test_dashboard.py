@@ -16,7 +16,7 @@ def test_dashboard_lists_terms_ending_soon(app, db, client, login_as):
     html = client.get("/admin/").get_data(as_text=True)
     assert "聘期即将届满" in html and "郑海涛" in html and "20天" in html
     assert "冯春林" not in html
-    assert "在库专家（按组别）" in html and "化工" in html
+    assert "在聘专家（按组别）" in html and "化工" in html
 
 
 def test_units_do_not_see_the_term_list(app, db, client, login_as):

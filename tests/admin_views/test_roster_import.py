@@ -39,23 +39,56 @@ def _upload(client, data):
                        content_type="multipart/form-data", follow_redirects=True)
 
 
-def test_template_downloads_and_its_example_row_imports(app, db, client, login_as):
+def test_the_untouched_template_imports_nothing(app, db, client, login_as):
     login_as("office")
     template = client.get("/admin/expert/import/template.xlsx")
     assert template.status_code == 200
-    sheet = openpyxl.load_workbook(io.BytesIO(template.data)).active
-    assert [c.value for c in sheet[1]] == HEADERS
-    response = _upload(client, template.data)
-    assert "已导入1名专家" in response.get_data(as_text=True)
-    expert = db.session.query(Expert).one()
-    assert expert.name == "刘大地" and [g.name for g in expert.groups] == ["冶金煤气", "金属冶炼"]
-    assert [w.period for w in expert.work_history] == ["1998.07-2005.06", "2005.07-至今"]
+    book = openpyxl.load_workbook(io.BytesIO(template.data))
+    assert book.sheetnames == ["专家名单", "填写示例"] and book.active.title == "专家名单"
+    assert [c.value for c in book["专家名单"][1]] == HEADERS
+    assert book["填写示例"]["A3"].value == "刘大地"
+    html = _upload(client, template.data).get_data(as_text=True)
+    assert "模板中没有可导入的数据" in html and "已导入" not in html
+    assert db.session.query(Expert).count() == 0
+
+
+def _fill_template(template: bytes, rows, sheet="专家名单", active=None) -> bytes:
+    book = openpyxl.load_workbook(io.BytesIO(template))
+    for r in rows:
+        book[sheet].append([r[h] for h in HEADERS])
+    if active is not None:
+        book.active = book.sheetnames.index(active)
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()
+
+
+def test_rows_filled_below_the_hints_import_and_the_example_never_does(app, db, client, login_as):
+    login_as("office")
+    template = client.get("/admin/expert/import/template.xlsx").data
+    rows = [_row(), _row(姓名="邓志强", birth=dt.date(1968, 8, 1), 手机="13900002222"),
+            _row(姓名="王海燕", birth=dt.date(1972, 2, 2), 手机="13900003333")]
+    # saved with the example sheet in front: still the roster sheet is read
+    html = _upload(client, _fill_template(template, rows, active="填写示例")).get_data(as_text=True)
+    assert "已导入3名专家：陈国华、邓志强、王海燕" in html
+    assert sorted(e.name for e in db.session.query(Expert)) == ["王海燕", "邓志强", "陈国华"]
+
+
+def test_a_copy_of_the_example_row_is_skipped(app, db, client, login_as):
+    from app.services.lifecycle.roster_import import EXAMPLE_ROW
+
+    login_as("office")
+    template = client.get("/admin/expert/import/template.xlsx").data
+    example = dict(zip(HEADERS, EXAMPLE_ROW, strict=True))
+    html = _upload(client, _fill_template(template, [example, _row()])).get_data(as_text=True)
+    assert "已导入1名专家：陈国华" in html and "填写示例（刘大地）未导入" in html
+    assert [e.name for e in db.session.query(Expert)] == ["陈国华"]
 
 
 def test_good_rows_are_all_imported(app, db, client, login_as):
     login_as("office")
     rows = [_row(), _row(姓名="邓志强", birth=dt.date(1968, 8, 1), 手机="13900002222")]
-    assert "已导入2名专家" in _upload(client, _xlsx(rows)).get_data(as_text=True)
+    assert "已导入2名专家：陈国华、邓志强" in _upload(client, _xlsx(rows)).get_data(as_text=True)
     assert db.session.query(Expert).count() == 2
 
 

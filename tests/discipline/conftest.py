@@ -6,7 +6,6 @@ import itertools
 import pytest
 from sqlalchemy import select
 
-from app.demo.scoring import demo_evaluation
 from app.extensions import db
 from models import (
     Assignment,
@@ -60,7 +59,7 @@ class DisciplineMakers:
                 missing -= take
             assert missing == 0, "cannot reach that total"
         unit = unit or factories.org_unit()
-        ev = demo_evaluation(form, unit=unit, expert=expert, enterprise_name=enterprise_name, matter="执法检查",
+        ev = factories.evaluation(form, unit=unit, expert=expert, enterprise_name=enterprise_name, matter="执法检查",
                              evaluator_name="王检查", variant=variant, day=on,
                              submitted_at=dt.datetime.combine(on, dt.time(9), dt.UTC), scores=scores, notes=problems)
         ev.client_uuid = f"t-{next(_seq)}"

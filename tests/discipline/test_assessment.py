@@ -125,11 +125,11 @@ def test_run_refuses_future_years_and_published_years(app, dmake):
     with pytest.raises(DomainError, match="考核年度无效"):
         run_assessment(2027, today=D(2026, 1, 15))
     run_assessment(2025, today=D(2026, 1, 15))
-    publish_assessment(2025, today=D(2026, 1, 20))
+    publish_assessment(2025, today=D(2026, 1, 20), doc_no="武应急〔2026〕5号")
     with pytest.raises(DomainError, match="已公示"):
         run_assessment(2025, today=D(2026, 1, 21))
     with pytest.raises(DomainError, match="已公示"):
-        publish_assessment(2025, today=D(2026, 1, 21))
+        publish_assessment(2025, today=D(2026, 1, 21), doc_no="武应急〔2026〕5号")
 
 
 def test_publish_announces_every_grade_and_opens_interviews(app, dmake):
@@ -138,9 +138,9 @@ def test_publish_announces_every_grade_and_opens_interviews(app, dmake):
     dmake.evaluation(good, D(2025, 3, 1), 95)
     dmake.evaluation(bad, D(2025, 3, 1), 50)
     with pytest.raises(DomainError, match="尚未评定"):
-        publish_assessment(2025, today=D(2026, 1, 20))
+        publish_assessment(2025, today=D(2026, 1, 20), doc_no="武应急〔2026〕5号")
     run_assessment(2025, today=D(2026, 1, 15))
-    ann = publish_assessment(2025, today=D(2026, 1, 20))
+    ann = publish_assessment(2025, today=D(2026, 1, 20), doc_no="武应急〔2026〕5号")
     assert ann.kind == "assessment" and ann.published and ann.published_on == D(2026, 1, 20)
     assert [(e.name, e.remark) for e in ann.entries] == [("王优秀", "优秀"), ("李较差", "不合格")]
     assert "优秀1名" in ann.body and "不合格1名" in ann.body
@@ -154,7 +154,7 @@ def test_unqualified_again_after_the_interview_is_proposed_for_dismissal(app, dm
     bad = dmake.expert_on_term(D(2024, 6, 1), D(2027, 5, 31))
     dmake.evaluation(bad, D(2024, 9, 1), 50)
     run_assessment(2024, today=D(2025, 1, 10))
-    publish_assessment(2024, today=D(2025, 1, 15))
+    publish_assessment(2024, today=D(2025, 1, 15), doc_no="武应急〔2026〕5号")
     interview = db.session.scalar(select(Interview).where(Interview.expert_id == bad.id))
     record_interview(interview, held_on=D(2025, 2, 1), notes="指出问题，要求整改", outcome="improved",
                      today=D(2025, 2, 1))
@@ -162,7 +162,7 @@ def test_unqualified_again_after_the_interview_is_proposed_for_dismissal(app, dm
 
     dmake.evaluation(bad, D(2025, 9, 1), 55)
     run_assessment(2025, today=D(2026, 1, 10))
-    publish_assessment(2025, today=D(2026, 1, 15))
+    publish_assessment(2025, today=D(2026, 1, 15), doc_no="武应急〔2026〕5号")
     proposal = db.session.scalar(select(Dismissal).where(Dismissal.expert_id == bad.id))
     assert (proposal.reason, proposal.origin, proposal.state) == ("6", "assessment", "proposed")
     assert "2024年度考核不合格" in proposal.detail and "2025年度考核仍不合格" in proposal.detail
@@ -173,7 +173,7 @@ def test_unqualified_again_without_a_held_interview_is_not_proposed(app, dmake):
     for year in (2024, 2025):
         dmake.evaluation(bad, D(year, 9, 1), 50)
         run_assessment(year, today=D(year + 1, 1, 10))
-        publish_assessment(year, today=D(year + 1, 1, 15))
+        publish_assessment(year, today=D(year + 1, 1, 15), doc_no="武应急〔2026〕5号")
     assert db.session.scalar(select(Dismissal.id)) is None  # 经约谈 is the condition of 第十三条(六)
     assert len(list(db.session.scalars(select(Interview).where(Interview.expert_id == bad.id)))) == 2
 
@@ -182,7 +182,7 @@ def test_interview_concluding_still_unqualified_proposes_dismissal(app, dmake):
     bad = dmake.expert_on_term(D(2025, 1, 1), D(2027, 12, 31))
     dmake.evaluation(bad, D(2025, 3, 1), 40)
     run_assessment(2025, today=D(2026, 1, 10))
-    publish_assessment(2025, today=D(2026, 1, 15))
+    publish_assessment(2025, today=D(2026, 1, 15), doc_no="武应急〔2026〕5号")
     interview = db.session.scalar(select(Interview).where(Interview.expert_id == bad.id))
     with pytest.raises(DomainError, match="约谈结论"):
         record_interview(interview, held_on=D(2026, 2, 1), today=D(2026, 2, 3))

@@ -158,7 +158,12 @@ def test_office_runs_and_publishes_the_assessment(app, client, login_as, dmake):
     assert "王优秀" in html and "优秀" in html and "不合格" in html and "公示考核结果" in html
     html = client.post("/admin/annual_assessment/publish/", data={"csrf_token": csrf_from(page), "year": year},
                        follow_redirects=True).get_data(as_text=True)
-    assert "已发布公告" in html and "1名不合格专家已生成待约谈记录" in html
+    assert "请填写公示的文号" in html  # the 公示 of a decision carries its 文号
+    html = client.post("/admin/annual_assessment/publish/", data={"csrf_token": csrf_from(page), "year": year,
+                                                                   "doc_no": f"武应急〔{year + 1}〕5号"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "已发布公告" in html and f"武应急〔{year + 1}〕5号" in html and "1名不合格专家已生成待约谈记录" in html
+    assert "查看约谈记录" in html and "查看公开页面" in html
     ann = db.session.scalar(select(Announcement).where(Announcement.kind == "assessment"))
     assert ann.published and [e.remark for e in ann.entries] == ["优秀", "不合格"]
     assert f"评定{year}年度" not in html  # published: no re-run button

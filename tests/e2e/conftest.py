@@ -32,7 +32,13 @@ def app(tmp_path):
         _db.session.commit()
         yield app
         _db.session.remove()
+        # Every journey leaves records that agree with each other (flask check-integrity).
+        from app.services import integrity
+
+        found = integrity.findings()
+        _db.session.remove()
         _db.drop_all()
+        assert not found, "数据一致性检查：" + "；".join(str(f) for f in found)
 
 
 @pytest.fixture

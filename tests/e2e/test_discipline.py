@@ -77,6 +77,7 @@ def test_office_verifies_assesses_and_reads_the_charts(app, page, live_server, b
     assert page.locator(f"text={year}年度考核已评定").first.is_visible()
     _shots(page, screenshot, "discipline-assessment")
     page.on("dialog", lambda dialog: dialog.accept())
+    page.fill("input[name=doc_no]", "武应急〔2026〕5号")  # the 公示 of a decision carries its 文号
     page.click("button:has-text('公示考核结果')")
     page.wait_for_load_state("networkidle")
     assert page.locator("text=已发布公告").first.is_visible()

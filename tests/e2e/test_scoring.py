@@ -43,7 +43,9 @@ def _inspector_with_a_job(app, username="qianlijun"):
                            state="completed")
         req.enterprises = [ent]
         db.session.add(req)
-        job = Assignment(request=req, expert=expert, response="accepted", attended=True)
+        # designated (a drawn job would need its draw: flask check-integrity runs after each journey)
+        job = Assignment(request=req, expert=expert, method="designated", designation_reason="熟悉危险化学品企业，指定参加",
+                         response="accepted", attended=True)
         db.session.add(job)
         db.session.commit()
         return job.id

@@ -1,6 +1,7 @@
 """Fee screens: who may see and do what, and what a refusal looks like (SPEC §1, §3.9–3.10, §3.15)."""
 import datetime as dt
 import io
+import re
 import subprocess
 from decimal import Decimal
 
@@ -77,9 +78,16 @@ def test_only_a_leader_approves_on_the_approval_page(app, client, login_as, reco
     leader = login_as("leader")
     page = client.get("/admin/fee_approval/").get_data(as_text=True)
     assert "省库专家" in page and "4,500.00" in page and "批准" in page
-    response = client.post(f"/admin/fee_approval/approve/{r.id}", data={"csrf_token": csrf_from(page)},
-                           follow_redirects=True)
-    assert "已批准" in response.get_data(as_text=True)
+    assert not re.search(r'type="radio"[^>]*checked', page)  # nothing decided in advance
+    confirm = client.post("/admin/fee_approval/decide/", data={"csrf_token": csrf_from(page),
+                                                               f"decision-{r.id}": "approve"})
+    text = confirm.get_data(as_text=True)
+    assert "批准 <span class=\"badge badge-success\">1条" in text and "合计 4,500.00 元" in text and "省库专家" in text
+    db.session.expire_all()
+    assert db.session.get(ServiceRecord, r.id).approved_by_id is None  # not saved before confirmation
+    response = client.post("/admin/fee_approval/decide/", data={"csrf_token": csrf_from(page), "stage": "save",
+                                                                "approve": str(r.id)}, follow_redirects=True)
+    assert "已批准1条，合计4,500.00元：省库专家 4,500.00元" in response.get_data(as_text=True)
     db.session.expire_all()
     approved = db.session.get(ServiceRecord, r.id)
     assert approved.approved_by_id == leader.id and approved.amount == Decimal("4500.00")
@@ -359,3 +367,45 @@ def test_the_record_form_takes_whole_days_times_or_events_only(app, client, logi
     assert "保存记录失败。" in html and "Failed to save record" not in html  # the flash in Chinese too
     db.session.expire_all()
     assert db.session.get(ServiceRecord, rec.id).units == Decimal(1)
+
+
+def test_returning_needs_a_reason_and_one_bad_choice_saves_nothing(app, client, login_as, record):
+    upper = factories.expert(name="省库专家", source="upper", upper_pool_level="provincial")
+    city = factories.expert(name="市库专家", source="upper", upper_pool_level="city")
+    a = record(upper, activity="inspection", day=dt.date(2026, 5, 12), proposed_amount=Decimal("4500"))
+    b = record(city, activity="inspection", day=dt.date(2026, 5, 13), proposed_amount=Decimal("3000"))
+    db.session.commit()
+    login_as("leader")
+    token = csrf_from(client.get("/admin/fee_approval/").get_data(as_text=True))
+    text = client.post("/admin/fee_approval/decide/", data={"csrf_token": token, f"decision-{a.id}": "approve",
+                                                            f"decision-{b.id}": "return"}).get_data(as_text=True)
+    assert "退回 <span class=\"badge badge-danger\">1条" in text and "市库专家" in text
+    html = client.post("/admin/fee_approval/decide/", data={
+        "csrf_token": token, "stage": "save", "approve": str(a.id), "return": str(b.id), "reason": ""},
+        follow_redirects=True).get_data(as_text=True)
+    assert "退回须填写理由" in html
+    db.session.expire_all()
+    assert db.session.get(ServiceRecord, a.id).approved_by_id is None  # the approval was not kept either
+    assert "未作任何修改" in client.post("/admin/fee_approval/decide/", data={"csrf_token": token},
+                                     follow_redirects=True).get_data(as_text=True)
+
+
+def test_a_settled_record_opens_read_only_with_the_reason_and_the_batch(app, client, login_as, record):
+    from app.services.fees import payouts
+
+    office = login_as("office")
+    wang = factories.appointed_expert(name="王建国")
+    r = record(wang, activity="inspection", day=dt.date(2026, 5, 12))
+    db.session.commit()
+    from app.services.fees import pricing
+
+    pricing.price_records([r])
+    batch = payouts.build_batch(2026, 2, office, pay_date=dt.date(2026, 7, 10))
+    payouts.review_batch(batch, office, pay_date=dt.date(2026, 7, 10))
+    payouts.mark_paid(batch, office, paid_on=dt.date(2026, 7, 10))
+    db.session.commit()
+    response = client.get(f"/admin/service_record/edit/?id={r.id}", follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert response.request.path == "/admin/service_record/details/" and 'name="units"' not in html
+    assert "只读：" in html and "2026年第2季度第1批（已发放）" in html
+    assert f"/admin/payout_batch/details/?id={batch.id}" in html

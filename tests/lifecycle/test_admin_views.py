@@ -151,8 +151,9 @@ def test_step_forms_walk_the_procedure_and_refuse_out_of_order(app, client, auth
     client.post("/logout", data={"csrf_token": token})
     auth.login(leader.username)
     html = page(client, "/admin/application/candidates/")
-    assert "所选人员审定通过" in html and "陈静" in html
-    post(client, "/admin/application/bulk/approve", {"ids": str(a.id), "opinion": "2026年第5次局长办公会议审定同意"},
+    assert "下一步：核对审定结果" in html and "陈静" in html
+    post(client, "/admin/application/candidates/decide/",
+         {"stage": "save", "approve": str(a.id), "opinion": "2026年第5次局长办公会议审定同意"},
          form_url="/admin/application/candidates/")
     application = db.session.get(Application, a.id)
     assert application.state == "approved"
@@ -288,7 +289,14 @@ def test_office_proposes_leader_approves_and_the_expert_leaves_dispatch(app, cli
     auth.login(leader.username)
     html = page(client, "/admin/dismissal/")
     assert "钱卫东" in html
-    post(client, "/admin/dismissal/decide/", {"id": str(d.id), "decision": "approve",
+    decide = page(client, f"/admin/dismissal/decide/?id={d.id}")
+    assert "checked" not in decide  # nothing is decided in advance
+    confirm = post(client, "/admin/dismissal/decide/", {"id": str(d.id), "decision": "approve",
+                                                        "effective_on": TODAY.isoformat(), "note": "同意"},
+                   form_url=f"/admin/dismissal/decide/?id={d.id}", status=200).get_data(as_text=True)
+    assert "请确认：批准解聘 1人——钱卫东" in confirm
+    assert db.session.get(Dismissal, d.id).state == "proposed"
+    post(client, "/admin/dismissal/decide/", {"id": str(d.id), "decision": "approve", "stage": "save",
                                               "effective_on": TODAY.isoformat(), "note": "同意"},
          form_url=f"/admin/dismissal/decide/?id={d.id}")
     assert db.session.get(Dismissal, d.id).state == "approved"
@@ -307,6 +315,12 @@ def test_office_proposes_leader_approves_and_the_expert_leaves_dispatch(app, cli
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     post(client, "/admin/announcement/publish/", {"id": str(ann.id)},
          form_url=f"/admin/announcement/details/?id={ann.id}")
+    assert not db.session.get(Announcement, ann.id).published  # a dismissal is published with its 文号
+    assert "须填写文号" in page(client, f"/admin/announcement/details/?id={ann.id}")
+    db.session.get(Announcement, ann.id).doc_no = "武应急〔2026〕58号"
+    db.session.commit()
+    post(client, "/admin/announcement/publish/", {"id": str(ann.id)},
+         form_url=f"/admin/announcement/details/?id={ann.id}")
     assert db.session.get(Announcement, ann.id).published
 
 
@@ -318,8 +332,8 @@ def test_leader_rejects_with_reason(app, client, login_as):
     post(client, "/admin/dismissal/decide/", {"id": str(d.id), "decision": "reject", "note": ""},
          form_url=f"/admin/dismissal/decide/?id={d.id}", status=200)
     assert db.session.get(Dismissal, d.id).state == "proposed"
-    post(client, "/admin/dismissal/decide/", {"id": str(d.id), "decision": "reject", "note": "经约谈已达到要求"},
-         form_url=f"/admin/dismissal/decide/?id={d.id}")
+    post(client, "/admin/dismissal/decide/", {"id": str(d.id), "decision": "reject", "note": "经约谈已达到要求",
+                                              "stage": "save"}, form_url=f"/admin/dismissal/decide/?id={d.id}")
     assert db.session.get(Dismissal, d.id).state == "rejected"
     assert db.session.get(Dismissal, d.id).decided_by_id == leader.id
 

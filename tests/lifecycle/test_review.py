@@ -278,7 +278,7 @@ def test_open_application_for_an_existing_record(app, office):
 
 def test_open_application_refuses_pool_member_unless_renewal(app, office):
     expert = factories.appointed_expert()
-    with pytest.raises(DomainError, match="已在库"):
+    with pytest.raises(DomainError, match="在聘期内"):
         review.open_application(expert, channel="self", actor=office)
     application = review.open_application(expert, channel="self", actor=office, is_renewal=True)
     assert application.is_renewal

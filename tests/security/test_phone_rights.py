@@ -34,6 +34,7 @@ OTHER_PHONE_PAGES = {
     "mobile.task", "mobile.accept", "mobile.decline", "mobile.conflict", "mobile.opinions",
     "mobile.form_index", "mobile.form_new", "mobile.form_submit", "mobile.form_show", "mobile.form_file",
     "mobile.form_token", "mobile.service_worker",
+    "mobile.permit", "mobile.evaluations",  # the expert's own pages (expert_required, tests in permits/ and scoring/)
 }
 
 

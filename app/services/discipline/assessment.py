@@ -312,6 +312,8 @@ def publish_assessment(year: int, *, actor: User | None = None, today: dt.date |
     today = today or clock.today()
     if is_published(year):
         raise DomainError(f"{year}年度考核结果已公示。")
+    if not (doc_no or "").strip():
+        raise DomainError("请填写公示的文号（例：武应急〔2027〕5号）：年度考核结果是局里的决定，公示须有文号和日期。")
     rows = list(db.session.scalars(select(AnnualAssessment).where(AnnualAssessment.year == year)
                                    .options(selectinload(AnnualAssessment.expert).selectinload(Expert.groups))))
     if not rows:
@@ -324,7 +326,7 @@ def publish_assessment(year: int, *, actor: User | None = None, today: dt.date |
     body = (f"根据《武进区安全生产专家管理办法》第二十二条，区应急管理局安全生产基础科根据{year}年度专家服务情况"
             f"评价结果和回访测评结果，对区安全生产专家进行了年度评定。共评定专家{len(rows)}名，其中{summary}。"
             f"现将评定结果予以公示。评定结果将作为下一年度是否聘用的依据。")
-    ann = Announcement(kind="assessment", title=f"{year}年度武进区安全生产专家年度考核结果公示", doc_no=doc_no or None,
+    ann = Announcement(kind="assessment", title=f"{year}年度武进区安全生产专家年度考核结果公示", doc_no=doc_no.strip(),
                        body=body, published=True, published_on=today, created_by_id=actor.id if actor else None)
     for a in rows:
         ann.entries.append(AnnouncementEntry(expert_id=a.expert_id, name=a.expert.name,

@@ -135,8 +135,9 @@ def next_step(history: Sequence[PastViolation], found_on: dt.date, verified_on: 
             return Step("suspension", verified_on, end,
                         f"经警告后再次发现，约谈并暂停专家资格三个月：{_cn(verified_on)}至"
                         f"{_cn(end - dt.timedelta(days=1))}，{_cn(end)}起恢复（第二十一条）", interview=True)
-        return Step(None, None, None,
-                    f"发现于{_cn(first.start)}警告之前，与已警告的违规属同一轮首次发现，不另行处罚")
+        when = (f"与{_cn(first.start)}的警告同日发现（不在警告之后）" if found_on == first.start
+                else f"发现于{_cn(first.start)}警告之前")
+        return Step(None, None, None, f"{when}，与已警告的违规属同一轮首次发现，不另行处罚")
     return Step("warning", verified_on, None, "首次发现，给予警告（第二十一条）")
 
 

@@ -1,5 +1,7 @@
 """Public announcements (公告) of appointments (第七条: 经聘用的专家由区应急管理局发文公告)
-and dismissals (第十三条: 对被解聘的专家及时向社会公告).
+and dismissals (第十三条: 对被解聘的专家及时向社会公告). An announcement that makes a
+decision public (appointment, dismissal, annual assessment, blacklist) is published only
+with its 文号, and carries its publication date.
 
 An announcement names each expert by an :class:`AnnouncementEntry` that keeps only the
 public facts — name, groups and employer — copied when the announcement is drafted:
@@ -22,6 +24,15 @@ from models import Announcement, AnnouncementEntry, Dismissal, Expert, Term, Use
 
 EDITOR_ROLES = ("office",)
 CLOSING = "特此公告。"
+#: Announcements that make a decision of the bureau public: each carries its 文号 and date.
+DECISION_KINDS = ("appointment", "dismissal", "assessment", "blacklist")
+DOC_NO_REQUIRED = "该公告公布局里的决定，发布前须填写文号（例：武应急〔2026〕58号）：请先“修改文字”填写文号。"
+
+
+def require_doc_no(kind: str, doc_no: str | None) -> None:
+    """A decision's announcement (聘任、解聘、年度考核、黑名单) is published only with its 文号."""
+    if kind in DECISION_KINDS and not (doc_no or "").strip():
+        raise DomainError(DOC_NO_REQUIRED)
 
 
 def _require_editor(actor: User | None, what: str) -> None:
@@ -167,6 +178,7 @@ def publish_announcement(announcement: Announcement, actor: User, on: dt.date | 
         raise DomainError("公告中没有专家名单，不能发布。")
     if not (announcement.title or "").strip() or not (announcement.body or "").strip():
         raise DomainError("公告标题和正文不能为空。")
+    require_doc_no(announcement.kind, announcement.doc_no)
     on = on or clock.today()
     announcement.published = True
     announcement.published_on = on

@@ -37,7 +37,16 @@ from app.services.errors import DomainError
 from app.services.images import sanitize_photo, sniff_document
 from app.services.lifecycle.work_history import check_history, format_period, parse_period
 from app.services.uploads import store_document, store_photo, upload_path
-from models import Application, Expert, ExpertDocument, ExpertGroup, StatusEvent, WorkHistory
+from models import (
+    Announcement,
+    AnnouncementEntry,
+    Application,
+    Expert,
+    ExpertDocument,
+    ExpertGroup,
+    StatusEvent,
+    WorkHistory,
+)
 from models.choices import (
     APPLICATION_CHANNELS,
     APPLICATION_STATES,
@@ -499,8 +508,21 @@ class ProgressStep:
 
 
 @dataclass(frozen=True)
+class PublishedNotice:
+    """A published 公告 the status page may point to: its id, title, 文号 and date."""
+
+    id: int
+    title: str
+    doc_no: str | None
+    published_on: dt.date
+
+
+@dataclass(frozen=True)
 class PublicProgress:
-    """What the public status page may show: the state and dated steps, nothing personal."""
+    """What the public status page may show: the state and dated steps, nothing personal.
+
+    ``announcement`` is the published 聘任公告 naming the applicant, once there is one
+    (the page never mentions an announcement that has not been published)."""
 
     receipt_no: str
     state: str
@@ -508,6 +530,23 @@ class PublicProgress:
     done: tuple[ProgressStep, ...]
     upcoming: tuple[str, ...] = field(default_factory=tuple)
     finished: bool = False
+    announcement: PublishedNotice | None = None
+
+
+def appointment_announcement(application: Application) -> PublishedNotice | None:
+    """The published 聘任公告 that names the expert of an appointed ``application``, if any."""
+    if application.state != "appointed":
+        return None
+    appointed_on = max((clock.local_date(s.at) for s in application.steps if s.to_state == "appointed"),
+                       default=clock.local_date(application.submitted_at))
+    row = db.session.execute(
+        select(Announcement.id, Announcement.title, Announcement.doc_no, Announcement.published_on)
+        .join(AnnouncementEntry, AnnouncementEntry.announcement_id == Announcement.id)
+        .where(Announcement.kind == "appointment", Announcement.published.is_(True),
+               Announcement.published_on >= appointed_on, AnnouncementEntry.expert_id == application.expert_id)
+        .order_by(Announcement.published_on).limit(1)
+    ).first()
+    return PublishedNotice(*row) if row else None
 
 
 def public_progress(application: Application) -> PublicProgress:
@@ -527,5 +566,5 @@ def public_progress(application: Application) -> PublicProgress:
     upcoming = () if finished else tuple(label for label, _ in PUBLIC_STAGES[reached + 1:])
     return PublicProgress(
         receipt_no=application.receipt_no, state=application.state, state_label=application.state_label,
-        done=tuple(done), upcoming=upcoming, finished=finished,
+        done=tuple(done), upcoming=upcoming, finished=finished, announcement=appointment_announcement(application),
     )

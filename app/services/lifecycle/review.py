@@ -34,6 +34,7 @@ from app.services.lifecycle.eligibility import Eligibility, eligibility_of
 from app.services.lifecycle.intake import new_receipt_no
 from app.services.lifecycle.terms import check_can_start, check_term_fields, start_term
 from app.services.lifecycle.timeline import record_event
+from app.services.status import current_term
 from models import Application, Expert, OrgUnit, ReviewStep, Term, User
 from models.choices import APPLICATION_CHANNELS, APPLICATION_STATES, ROLES
 
@@ -210,8 +211,8 @@ def open_application(expert: Expert, *, channel: str, actor: User, recommending_
     )
     if running is not None:
         raise DomainError(f"{expert.name}已有进行中的申请（{running.receipt_no}，{running.state_label}）。")
-    if expert.stage == "in_pool" and not is_renewal:
-        raise DomainError(f"{expert.name}已在库；如为换届续聘，请勾选“续聘申请”。")
+    if current_term(expert, today) is not None and not is_renewal:
+        raise DomainError(f"{expert.name}在聘期内；如为换届续聘，请勾选“续聘申请”。")
     check_channel(channel, recommending_unit, recommending_unit_name)
     phone = check_recommender(channel, opinion, contact, phone)
     if channel != "self":

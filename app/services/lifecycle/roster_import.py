@@ -3,6 +3,11 @@
 A downloadable template; every row is checked with the same rules as the forms
 (identity, phones, groups, work history); either every row is imported or none, and
 the refusal lists each problem by row and column in Chinese.
+
+The template's example can never become data: it sits on a sheet of its own
+(``填写示例``) that the importer never reads, and a row carrying the example's ID number
+(copied from that sheet, or left in a template of an older layout that had it under the
+hints) is recognised and skipped. An untouched template imports nothing.
 """
 from __future__ import annotations
 
@@ -61,7 +66,37 @@ COLUMNS = [
     ("曾获奖励", "awards", False, ""),
 ]
 HEADERS = [c[0] for c in COLUMNS]
+DATA_SHEET = "专家名单"
+EXAMPLE_SHEET = "填写示例"
+#: The example row of the template (附件2 填表说明12 names its model applicant 刘大地).
+EXAMPLE_ROW = [
+    "刘大地", "男", "1975-05-17", "320483197505170013", "汉族", "中共党员", "江苏常州", "江苏某某钢铁有限公司",
+    "常州市武进区工业和信息化局", "安全总监", "高级工程师", "副高级", "东南大学", "本科", "是", "冶金安全",
+    "冶金煤气安全", "是", "否", "否", "常州市武进区湖塘镇某路1号", "liudadi", "0519-86310627", "", "13912345678",
+    "liudadi@example.cn", "", "冶金煤气、金属冶炼",
+    "1998.07-2005.06|江苏某某钢铁有限公司|炼钢厂|技术员|助理工程师\n2005.07-至今|江苏某某钢铁有限公司|安全环保部|安全总监|高级工程师",
+    "", "",
+]
+EXAMPLE_ID_NUMBER = EXAMPLE_ROW[HEADERS.index("身份证号")]
+NOTHING_TO_IMPORT = "模板中没有可导入的数据：请在“专家名单”工作表第3行起逐行填写专家信息（“填写示例”工作表仅供参考，不会导入）。"
 BOOL_WORDS = {"是": True, "否": False, "": False, "y": True, "n": False}
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import did: the experts created, and whether a copy of the example was skipped."""
+
+    experts: list[Expert]
+    skipped_example: bool = False
+
+    def message(self, shown: int = 20) -> str:
+        """已导入3名专家：陈国华、邓志强、王海燕。 — every name up to ``shown``, then 等N名."""
+        names = [e.name for e in self.experts]
+        listed = "、".join(names[:shown]) + (f"等{len(names)}名" if len(names) > shown else "")
+        text = f"已导入{len(names)}名专家：{listed}。"
+        if self.skipped_example:
+            text += "模板中的填写示例（刘大地）未导入。"
+        return text
 
 
 @dataclass(frozen=True)
@@ -82,21 +117,7 @@ class ImportRefused(DomainError):
         super().__init__(f"导入失败：共发现{len(errors)}处问题，未导入任何数据。")
 
 
-def template_workbook() -> bytes:
-    """The .xlsx template: headers, a line of hints and one example row."""
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "专家名单"
-    ws.append(HEADERS)
-    ws.append([note for *_, note in COLUMNS])
-    ws.append([
-        "刘大地", "男", "1975-05-17", "320483197505170013", "汉族", "中共党员", "江苏常州", "江苏某某钢铁有限公司",
-        "常州市武进区工业和信息化局", "安全总监", "高级工程师", "副高级", "东南大学", "本科", "是", "冶金安全",
-        "冶金煤气安全", "是", "否", "否", "常州市武进区湖塘镇某路1号", "liudadi", "0519-86310627", "", "13912345678",
-        "liudadi@example.cn", "", "冶金煤气、金属冶炼",
-        "1998.07-2005.06|江苏某某钢铁有限公司|炼钢厂|技术员|助理工程师\n2005.07-至今|江苏某某钢铁有限公司|安全环保部|安全总监|高级工程师",
-        "", "",
-    ])
+def _style_sheet(ws, first_data_row: int) -> None:
     header_font = Font(bold=True, color="FFFFFF")
     for col, (_, _, required, _) in enumerate(COLUMNS, start=1):
         cell = ws.cell(row=1, column=col)
@@ -104,8 +125,27 @@ def template_workbook() -> bytes:
         cell.fill = PatternFill("solid", fgColor="B3261E" if required else "0B5CAD")
         ws.cell(row=2, column=col).font = Font(italic=True, color="666666")
         ws.column_dimensions[get_column_letter(col)].width = 18
-    ws.cell(row=3, column=29).alignment = Alignment(wrap_text=True)
-    ws.freeze_panes = "A3"
+    ws.freeze_panes = f"A{first_data_row}"
+
+
+def template_workbook() -> bytes:
+    """The .xlsx template: sheet 专家名单 (headers and a line of hints, rows to fill from
+    row 3) and sheet 填写示例 (the same with one example row, never imported)."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = DATA_SHEET
+    ws.append(HEADERS)
+    ws.append([note for *_, note in COLUMNS])
+    _style_sheet(ws, 3)
+    example = wb.create_sheet(EXAMPLE_SHEET)
+    example.append(HEADERS)
+    example.append([note for *_, note in COLUMNS])
+    example.append(EXAMPLE_ROW)
+    example.cell(row=3, column=HEADERS.index("主要工作经历") + 1).alignment = Alignment(wrap_text=True)
+    example.cell(row=5, column=1, value="本工作表仅为填写示例，导入时不会读取。请在“专家名单”工作表中填写。").font = Font(
+        bold=True, color="B3261E")
+    _style_sheet(example, 3)
+    wb.active = 0
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -206,18 +246,35 @@ def _parse_row(values: dict, groups: dict[str, ExpertGroup], today: dt.date) -> 
     return out, problems
 
 
-def import_roster(data: bytes, today: dt.date | None = None) -> list[Expert]:
-    """Import every row or none. Raises ``ImportRefused`` listing row/column problems.
+def _data_sheet(wb):
+    """The sheet to import: 专家名单 when present, else the first sheet that is not the example."""
+    if DATA_SHEET in wb.sheetnames:
+        return wb[DATA_SHEET]
+    for ws in wb.worksheets:
+        if ws.title != EXAMPLE_SHEET:
+            return ws
+    raise DomainError(NOTHING_TO_IMPORT)
 
-    Imported experts are ``in_pool`` records of the district pool (an existing roster);
-    terms and permits are recorded separately. Flushes; the caller commits.
+
+def _is_hint_row(values: dict) -> bool:
+    return _text(values.get("姓名")) == COLUMNS[0][3] and _text(values.get("性别")) == COLUMNS[1][3]
+
+
+def import_roster(data: bytes, today: dt.date | None = None) -> ImportResult:
+    """Import every row or none. Raises ``ImportRefused`` listing row/column problems, or
+    ``DomainError`` when the file holds nothing to import.
+
+    Imported experts are records of the district pool not yet appointed (stage
+    ``not_appointed``; :mod:`app.services.status` says 未聘任 until the 第十二条 procedure
+    appoints them). The template's hints and its example are never imported. Flushes; the
+    caller commits.
     """
     today = today or clock.today()
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many types for a non-xlsx file
         raise DomainError("无法读取该文件：请使用下载的 .xlsx 模板填写后上传。") from None
-    ws = wb.active
+    ws = _data_sheet(wb)
     rows = ws.iter_rows(values_only=True)
     header = [_text(h) for h in next(rows, ())]
     missing = [h for h in HEADERS if h not in header]
@@ -229,12 +286,16 @@ def import_roster(data: bytes, today: dt.date | None = None) -> list[Expert]:
     errors: list[CellError] = []
     parsed: list[dict] = []
     seen: dict[str, int] = {}
+    skipped_example = False
     for number, row in enumerate(rows, start=2):
         values = {h: (row[i] if i < len(row) else None) for h, i in index.items()}
         if all(_text(v) == "" for v in values.values()):
             continue
-        if number == 2 and _text(values.get("姓名")) == "必填":
-            continue  # the hint row of the template
+        if _is_hint_row(values):
+            continue  # the hint line of the template
+        if _text(values.get("身份证号")).upper() == EXAMPLE_ID_NUMBER:
+            skipped_example = True  # the template's example, copied or left in an older template
+            continue
         if len(parsed) + len(errors) > MAX_ROWS:
             raise DomainError(f"一次最多导入{MAX_ROWS}行。")
         fields, problems = _parse_row(values, groups, today)
@@ -250,12 +311,12 @@ def import_roster(data: bytes, today: dt.date | None = None) -> list[Expert]:
     if errors:
         raise ImportRefused(errors)
     if not parsed:
-        raise DomainError("文件中没有可导入的数据行。")
+        raise DomainError(NOTHING_TO_IMPORT)
     experts = []
     for fields in parsed:
         history = fields.pop("work_history") or []
         chosen = fields.pop("groups")
-        expert = Expert(**fields, source="district", stage="in_pool")
+        expert = Expert(**fields, source="district", stage="not_appointed")
         expert.groups = chosen
         expert.work_history = [
             WorkHistory(position_no=i, period=p, employer=u, department=d or None, position=j or None, title=t or None)
@@ -264,4 +325,4 @@ def import_roster(data: bytes, today: dt.date | None = None) -> list[Expert]:
         db.session.add(expert)
         experts.append(expert)
     db.session.flush()
-    return experts
+    return ImportResult(experts, skipped_example)

@@ -97,17 +97,13 @@ def _card_term(permit: Permit) -> Term | None:
     return db.session.scalar(select(Term).where(Term.expert_id == permit.expert_id).order_by(Term.start_date.desc()))
 
 
-def permit_card(permit: Permit) -> dict:
-    """The plain data one card prints (keys of printables/templates/_permit.html)."""
+def permit_card_facts(permit: Permit) -> dict:
+    """What the card prints besides the photo: name, groups, number, term, QR target, issuer
+    (the printed card and the expert's phone page show the same facts)."""
     expert = permit.expert
-    try:
-        photo = read_upload(expert.photo_path) or read_upload(expert.photo_thumb_path)
-    except DomainError:
-        photo = None
     term = _card_term(permit)
     return {
         "name": expert.name,
-        "photo": photo,
         "groups": [g.name for g in expert.groups],
         "permit_no": permit.permit_no,
         "valid_from": term.start_date if term else None,
@@ -115,6 +111,16 @@ def permit_card(permit: Permit) -> dict:
         "verify_url": verify_url(permit.token),
         "issuer": ISSUER,
     }
+
+
+def permit_card(permit: Permit) -> dict:
+    """The plain data one card prints (keys of printables/templates/_permit.html)."""
+    expert = permit.expert
+    try:
+        photo = read_upload(expert.photo_path) or read_upload(expert.photo_thumb_path)
+    except DomainError:
+        photo = None
+    return {**permit_card_facts(permit), "photo": photo}
 
 
 def check_printable(permits: list[Permit]) -> None:

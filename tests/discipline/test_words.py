@@ -1,0 +1,50 @@
+"""Words of the discipline pages (issue 19 §6): a second violation found on the warning's day
+says 同日, and the verify page's preview is recomputed for the date chosen."""
+import datetime as dt
+
+from app.services.discipline import ladder
+from app.services.discipline.ladder import PastViolation, next_step
+from tests.conftest import csrf_from
+
+D = dt.date
+TODAY = dt.date.today()
+
+
+def test_a_violation_found_on_the_warnings_day_says_same_day():
+    warned = [PastViolation(D(2026, 11, 20), "warning", D(2026, 12, 3), None)]
+    same_day = next_step(warned, found_on=D(2026, 12, 3), verified_on=D(2026, 12, 9))
+    assert same_day.sanction is None
+    assert same_day.note.startswith("与2026年12月3日的警告同日发现（不在警告之后）")
+    assert "之前" not in same_day.note
+    before = next_step(warned, found_on=D(2026, 12, 1), verified_on=D(2026, 12, 9))
+    assert before.note.startswith("发现于2026年12月3日警告之前")
+
+
+def test_the_preview_follows_the_verification_date(app, db, client, login_as, dmake):
+    office = login_as("office")
+    expert = dmake.expert_on_term(TODAY - dt.timedelta(days=400), TODAY + dt.timedelta(days=600), name="张违规")
+    first = ladder.record_violation(expert, TODAY - dt.timedelta(days=30), "迟到", today=TODAY)
+    ladder.verify_violation(first, investigation="属实", actor=office, verified_on=TODAY - dt.timedelta(days=25),
+                            today=TODAY)
+    second = ladder.record_violation(expert, TODAY - dt.timedelta(days=3), "接受宴请", today=TODAY)
+    db.session.commit()
+    page = client.get(f"/admin/violation/verify/?id={second.id}").get_data(as_text=True)
+    assert f"以核实日期{TODAY}计算" in page and "violation-preview.js" in page and 'id="ladder-preview"' in page
+    day = TODAY - dt.timedelta(days=1)
+    answer = client.get(f"/admin/violation/verify/preview/?id={second.id}&verified_on={day}").get_json()
+    assert answer["basis"].startswith(f"以核实日期{day}计算") and answer["sanction"] == "suspension"
+    last = ladder.add_months(day, 3) - dt.timedelta(days=1)
+    assert f"{day.year}年{day.month}月{day.day}日至{last.year}年{last.month}月{last.day}日" in answer["note"]
+    assert client.get(f"/admin/violation/verify/preview/?id={second.id}&verified_on=2999-01-01").status_code == 400
+    # the same without script: the page itself computes for the date it is given
+    page = client.get(f"/admin/violation/verify/?id={second.id}&verified_on={day}").get_data(as_text=True)
+    assert f"以核实日期{day}计算" in page
+    assert csrf_from(page)
+
+
+def test_units_may_not_ask_for_a_preview(app, db, client, login_as, dmake):
+    expert = dmake.expert_on_term(TODAY - dt.timedelta(days=400), TODAY + dt.timedelta(days=600))
+    v = ladder.record_violation(expert, TODAY - dt.timedelta(days=3), "接受宴请", today=TODAY)
+    db.session.commit()
+    login_as("town")
+    assert client.get(f"/admin/violation/verify/preview/?id={v.id}&verified_on={TODAY}").status_code in (403, 404)
