@@ -355,3 +355,56 @@ def pdf_response(data: bytes, filename: str, inline: bool = True):
     )
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+# --- a refused form: every error, named, at the top (admin/expertpool_base.html) -------------
+
+
+def form_error_summary(form) -> list[tuple[str, str, str | None]]:
+    """(field label, message, anchor id) for every error of ``form``, in the form's order.
+
+    Errors of inline rows (主要工作经历) are named by their list and row ("主要工作经历 第2行
+    单位"); errors of the form as a whole have no anchor. Each field's every message is kept.
+    """
+    out: list[tuple[str, str, str | None]] = []
+
+    def walk(field, prefix: str) -> None:
+        label = f"{prefix}{_label_text(field)}"
+        entries = getattr(field, "entries", None)
+        if entries is not None:  # FieldList (inline rows)
+            for n, entry in enumerate(entries, 1):
+                walk(entry, f"{label} 第{n}行 ")
+            for message in _messages(getattr(field, "errors", None) if not entries else None):
+                out.append((label, message, field.id))
+            return
+        if hasattr(field, "form") and hasattr(field.form, "_fields"):  # FormField / an inline row
+            for sub in field.form:
+                walk(sub, prefix)
+            return
+        for message in _messages(field.errors):
+            out.append((label.strip(), message, field.id))
+
+    for field in form:
+        if getattr(field, "type", "") in ("CSRFTokenField", "HiddenField") and not field.errors:
+            continue
+        walk(field, "")
+    for message in _messages(getattr(form, "form_errors", None)):
+        out.append(("整张表", message, None))
+    return out
+
+
+def _label_text(field) -> str:
+    label = getattr(field, "label", None)
+    text = getattr(label, "text", "") if label is not None else ""
+    return str(text or getattr(field, "short_name", "") or "")
+
+
+def _messages(errors) -> list[str]:
+    """Flatten WTForms errors (a list, or a dict/list of lists for nested fields) to strings."""
+    if not errors:
+        return []
+    if isinstance(errors, dict):
+        return [m for value in errors.values() for m in _messages(value)]
+    if isinstance(errors, (list, tuple)):
+        return [m for value in errors for m in _messages(value)]
+    return [str(errors)]
