@@ -14,7 +14,7 @@ The menu entry with its count is drawn by the admin's base template (``inbox_men
 """
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_login import current_user
 from werkzeug.routing import BuildError
@@ -155,9 +155,16 @@ def _link(target: tuple[str, dict] | None) -> str | None:
 
 
 def inbox_menu() -> dict | None:
-    """The menu entry of the logged-in user's queue: label, URL, count, active; None if none.
+    """The menu entry of the logged-in user's queue: label, URL, count; None if none.
 
-    Counts are count queries only (drawn on every admin page)."""
+    Counts are count queries only, once per request (the page draws the entry twice: the
+    phone's button and the desktop's menu)."""
+    if "inbox_menu" not in g:
+        g.inbox_menu = _inbox_menu()
+    return g.inbox_menu
+
+
+def _inbox_menu() -> dict | None:
     role = current_role()
     if role == "leader" and allowed(role, APPROVALS, "list"):
         return {"label": "待我审批", "url": url_for(f"{APPROVALS}.index"),

@@ -26,6 +26,11 @@ def leader(app):
 @pytest.fixture
 def waiting(app, office):
     """One item of each kind: 拟聘 (张三), 直接聘任 (李四), 拟解聘 (钱卫东), fee (省库专家)."""
+    return make_waiting(office)
+
+
+def make_waiting(office):
+    """One item of each kind waiting for a leader, proposed by ``office``; commits."""
     shortlisted = make_application(make_applicant(name="张三"), state="test_passed")
     review.shortlist([shortlisted], office)
     direct = make_application(make_applicant(name="李四"), state="submitted")
