@@ -14,7 +14,7 @@ The menu entry with its count is drawn by the admin's base template (``inbox_men
 """
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_login import current_user
 from werkzeug.routing import BuildError
@@ -159,9 +159,10 @@ def inbox_menu() -> dict | None:
 
     Counts are count queries only, once per request (the page draws the entry twice: the
     phone's button and the desktop's menu)."""
-    if "inbox_menu" not in g:
-        g.inbox_menu = _inbox_menu()
-    return g.inbox_menu
+    # Kept on the request (not on g: an app context may outlive one request, as in tests).
+    if not hasattr(request, "_expertpool_inbox_menu"):
+        request._expertpool_inbox_menu = _inbox_menu()
+    return request._expertpool_inbox_menu
 
 
 def _inbox_menu() -> dict | None:

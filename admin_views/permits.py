@@ -65,7 +65,8 @@ class PermitView(DistinctCountMixin, SecuredModelView):
     column_export_list = ("expert", "permit_no", "term", "issued_at", "verify_status", "scan_count", "revoked_at",
                           "revoke_reason")
     column_labels = {
-        "expert": "专家", "permit_no": "证件编号", "term": "聘期", "issued_at": "发证时间", "printed_at": "打印时间", "verify_status": "扫码核验结果",
+        "expert": "专家", "permit_no": "证件编号", "term": "聘期", "issued_at": "发证时间", "printed_at": "打印时间",
+        "verify_status": "扫码核验结果",
         "scan_count": "扫码次数", "revoked_at": "作废时间", "revoke_reason": "作废原因", "verify_link": "核验网址",
         "expert.name": "专家姓名", "expert.groups.name": "专家组别",
     }

@@ -22,8 +22,8 @@ def _changes_detail(view, context, model, name):
         return ""
     if model.action in ("create", "delete"):
         head = "<tr><th>字段</th><th>" + ("值" if model.action == "create" else "删除前的值") + "</th></tr>"
-        rows = "".join(f"<tr><th scope='row'>{escape(c.label)}</th><td>{escape(c.new if model.action == 'create' else c.old)}"
-                       "</td></tr>" for c in changes)
+        rows = "".join(f"<tr><th scope='row'>{escape(c.label)}</th>"
+                       f"<td>{escape(c.new if model.action == 'create' else c.old)}</td></tr>" for c in changes)
     else:
         head = "<tr><th>字段</th><th>原值</th><th></th><th>新值</th></tr>"
         rows = "".join(f"<tr><th scope='row'>{escape(c.label)}</th><td>{escape(c.old)}</td><td>→</td>"

@@ -19,7 +19,8 @@ from models import choices
 
 #: Every table's Chinese name (a test checks that each table of the schema has one).
 ENTITIES: dict[str, str] = {
-    "org_unit": "单位", "user": "用户账号", "expert_group": "专家组别", "expert": "专家", "expert_group_link": "专家组别",
+    "org_unit": "单位", "user": "用户账号", "expert_group": "专家组别", "expert": "专家",
+    "expert_group_link": "专家组别",
     "work_history": "主要工作经历", "expert_document": "证明材料", "enterprise": "服务单位",
     "conflict_of_interest": "回避关系", "application": "申请", "review_step": "评审记录", "term": "聘期",
     "commitment_letter": "承诺书", "permit": "专家工作证", "verify_scan": "扫码核验", "dismissal": "解聘",
@@ -36,7 +37,8 @@ ENTITIES: dict[str, str] = {
 #: Labels of columns that mean the same in every table.
 COMMON_FIELDS: dict[str, str] = {
     "name": "名称", "expert_id": "专家", "enterprise_id": "企业", "unit_id": "单位", "org_unit_id": "所属单位",
-    "request_id": "使用申请", "application_id": "申请", "term_id": "聘期", "permit_id": "工作证", "form_id": "评价表版本",
+    "request_id": "使用申请", "application_id": "申请", "term_id": "聘期", "permit_id": "工作证",
+    "form_id": "评价表版本",
     "evaluation_id": "评价记录", "announcement_id": "公告", "violation_id": "违规记录", "assessment_id": "年度考核",
     "batch_id": "发放批次", "draw_id": "抽取记录", "group_id": "专家组别", "item_id": "评价项目",
     "assignment_id": "选派记录", "payout_line_id": "发放明细", "town_id": "所在镇（街道）",

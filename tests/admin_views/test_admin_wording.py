@@ -23,8 +23,8 @@ def test_a_refused_user_form_shows_every_error_and_a_summary_that_links_to_each(
 def test_a_weak_password_and_a_missing_expert_are_both_named(client, login_as):
     login_as("sysadmin")
     form = client.get("/admin/user/new/").get_data(as_text=True)
-    page = client.post("/admin/user/new/", data={"csrf_token": csrf_from(form), "username": "zhangsan",
-                                                  "role": "expert", "new_password": "zhangsan123"}).get_data(as_text=True)
+    data = {"csrf_token": csrf_from(form), "username": "zhangsan", "role": "expert", "new_password": "zhangsan123"}
+    page = client.post("/admin/user/new/", data=data).get_data(as_text=True)
     assert "有2处需要修改" in page and "密码不能包含用户名" in page and "专家账号必须关联一名专家" in page
 
 

@@ -100,7 +100,8 @@ class Candidates:
         parts = [f"{EXCLUSION_KINDS[k]}{n}名" for k, n in self.counts().items()]
         if not parts:
             return "无"
-        return "、".join(parts) + ("（每人只按排在最前的原因计一次）" if any(len(x.kinds) > 1 for x in self.excluded) else "")
+        several = any(len(x.kinds) > 1 for x in self.excluded)
+        return "、".join(parts) + ("（每人只按排在最前的原因计一次）" if several else "")
 
     def reasons_for(self, expert_id: int) -> str | None:
         for item in self.excluded:

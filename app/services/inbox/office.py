@@ -79,11 +79,19 @@ def applications(limit: int) -> list[Section]:
         if limit:
             rows = db.session.scalars(query.options(selectinload(Application.expert))
                                       .order_by(Application.submitted_at, Application.id).limit(limit))
-            entries = [Entry(a.expert.name, f"回执编号{a.receipt_no}；{a.channel_label}"
-                             + ("；续聘申请" if a.is_renewal else "") + ("；特需专家直接聘任" if a.direct_appointment else ""),
-                             a.submitted_at, ("application.details_view", {"id": a.id})) for a in rows]
+            entries = [Entry(a.expert.name, _application_facts(a), a.submitted_at,
+                             ("application.details_view", {"id": a.id})) for a in rows]
         out.append(Section(f"application-{state}", label, count, todo, entries, page))
     return out
+
+
+def _application_facts(a: Application) -> str:
+    facts = [f"回执编号{a.receipt_no}", a.channel_label]
+    if a.is_renewal:
+        facts.append("续聘申请")
+    if a.direct_appointment:
+        facts.append("特需专家直接聘任")
+    return "；".join(facts)
 
 
 def dismissals_to_announce(limit: int) -> list[Section]:
@@ -99,8 +107,8 @@ def dismissals_to_announce(limit: int) -> list[Section]:
         entries = [Entry(d.expert.name, DISMISSAL_REASONS.get(d.reason, d.reason)
                          + (f"；生效日期{d.effective_on:%Y-%m-%d}" if d.effective_on else ""),
                          d.decided_at, ("dismissal.details_view", {"id": d.id})) for d in rows]
-    return [Section("dismissal-announce", "已批准解聘，待发布解聘公告", count, "起草并发布解聘公告（第十三条）", entries,
-                    ("dismissal.index_view", {}))]
+    return [Section("dismissal-announce", "已批准解聘，待发布解聘公告", count, "起草并发布解聘公告（第十三条）",
+                    entries, ("dismissal.index_view", {}))]
 
 
 def permits_to_print(limit: int) -> list[Section]:
