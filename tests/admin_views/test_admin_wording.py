@@ -15,6 +15,7 @@ def test_a_refused_user_form_shows_every_error_and_a_summary_that_links_to_each(
     assert '<a class="alert-link" href="#username">用户名</a>：请输入用户名' in summary
     assert '<a class="alert-link" href="#new_password">新密码</a>：新建账号必须设置密码。' in summary
     assert '<a class="alert-link" href="#org_unit">所属单位</a>：局科室/大队和镇街账号必须选择所属单位。' in summary
+    assert "保存记录失败" not in page and "创建记录失败" not in page  # the summary says more
     # and each error also beside its field, lower down the form
     assert page.count("新建账号必须设置密码。") == 2
     assert 'id="username"' in page and 'id="new_password"' in page
