@@ -1,6 +1,8 @@
 """The queue pages through HTTP: menu counts, nothing ticked, the confirmation, the reason."""
 import re
 
+import pytest
+
 from app.extensions import db
 from app.services.permits import issuing
 from models import Permit
@@ -95,3 +97,20 @@ def test_the_office_prints_the_permits_of_its_queue(client, login_as, app):
     db.session.expire_all()
     assert db.session.get(Permit, permit.id).printed_at is not None
     assert "工作证待打印" not in client.get("/admin/office_queue/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role", ["sysadmin", "office", "department", "town", "expert"])
+def test_no_one_but_a_leader_reaches_the_decisions(client, login_as, waiting, role):
+    login_as(role)
+    token = csrf_from(client.get("/account/password").get_data(as_text=True))
+    key = f"dismissal:{waiting['dismissal'].id}"
+    item = f"/admin/approvals/item/dismissal/{waiting['dismissal'].id}"
+    for url in (f"/admin/approvals/confirm/?keys={key}&decision=approve", item):
+        assert client.get(url).status_code == 403
+    response = client.post("/admin/approvals/confirm/", data={"csrf_token": token, "keys": [key],
+                                                               "decision": "approve", "confirmed": "1"})
+    assert response.status_code == 403
+    db.session.expire_all()
+    assert waiting["dismissal"].state == "proposed"
+    if role != "office":
+        assert client.post("/admin/office_queue/permits/", data={"csrf_token": token, "op": "mark"}).status_code == 403
