@@ -31,7 +31,7 @@ ENTITIES: dict[str, str] = {
     "payout_batch": "季度发放批次", "payout_line": "发放明细", "eval_form": "评价表版本", "eval_item": "评价项目",
     "evaluation": "评价记录", "eval_score": "评价得分", "enforcement_plan": "年度执法计划",
     "follow_up": "回访测评", "violation": "违规处理", "interview": "约谈记录", "annual_assessment": "年度考核",
-    "complaint": "投诉举报", "audit_log": "操作日志", "setting": "参数设置",
+    "complaint": "投诉举报", "audit_log": "操作日志", "setting": "参数设置", "backup_run": "数据备份",
 }
 
 #: Labels of columns that mean the same in every table.
@@ -73,6 +73,9 @@ TABLE_FIELDS: dict[str, dict[str, str]] = {
     "usage_request": {"paperwork_done_at": "补办手续时间"},
     "violation": {"sanction_start": "处理开始日期", "sanction_end": "处理结束日期"},
     "verify_scan": {"ip_hash": "来源（摘要）", "status": "核验结果"},
+    "backup_run": {"ok": "成功", "path": "备份文件", "size_bytes": "大小（字节）", "seconds": "用时（秒）",
+                   "host": "主机", "message": "说明"},
+    "audit_log": {"client_addr": "来源地址"},
 }
 
 #: Codes shown by their labels: column → choices (the same column means the same everywhere).

@@ -8,13 +8,13 @@
   queue (待我审批) until approved or declined.
 
 Revision ID: 0013_inbox_queues
-Revises: 0003
+Revises: 0020_audit_client_addr
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0013_inbox_queues'
-down_revision = '0003'
+down_revision = '0020_audit_client_addr'
 branch_labels = None
 depends_on = None
 

@@ -100,7 +100,7 @@ def test_0013_counts_permits_issued_before_it_as_printed(tmp_path):
     try:
         with app.app_context():
             upgrade()
-            downgrade(revision="0003")
+            downgrade(revision="0020_audit_client_addr")  # the revision before 0013_inbox_queues
             expert = factories.expert(name="孙立")
             db.session.execute(text(
                 "INSERT INTO permit (id, expert_id, permit_no, token, issued_at, scan_count, created_at, updated_at) "

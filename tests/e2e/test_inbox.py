@@ -6,7 +6,7 @@ import re
 import pytest
 
 from tests import factories
-from tests.e2e.a11y import serious_violations
+from tests.e2e.axe import violations as serious_violations
 
 SIZES = {"desktop": ({"width": 1366, "height": 768}, False), "phone": ({"width": 390, "height": 844}, True)}
 

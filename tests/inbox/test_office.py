@@ -1,6 +1,8 @@
 """待我处理: the office's queue, one test per source."""
 import datetime as dt
 
+import pytest
+
 from app import clock
 from app.extensions import db
 from app.services.discipline.complaints import file_complaint
@@ -9,7 +11,7 @@ from app.services.fees import payouts
 from app.services.inbox import office
 from app.services.lifecycle import dismissal as dm
 from app.services.permits import issuing
-from models import CalendarYear
+from models import BackupRun, CalendarYear
 from tests import factories
 from tests.lifecycle.conftest import make_applicant, make_application
 
@@ -18,9 +20,27 @@ def _sections():
     return {s.key: s for s in office.queue()}
 
 
+@pytest.fixture(autouse=True)
+def backed_up(app):
+    """A good backup an hour ago: without one, the queue's first item is the missing backup."""
+    db.session.add(BackupRun(ok=True, path="/srv/backup/expertpool.tar.gz", at=clock.utcnow() - dt.timedelta(hours=1)))
+    db.session.commit()
+
+
 def test_an_empty_office_has_nothing_to_do(app):
     with clock.frozen(dt.datetime(2026, 6, 1, 9, tzinfo=clock.zone())):
+        db.session.query(BackupRun).update({BackupRun.at: clock.utcnow() - dt.timedelta(hours=1)})
         assert office.queue() == [] and office.total() == 0
+
+
+def test_an_old_or_missing_backup_is_in_the_queue(app):
+    db.session.query(BackupRun).update({BackupRun.at: clock.utcnow() - dt.timedelta(hours=30)})
+    db.session.commit()
+    section = _sections()["backups"]
+    assert section.urgent and "已超过26小时没有成功的备份" in section.entries[0].facts
+    db.session.query(BackupRun).delete()
+    db.session.commit()
+    assert "系统还没有任何成功的备份" in _sections()["backups"].entries[0].facts
 
 
 def test_applications_at_each_of_the_offices_steps(app):

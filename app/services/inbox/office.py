@@ -1,7 +1,8 @@
 """待我处理: the office's own queue (基础科, 第十七条; SPEC §1).
 
 Each *source* is a function ``(limit) -> list[Section]`` that asks one area what waits
-for the office: applications at each step of 第十二条, approved dismissals still to be
+for the office: a backup that is too old or failed (the sysadmin's rule, shown here too),
+applications at each step of 第十二条, approved dismissals still to be
 announced (第十三条), permits to print (第七条), complaints not yet answered (附件3 第5点),
 violations to verify (第二十一条), draft payout batches (第二十条), and — from 1 November
 — next year's official holiday calendar while it has not been entered (SPEC §1, §3.9).
@@ -20,6 +21,7 @@ from sqlalchemy.orm import selectinload
 
 from app import clock
 from app.extensions import db
+from app.services import backup_status
 from app.services.fees.quarters import quarter_label
 from app.services.permits.issuing import unprinted_query
 from app.services.workcalendar import supported_years
@@ -199,12 +201,23 @@ def holiday_calendar(limit: int, today: dt.date | None = None) -> list[Section]:
                     ("holiday.index_view", {}), urgent=today.month == 12)]
 
 
+def backups(limit: int) -> list[Section]:
+    """The last good backup is too old or a later one failed (``backup_status.last_backup_status``,
+    the same rule as the sysadmin's dashboard): the office hears it too, since its records are at risk."""
+    status = backup_status.last_backup_status()
+    if status.warning is None:
+        return []
+    entry = Entry("数据备份", status.warning, None, None)
+    return [Section("backups", "数据备份过期或失败", 1, "请系统管理员检查每晚的备份任务", [entry] if limit else [],
+                    None, urgent=True)]
+
+
 #: Every source of the office's queue, in the order the page shows them. Add a source here.
-#: Two more are due from other work and go here when they land (their functions do not exist
-#: yet on this branch): the integrity check's findings, ``app.services.integrity.findings()``
-#: (issue 19), and the backup-age warning, ``app.services.backups.last_backup_status()``
-#: (issue 20) — each wrapped in a source function that returns a Section when it finds something.
+#: One more is due from other work (issue 19) and goes here when it lands — its function does
+#: not exist yet on this branch: the integrity check's findings, ``app.services.integrity.findings()``,
+#: wrapped in a source function that returns a Section when it finds something.
 SOURCES: list[Callable[[int], list[Section]]] = [
+    backups,
     applications,
     dismissals_to_announce,
     permits_to_print,
