@@ -50,8 +50,9 @@ class AuditLogView(ReadOnlyView):
     column_list = ("at", "username", "client_addr", "action", "table_name", "summary", "changes")
     column_details_list = ("at", "username", "client_addr", "action", "table_name", "row_id", "summary", "changes")
     column_export_list = ("at", "username", "client_addr", "action", "table_name", "row_id", "summary", "changes")
-    column_labels = {"at": "时间", "username": "操作人", "client_addr": "来源地址", "action": "操作", "table_name": "对象",
-                     "row_id": "记录编号", "summary": "记录", "changes": "变更内容（原值 → 新值）"}
+    column_labels = {"at": "时间", "username": "操作人", "client_addr": "来源地址", "action": "操作",
+                     "table_name": "对象", "row_id": "记录编号", "summary": "记录",
+                     "changes": "变更内容（原值 → 新值）"}
     column_formatters = {
         "username": _actor,
         "action": lambda v, c, m, n: audit_text.action_label(m),
