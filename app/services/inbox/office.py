@@ -87,6 +87,10 @@ def applications(limit: int) -> list[Section]:
     return out
 
 
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit].rstrip("（(，,；; ") + "…"
+
+
 def _application_facts(a: Application) -> str:
     facts = [f"回执编号{a.receipt_no}", a.channel_label]
     if a.is_renewal:
@@ -157,8 +161,8 @@ def violations(limit: int) -> list[Section]:
     if limit:
         rows = db.session.scalars(query.options(selectinload(Violation.expert))
                                   .order_by(Violation.found_on, Violation.id).limit(limit))
-        entries = [Entry(v.expert.name, (v.finding or "")[:60], v.found_on, ("violation.details_view", {"id": v.id}))
-                   for v in rows]
+        entries = [Entry(v.expert.name, _short(v.finding or "", 80), v.found_on,
+                         ("violation.details_view", {"id": v.id})) for v in rows]
     return [Section("violations", "违规线索待核实", count, "调查核实，按第二十一条处理", entries,
                     ("violation.index_view", {}))]
 
