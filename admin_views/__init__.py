@@ -6,6 +6,7 @@ from flask import Flask
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
+from admin_views.base import form_error_summary
 from admin_views.dashboard import DashboardView
 from admin_views.discipline import (
     AnnualAssessmentView,
@@ -32,6 +33,7 @@ from admin_views.evaluation import (
 from admin_views.fees import FeeApprovalView, ServiceRecordView
 from admin_views.formatters import fmt_time
 from admin_views.forms import FormDefinitionView, FormSubmissionView
+from admin_views.inbox import ApprovalsView, OfficeQueueView, inbox_menu
 from admin_views.lifecycle.announcements import AnnouncementView
 from admin_views.lifecycle.applications import ApplicationView
 from admin_views.lifecycle.dismissals import DismissalView
@@ -107,6 +109,9 @@ def init_admin(app: Flask) -> Admin:
         # Chinese for the messages Flask-Admin's compiled catalog lacks ("Failed to save record.").
         translations_path=os.path.join(os.path.dirname(__file__), "translations"),
     )
+    # The queues: drawn first in the menu, with their counts, by the base template (inbox_menu).
+    admin.add_view(ApprovalsView(name="待我审批", endpoint="approvals"))
+    admin.add_view(OfficeQueueView(name="待我处理", endpoint="office_queue"))
     # The menu, in order: a category appears where its first view is added.
     admin.add_view(ExpertView(Expert, db, name="专家", category=REGISTRY, endpoint="expert"))
     admin.add_view(ExpertDocumentView(ExpertDocument, db, name="证明材料", category=REGISTRY, endpoint="expert_document"))
@@ -172,3 +177,5 @@ def register_template_globals(app: Flask) -> None:
     app.add_template_global(lifecycle_panel, "lifecycle_panel")
     app.add_template_global(can, "lifecycle_can")
     app.add_template_global(fmt_time, "lifecycle_time")
+    app.add_template_global(inbox_menu, "inbox_menu")
+    app.add_template_global(form_error_summary, "form_error_summary")

@@ -10,11 +10,15 @@
   dates from forms, PDF responses) sit at the end.
 """
 import datetime as dt
+import functools
+import gettext
 import io
 import logging
+import os
 from urllib.parse import quote
 
 from flask import abort, flash, has_request_context, redirect, request, send_file, url_for
+from flask_admin import babel as admin_babel
 from flask_admin.actions import action
 from flask_admin.babel import lazy_gettext
 from flask_admin.contrib.sqla import ModelView
@@ -35,6 +39,37 @@ from app.services.errors import DomainError
 from app.services.identity import mask_id, mask_phone
 
 STALE_MESSAGE = "保存失败：该记录在您编辑期间已被他人修改。请重新打开记录，核对最新内容后再修改。"
+#: What an empty choice of a select reads (WTForms 3.3 shows the value "__None" when it is "").
+BLANK_CHOICE = "（不选）"
+
+# --- Chinese words of Flask-Admin's own templates ---------------------------------------------
+# Flask-Admin merges its shipped catalog after ours, so its words win where both have one
+# ("items" → 项目). These two put our catalog (admin_views/translations) first for the
+# templates of our views; anything it lacks still comes from Flask-Admin's.
+
+
+@functools.cache
+def _our_catalog() -> dict:
+    path = os.path.join(os.path.dirname(__file__), "translations", "zh_Hans_CN", "LC_MESSAGES", "admin.mo")
+    with open(path, "rb") as f:
+        return dict(gettext.GNUTranslations(f)._catalog)
+
+
+def admin_gettext(string, **variables):
+    """Our catalog's Chinese for ``string`` if it has one, else Flask-Admin's."""
+    text = _our_catalog().get(string)
+    if text is None:
+        return admin_babel.gettext(string, **variables)
+    return text % variables if variables else text
+
+
+def admin_ngettext(singular, plural, num, **variables):
+    """Plural forms likewise (Chinese has one form: key (singular, 0))."""
+    text = _our_catalog().get((singular, 0))
+    if text is None:
+        return admin_babel.ngettext(singular, plural, num, **variables)
+    variables.setdefault("num", num)
+    return text % variables
 
 
 class CSRFBaseForm(BaseForm):
@@ -117,6 +152,26 @@ class SecuredModelView(RoleGuardMixin, ModelView):
         super()._refresh_cache()
         # Rights are decided per request, so the details columns must exist regardless.
         self._details_columns = self.get_details_columns()
+
+    def render(self, template, **kwargs):
+        # Flask-Admin sets _gettext/_ngettext, then applies _template_args: ours come first.
+        self._template_args.update(_gettext=admin_gettext, _ngettext=admin_ngettext)
+        return super().render(template, **kwargs)
+
+    # -- forms: Chinese for the empty choice and the picker's placeholder ---------------------
+    def _process_ajax_references(self):
+        loaders = super()._process_ajax_references()
+        for name, loader in loaders.items():
+            label = (self.column_labels or {}).get(name, name)
+            # Flask-Admin's own placeholder reads 请选择模型 ("Please select model").
+            loader.options.setdefault("placeholder", f"输入文字搜索{label}")
+        return loaders
+
+    def create_form(self, obj=None):
+        return chinese_blanks(super().create_form(obj))
+
+    def edit_form(self, obj=None):
+        return chinese_blanks(super().edit_form(obj))
 
     # Bulk actions need the edit right, unless a view's actions are workflow steps it checks
     # one by one in ``is_action_allowed`` (e.g. 初审 on many applications by 基础科).
@@ -303,6 +358,22 @@ class ReadOnlyView(SecuredModelView):
 # --- helpers of the views' own pages ---------------------------------------------------------
 
 
+def chinese_blanks(form):
+    """Give every select's empty choice a Chinese text (also inside inline rows); returns ``form``."""
+    for field in form:
+        entries = getattr(field, "entries", None)
+        if entries is not None:
+            for entry in entries:
+                if hasattr(entry, "form"):
+                    chinese_blanks(entry.form)
+        elif hasattr(field, "form") and hasattr(field.form, "_fields"):
+            chinese_blanks(field.form)
+        elif getattr(field, "allow_blank", False) and not getattr(field, "blank_text", None):
+            field.blank_text = BLANK_CHOICE
+    return form
+
+
+
 def require_role(*roles: str) -> None:
     if current_role() not in roles:
         abort(403)
@@ -355,3 +426,56 @@ def pdf_response(data: bytes, filename: str, inline: bool = True):
     )
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+# --- a refused form: every error, named, at the top (admin/expertpool_base.html) -------------
+
+
+def form_error_summary(form) -> list[tuple[str, str, str | None]]:
+    """(field label, message, anchor id) for every error of ``form``, in the form's order.
+
+    Errors of inline rows (主要工作经历) are named by their list and row ("主要工作经历 第2行
+    单位"); errors of the form as a whole have no anchor. Each field's every message is kept.
+    """
+    out: list[tuple[str, str, str | None]] = []
+
+    def walk(field, prefix: str) -> None:
+        label = f"{prefix}{_label_text(field)}"
+        entries = getattr(field, "entries", None)
+        if entries is not None:  # FieldList (inline rows)
+            for n, entry in enumerate(entries, 1):
+                walk(entry, f"{label} 第{n}行 ")
+            for message in _messages(getattr(field, "errors", None) if not entries else None):
+                out.append((label, message, field.id))
+            return
+        if hasattr(field, "form") and hasattr(field.form, "_fields"):  # FormField / an inline row
+            for sub in field.form:
+                walk(sub, prefix)
+            return
+        for message in _messages(field.errors):
+            out.append((label.strip(), message, field.id))
+
+    for field in form:
+        if getattr(field, "type", "") in ("CSRFTokenField", "HiddenField") and not field.errors:
+            continue
+        walk(field, "")
+    for message in _messages(getattr(form, "form_errors", None)):
+        out.append(("整张表", message, None))
+    return out
+
+
+def _label_text(field) -> str:
+    label = getattr(field, "label", None)
+    text = getattr(label, "text", "") if label is not None else ""
+    return str(text or getattr(field, "short_name", "") or "")
+
+
+def _messages(errors) -> list[str]:
+    """Flatten WTForms errors (a list, or a dict/list of lists for nested fields) to strings."""
+    if not errors:
+        return []
+    if isinstance(errors, dict):
+        return [m for value in errors.values() for m in _messages(value)]
+    if isinstance(errors, (list, tuple)):
+        return [m for value in errors for m in _messages(value)]
+    return [str(errors)]

@@ -8,6 +8,7 @@ from flask_login import current_user
 from app import clock
 from app.auth.rights import allowed, watches_backups
 from app.services import backup_status, dashboard, integrity
+from app.services.inbox import approvals, office
 from app.services.lifecycle import terms
 from app.services.scoring import score_stats
 
@@ -43,8 +44,26 @@ class DashboardView(AdminIndexView):
             for label, n, ep in dashboard.pending_work()
             if allowed(current_user.role, ep, "list") and f"{ep}.index_view" in current_app.view_functions
         ]
+        # What waits for this user (待我审批 / 待我处理): counts by kind, linked to the queue page.
+        queue = None
+        if allowed(current_user.role, "approvals", "list"):
+            counts = approvals.counts()
+            queue = {"label": "待我审批", "url": url_for("approvals.index"),
+                     "rows": [(approvals.KINDS[k][0], n, url_for("approvals.index", _anchor=f"kind-{k}"))
+                              for k, n in counts.items()]}
+        elif allowed(current_user.role, "office_queue", "list"):
+            queue = {"label": "待我处理", "url": url_for("office_queue.index"),
+                     "rows": [(s.label, s.count, url_for("office_queue.index", _anchor=f"q-{s.key}"))
+                              for s in office.queue(limit=0)]}
+        if queue is not None:
+            queue["total"] = sum(n for _, n, _ in queue["rows"])
+            pending = []  # the queue says it all, per kind
+        # From 1 November, the sysadmin who enters the holiday table is told when next year's is missing.
+        calendar = office.holiday_calendar(1) if allowed(current_user.role, "holiday", "edit") else []
         return self.render(
             "admin/dashboard.html",
+            queue=queue,
+            calendar=calendar,
             per_group=per_group,
             group_max=max([n for _, n in per_group] + [1]),
             per_standing=per_standing,

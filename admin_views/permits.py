@@ -60,12 +60,13 @@ class PermitView(DistinctCountMixin, SecuredModelView):
 
     column_list = ("expert", "permit_no", "term", "issued_at", "verify_status", "scan_count", "revoked_at",
                    "revoke_reason")
-    column_details_list = ("expert", "permit_no", "term", "issued_at", "verify_status", "scan_count", "revoked_at",
-                           "revoke_reason", "verify_link")
+    column_details_list = ("expert", "permit_no", "term", "issued_at", "printed_at", "verify_status", "scan_count",
+                           "revoked_at", "revoke_reason", "verify_link")
     column_export_list = ("expert", "permit_no", "term", "issued_at", "verify_status", "scan_count", "revoked_at",
                           "revoke_reason")
     column_labels = {
-        "expert": "专家", "permit_no": "证件编号", "term": "聘期", "issued_at": "发证时间", "verify_status": "扫码核验结果",
+        "expert": "专家", "permit_no": "证件编号", "term": "聘期", "issued_at": "发证时间", "printed_at": "打印时间",
+        "verify_status": "扫码核验结果",
         "scan_count": "扫码次数", "revoked_at": "作废时间", "revoke_reason": "作废原因", "verify_link": "核验网址",
         "expert.name": "专家姓名", "expert.groups.name": "专家组别",
     }
@@ -86,6 +87,7 @@ class PermitView(DistinctCountMixin, SecuredModelView):
 
     column_formatters = {
         "issued_at": local_time, "revoked_at": local_time, "verify_status": _verify_status, "verify_link": _verify_link,
+        "printed_at": lambda v, c, m, n: local_time(v, c, m, n) if m.printed_at else "未打印",
     }
     column_formatters_export = {"issued_at": local_time, "revoked_at": local_time, "verify_status": _verify_status}
 
@@ -159,7 +161,8 @@ class PermitView(DistinctCountMixin, SecuredModelView):
             db.session.rollback()
             flash(str(err), "error")
             return redirect(url_for(".index_view"))
-        db.session.rollback()
+        permit_service.mark_printed(permits)  # they leave the office's 待打印 queue
+        db.session.commit()
         return _pdf(data, f"专家工作证-批量打印-{len(permits)}张.pdf")
 
     @action("print_sheet", "批量打印（A4每页8张，正面）")

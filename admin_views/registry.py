@@ -1,7 +1,7 @@
 """The expert registry: org units, users, experts, documents, enterprises, conflicts."""
 from pathlib import Path
 
-from flask import abort, flash, g, redirect, send_file
+from flask import abort, flash, g, redirect, request, send_file
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_admin.model.form import InlineFormAdmin
@@ -132,6 +132,29 @@ class UserView(SecuredModelView):
         "phone": {"validators": [validators.mobile]},
     }
     form_ajax_refs = {"expert": {"fields": ("name",), "page_size": 10}}
+
+    def validate_form(self, form):
+        """Every problem of the account at once, each on its own field (not only the first)."""
+        ok = super().validate_form(form)
+        if not hasattr(form, "new_password"):
+            return ok  # the delete form
+        problems = []
+        creating = request.endpoint == f"{self.endpoint}.create_view"
+        password = form.new_password.data or ""
+        if creating and not password:
+            problems.append((form.new_password, "新建账号必须设置密码。"))
+        elif password:
+            try:
+                check_password_policy(password, form.username.data or "")
+            except DomainError as err:
+                problems.append((form.new_password, str(err)))
+        if form.role.data == "expert" and not form.expert.data:
+            problems.append((form.expert, "专家账号必须关联一名专家。"))
+        if form.role.data in ("department", "town") and not form.org_unit.data:
+            problems.append((form.org_unit, "局科室/大队和镇街账号必须选择所属单位。"))
+        for field, message in problems:
+            field.errors = list(field.errors) + [message]
+        return ok and not problems
 
     def on_model_change(self, form, model, is_created):
         pw = form.new_password.data

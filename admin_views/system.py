@@ -1,40 +1,91 @@
-"""System views: the audit log (read-only) and settings."""
-import json
-
+"""System views: the audit log (read-only, read as a person would write it) and settings."""
+from flask_admin.contrib.sqla.filters import FilterEqual
 from markupsafe import Markup, escape
+from sqlalchemy.orm import selectinload
 
 from admin_views.base import ReadOnlyView, SecuredModelView
+from app.services import audit_text
+from models import AuditLog
 
-ACTION_LABELS = {"create": "新建", "update": "修改", "delete": "删除"}
+
+def _actor(view, context, model, name):
+    user = model.user
+    if user is not None and user.full_name and user.full_name != model.username:
+        return f"{model.username}（{user.full_name}）"
+    return model.username
 
 
-def _changes(view, context, model, name):
-    rows = []
-    for field, (old, new) in (model.changes or {}).items():
-        rows.append(f"<li><b>{escape(field)}</b>：{escape(old if old is not None else '（空）')} → "
-                    f"{escape(new if new is not None else '（空）')}</li>")
-    return Markup("<ul class='mb-0 pl-3'>" + "".join(rows) + "</ul>")
+def _changes_detail(view, context, model, name):
+    """Every field: label, old → new (a new record: its values; a deleted one: what it held), in words."""
+    changes = audit_text.field_changes(model, view.labels_of(model.table_name))
+    if not changes:
+        return ""
+    if model.action in ("create", "delete"):
+        head = "<tr><th>字段</th><th>" + ("值" if model.action == "create" else "删除前的值") + "</th></tr>"
+        rows = "".join(f"<tr><th scope='row'>{escape(c.label)}</th>"
+                       f"<td>{escape(c.new if model.action == 'create' else c.old)}</td></tr>" for c in changes)
+    else:
+        head = "<tr><th>字段</th><th>原值</th><th></th><th>新值</th></tr>"
+        rows = "".join(f"<tr><th scope='row'>{escape(c.label)}</th><td>{escape(c.old)}</td><td>→</td>"
+                       f"<td>{escape(c.new)}</td></tr>" for c in changes)
+    return Markup(f"<table class='table table-sm mb-0'><thead>{head}</thead><tbody>{rows}</tbody></table>")
+
+
+def _changes_list(view, context, model, name):
+    if audit_text.is_login(model):
+        return ""
+    labels = [c.label for c in audit_text.field_changes(model, view.labels_of(model.table_name), resolve=False)]
+    return "、".join(labels[:6]) + (f"等{len(labels)}项" if len(labels) > 6 else "")
+
+
+def _changes_export(view, context, model, name):
+    return "；".join(f"{c.label}：{c.old} → {c.new}"
+                    for c in audit_text.field_changes(model, view.labels_of(model.table_name)))
 
 
 class AuditLogView(ReadOnlyView):
-    """Who changed what and when; nobody can edit or delete it."""
+    """Who changed what and when; nobody can edit or delete it. Shown in words
+    (``app.services.audit_text``): what is stored is not changed."""
 
-    column_list = ("at", "username", "client_addr", "action", "table_name", "row_id", "summary")
+    column_list = ("at", "username", "client_addr", "action", "table_name", "summary", "changes")
     column_details_list = ("at", "username", "client_addr", "action", "table_name", "row_id", "summary", "changes")
     column_export_list = ("at", "username", "client_addr", "action", "table_name", "row_id", "summary", "changes")
     column_labels = {"at": "时间", "username": "操作人", "client_addr": "来源地址", "action": "操作",
-                     "table_name": "数据表", "row_id": "记录编号", "summary": "记录",
+                     "table_name": "对象", "row_id": "记录编号", "summary": "记录",
                      "changes": "变更内容（原值 → 新值）"}
-    column_formatters = {"action": lambda v, c, m, n: ACTION_LABELS.get(m.action, m.action)}
-    column_formatters_detail = {"changes": _changes, "action": column_formatters["action"]}
-    column_formatters_export = {
-        "changes": lambda v, c, m, n: json.dumps(m.changes, ensure_ascii=False),
-        "action": column_formatters["action"],
+    column_formatters = {
+        "username": _actor,
+        "action": lambda v, c, m, n: audit_text.action_label(m),
+        "table_name": lambda v, c, m, n: audit_text.entity_label(m.table_name),
+        "summary": lambda v, c, m, n: "" if audit_text.is_login(m) else audit_text.record_label(m),
+        "changes": _changes_list,
     }
-    column_filters = ("table_name", "username", "action", "at", "client_addr")
+    column_formatters_detail = {**column_formatters, "changes": _changes_detail}
+    column_formatters_export = {**column_formatters, "changes": _changes_export}
+    column_filters = (
+        FilterEqual(AuditLog.table_name, "对象", options=sorted(audit_text.ENTITIES.items(), key=lambda kv: kv[1])),
+        FilterEqual(AuditLog.action, "操作", options=list(audit_text.ACTIONS.items())),
+        "username", "at", "client_addr",
+    )
     column_searchable_list = ("username", "summary", "table_name", "client_addr")
+    column_sortable_list = ("at", "username", "table_name")
     column_default_sort = ("at", True)
     simple_list_pager = True
+
+    def labels_of(self, table: str) -> dict[str, str]:
+        """The column labels the admin's own views give ``table``'s columns (cached)."""
+        cache = self.__dict__.setdefault("_labels_by_table", {})
+        if not cache:
+            for view in self.admin._views:
+                model = getattr(view, "model", None)
+                if model is not None and hasattr(model, "__tablename__"):
+                    labels = {k: str(v) for k, v in (view.column_labels or {}).items() if "." not in k}
+                    cache.setdefault(model.__tablename__, {}).update(labels)
+            cache.setdefault("", {})
+        return cache.get(table, {})
+
+    def get_query(self):
+        return super().get_query().options(selectinload(AuditLog.user))
 
 
 class SettingView(SecuredModelView):

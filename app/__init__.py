@@ -78,7 +78,8 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Login, public pages (no login) and phone pages under ``/m/``."""
+    """Login, public pages (no login), phone pages under ``/m/``, and ``/favicon.ico``."""
+    from app import favicon
     from app.auth import bp as auth_bp
     from app.mobile import bp as mobile_bp
     from app.public import bp as public_bp
@@ -86,6 +87,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(mobile_bp, url_prefix="/m")
+    app.add_url_rule("/favicon.ico", "favicon", favicon.serve)
 
 
 def register_template_filters(app: Flask) -> None:

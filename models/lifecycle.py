@@ -34,6 +34,9 @@ class Application(TimestampMixin, VersionedMixin, db.Model):
     is_renewal: Mapped[bool] = mapped_column(Boolean, default=False)
     direct_appointment: Mapped[bool] = mapped_column(Boolean, default=False)  # 特需专家 (第十二条(五))
     direct_reason: Mapped[str | None] = mapped_column(Text)
+    # The office's pending proposal to appoint directly (第十二条(五)), until the leader decides.
+    direct_proposed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    direct_proposal: Mapped[str | None] = mapped_column(Text)
     test_score: Mapped[Decimal | None] = mapped_column(Numeric(5, 1))
     age_override_reason: Mapped[str | None] = mapped_column(Text)
     age_override_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
@@ -126,6 +129,8 @@ class Permit(TimestampMixin, db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoke_reason: Mapped[str | None] = mapped_column(String(200))
     scan_count: Mapped[int] = mapped_column(Integer, default=0)
+    # When the office printed the card (None: issued, still to print — the office's queue).
+    printed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     expert: Mapped["Expert"] = relationship(backref="permits")  # noqa: F821
     term: Mapped[Term | None] = relationship()

@@ -287,6 +287,8 @@ class ApplicationView(OfficeStepActions, SecuredModelView):
             if code == "appoint":
                 form.cohort.data = term_service.current_cohort() or 1
                 form.start_date.data = clock.today()
+            elif code == "direct" and application.direct_proposal and review.direct_pending(application):
+                form.opinion.data = f"同意基础科提请：{application.direct_proposal}"
             elif isinstance(form, OpinionForm):
                 form.opinion.data = step.default_opinion
         if request.method == "POST" and form.validate():
@@ -317,6 +319,10 @@ class ApplicationView(OfficeStepActions, SecuredModelView):
             review.reject(application, user, form.opinion.data)
         elif code == "direct":
             review.direct_appoint(application, user, form.opinion.data)
+        elif code == "propose_direct":
+            review.propose_direct(application, user, form.opinion.data)
+        elif code == "decline_direct":
+            review.decline_direct(application, user, form.opinion.data)
         elif code == "withdraw":
             review.withdraw(application, user, form.opinion.data)
         elif code == "appoint":

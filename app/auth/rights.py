@@ -123,6 +123,10 @@ RIGHTS: dict[str, dict[str, frozenset]] = {
     "annual_assessment": {"sysadmin": READ_EXPORT, "office": READ_EXPORT, "leader": READ_EXPORT, "expert": READ},
     # feedback
     "opinion": {"sysadmin": ALL, "office": WRITE, "expert": READ},
+    # What waits for whom (admin_views.inbox): the leader's 待我审批 — "approve" decides through
+    # the areas' own functions — and the office's 待我处理 (with printing the permits it lists).
+    "approvals": {"leader": frozenset({"list", "approve"})},
+    "office_queue": {"office": frozenset({"list"})},
     # Complaints arrive from the public form only (no create); 基础科 handles them.
     "complaint": {"sysadmin": ALL - {"create"}, "office": READ_EXPORT | {"edit"}},
 }

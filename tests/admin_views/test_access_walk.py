@@ -33,6 +33,7 @@ def _first_id(view):
 def _urls(app):
     """(url, endpoint-owner, action) for every GET rule we can build."""
     views = _admin_views(app)
+    pages = {v.endpoint for v in app.extensions["admin"][0]._views if getattr(v, "model", None) is None}
     out = []
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.endpoint == "static" or rule.endpoint.endswith(".static"):
@@ -50,6 +51,9 @@ def _urls(app):
                 out.append((rule.rule.replace("<export_type>", "xlsx"), owner, "export"))
             elif not args:
                 out.append((rule.rule, owner, ACTION_OF.get(method, "custom")))
+        elif owner in pages and not args:
+            # Admin pages that are not model views (the queues): the index is "list", the rest custom.
+            out.append((rule.rule, owner, "list" if method == "index" else "custom"))
         elif not args:
             out.append((rule.rule, owner, None))
     return out

@@ -142,3 +142,37 @@ def test_0016_moves_evaluations_onto_the_form_engine_and_every_rule_reads_the_sa
             db.session.remove()
             db.engine.dispose()
         _clean(url)
+
+
+def test_0013_counts_permits_issued_before_it_as_printed(tmp_path):
+    """Permits handed out before the office's queue existed must not all show up as 待打印."""
+    from pathlib import Path
+
+    from alembic.script import ScriptDirectory
+    from flask_migrate import downgrade
+
+    from models import Permit
+    from tests import factories
+
+    url = f"sqlite:///{tmp_path / 'p.sqlite3'}"
+    app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": url})
+    try:
+        with app.app_context():
+            upgrade()
+            downgrade(revision=ScriptDirectory(str(Path(__file__).resolve().parents[2] / "migrations"))
+                      .get_revision("0013_inbox_queues").down_revision)
+            expert = factories.expert(name="孙立")
+            db.session.execute(text(
+                "INSERT INTO permit (id, expert_id, permit_no, token, issued_at, scan_count, created_at, updated_at) "
+                "VALUES (1, :e, 'WJAQZJ-2026-0001', 'tok', '2026-03-01 02:00:00', 0, '2026-03-01 02:00:00', "
+                "'2026-03-01 02:00:00')"), {"e": expert.id})
+            db.session.commit()
+            upgrade()
+            permit = db.session.get(Permit, 1)
+            assert permit.printed_at is not None and permit.printed_at == permit.issued_at
+            columns = {c["name"] for c in inspect(db.session.connection()).get_columns("application")}
+            assert {"direct_proposed_at", "direct_proposal"} <= columns
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()

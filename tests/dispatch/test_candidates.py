@@ -116,3 +116,23 @@ def test_fixed_number_of_queries_whatever_the_pool(app, pool):
     db.session.expire_all()
     large = _count_queries(lambda: _find([ent], end=MONDAY + dt.timedelta(days=2)))
     assert small == large <= 24
+
+
+def test_the_summary_counts_each_expert_once_under_his_first_reason(app, pool):
+    """未入选 N名 = the sum of its parts: an expert of the wrong group who is also not
+    dispatchable counts once, as 不可派遣 (the reason that comes first)."""
+    ent = factories.enterprise(name="常州华润化工有限公司")
+    pool(1)
+    factories.expert(groups=("电气",))  # never appointed and of the wrong group: two reasons
+    pool(2, groups=("电气",))             # wrong group only
+    related, = pool(1, groups=("电气",))  # wrong group and a conflict
+    db.session.add(ConflictOfInterest(expert=related, enterprise=ent, relation="relative", source="expert"))
+    db.session.flush()
+
+    cands = _find([ent])
+    counts = cands.counts()
+    assert sum(counts.values()) == len(cands.excluded) == 4
+    assert counts == {"status": 1, "group": 3}
+    assert cands.summary() == "不可派遣1名、组别不符3名（每人只按排在最前的原因计一次）"
+    never = next(x for x in cands.excluded if "尚未聘任" in x.text)
+    assert never.kinds == ["status", "group"] and never.reasons[0][0] == "status"

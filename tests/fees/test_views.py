@@ -364,7 +364,8 @@ def test_the_record_form_takes_whole_days_times_or_events_only(app, client, logi
         "units": units, "payer": "bureau", "version": str(rec.version)}, follow_redirects=True)
     html = response.get_data(as_text=True)
     assert "数量必须是正整数（天、次或起）" in html
-    assert "保存记录失败。" in html and "Failed to save record" not in html  # the flash in Chinese too
+    # the refusal is said in Chinese, at the top: a summary naming the field (not English, not a bare 保存记录失败)
+    assert "未保存：有1处需要修改" in html and "Failed to save record" not in html
     db.session.expire_all()
     assert db.session.get(ServiceRecord, rec.id).units == Decimal(1)
 

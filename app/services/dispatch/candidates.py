@@ -7,7 +7,8 @@ requested groups, has no conflict of interest with any enterprise of the job (�
 his own employer always counts, matched by 统一社会信用代码 or full name, even without a
 recorded conflict) and is not booked: no pending or accepted (non-backup) assignment on
 another request whose dates overlap. Everyone left out is listed with every reason that
-applies.
+applies, the first of them being the one that counts: in the summary each expert is counted
+once, under that first reason (:data:`EXCLUSION_ORDER`), so that the parts add up to the total.
 """
 from __future__ import annotations
 
@@ -35,6 +36,9 @@ EXCLUSION_KINDS = {
     "booked": "时间冲突",
     "job": "本次任务",
 }
+#: Which reason comes first when several apply: already on this job, then not dispatchable at
+#: all, then the wrong group, a conflict of interest, another job at the same time.
+EXCLUSION_ORDER = ("job", "status", "group", "conflict", "booked")
 
 
 def norm_name(name: str | None) -> str:
@@ -55,7 +59,13 @@ class Exclusion:
 
     @property
     def kinds(self) -> list[str]:
-        return list(dict.fromkeys(kind for kind, _ in self.reasons))
+        """The kinds of reason, the one that counts first (:data:`EXCLUSION_ORDER`)."""
+        return sorted(dict.fromkeys(kind for kind, _ in self.reasons), key=EXCLUSION_ORDER.index)
+
+    @property
+    def primary(self) -> str:
+        """The kind this expert is counted under in the summary."""
+        return self.kinds[0]
 
     @property
     def kind_labels(self) -> list[str]:
@@ -78,16 +88,20 @@ class Candidates:
         return sorted(e.id for e in self.eligible)
 
     def counts(self) -> dict[str, int]:
-        """How many experts are left out for each kind of reason (one expert may count twice)."""
-        out = {kind: 0 for kind in EXCLUSION_KINDS}
+        """How many experts are left out under each kind, each expert once, under his first
+        reason (:data:`EXCLUSION_ORDER`): the counts add up to the number left out."""
+        out = {kind: 0 for kind in EXCLUSION_ORDER}
         for item in self.excluded:
-            for kind in item.kinds:
-                out[kind] += 1
+            out[item.primary] += 1
         return {k: v for k, v in out.items() if v}
 
     def summary(self) -> str:
+        """未入选的分类：本次任务2名、不可派遣8名、组别不符58名（每人只按排在最前的原因计一次）."""
         parts = [f"{EXCLUSION_KINDS[k]}{n}名" for k, n in self.counts().items()]
-        return "、".join(parts) if parts else "无"
+        if not parts:
+            return "无"
+        several = any(len(x.kinds) > 1 for x in self.excluded)
+        return "、".join(parts) + ("（每人只按排在最前的原因计一次）" if several else "")
 
     def reasons_for(self, expert_id: int) -> str | None:
         for item in self.excluded:
@@ -188,6 +202,8 @@ def find_candidates(*, start_date: dt.date, end_date: dt.date, groups: Sequence[
             span = b_start.isoformat() if b_start == b_end else f"{b_start.isoformat()}至{b_end.isoformat()}"
             reasons.append(("booked", f"时间冲突：{span}已有任务{request_no}（{RESPONSES[response]}）"))
         if reasons:
+            # the reason that counts first, then the others (the table shows them in this order)
+            reasons.sort(key=lambda reason: EXCLUSION_ORDER.index(reason[0]))
             excluded.append(Exclusion(expert, reasons))
         else:
             eligible.append(expert)

@@ -8,7 +8,9 @@
 - 初审 (第十二条(三)) and the test result (第十二条(四)), the 拟聘名单 and the appointment
   发文 are done by 安全生产基础科 (``office``, 第十七条);
 - the 局长办公会议 decides (``leader``): approve or reject a shortlisted candidate, or
-  appoint a special-needs expert directly (第十二条(五)) from any open state;
+  appoint a special-needs expert directly (第十二条(五)) from any open state — on its own
+  motion or on the office's proposal (``propose_direct``), which it may also decline
+  (``decline_direct``; the application then goes on by the ordinary steps);
 - ``office`` may withdraw an open application, and override the age warning of
   第十一条(六) with a written reason.
 
@@ -27,6 +29,7 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
 
+from app import clock
 from app.extensions import db
 from app.services import identity
 from app.services.errors import DomainError
@@ -44,6 +47,11 @@ LEADER = ("leader",)
 OPEN_STATES = ("submitted", "prelim_passed", "test_passed", "shortlisted", "approved")
 FINAL_STATES = ("prelim_rejected", "test_failed", "rejected", "appointed", "withdrawn")
 NEGATIVE_STATES = ("prelim_rejected", "test_failed", "rejected", "withdrawn")
+# Open states from which the meeting may still appoint directly (第十二条(五)).
+DIRECT_STATES = ("submitted", "prelim_passed", "test_passed", "shortlisted")
+# States from which the office may put a case to the meeting for direct appointment: one on
+# the 拟聘名单 is before the meeting already.
+PROPOSE_DIRECT_STATES = ("submitted", "prelim_passed", "test_passed")
 
 # Which unit kinds may recommend through which channel (第十二条(一)).
 CHANNEL_UNIT_KINDS = {
@@ -64,6 +72,9 @@ class Step:
     requirement: str
     opinion_required: bool = False
     default_opinion: str = ""
+    # Whether the step needs a pending proposal of direct appointment (True), needs none
+    # (False), or does not care (None).
+    needs_proposal: bool | None = None
 
 
 STEPS: dict[str, Step] = {s.code: s for s in (
@@ -80,9 +91,13 @@ STEPS: dict[str, Step] = {s.code: s for s in (
     Step("reject", "审定不通过", ("shortlisted",), LEADER,
          "须先经初审、综合素质测试合格并列入拟聘名单，才能报局长办公会议审定", opinion_required=True),
     Step("appoint", "聘任发文", ("approved",), OFFICE, "须经局长办公会议审定通过，才能聘任发文"),
-    Step("direct", "特需专家直接聘任", ("submitted", "prelim_passed", "test_passed", "shortlisted"),
+    Step("direct", "特需专家直接聘任", DIRECT_STATES,
          LEADER, "已审定或已结束的申请不能再直接聘任", opinion_required=True),
     Step("withdraw", "撤回申请", OPEN_STATES, OFFICE, "已结束的申请不能撤回", opinion_required=True),
+    Step("propose_direct", "提请特需专家直接聘任", PROPOSE_DIRECT_STATES, OFFICE,
+         "已审定或已结束的申请不能再提请直接聘任", opinion_required=True, needs_proposal=False),
+    Step("decline_direct", "不同意直接聘任", PROPOSE_DIRECT_STATES, LEADER,
+         "已审定或已结束的申请不能再审定直接聘任", opinion_required=True, needs_proposal=True),
 )}
 
 
@@ -99,12 +114,23 @@ def check_step(application: Application, code: str, actor: User | None) -> Step:
         raise DomainError(
             f"不能{step.label}：申请{application.receipt_no}当前为“{application.state_label}”，{step.requirement}。"
         )
+    if step.needs_proposal is True and not direct_pending(application):
+        raise DomainError(f"不能{step.label}：申请{application.receipt_no}没有待审定的直接聘任提请。")
+    if step.needs_proposal is False and direct_pending(application):
+        raise DomainError(f"不能{step.label}：申请{application.receipt_no}已提请直接聘任，等待局长办公会议审定。")
     return step
+
+
+def direct_pending(application: Application) -> bool:
+    """Whether the office's proposal of direct appointment waits for the meeting."""
+    return application.direct_proposed_at is not None and application.state in PROPOSE_DIRECT_STATES
 
 
 def available_steps(application: Application, role: str | None) -> list[Step]:
     """The steps ``role`` may take on ``application`` in its current state (for the buttons)."""
-    return [s for s in STEPS.values() if role in s.roles and application.state in s.from_states]
+    pending = direct_pending(application)
+    return [s for s in STEPS.values() if role in s.roles and application.state in s.from_states
+            and (s.needs_proposal is None or s.needs_proposal == pending)]
 
 
 def _opinion(step: Step, opinion: str | None) -> str:
@@ -395,11 +421,41 @@ def direct_appoint(application: Application, actor: User, reason: str,
     text = _opinion(step, reason)
     application.direct_appointment = True
     application.direct_reason = text
+    application.direct_proposed_at = None
     unmet = eligibility_for(application, on).summary()
     record = f"特需专家直接聘任（第十二条（五））：{text}"
     if unmet:
         record += f"。未满足的第十一条条件：{unmet}"
     return _move(application, "approved", actor, record, "局长办公会议审定直接聘任（特需专家）")
+
+
+def propose_direct(application: Application, actor: User, reason: str) -> ReviewStep:
+    """基础科 puts a 特需专家 to the 局长办公会议 for direct appointment (第十二条(五)), with
+    the reason (required). The proposal waits in the leader's queue; the state is unchanged."""
+    step = check_step(application, "propose_direct", actor)
+    text = _opinion(step, reason)
+    application.direct_proposed_at = clock.utcnow()
+    application.direct_proposal = text
+    return _move(application, application.state, actor, f"提请特需专家直接聘任（第十二条（五））：{text}",
+                 "提请特需专家直接聘任")
+
+
+def decline_direct(application: Application, actor: User, reason: str) -> ReviewStep:
+    """The meeting does not appoint directly (leader), with the reason; the application goes
+    on by the ordinary steps (初审, test, 拟聘名单)."""
+    step = check_step(application, "decline_direct", actor)
+    text = _opinion(step, reason)
+    application.direct_proposed_at = None
+    return _move(application, application.state, actor, f"不同意直接聘任：{text}", "局长办公会议不同意直接聘任")
+
+
+def pending_direct() -> list[Application]:
+    """Proposals of direct appointment waiting for the 局长办公会议, oldest first."""
+    return list(db.session.scalars(
+        select(Application).where(Application.direct_proposed_at.is_not(None),
+                                  Application.state.in_(PROPOSE_DIRECT_STATES))
+        .order_by(Application.direct_proposed_at, Application.id)
+    ))
 
 
 # --- 聘任发文 (第七条) --------------------------------------------------------------------------

@@ -152,6 +152,24 @@ def render_permit_sheet(permits: list[Permit], backs: bool = False) -> bytes:
     return render_pdf("permit_sheet.html", {"permits": [permit_card(p) for p in permits], "backs": backs})
 
 
+def mark_printed(permits: list[Permit]) -> None:
+    """Note that the office printed these cards (they leave its queue, 待我处理). Flushes."""
+    now = utcnow()
+    for permit in permits:
+        if permit.printed_at is None:
+            permit.printed_at = now
+    db.session.flush()
+
+
+def unprinted_query():
+    """Live permits of experts in the pool that the office has not printed yet (ORM select)."""
+    return (
+        select(Permit).join(Expert, Expert.id == Permit.expert_id)
+        .where(Permit.revoked_at.is_(None), Permit.printed_at.is_(None), Expert.stage == "in_pool")
+        .order_by(Permit.issued_at, Permit.id)
+    )
+
+
 def issue_for_current_term(expert: Expert) -> Permit:
     """Issue a permit for the expert's term in force (office action, e.g. for earlier appointees)."""
     term = current_term(expert)

@@ -1,0 +1,47 @@
+"""What the admin's own pages say: every error of a refused form, named at the top with a link;
+no English or raw identifiers in the page-size menu, empty choices and pickers; lang, favicon."""
+import re
+
+from tests.conftest import csrf_from
+
+
+def test_a_refused_user_form_shows_every_error_and_a_summary_that_links_to_each(client, login_as):
+    login_as("sysadmin")
+    form = client.get("/admin/user/new/").get_data(as_text=True)
+    page = client.post("/admin/user/new/", data={"csrf_token": csrf_from(form), "username": "", "role": "town",
+                                                  "new_password": ""}).get_data(as_text=True)
+    summary = page[page.index('id="error-summary"'):page.index("</div>", page.index('id="error-summary"'))]
+    assert "未保存：有3处需要修改" in summary
+    assert '<a class="alert-link" href="#username">用户名</a>：请输入用户名' in summary
+    assert '<a class="alert-link" href="#new_password">新密码</a>：新建账号必须设置密码。' in summary
+    assert '<a class="alert-link" href="#org_unit">所属单位</a>：局科室/大队和镇街账号必须选择所属单位。' in summary
+    assert "保存记录失败" not in page and "创建记录失败" not in page  # the summary says more
+    # and each error also beside its field, lower down the form
+    assert page.count("新建账号必须设置密码。") == 2
+    assert 'id="username"' in page and 'id="new_password"' in page
+
+
+def test_a_weak_password_and_a_missing_expert_are_both_named(client, login_as):
+    login_as("sysadmin")
+    form = client.get("/admin/user/new/").get_data(as_text=True)
+    data = {"csrf_token": csrf_from(form), "username": "zhangsan", "role": "expert", "new_password": "zhangsan123"}
+    page = client.post("/admin/user/new/", data=data).get_data(as_text=True)
+    assert "有2处需要修改" in page and "密码不能包含用户名" in page and "专家账号必须关联一名专家" in page
+
+
+def test_no_english_or_raw_values_in_the_user_form_and_lists(client, login_as):
+    login_as("sysadmin")
+    form = client.get("/admin/user/new/").get_data(as_text=True)
+    assert "__None</option>" not in form and ">（不选）</option>" in form
+    assert "请选择模型" not in form and 'data-placeholder="输入文字搜索关联专家"' in form
+    listing = client.get("/admin/user/").get_data(as_text=True)
+    assert not re.search(r"\d+ items?\b", listing) and "项目" not in listing
+    assert "每页20条" in listing and "每页100条" in listing and "20 条/页" in listing
+
+
+def test_every_admin_page_says_its_language_and_links_the_icon(client, login_as):
+    login_as("office")
+    page = client.get("/admin/").get_data(as_text=True)
+    assert '<html lang="zh-CN">' in page and "favicon.svg" in page
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.mimetype == "image/vnd.microsoft.icon" and icon.data[:4] == b"\0\0\1\0"
