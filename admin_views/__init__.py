@@ -6,6 +6,7 @@ from flask import Flask
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
+from admin_views.base import base_url_mismatch
 from admin_views.dashboard import DashboardView
 from admin_views.discipline import (
     AnnualAssessmentView,
@@ -161,6 +162,7 @@ def init_admin(app: Flask) -> Admin:
 
 def register_template_globals(app: Flask) -> None:
     """The functions admin templates call (the expert page's panels, the violation list)."""
+    app.add_template_global(base_url_mismatch, "base_url_mismatch")
     app.add_template_global(discipline_overview, "discipline_overview")
     app.add_template_global(span_text, "violation_span")
     app.add_template_global(permit_overview, "permit_overview")

@@ -12,9 +12,9 @@
 import datetime as dt
 import io
 import logging
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
-from flask import abort, flash, has_request_context, redirect, request, send_file, url_for
+from flask import abort, current_app, flash, has_request_context, redirect, request, send_file, url_for
 from flask_admin.actions import action
 from flask_admin.babel import lazy_gettext
 from flask_admin.contrib.sqla import ModelView
@@ -355,3 +355,35 @@ def pdf_response(data: bytes, filename: str, inline: bool = True):
     )
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+# --- the printed address ------------------------------------------------------------------------
+
+#: Who is warned that the printed QR address is not the address in use: those who print.
+BASE_URL_WARNED_ROLES = ("office", "sysadmin")
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    scheme = (parts.scheme or "http").lower()
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(scheme)
+    except ValueError:
+        port = None
+    return scheme, (parts.hostname or "").lower(), port
+
+
+def base_url_mismatch() -> dict | None:
+    """For 基础科 and sysadmin: the configured ``PUBLIC_BASE_URL`` and the address this page
+    was opened at, when the two differ; otherwise None.
+
+    Every QR code printed on a permit or a 告知书 carries ``PUBLIC_BASE_URL``; a wrong one
+    cannot be corrected on paper afterwards, so the admin says so before anyone prints.
+    """
+    if not has_request_context() or current_role() not in BASE_URL_WARNED_ROLES:
+        return None
+    configured = (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
+    opened = request.host_url.rstrip("/")
+    if configured and _origin(configured) == _origin(opened):
+        return None
+    return {"configured": configured or "（未设置）", "opened": opened}
