@@ -52,8 +52,8 @@ from admin_views.registry import (
 from admin_views.system import AuditLogView, SettingView
 from app.extensions import db
 from app.security import csp_nonce
-from app.services.lifecycle.dismissal import reason_text
 from app.services.permits.issuing import permit_overview
+from app.services.proposals import reason_text
 from models import (
     Announcement,
     AnnualAssessment,

@@ -7,6 +7,7 @@ from flask_login import current_user
 from app import clock
 from app.auth.rights import allowed
 from app.services import dashboard
+from app.services.dispatch import withdrawal
 from app.services.lifecycle import terms
 from app.services.scoring import score_stats
 
@@ -31,6 +32,11 @@ class DashboardView(AdminIndexView):
             for label, n, ep in dashboard.pending_work()
             if allowed(current_user.role, ep, "list") and f"{ep}.index_view" in current_app.view_functions
         ]
+        if current_user.role in ("department", "town") and current_user.org_unit_id:
+            # SPEC §3.16: experts released by a penalty, no backup left — the unit must draw again.
+            redraw = len(withdrawal.requests_to_redraw(current_user.org_unit_id))
+            if redraw:
+                pending.insert(0, ("须重新抽取专家的使用申请", redraw, "usage_request"))
         return self.render(
             "admin/dashboard.html",
             per_group=per_group,
