@@ -4,6 +4,8 @@
 - Every form (create, edit, delete, bulk action) carries flask-wtf's CSRF token.
 - ID numbers and phones are masked for roles other than 基础科/系统管理员, in lists,
   details and exports alike (SPEC §3.15).
+- Exports (CSV, XLSX) are computed inside the request, typed, and safe to open
+  (app/services/spreadsheets.py); page, sort and filter arguments never give an error page.
 - Versioned records carry their version in the form; a stale save is refused.
 - A ``DomainError`` raised by a service shows its Chinese message and changes nothing.
 - Small helpers of the views' own pages (role check, row or 404, commit or refuse,
@@ -14,7 +16,7 @@ import io
 import logging
 from urllib.parse import quote, urlsplit
 
-from flask import abort, current_app, flash, has_request_context, redirect, request, send_file, url_for
+from flask import abort, current_app, flash, g, has_request_context, redirect, request, send_file, url_for
 from flask_admin.actions import action
 from flask_admin.babel import lazy_gettext
 from flask_admin.contrib.sqla import ModelView
@@ -31,8 +33,13 @@ from wtforms.validators import ValidationError
 from app import clock
 from app.auth.rights import allowed, sees_unmasked
 from app.extensions import db
+from app.services import spreadsheets
 from app.services.errors import DomainError
 from app.services.identity import mask_id, mask_phone
+
+#: The furthest page a list argument may ask for (an OFFSET every database takes at any page size).
+MAX_PAGE = 1_000_000
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 STALE_MESSAGE = "保存失败：该记录在您编辑期间已被他人修改。请重新打开记录，核对最新内容后再修改。"
 
@@ -181,23 +188,76 @@ class SecuredModelView(RoleGuardMixin, ModelView):
         return super().is_action_allowed(name)
 
     def _get_list_extra_args(self):
-        # ?page=-1 would become a negative OFFSET, which PostgreSQL refuses (a 500).
+        # ?page=-1 would become a negative OFFSET, which PostgreSQL refuses (a 500), and
+        # ?page=99999999999999999999 an OFFSET no database takes (OverflowError); get_list
+        # then shows the last page there is.
         args = super()._get_list_extra_args()
-        if args.page is not None and args.page < 0:
-            args.page = 0
+        raw = (request.args.get("page") or "").strip()
+        if raw.isdigit() and int(raw) > MAX_PAGE:  # (the request's int parsing gives up on it)
+            args.page = MAX_PAGE
+        if args.page is not None:
+            args.page = min(max(args.page, 0), MAX_PAGE)
         return args
 
-    def get_list(self, *args, **kwargs):
+    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
         # A filter value of the wrong type (text for a number column: ?flt0_3=abc) passes
         # Flask-Admin's plain FilterEqual and PostgreSQL refuses the comparison. Show the
         # list empty with a message instead of an error page.
         try:
-            return super().get_list(*args, **kwargs)
-        except (DataError, ProgrammingError):
+            count, data = super().get_list(page, sort_column, sort_desc, search, filters, execute=execute,
+                                           page_size=page_size)
+            size = self.page_size if page_size is None else page_size
+            if execute and page and size and count and not data:
+                # A page past the end: show the last page there is (and say so in the pager).
+                g.admin_list_page = (count - 1) // size
+                count, data = super().get_list(g.admin_list_page, sort_column, sort_desc, search, filters,
+                                               execute=execute, page_size=page_size)
+            return count, data
+        except (DataError, ProgrammingError, OverflowError):
             db.session.rollback()
             logging.getLogger(__name__).warning("list query refused for %s", request.full_path, exc_info=True)
-            flash("筛选或搜索条件无效，请检查后重试。", "error")
+            flash("筛选、排序或翻页条件无效，请检查后重试。", "error")
             return 0, []
+
+    def render(self, template, **kwargs):
+        if "page" in kwargs and g.get("admin_list_page") is not None:
+            kwargs["page"] = g.pop("admin_list_page")
+        return super().render(template, **kwargs)
+
+    # -- exports: every row computed inside the request, every cell safe to open ------------
+    def export_table(self) -> tuple[list[str], list[list]]:
+        """(headers, rows) of the export as the list shows it: same rows, masking and formatters.
+
+        Every value is computed here, inside the request and its database session; Flask-Admin's
+        own CSV export streamed the rows lazily after the view had returned, and relations not
+        loaded yet (an expert's 工作经历) failed with DetachedInstanceError half-way through.
+        """
+        _count, data = self._export_data()
+        headers = [str(title) for _name, title in self._export_columns]
+        rows = [[self.get_export_value(model, name) for name, _title in self._export_columns] for model in data]
+        return headers, rows
+
+    def get_export_name(self, export_type="csv"):
+        return f"{self.name}_{clock.now():%Y%m%d-%H%M%S}.{export_type}"
+
+    def _export_file(self, data: bytes, export_type: str, mimetype: str):
+        filename = self.get_export_name(export_type)
+        response = current_app.response_class(data, mimetype=mimetype)
+        response.headers["Content-Disposition"] = (
+            f"attachment; filename=\"export.{export_type}\"; filename*=UTF-8''{quote(filename)}")
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
+
+    def _export_csv(self, return_url):
+        headers, rows = self.export_table()
+        return self._export_file(spreadsheets.csv_bytes(headers, rows), "csv", "text/csv; charset=utf-8")
+
+    def _export_tablib(self, export_type, return_url):
+        if export_type != "xlsx":
+            flash("不支持该导出格式。", "error")
+            return redirect(return_url)
+        headers, rows = self.export_table()
+        return self._export_file(spreadsheets.table_workbook(str(self.name), headers, rows), "xlsx", XLSX_MIMETYPE)
 
     # -- row scope: override scope_query to limit rows per role ------------------
     def scope_query(self, query):

@@ -53,3 +53,9 @@ def fmt_money(value) -> str:
 
 def money(view, context, model, name):
     return fmt_money(getattr(model, name))
+
+
+def money_value(view, context, model, name):
+    """An amount for an export: the number itself (a spreadsheet sums it), empty when there is none."""
+    value = getattr(model, name)
+    return "" if value is None else value

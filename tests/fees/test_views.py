@@ -359,3 +359,22 @@ def test_the_record_form_takes_whole_days_times_or_events_only(app, client, logi
     assert "保存记录失败。" in html and "Failed to save record" not in html  # the flash in Chinese too
     db.session.expire_all()
     assert db.session.get(ServiceRecord, rec.id).units == Decimal(1)
+
+
+def test_finance_workbook_runs_no_formula_typed_into_a_record(app, client, login_as, record):
+    """An employer or a note typed as ``=HYPERLINK(…)`` arrives as text; amounts stay numbers."""
+    planted = '=HYPERLINK("http://evil.example/","点我")'
+    expert = factories.appointed_expert(name="王建国", employer=planted)
+    r = record(expert, day=dt.date(2026, 4, 1))
+    r.note = "@SUM(1+1)"
+    pricing.price_records([r])
+    batch = payouts.build_batch(*Q2, factories.user(role="office", username="builder"), pay_date=dt.date(2026, 7, 10))
+    db.session.commit()
+    login_as("office")
+    wb = load_workbook(io.BytesIO(client.get(f"/admin/payout_batch/{batch.id}/xlsx/").data))
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    employer = next(c for c in cells if c.value == planted)
+    assert employer.data_type == "s" and employer.quotePrefix
+    amounts = [c.value for c in wb["发放明细"]["G"][3:]]
+    assert 1000 in amounts and all(isinstance(v, (int, float)) for v in amounts if v is not None)

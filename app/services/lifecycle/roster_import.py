@@ -21,6 +21,7 @@ from app.extensions import db
 from app.services import identity
 from app.services.errors import DomainError
 from app.services.lifecycle.work_history import check_history
+from app.services.spreadsheets import workbook_bytes
 from models import Expert, ExpertGroup, WorkHistory
 from models.choices import EDUCATION_LEVELS, GENDERS, TITLE_LEVELS
 
@@ -106,9 +107,7 @@ def template_workbook() -> bytes:
         ws.column_dimensions[get_column_letter(col)].width = 18
     ws.cell(row=3, column=29).alignment = Alignment(wrap_text=True)
     ws.freeze_panes = "A3"
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return workbook_bytes(wb)
 
 
 def _text(value) -> str:
