@@ -69,6 +69,8 @@ class Config:
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_MINUTES = 15
+    # Failures from one address, whatever the usernames, before that address is stopped (app/auth/throttle.py).
+    LOGIN_MAX_FAILURES_PER_ADDRESS = 20
     FLASK_ADMIN_SWATCH = "default"
 
 

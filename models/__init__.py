@@ -19,13 +19,13 @@ from models.lifecycle import (
     Term,
     VerifyScan,
 )
-from models.org import OrgUnit, User
+from models.org import LoginThrottle, OrgUnit, User
 
 __all__ = [
     "AnnualAssessment", "Announcement", "AnnouncementEntry", "Application", "Assignment", "AuditLog",
     "CalendarYear", "CommitmentLetter", "Complaint", "ConflictOfInterest", "Dismissal", "Draw",
     "EnforcementPlan", "Enterprise", "EvalForm", "EvalItem", "EvalScore", "Evaluation", "Expert",
-    "ExpertDocument", "ExpertGroup", "FeeStandard", "FollowUp", "Holiday", "Interview", "Notice",
+    "ExpertDocument", "ExpertGroup", "FeeStandard", "FollowUp", "Holiday", "Interview", "LoginThrottle", "Notice",
     "Opinion", "OrgUnit", "PayoutBatch", "PayoutLine", "Permit", "ReviewStep", "ServiceRecord",
     "Setting", "StatusEvent", "Term", "UsageRequest", "User", "VerifyScan", "Violation", "WorkHistory",
     "expert_group_link", "request_enterprise_link", "request_group_link",
