@@ -2,8 +2,8 @@
 
 - Rights come from ``app.auth.rights.RIGHTS`` by the view's endpoint, per action.
 - Every form (create, edit, delete, bulk action) carries flask-wtf's CSRF token.
-- ID numbers and phones are masked for roles other than 基础科/系统管理员, in lists,
-  details and exports alike (SPEC §3.15).
+- ID numbers, phones, home address, WeChat, QQ and e-mail are masked for roles other than
+  基础科/系统管理员, in lists, details and exports alike, and not searchable (SPEC §3.15).
 - Exports (CSV, XLSX) are computed inside the request, typed, and safe to open
   (app/services/spreadsheets.py); page, sort and filter arguments never give an error page.
 - Versioned records carry their version in the form; a stale save is refused.
@@ -28,14 +28,15 @@ from sqlalchemy import distinct, func
 from sqlalchemy.exc import DataError, ProgrammingError
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import HiddenField
-from wtforms.validators import ValidationError
+from wtforms.fields.core import UnboundField
+from wtforms.validators import Length, ValidationError
 
 from app import clock
 from app.auth.rights import allowed, sees_unmasked
 from app.extensions import db
-from app.services import spreadsheets
+from app.services import limits, spreadsheets
 from app.services.errors import DomainError
-from app.services.identity import mask_id, mask_phone
+from app.services.identity import mask
 
 #: The furthest page a list argument may ask for (an OFFSET every database takes at any page size).
 MAX_PAGE = 1_000_000
@@ -81,7 +82,8 @@ class SecuredModelView(RoleGuardMixin, ModelView):
     page_size = 20
     can_set_page_size = True
     export_types = ["xlsx", "csv"]
-    # Columns masked for roles that may not see them in full: name -> "id" | "phone".
+    # Columns masked for roles that may not see them in full: name -> a kind of identity.MASKS
+    # ("id", "phone", "address", "account" for WeChat/QQ, "email").
     masked_columns: dict[str, str] = {}
     # Columns a form must never offer (bookkeeping).
     form_excluded_columns = ("created_at", "updated_at", "version")
@@ -283,7 +285,7 @@ class SecuredModelView(RoleGuardMixin, ModelView):
         kind = self.masked_columns.get(name)
         if not kind or value in (None, "") or sees_unmasked(current_role()):
             return value
-        return mask_id(str(value)) if kind == "id" else mask_phone(str(value))
+        return mask(kind, value)
 
     def _get_list_value(self, context, model, name, column_formatters, column_type_formatters):
         if name in self.masked_columns and not sees_unmasked(current_role()):
@@ -317,12 +319,28 @@ class SecuredModelView(RoleGuardMixin, ModelView):
         names = [c if isinstance(c, str) else c.key for c in self.column_searchable_list or ()]
         return "、".join(str(self.column_labels.get(n, n)) for n in names if n not in hidden) or None
 
-    # -- forms: version travels in the form ----------------------------------------
+    # -- forms: version travels in the form; every text field has its length limit -----------
     def scaffold_form(self):
         form_class = super().scaffold_form()
         if "version" in self.model.__table__.c:
             form_class.version = VersionField()
+        self._add_length_limits(form_class)
         return form_class
+
+    def _add_length_limits(self, form_class) -> None:
+        """A Chinese length check on every field of a text column (app/services/limits.py has the
+        same numbers for the service side): ``主要工作业绩不能超过4000个字``."""
+        columns = self.model.__table__.c
+        for name in dir(form_class):
+            field = getattr(form_class, name, None)
+            if name not in columns or not isinstance(field, UnboundField):
+                continue
+            label, limit = limits.limit_of(columns[name])
+            if limit is None:
+                continue
+            label = str(self.column_labels.get(name) or label or name)
+            checks = [v for v in field.kwargs.get("validators", []) if not isinstance(v, Length)]
+            field.kwargs["validators"] = [*checks, Length(max=limit, message=f"{label}不能超过{limit}个字")]
 
     def update_model(self, form, model):
         if "version" in self.model.__table__.c and hasattr(form, "version"):

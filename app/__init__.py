@@ -71,11 +71,12 @@ def register_extensions(app: Flask) -> None:
     from app import security
 
     security.init_app(app)
-    from app.services import audit
+    from app.services import audit, limits
     from app.services.fees import guards
 
     audit.init_app(app)
     guards.init_app(app)
+    limits.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

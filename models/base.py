@@ -14,6 +14,15 @@ from app.extensions import db
 Money = Numeric(12, 2, asdecimal=True)
 
 
+def limited(label: str, max_length: int) -> dict:
+    """``info`` of a free-text column: its Chinese label and the most characters it takes.
+
+    Forms add a length check from it and the flush guard (app/services/limits.py) refuses
+    longer text, with a message naming the field and the limit.
+    """
+    return {"label": label, "max_length": max_length}
+
+
 class EncryptedString(TypeDecorator):
     """Text the application reads and writes in the clear and the database holds as SM4-GCM
     ciphertext (``sm4gcm:<key id>:…``, app/crypto.py), bound to ``context`` (e.g.

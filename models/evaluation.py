@@ -7,7 +7,7 @@ from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Tex
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from models.base import TimestampMixin, utcnow
+from models.base import TimestampMixin, limited, utcnow
 from models.choices import EVAL_VARIANTS
 
 
@@ -20,7 +20,7 @@ class EvalForm(TimestampMixin, db.Model):
     version: Mapped[int] = mapped_column(Integer, unique=True)
     title: Mapped[str] = mapped_column(String(100), default="武进区安全生产专家服务情况评价表")
     is_current: Mapped[bool] = mapped_column(Boolean, default=False)
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text, info=limited("版本说明", 1000))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
     items: Mapped[list["EvalItem"]] = relationship(
@@ -40,7 +40,7 @@ class EvalItem(db.Model):
     form_id: Mapped[int] = mapped_column(ForeignKey("eval_form.id", ondelete="CASCADE"), index=True)
     section: Mapped[str] = mapped_column(String(10))
     position: Mapped[int] = mapped_column(Integer)
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text, info=limited("评价事项", 300))
     max_score: Mapped[int] = mapped_column(Integer)
 
     form: Mapped[EvalForm] = relationship(back_populates="items")
@@ -68,7 +68,7 @@ class Evaluation(TimestampMixin, db.Model):
     is_paper: Mapped[bool] = mapped_column(Boolean, default=False)
     is_service_quality: Mapped[bool] = mapped_column(Boolean, default=False)  # counts toward 20% coverage
     total: Mapped[int] = mapped_column(Integer)
-    suggestions: Mapped[str | None] = mapped_column(Text)
+    suggestions: Mapped[str | None] = mapped_column(Text, info=limited("意见和建议", 2000))
 
     form: Mapped[EvalForm] = relationship()
     expert: Mapped["Expert"] = relationship(backref="evaluations")  # noqa: F821
@@ -90,7 +90,7 @@ class EvalScore(db.Model):
     evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluation.id", ondelete="CASCADE"), index=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("eval_item.id"))
     score: Mapped[int] = mapped_column(Integer)
-    problem: Mapped[str | None] = mapped_column(Text)
+    problem: Mapped[str | None] = mapped_column(Text, info=limited("发现问题", 1000))
 
     evaluation: Mapped[Evaluation] = relationship(back_populates="scores")
     item: Mapped[EvalItem] = relationship()
@@ -106,7 +106,7 @@ class FollowUp(TimestampMixin, db.Model):
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"))
     visited_on: Mapped[date] = mapped_column(Date)
     satisfaction: Mapped[int] = mapped_column(Integer)  # 1..5
-    comment: Mapped[str | None] = mapped_column(Text)
+    comment: Mapped[str | None] = mapped_column(Text, info=limited("回访意见", 2000))
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
     expert: Mapped["Expert"] = relationship(backref="follow_ups")  # noqa: F821

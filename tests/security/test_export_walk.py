@@ -82,8 +82,10 @@ def _parse_xlsx(body: bytes):
 
 
 def _secrets():
-    """Full ID numbers and mobile numbers of every expert: what a masked role must never get."""
-    rows = db.session.execute(select(Expert.id_number, Expert.mobile)).all()
+    """Full ID numbers, mobiles, addresses, WeChat IDs and e-mails of every expert: what a masked
+    role must never get."""
+    rows = db.session.execute(select(Expert.id_number, Expert.mobile, Expert.address, Expert.wechat,
+                                     Expert.email)).all()
     return {v for row in rows for v in row if v}
 
 
