@@ -224,3 +224,14 @@ def test_a_client_over_the_limit_gets_the_chinese_429_page(limited_app):
     for _ in range(2):
         client.get("/complaints/new")
     assert client.get("/complaints/new").status_code == 429
+
+
+@pytest.mark.parametrize("path", [
+    "/verify/abc%0D%0Adef", "/verify/%0A", "/verify/AAAA%0AAAAA/x", "/verify/" + "A" * 10_000,
+])
+def test_broken_links_get_the_invalid_card_page(client, path):
+    """A misread QR code (CR/LF in it, or 10,000 characters) is 无效证件, not 页面不存在 or English."""
+    response = client.get(path)
+    assert response.status_code == 404
+    assert "无效证件" in response.get_data(as_text=True)
+    assert client.get(path, headers=JSON).get_json()["status"] == "invalid"
