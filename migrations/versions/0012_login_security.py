@@ -9,8 +9,8 @@
 Revision ID: 0012_login_security
 Revises: 0003
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = '0012_login_security'
 down_revision = '0003'

@@ -36,7 +36,7 @@ def test_no_list_page_breaks_on_bad_arguments(demo, role):
     assert AuthActions(client).login(user.username).status_code == 302
     pages = _list_pages(demo)
     assert len(pages) > 25
-    for endpoint, url, filters in pages:
+    for _endpoint, url, filters in pages:
         # every filter of the list at once, with one bad value each time
         queries = list(BAD_ARGS) + ["&".join(f"flt{i}_{i}={v}" for i in range(filters))
                                     for v in FILTER_VALUES if filters]

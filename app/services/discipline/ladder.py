@@ -245,7 +245,8 @@ def verify_violation(violation: Violation, *, verified_on: dt.date | None = None
         _event(expert, "违法违规行为移送处理", violation.referral_note, actor)
     db.session.flush()
     if step.sanction in ("suspension", "blacklist"):
-        release_for_penalty(expert, step.start, f"专家{Penalty(step.sanction, step.start, step.end).reason}", actor=actor)
+        penalty = Penalty(step.sanction, step.start, step.end)
+        release_for_penalty(expert, step.start, f"专家{penalty.reason}", actor=actor)
     return step
 
 

@@ -14,8 +14,8 @@ screen and by both areas that impose a penalty:
   requesting unit must draw again (:func:`needs_redraw`, shown on the request page and the
   unit's dashboard). Fees of work dated on or after that day that are not settled yet are
   taken back (:mod:`app.services.fees.pricing` refuses to price them).
-* :func:`app.services.dispatch.standing.check_may_accept` — an expert who is not dispatchable on the first or the last day
-  of a job cannot accept it (the draw's own test, :mod:`app.services.dispatch.candidates`).
+* :func:`app.services.dispatch.standing.check_may_accept` — an expert who is not dispatchable
+  on the first or the last day of a job cannot accept it (the draw's own test, :mod:`app.services.dispatch.candidates`).
   Experts from 上级库 or 库外 (第十四条) are refused only for a penalty.
 * :func:`app.services.dispatch.standing.check_may_complete` — work dated on or after the day of a penalty cannot be
   recorded as done (nor paid). Work done before stays as it is and is paid.
