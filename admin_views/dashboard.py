@@ -1,12 +1,13 @@
-"""Admin home: experts per group and per status, pending work, terms ending, score charts."""
+"""Admin home: experts per group and per status, pending work, terms ending, score charts,
+and for the sysadmin the age of the last good backup."""
 
 from flask import current_app, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
 from flask_login import current_user
 
 from app import clock
-from app.auth.rights import allowed
-from app.services import dashboard
+from app.auth.rights import allowed, watches_backups
+from app.services import backup_status, dashboard
 from app.services.dispatch import withdrawal
 from app.services.lifecycle import terms
 from app.services.scoring import score_stats
@@ -48,6 +49,8 @@ class DashboardView(AdminIndexView):
             ending_30=terms.terms_ending(30) if allowed(current_user.role, "term", "list") else [],
             ending_90=terms.terms_ending(90) if allowed(current_user.role, "term", "list") else [],
             today=clock.today(),
+            # the age of the last good backup, with a warning after 26 hours (sysadmin)
+            backup=backup_status.last_backup_status() if watches_backups(current_user.role) else None,
             # score charts (admin/dashboard_scores.html); a unit's own staff see its own coverage row
             scores=score_stats.dashboard_charts(
                 unit_id=current_user.org_unit_id if current_user.role in ("department", "town") else None),

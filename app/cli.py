@@ -5,6 +5,8 @@ wrong kind, a refusal of a rule, a conflict with what is stored — with one Chi
 stderr and exit status 1, never click's English usage text or a traceback
 (:class:`ChineseCommand`, given to every command by :func:`register`).
 """
+import sys
+
 import click
 from flask import Flask
 from sqlalchemy import select
@@ -113,20 +115,27 @@ def register(app: Flask) -> None:
 @click.command("create-user", cls=ChineseCommand)
 @click.argument("username")
 @click.option("--role", required=True, type=click.Choice(list(ROLES)), help="角色")
-@click.option("--password", required=True, help="密码（至少10位）")
+@click.option("--password-file", default=None, metavar="PATH",
+              help="从文件的第一行读取密码（“-”为标准输入）；不给出密码时在终端中询问两次")
+@click.option("--password", default=None, help="密码（至少10位；会留在命令历史和进程列表中，请改用 --password-file）")
 @click.option("--name", "full_name", default="", help="姓名")
 @click.option("--unit", default=None, help="所属单位名称（局科室/大队/镇街账号必填）")
 @click.option("--expert-id", type=int, default=None, help="专家账号关联的专家编号")
-def create_user(username, role, password, full_name, unit, expert_id):
-    """创建登录账号。"""
+@click.option("--if-absent", is_flag=True, help="账号已存在时不做任何改动，正常退出（部署脚本重复运行时）")
+def create_user(username, role, password_file, password, full_name, unit, expert_id, if_absent):
+    """创建登录账号。密码从 --password-file 读取，或在终端中输入两次；不要写在命令行上。"""
     username = username.strip()
     if not username or len(username) > 50:
         raise CliError("用户名不能为空，且不能超过50个字符。")
     if len(full_name) > 50:
         raise CliError("姓名不能超过50个字符。")
-    check_password_policy(password, username)
     if db.session.scalar(select(User).where(User.username == username)):
+        if if_absent:
+            click.echo(f"账号 {username} 已存在，未做改动。")
+            return
         raise CliError(f"用户名“{username}”已存在。")
+    password = _read_password(password, password_file)
+    check_password_policy(password, username)
     org = None
     if unit:
         org = db.session.scalar(select(OrgUnit).where(OrgUnit.name == unit))
@@ -148,3 +157,34 @@ def create_user(username, role, password, full_name, unit, expert_id):
     db.session.add(user)
     db.session.commit()
     click.echo(f"已创建账号 {username}（{ROLES[role]}）。")
+
+
+def _read_password(password: str | None, password_file: str | None) -> str:
+    """The new account's password: ``--password`` (kept for scripts that use it), the first
+    line of ``--password-file`` (``-`` reads standard input), or typed twice without echo.
+
+    A password on the command line stays in the shell history and in ``ps`` for every local
+    user to read; a file (mode 0600) or the prompt leave no trace.
+    """
+    if password is not None and password_file is not None:
+        raise click.ClickException("--password 和 --password-file 只能给出一个。")
+    if password_file is not None:
+        try:
+            if password_file == "-":
+                line = sys.stdin.readline()
+            else:
+                with open(password_file, encoding="utf-8") as fh:
+                    line = fh.readline()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise click.ClickException(f"无法读取密码文件 {password_file}：{exc.__class__.__name__}") from exc
+        line = line.rstrip("\r\n")
+        if not line:
+            raise click.ClickException("密码文件为空：请在文件第一行写入密码。")
+        return line
+    if password is not None:
+        return password
+    first = click.prompt("密码（至少10位，输入时不显示）", hide_input=True, show_default=False)
+    second = click.prompt("再次输入密码", hide_input=True, show_default=False)
+    if first != second:
+        raise click.ClickException("两次输入的密码不一致，未创建账号。")
+    return first

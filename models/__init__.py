@@ -1,5 +1,6 @@
 """All models, one module per entity family, re-exported here."""
 from models.audit import AuditLog, Setting
+from models.backup import BackupRun
 from models.discipline import AnnualAssessment, Interview, Violation
 from models.dispatch import Assignment, Draw, Notice, UsageRequest, request_enterprise_link, request_group_link
 from models.enterprise import ConflictOfInterest, Enterprise
@@ -22,7 +23,7 @@ from models.lifecycle import (
 from models.org import LoginThrottle, OrgUnit, User
 
 __all__ = [
-    "AnnualAssessment", "Announcement", "AnnouncementEntry", "Application", "Assignment", "AuditLog",
+    "AnnualAssessment", "Announcement", "AnnouncementEntry", "Application", "Assignment", "AuditLog", "BackupRun",
     "CalendarYear", "CommitmentLetter", "Complaint", "ConflictOfInterest", "Dismissal", "Draw",
     "EnforcementPlan", "Enterprise", "EvalForm", "EvalItem", "EvalScore", "Evaluation", "Expert",
     "ExpertDocument", "ExpertGroup", "FeeStandard", "FollowUp", "Holiday", "Interview", "LoginThrottle", "Notice",

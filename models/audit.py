@@ -23,6 +23,9 @@ class AuditLog(db.Model):
     row_id: Mapped[int | None] = mapped_column(Integer, index=True)
     summary: Mapped[str] = mapped_column(String(200), default="")
     changes: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The client's address as the app sees it (behind nginx: X-Forwarded-For via PROXY_FIX);
+    # empty for commands run outside a request (backups, create-user).
+    client_addr: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
     user: Mapped[Optional["User"]] = relationship()  # noqa: F821
 

@@ -64,6 +64,13 @@ RIGHTS: dict[str, dict[str, frozenset]] = {
     # report pages (one list page each): emergency paperwork per unit, fairness of the draw
     "overdue_paperwork": {r: frozenset({"list"}) for r in ("sysadmin", "office", "department", "town", "leader")},
     "fairness_report": {r: frozenset({"list"}) for r in ("sysadmin", "office", "leader")},
+    # The phone workspace under /m/ (app/mobile: workspace, requests, staffing, notices, contact):
+    # a 镇街 or 局科室/大队 works its own unit's requests there (list: its day on /m/); each route
+    # names its row and action (app.mobile.access.unit_page).
+    "phone_request": {r: WRITE for r in ("department", "town")},
+    "phone_notice": {r: WRITE for r in ("department", "town")},
+    # Calling or messaging an expert drawn for the unit's own job, each use audited (SPEC §3.15).
+    "phone_contact": {r: frozenset({"create"}) for r in ("department", "town")},
     # fees
     "fee_standard": {"sysadmin": ALL, "office": READ, "leader": READ, "department": READ, "town": READ},
     "holiday": {"sysadmin": ALL, "office": READ},
@@ -117,6 +124,9 @@ RIGHTS: dict[str, dict[str, frozenset]] = {
 
 # Roles that see full ID numbers and phones (SPEC §3.15); everyone else sees them masked.
 UNMASKED_ROLES = frozenset({"office", "sysadmin"})
+# Roles warned on their dashboard when the last good backup is too old (the sysadmin runs
+# the backups, SPEC §1); the rule itself is app.services.backup_status.last_backup_status.
+BACKUP_WATCH_ROLES = frozenset({"sysadmin"})
 
 
 def allowed(role: str | None, endpoint: str, action: str) -> bool:
@@ -129,3 +139,8 @@ def allowed(role: str | None, endpoint: str, action: str) -> bool:
 def sees_unmasked(role: str | None) -> bool:
     """True if the role may see full ID numbers and phone numbers."""
     return role in UNMASKED_ROLES
+
+
+def watches_backups(role: str | None) -> bool:
+    """True if the role is shown the age of the last good backup and its warning."""
+    return role in BACKUP_WATCH_ROLES

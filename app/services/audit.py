@@ -1,4 +1,5 @@
-"""Audit log: every create, update and delete with who, when and old → new values.
+"""Audit log: every create, update and delete with who, when, from which address, and
+old → new values.
 
 Implemented once as a session hook so that no screen can forget it; ID numbers are
 masked in the log itself (SPEC §3.15).
@@ -7,7 +8,7 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask import Flask, has_request_context
+from flask import Flask, has_request_context, request
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
@@ -38,6 +39,14 @@ def _plain(value, key: str):
     return str(value)
 
 
+def _client_addr() -> str:
+    """The client's address as the app sees it: behind nginx with ``PROXY_FIX=1`` the real
+    client (``X-Forwarded-For`` as set by nginx), never the proxy's 127.0.0.1."""
+    if not has_request_context():
+        return ""
+    return (request.remote_addr or "")[:64]
+
+
 def _actor():
     if not has_request_context():
         return None, "系统"
@@ -46,6 +55,24 @@ def _actor():
     if getattr(current_user, "is_authenticated", False):
         return current_user.id, current_user.username
     return None, "匿名"
+
+
+def record_event(action: str, table_name: str, row_id: int | None, summary: str, details: dict | None = None,
+                 *, session: Session | None = None) -> None:
+    """Write one audit entry for something that changes no row but must be on record (SPEC
+    §3.15: a unit calling or messaging a drawn expert). ``action`` is a short code (``call``,
+    ``sms``); ``details`` are shown like changed fields, with phones and IDs masked.
+
+    Flushes nothing: the entry is committed with the request's transaction.
+    """
+    from app.extensions import db
+    from models import AuditLog
+
+    user_id, username = _actor()
+    changes = {key: [None, _plain(value, key)] for key, value in (details or {}).items()}
+    (session or db.session).add(AuditLog(user_id=user_id, username=username, action=action[:10],
+                                         table_name=table_name, row_id=row_id, summary=summary[:200],
+                                         changes=changes, client_addr=_client_addr()))
 
 
 def _changes(obj, action: str) -> dict:
@@ -104,10 +131,11 @@ def _before_flush(session: Session, _ctx, _instances) -> None:
     if not pending:
         return
     user_id, username = _actor()
+    client_addr = _client_addr()
     for action, obj, table, changes in pending:
         entry = AuditLog(
             user_id=user_id, username=username, action=action, table_name=table,
-            row_id=getattr(obj, "id", None), summary=str(obj)[:200], changes=changes,
+            row_id=getattr(obj, "id", None), summary=str(obj)[:200], changes=changes, client_addr=client_addr,
         )
         session.add(entry)
         if action == "create":

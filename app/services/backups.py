@@ -18,6 +18,16 @@ backup API copies the whole file inside one transaction into the live database, 
 ``pg_restore --single-transaction`` does the same on PostgreSQL — and the uploads folder
 is swapped by renaming.
 
+Restored uploads are ID-card and certificate scans: every file is written 0640 and every
+folder 0750, owned by the user running the restore (the service user), whatever modes
+the archive or the umask carry. The uploads folder holds a marker file naming the
+database it belongs to (written by every backup and restore); a restore whose database
+is not the one named there is refused, so that a restore drill into a second database
+cannot replace the live uploads.
+
+Every backup is recorded (:class:`models.BackupRun`, good or failed);
+``app.services.backup_status`` says how old the last good one is and whether that is too old.
+
 Services raise :class:`DomainError`; the CLI (``app/commands/backup.py``) prints.
 """
 from __future__ import annotations
@@ -28,10 +38,12 @@ import io
 import json
 import os
 import shutil
+import socket
 import sqlite3
 import subprocess
 import tarfile
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -41,6 +53,7 @@ from sqlalchemy.engine import make_url
 from app import clock
 from app.extensions import db
 from app.services.errors import DomainError
+from models import BackupRun
 
 FORMAT = "expertpool-backup"
 FORMAT_VERSION = 1
@@ -49,6 +62,11 @@ SQLITE_MEMBER = "database.sqlite3"
 PG_MEMBER = "database.pgdump"
 UPLOADS = "uploads"
 _CHUNK = 1024 * 1024
+#: Modes of restored uploads: the service user reads and writes, its group reads, nobody else.
+FILE_MODE = 0o640
+DIR_MODE = 0o750
+#: The file in the uploads folder that names the database the folder belongs to.
+MARKER = ".expertpool-database"
 
 
 @dataclass
@@ -60,6 +78,9 @@ class BackupInfo:
     created_at: str
     files: dict = field(default_factory=dict)
     alembic_revision: str | None = None
+    archive_bytes: int | None = None
+    seconds: float | None = None
+    warnings: list = field(default_factory=list)
 
     @property
     def upload_count(self) -> int:
@@ -96,6 +117,64 @@ def database_kind(url: str | None = None) -> str:
     if backend not in ("sqlite", "postgresql"):
         raise DomainError(f"不支持备份该类型的数据库：{backend}。")
     return backend
+
+
+def database_identity(url: str | None = None) -> str:
+    """The database an URL points at, without user or password: what the uploads marker names.
+
+    ``localhost``, ``127.0.0.1`` and ``::1`` are one machine; SQLite files by absolute path.
+    """
+    u = make_url(url or current_app.config["SQLALCHEMY_DATABASE_URI"])
+    backend = u.get_backend_name()
+    if backend == "sqlite":
+        name = u.database or ""
+        return "sqlite:///" + (str(Path(name).resolve()) if name and name != ":memory:" else ":memory:")
+    host = (u.host or "localhost").lower()
+    if host in ("localhost", "::1", "[::1]"):
+        host = "127.0.0.1"
+    return f"{backend}://{host}:{u.port or 5432}/{u.database or ''}"
+
+
+def uploads_owner(upload_root: Path) -> str | None:
+    """The database named by the marker in ``upload_root`` (None: no marker yet)."""
+    try:
+        data = json.loads((upload_root / MARKER).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        return "（标记文件无法读取）"
+    return str(data.get("database", "")) if isinstance(data, dict) else "（标记文件无法读取）"
+
+
+def _write_marker(upload_root: Path, identity: str, why: str) -> None:
+    """Name the database ``upload_root`` belongs to (atomically, mode 0640)."""
+    body = json.dumps({"database": identity, "written_by": why,
+                       "at": clock.now().isoformat(timespec="seconds")}, ensure_ascii=False)
+    tmp = upload_root / (MARKER + ".part")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        os.fchmod(fh.fileno(), FILE_MODE)
+        fh.write(body + "\n")
+    os.replace(tmp, upload_root / MARKER)
+
+
+def check_restore_target() -> tuple[str, Path]:
+    """(database, uploads folder) a restore would replace; refuses uploads of another database.
+
+    A restore drill sets ``DATABASE_URL`` to a second database; if ``UPLOAD_DIR`` still
+    points at the live folder, the marker there names the live database and the restore is
+    refused before anything changes.
+    """
+    here = database_identity()
+    upload_root = Path(current_app.config["UPLOAD_DIR"])
+    owner = uploads_owner(upload_root)
+    if owner is not None and owner != here:
+        raise DomainError(
+            f"上传目录 {upload_root} 属于另一个数据库（{owner}），而本次恢复的数据库是 {here}："
+            "已拒绝恢复，以免覆盖正在使用的上传文件。恢复演练请同时把 UPLOAD_DIR 设为另一个目录；"
+            f"如确属同一系统、只是数据库地址已变更，请删除标记文件 {upload_root / MARKER} 后重试。"
+        )
+    return here, upload_root
 
 
 def _alembic_revision() -> str | None:
@@ -181,6 +260,7 @@ def create_backup(path: str | os.PathLike) -> BackupInfo:
     The archive is written under a temporary name and renamed when complete, so a crash
     never leaves a half-written file under the final name.
     """
+    started = time.monotonic()
     kind = database_kind()
     target = Path(path)
     now = clock.now()
@@ -198,13 +278,15 @@ def create_backup(path: str | os.PathLike) -> BackupInfo:
         uploads = []
         if upload_root.is_dir():
             for file in sorted(p for p in upload_root.rglob("*") if p.is_file() and not p.is_symlink()):
+                if file.parent == upload_root and file.name.startswith(MARKER):
+                    continue  # names this installation's database, not part of the data
                 rel = file.relative_to(upload_root).as_posix()
                 name = f"{UPLOADS}/{rel}"
                 files[name] = {"size": file.stat().st_size, "sha256": _sha256_file(file)}
                 uploads.append((name, file))
         body = {
-            "format": FORMAT, "version": FORMAT_VERSION, "database": kind, "created_at": now.isoformat(timespec="seconds"),
-            "alembic_revision": _alembic_revision(), "files": files,
+            "format": FORMAT, "version": FORMAT_VERSION, "database": kind,
+            "created_at": now.isoformat(timespec="seconds"), "alembic_revision": _alembic_revision(), "files": files,
         }
         manifest = {**body, "signature": _sign(body)}
         partial = work / "archive.tar.gz"
@@ -220,8 +302,28 @@ def create_backup(path: str | os.PathLike) -> BackupInfo:
         _read_verified(partial, extract_to=None)
         os.chmod(partial, 0o600)
         os.replace(partial, target)
-    return BackupInfo(path=target, kind=kind, created_at=body["created_at"], files=files,
-                      alembic_revision=body["alembic_revision"])
+    warnings = []
+    if upload_root.is_dir():
+        here, owner = database_identity(), uploads_owner(upload_root)
+        if owner is None:
+            _write_marker(upload_root, here, "backup")
+        elif owner != here:
+            warnings.append(f"上传目录 {upload_root} 的标记文件写的是另一个数据库（{owner}），"
+                            f"而本次备份的数据库是 {here}：请确认 DATABASE_URL 和 UPLOAD_DIR 属于同一系统。")
+    info = BackupInfo(path=target, kind=kind, created_at=body["created_at"], files=files,
+                      alembic_revision=body["alembic_revision"], archive_bytes=target.stat().st_size,
+                      seconds=time.monotonic() - started, warnings=warnings)
+    db.session.add(BackupRun(ok=True, path=str(target)[:500], size_bytes=info.archive_bytes,
+                             seconds=round(info.seconds, 2), host=socket.gethostname()[:100]))
+    db.session.flush()
+    return info
+
+
+def record_failed_backup(message: str, path: str | os.PathLike | None = None) -> None:
+    """Note a failed backup run, so the dashboard can say why the last good one is old."""
+    db.session.add(BackupRun(ok=False, path=str(path or "")[:500], message=message[:500],
+                             host=socket.gethostname()[:100]))
+    db.session.flush()
 
 
 # --- verify ----------------------------------------------------------------------------------------
@@ -281,10 +383,10 @@ def _read_verified(archive: Path, extract_to: Path | None, *, check_signature: b
             out = None
             if extract_to is not None:
                 dest = extract_to / m.name
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                out = open(dest, "wb")
+                _make_private_dirs(dest.parent, extract_to)
+                out = _open_private(dest)
             try:
-                for chunk in iter(lambda: fh.read(_CHUNK), b""):
+                while chunk := fh.read(_CHUNK):
                     digest.update(chunk)
                     size += len(chunk)
                     if out is not None:
@@ -297,6 +399,24 @@ def _read_verified(archive: Path, extract_to: Path | None, *, check_signature: b
             if size != expected.get("size") or not hmac.compare_digest(digest.hexdigest(), str(expected.get("sha256"))):
                 raise DomainError(tampered + f"文件 {m.name} 的 SHA-256 校验值不符。")
     return manifest
+
+
+def _make_private_dirs(folder: Path, top: Path) -> None:
+    """Create ``folder`` and its missing parents below ``top``, each exactly 0750."""
+    missing = []
+    while folder != top and not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for each in reversed(missing):
+        each.mkdir()
+        os.chmod(each, DIR_MODE)  # mkdir's mode is cut by the umask; the result must not depend on it
+
+
+def _open_private(dest: Path):
+    """A new file opened for writing, exactly 0640 whatever the umask (not following links)."""
+    fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), FILE_MODE)
+    os.fchmod(fd, FILE_MODE)
+    return os.fdopen(fd, "wb")
 
 
 def verify_backup(path: str | os.PathLike, *, check_signature: bool = True) -> BackupInfo:
@@ -338,7 +458,9 @@ def _restore_postgresql(dump: Path) -> None:
 
 def _swap_uploads(new_root: Path, upload_root: Path) -> None:
     """Put ``new_root`` (on the same file system) in place of ``upload_root`` by renames."""
-    new_root.mkdir(parents=True, exist_ok=True)
+    if not new_root.exists():
+        new_root.mkdir(parents=True)
+    os.chmod(new_root, DIR_MODE)
     old = None
     if upload_root.exists():
         old = upload_root.with_name(f".{upload_root.name}-old-{clock.now():%Y%m%d%H%M%S%f}")
@@ -359,7 +481,7 @@ def restore_backup(path: str | os.PathLike, *, check_signature: bool = True) -> 
     if not archive.is_file():
         raise DomainError(f"备份文件不存在：{archive}")
     kind = database_kind()
-    upload_root = Path(current_app.config["UPLOAD_DIR"])
+    here, upload_root = check_restore_target()
     upload_root.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=upload_root.parent, prefix=".restore-") as tmp:
         work = Path(tmp)
@@ -373,6 +495,9 @@ def restore_backup(path: str | os.PathLike, *, check_signature: bool = True) -> 
             _restore_sqlite(work / SQLITE_MEMBER)
         else:
             _restore_postgresql(work / PG_MEMBER)
+        _make_private_dirs(work / UPLOADS, work)
+        _write_marker(work / UPLOADS, here, "restore")
         _swap_uploads(work / UPLOADS, upload_root)
     return BackupInfo(path=archive, kind=kind, created_at=manifest.get("created_at", ""), files=manifest["files"],
                       alembic_revision=manifest.get("alembic_revision"))
+

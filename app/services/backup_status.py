@@ -1,0 +1,102 @@
+"""Is the last good backup recent enough? The one rule behind every backup warning.
+
+A backup older than 26 hours (nightly backups plus two hours of slack), or none at all,
+is overdue; a failed run after the last good one is reported with its message. The
+sysadmin's dashboard shows it, and any other screen that warns about backups (the
+office's 待我处理) calls :func:`last_backup_status` rather than re-deriving the rule.
+Runs are recorded by ``app.services.backups`` (:class:`models.BackupRun`).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from app import clock
+from app.extensions import db
+from models import BackupRun
+
+#: A backup older than this is overdue: nightly backups plus two hours of slack.
+MAX_BACKUP_AGE = dt.timedelta(hours=26)
+
+
+@dataclass(frozen=True)
+class BackupStatus:
+    """How old the last good backup is, and whether anyone must act (:func:`last_backup_status`)."""
+
+    last_at: dt.datetime | None  # the bureau's time
+    path: str
+    size_bytes: int | None
+    seconds: float | None
+    age: dt.timedelta | None
+    overdue: bool
+    failed_at: dt.datetime | None  # a failure after the last good backup, the bureau's time
+    failure: str
+
+    @property
+    def summary(self) -> str:
+        """One Chinese line: when, how long ago, how big."""
+        if self.last_at is None:
+            return "尚无成功的备份记录。"
+        size = f"，{_size_text(self.size_bytes)}" if self.size_bytes is not None else ""
+        return f"最近一次成功备份：{self.last_at:%Y-%m-%d %H:%M}（{_age_text(self.age)}{size}）"
+
+    @property
+    def warning(self) -> str | None:
+        """What the sysadmin must hear, or None when backups are current."""
+        if not self.overdue and self.failed_at is None:
+            return None
+        hours = int(MAX_BACKUP_AGE.total_seconds() // 3600)
+        parts = []
+        if self.last_at is None:
+            parts.append("系统还没有任何成功的备份。")
+        elif self.overdue:
+            parts.append(f"已超过{hours}小时没有成功的备份（最近一次成功备份是{_age_text(self.age)}）。")
+        if self.failed_at is not None:
+            reason = self.failure.rstrip("。") or "原因未记录"
+            parts.append(f"{self.failed_at:%Y-%m-%d %H:%M}的备份失败：{reason}。")
+        parts.append("请检查每晚的备份任务及其日志。")
+        return "".join(parts)
+
+
+def _age_text(age: dt.timedelta | None) -> str:
+    minutes = max(0, int(age.total_seconds() // 60)) if age is not None else 0
+    if minutes < 1:
+        return "刚刚"
+    if minutes < 60:
+        return f"{minutes}分钟前"
+    hours = minutes // 60
+    if hours < 48:
+        return f"{hours}小时前"
+    return f"{hours // 24}天{hours % 24}小时前"
+
+
+def _size_text(n: int) -> str:
+    return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{max(1, round(n / 1024))} KB"
+
+
+def last_backup_status() -> BackupStatus:
+    """The age of the last good backup and whether it is overdue (older than 26 hours, or none).
+
+    The one rule for every screen that warns about backups (the sysadmin's dashboard, the
+    office's 待我处理). A failure after the last good backup is reported with its message.
+    """
+    now = clock.now()
+    good = db.session.scalar(select(BackupRun).where(BackupRun.ok.is_(True)).order_by(BackupRun.at.desc()).limit(1))
+    failed_query = select(BackupRun).where(BackupRun.ok.is_(False))
+    if good is not None:
+        failed_query = failed_query.where(BackupRun.at > good.at)
+    failed = db.session.scalar(failed_query.order_by(BackupRun.at.desc()).limit(1))
+    last_at = clock.local(good.at) if good is not None else None
+    age = now - last_at if last_at is not None else None
+    return BackupStatus(
+        last_at=last_at,
+        path=good.path if good else "",
+        size_bytes=good.size_bytes if good else None,
+        seconds=good.seconds if good else None,
+        age=age,
+        overdue=age is None or age > MAX_BACKUP_AGE,
+        failed_at=clock.local(failed.at) if failed is not None else None,
+        failure=failed.message if failed is not None else "",
+    )
