@@ -7,13 +7,13 @@
   installation's key. Downgrading decrypts them again.
 
 Revision ID: 0012_login_security
-Revises: 0003
+Revises: 0020_audit_client_addr
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0012_login_security'
-down_revision = '0003'
+down_revision = '0020_audit_client_addr'
 branch_labels = None
 depends_on = None
 

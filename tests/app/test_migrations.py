@@ -1,5 +1,6 @@
 """``flask db upgrade`` builds exactly the schema the models describe, and the 12 groups."""
 import os
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -90,17 +91,21 @@ def test_0003_frees_the_records_of_draft_batches_only(tmp_path):
 
 def test_0012_encrypts_existing_two_factor_secrets(tmp_path):
     """Accounts enrolled before 0012 hold their TOTP secret in plain text; 0012 encrypts it with
-    the installation's key (readable through the model, not in the database), 0011 undoes it."""
+    the installation's key (readable through the model, not in the database); downgrading undoes it."""
+    from alembic.script import ScriptDirectory
     from flask_migrate import downgrade
 
     from models import User
+
+    scripts = ScriptDirectory(str(Path(__file__).resolve().parents[2] / "migrations"))
+    before = scripts.get_revision("0012_login_security").down_revision  # the lead may re-chain it
 
     url = f"sqlite:///{tmp_path / 'e.sqlite3'}"
     secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
     app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": url})
     try:
         with app.app_context():
-            upgrade(revision="0003")
+            upgrade(revision=before)
             with db.engine.begin() as conn:
                 conn.execute(text(
                     "INSERT INTO \"user\" (id, username, full_name, password_hash, role, active, failed_logins, "
@@ -112,7 +117,7 @@ def test_0012_encrypts_existing_two_factor_secrets(tmp_path):
             assert stored[0].startswith("sm4gcm:1:") and secret not in stored[0] and stored[1] is None
             assert db.session.get(User, 1).totp_secret == secret
             db.session.remove()
-            downgrade(revision="0003")
+            downgrade(revision=before)
             with db.engine.connect() as conn:
                 assert conn.execute(text("SELECT totp_secret FROM \"user\" WHERE id = 1")).scalar() == secret
     finally:
