@@ -283,7 +283,9 @@ class SecuredModelView(RoleGuardMixin, ModelView):
     # -- masking -------------------------------------------------------------------
     def _mask(self, name, value):
         kind = self.masked_columns.get(name)
-        if not kind or value in (None, "") or sees_unmasked(current_role()):
+        if value is None:
+            return ""  # (not the word None on the page)
+        if not kind or value == "" or sees_unmasked(current_role()):
             return value
         return mask(kind, value)
 
