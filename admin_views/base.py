@@ -342,7 +342,8 @@ class SecuredModelView(RoleGuardMixin, ModelView):
                 continue
             label = str(self.column_labels.get(name) or label or name)
             checks = [v for v in field.kwargs.get("validators", []) if not isinstance(v, Length)]
-            field.kwargs["validators"] = [*checks, Length(max=limit, message=f"{label}不能超过{limit}个字")]
+            message = f"{label}不能超过{limit}个字（现为%(length)d个字）"
+            field.kwargs["validators"] = [*checks, Length(max=limit, message=message)]
 
     def update_model(self, form, model):
         if "version" in self.model.__table__.c and hasattr(form, "version"):

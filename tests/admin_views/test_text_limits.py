@@ -32,7 +32,7 @@ def test_the_admin_form_refuses_105000_characters_and_keeps_the_record(app, clie
             "achievements": "业" * 105_000, "version": str(expert.version), "stage": expert.stage,
             "source": expert.source, "education": expert.education or "", "title_level": expert.title_level or ""}
     html = client.post(f"/admin/expert/edit/?id={expert.id}", data=data).get_data(as_text=True)
-    assert "主要工作业绩不能超过4000个字" in html
+    assert "主要工作业绩不能超过4000个字（现为105000个字）" in html
     db.session.expire_all()
     assert db.session.get(Expert, expert.id).achievements == "主持危化品企业安全评价"
 
