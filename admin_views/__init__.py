@@ -6,7 +6,7 @@ from flask import Flask
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
-from admin_views.base import form_error_summary
+from admin_views.base import base_url_mismatch, form_error_summary
 from admin_views.dashboard import DashboardView
 from admin_views.discipline import (
     AnnualAssessmentView,
@@ -53,8 +53,8 @@ from admin_views.registry import (
 from admin_views.system import AuditLogView, SettingView
 from app.extensions import db
 from app.security import csp_nonce
-from app.services.lifecycle.dismissal import reason_text
 from app.services.permits.issuing import permit_overview
+from app.services.proposals import reason_text
 from models import (
     Announcement,
     AnnualAssessment,
@@ -170,6 +170,7 @@ def init_admin(app: Flask) -> Admin:
 
 def register_template_globals(app: Flask) -> None:
     """The functions admin templates call (the expert page's panels, the violation list)."""
+    app.add_template_global(base_url_mismatch, "base_url_mismatch")
     app.add_template_global(discipline_overview, "discipline_overview")
     app.add_template_global(span_text, "violation_span")
     app.add_template_global(permit_overview, "permit_overview")

@@ -2,8 +2,10 @@
 
 - Rights come from ``app.auth.rights.RIGHTS`` by the view's endpoint, per action.
 - Every form (create, edit, delete, bulk action) carries flask-wtf's CSRF token.
-- ID numbers and phones are masked for roles other than 基础科/系统管理员, in lists,
-  details and exports alike (SPEC §3.15).
+- ID numbers, phones, home address, WeChat, QQ and e-mail are masked for roles other than
+  基础科/系统管理员, in lists, details and exports alike, and not searchable (SPEC §3.15).
+- Exports (CSV, XLSX) are computed inside the request, typed, and safe to open
+  (app/services/spreadsheets.py); page, sort and filter arguments never give an error page.
 - Versioned records carry their version in the form; a stale save is refused.
 - A ``DomainError`` raised by a service shows its Chinese message and changes nothing.
 - Small helpers of the views' own pages (role check, row or 404, commit or refuse,
@@ -15,9 +17,9 @@ import gettext
 import io
 import logging
 import os
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
-from flask import abort, flash, has_request_context, redirect, request, send_file, url_for
+from flask import abort, current_app, flash, g, has_request_context, redirect, request, send_file, url_for
 from flask_admin import babel as admin_babel
 from flask_admin.actions import action
 from flask_admin.babel import lazy_gettext
@@ -30,13 +32,19 @@ from sqlalchemy import distinct, func
 from sqlalchemy.exc import DataError, ProgrammingError
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import HiddenField
-from wtforms.validators import ValidationError
+from wtforms.fields.core import UnboundField
+from wtforms.validators import Length, ValidationError
 
 from app import clock
 from app.auth.rights import allowed, sees_unmasked
 from app.extensions import db
+from app.services import limits, spreadsheets
 from app.services.errors import DomainError
-from app.services.identity import mask_id, mask_phone
+from app.services.identity import mask
+
+#: The furthest page a list argument may ask for (an OFFSET every database takes at any page size).
+MAX_PAGE = 1_000_000
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 STALE_MESSAGE = "保存失败：该记录在您编辑期间已被他人修改。请重新打开记录，核对最新内容后再修改。"
 #: What an empty choice of a select reads (WTForms 3.3 shows the value "__None" when it is "").
@@ -109,7 +117,8 @@ class SecuredModelView(RoleGuardMixin, ModelView):
     page_size = 20
     can_set_page_size = True
     export_types = ["xlsx", "csv"]
-    # Columns masked for roles that may not see them in full: name -> "id" | "phone".
+    # Columns masked for roles that may not see them in full: name -> a kind of identity.MASKS
+    # ("id", "phone", "address", "account" for WeChat/QQ, "email").
     masked_columns: dict[str, str] = {}
     # Columns a form must never offer (bookkeeping).
     form_excluded_columns = ("created_at", "updated_at", "version")
@@ -152,11 +161,6 @@ class SecuredModelView(RoleGuardMixin, ModelView):
         super()._refresh_cache()
         # Rights are decided per request, so the details columns must exist regardless.
         self._details_columns = self.get_details_columns()
-
-    def render(self, template, **kwargs):
-        # Flask-Admin sets _gettext/_ngettext, then applies _template_args: ours come first.
-        self._template_args.update(_gettext=admin_gettext, _ngettext=admin_ngettext)
-        return super().render(template, **kwargs)
 
     # -- forms: Chinese for the empty choice and the picker's placeholder ---------------------
     def _process_ajax_references(self):
@@ -236,23 +240,79 @@ class SecuredModelView(RoleGuardMixin, ModelView):
         return super().is_action_allowed(name)
 
     def _get_list_extra_args(self):
-        # ?page=-1 would become a negative OFFSET, which PostgreSQL refuses (a 500).
+        # ?page=-1 would become a negative OFFSET, which PostgreSQL refuses (a 500), and
+        # ?page=99999999999999999999 an OFFSET no database takes (OverflowError); get_list
+        # then shows the last page there is.
         args = super()._get_list_extra_args()
-        if args.page is not None and args.page < 0:
-            args.page = 0
+        raw = (request.args.get("page") or "").strip()
+        if raw.isdigit() and int(raw) > MAX_PAGE:  # (the request's int parsing gives up on it)
+            args.page = MAX_PAGE
+        if args.page is not None:
+            args.page = min(max(args.page, 0), MAX_PAGE)
         return args
 
-    def get_list(self, *args, **kwargs):
+    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
         # A filter value of the wrong type (text for a number column: ?flt0_3=abc) passes
         # Flask-Admin's plain FilterEqual and PostgreSQL refuses the comparison. Show the
         # list empty with a message instead of an error page.
         try:
-            return super().get_list(*args, **kwargs)
-        except (DataError, ProgrammingError):
+            count, data = super().get_list(page, sort_column, sort_desc, search, filters, execute=execute,
+                                           page_size=page_size)
+            size = self.page_size if page_size is None else page_size
+            if execute and page and size and count and not data:
+                # A page past the end: show the last page there is (and say so in the pager).
+                g.admin_list_page = (count - 1) // size
+                count, data = super().get_list(g.admin_list_page, sort_column, sort_desc, search, filters,
+                                               execute=execute, page_size=page_size)
+            return count, data
+        except (DataError, ProgrammingError, OverflowError):
             db.session.rollback()
             logging.getLogger(__name__).warning("list query refused for %s", request.full_path, exc_info=True)
-            flash("筛选或搜索条件无效，请检查后重试。", "error")
+            flash("筛选、排序或翻页条件无效，请检查后重试。", "error")
             return 0, []
+
+    def render(self, template, **kwargs):
+        # A page number out of range shows the nearest valid page (get_list clamped it).
+        if "page" in kwargs and g.get("admin_list_page") is not None:
+            kwargs["page"] = g.pop("admin_list_page")
+        # Flask-Admin sets _gettext/_ngettext, then applies _template_args: ours come first.
+        self._template_args.update(_gettext=admin_gettext, _ngettext=admin_ngettext)
+        return super().render(template, **kwargs)
+
+    # -- exports: every row computed inside the request, every cell safe to open ------------
+    def export_table(self) -> tuple[list[str], list[list]]:
+        """(headers, rows) of the export as the list shows it: same rows, masking and formatters.
+
+        Every value is computed here, inside the request and its database session; Flask-Admin's
+        own CSV export streamed the rows lazily after the view had returned, and relations not
+        loaded yet (an expert's 工作经历) failed with DetachedInstanceError half-way through.
+        """
+        _count, data = self._export_data()
+        headers = [str(title) for _name, title in self._export_columns]
+        rows = [[self.get_export_value(model, name) for name, _title in self._export_columns] for model in data]
+        return headers, rows
+
+    def get_export_name(self, export_type="csv"):
+        return f"{self.name}_{clock.now():%Y%m%d-%H%M%S}.{export_type}"
+
+    def _export_file(self, data: bytes, export_type: str, mimetype: str):
+        filename = self.get_export_name(export_type)
+        response = current_app.response_class(data, mimetype=mimetype)
+        response.headers["Content-Disposition"] = (
+            f"attachment; filename=\"export.{export_type}\"; filename*=UTF-8''{quote(filename)}")
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
+
+    def _export_csv(self, return_url):
+        headers, rows = self.export_table()
+        return self._export_file(spreadsheets.csv_bytes(headers, rows), "csv", "text/csv; charset=utf-8")
+
+    def _export_tablib(self, export_type, return_url):
+        if export_type != "xlsx":
+            flash("不支持该导出格式。", "error")
+            return redirect(return_url)
+        headers, rows = self.export_table()
+        return self._export_file(spreadsheets.table_workbook(str(self.name), headers, rows), "xlsx", XLSX_MIMETYPE)
 
     # -- row scope: override scope_query to limit rows per role ------------------
     def scope_query(self, query):
@@ -276,9 +336,11 @@ class SecuredModelView(RoleGuardMixin, ModelView):
     # -- masking -------------------------------------------------------------------
     def _mask(self, name, value):
         kind = self.masked_columns.get(name)
-        if not kind or value in (None, "") or sees_unmasked(current_role()):
+        if value is None:
+            return ""  # (not the word None on the page)
+        if not kind or value == "" or sees_unmasked(current_role()):
             return value
-        return mask_id(str(value)) if kind == "id" else mask_phone(str(value))
+        return mask(kind, value)
 
     def _get_list_value(self, context, model, name, column_formatters, column_type_formatters):
         if name in self.masked_columns and not sees_unmasked(current_role()):
@@ -312,12 +374,29 @@ class SecuredModelView(RoleGuardMixin, ModelView):
         names = [c if isinstance(c, str) else c.key for c in self.column_searchable_list or ()]
         return "、".join(str(self.column_labels.get(n, n)) for n in names if n not in hidden) or None
 
-    # -- forms: version travels in the form ----------------------------------------
+    # -- forms: version travels in the form; every text field has its length limit -----------
     def scaffold_form(self):
         form_class = super().scaffold_form()
         if "version" in self.model.__table__.c:
             form_class.version = VersionField()
+        self._add_length_limits(form_class)
         return form_class
+
+    def _add_length_limits(self, form_class) -> None:
+        """A Chinese length check on every field of a text column (app/services/limits.py has the
+        same numbers for the service side): ``主要工作业绩不能超过4000个字``."""
+        columns = self.model.__table__.c
+        for name in dir(form_class):
+            field = getattr(form_class, name, None)
+            if name not in columns or not isinstance(field, UnboundField):
+                continue
+            label, limit = limits.limit_of(columns[name])
+            if limit is None:
+                continue
+            label = str(self.column_labels.get(name) or label or name)
+            checks = [v for v in field.kwargs.get("validators", []) if not isinstance(v, Length)]
+            message = f"{label}不能超过{limit}个字（现为%(length)d个字）"
+            field.kwargs["validators"] = [*checks, Length(max=limit, message=message)]
 
     def update_model(self, form, model):
         if "version" in self.model.__table__.c and hasattr(form, "version"):
@@ -479,3 +558,35 @@ def _messages(errors) -> list[str]:
     if isinstance(errors, (list, tuple)):
         return [m for value in errors for m in _messages(value)]
     return [str(errors)]
+
+
+# --- the printed address ------------------------------------------------------------------------
+
+#: Who is warned that the printed QR address is not the address in use: those who print.
+BASE_URL_WARNED_ROLES = ("office", "sysadmin")
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    scheme = (parts.scheme or "http").lower()
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(scheme)
+    except ValueError:
+        port = None
+    return scheme, (parts.hostname or "").lower(), port
+
+
+def base_url_mismatch() -> dict | None:
+    """For 基础科 and sysadmin: the configured ``PUBLIC_BASE_URL`` and the address this page
+    was opened at, when the two differ; otherwise None.
+
+    Every QR code printed on a permit or a 告知书 carries ``PUBLIC_BASE_URL``; a wrong one
+    cannot be corrected on paper afterwards, so the admin says so before anyone prints.
+    """
+    if not has_request_context() or current_role() not in BASE_URL_WARNED_ROLES:
+        return None
+    configured = (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
+    opened = request.host_url.rstrip("/")
+    if configured and _origin(configured) == _origin(opened):
+        return None
+    return {"configured": configured or "（未设置）", "opened": opened}

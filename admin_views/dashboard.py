@@ -8,6 +8,7 @@ from flask_login import current_user
 from app import clock
 from app.auth.rights import allowed, watches_backups
 from app.services import backup_status, dashboard, integrity
+from app.services.dispatch import withdrawal
 from app.services.inbox import approvals, office
 from app.services.lifecycle import terms
 from app.services.scoring import score_stats
@@ -60,6 +61,11 @@ class DashboardView(AdminIndexView):
             pending = []  # the queue says it all, per kind
         # From 1 November, the sysadmin who enters the holiday table is told when next year's is missing.
         calendar = office.holiday_calendar(1) if allowed(current_user.role, "holiday", "edit") else []
+        if current_user.role in ("department", "town") and current_user.org_unit_id:
+            # SPEC §3.16: experts released by a penalty, no backup left — the unit must draw again.
+            redraw = len(withdrawal.requests_to_redraw(current_user.org_unit_id))
+            if redraw:
+                pending.insert(0, ("须重新抽取专家的使用申请", redraw, "usage_request"))
         return self.render(
             "admin/dashboard.html",
             queue=queue,

@@ -31,7 +31,7 @@ from app.extensions import db
 from app.services.discipline import assessment as assessment_service
 from app.services.discipline import ladder as discipline_service
 from app.services.errors import DomainError
-from app.services.lifecycle.dismissal import propose_dismissal
+from app.services.proposals import propose_dismissal
 from app.services.status import status_of
 from models import AnnualAssessment, FollowUp, Interview, User, Violation
 from models.choices import (
@@ -234,7 +234,9 @@ class ViolationView(SecuredModelView):
                 model = self.get_one(str(model.id))
                 verified_on = verified_on or today
             else:
-                flash(f"已核实，处理结果：{step.label}。", "success")
+                released = ("其尚未完成、工作日期在处分生效日及以后的任务已解除选派，由候补递补或由使用单位重新抽取。"
+                            if step.sanction in ("suspension", "blacklist") else "")
+                flash(f"已核实，处理结果：{step.label}。{released}", "success")
                 return redirect(url_for(".details_view", id=model.id))
         preview = discipline_service.preview_step(model, verified_on)
         return self.render("admin/discipline/violation_verify.html", model=model, preview=preview,

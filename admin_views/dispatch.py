@@ -39,6 +39,7 @@ from app.services.dispatch import (
     paperwork,
     responses,
     usage_requests,
+    withdrawal,
 )
 from app.services.dispatch.assignments import still_needed
 from app.services.errors import DomainError
@@ -149,6 +150,19 @@ def _paperwork_label(view, context, model, name):
     return Markup(f'<span class="text-danger font-weight-bold">{escape(text)}</span>') if overdue else text
 
 
+def _state_label(view, context, model, name):
+    """The request's state; 须重新抽取 when a penalty released experts and no backup took over."""
+    label = REQUEST_STATES.get(model.state, model.state)
+    if withdrawal.needs_redraw(model):
+        return Markup('{} <span class="badge badge-danger">须重新抽取</span>').format(label)
+    return label
+
+
+def _state_text(view, context, model, name):
+    label = REQUEST_STATES.get(model.state, model.state)
+    return label + ("（须重新抽取）" if withdrawal.needs_redraw(model) else "")
+
+
 def _request_link(view, context, model, name):
     url = url_for("usage_request.details_view", id=model.id)
     return Markup(f'<a href="{escape(url)}">{escape(model.request_no)}</a>')
@@ -181,12 +195,12 @@ class UsageRequestView(SecuredModelView):
     column_formatters = {
         "request_no": _request_link,
         "activity_type": choice(ACTIVITY_TYPES),
-        "state": choice(REQUEST_STATES),
+        "state": _state_label,
         "emergency": _emergency_label,
         "paperwork_due": _paperwork_label,
     }
     column_formatters_export = {
-        "activity_type": choice(ACTIVITY_TYPES), "state": choice(REQUEST_STATES),
+        "activity_type": choice(ACTIVITY_TYPES), "state": _state_text,
         "emergency": lambda v, c, m, n: _emergency_label(v, c, m, n),
         "paperwork_due": lambda v, c, m, n: str(_paperwork_label(v, c, m, n)),
     }
@@ -228,7 +242,7 @@ class UsageRequestView(SecuredModelView):
     form_ajax_refs = {"enterprises": {"fields": ("name", "uscc"), "page_size": 10, "placeholder": "输入企业名称或信用代码"}}
 
     def get_query(self):
-        return super().get_query().options(selectinload(self.model.unit))
+        return super().get_query().options(selectinload(self.model.unit), selectinload(self.model.assignments))
 
     def scope_query(self, query):
         unit_id = own_unit_id()
@@ -351,6 +365,9 @@ class UsageRequestView(SecuredModelView):
             "draw_users": users,
             "externals": externals,
             "notices": notice_rows,
+            # SPEC §3.16: experts released by a penalty, and whether the unit must draw again
+            "withdrawn": [a for a in assignments if a.response == withdrawal.WITHDRAWN and not a.is_backup],
+            "redraw": withdrawal.needs_redraw(req),
             "manage": can_manage(req),
             "classify": can_classify(req),
             "open": req.state not in ("completed", "cancelled"),

@@ -22,10 +22,11 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from admin_views.base import ReadOnlyView, SecuredModelView
+from admin_views.base import XLSX_MIMETYPE, ReadOnlyView, SecuredModelView
 from admin_views.formatters import yes_no
 from app import clock
 from app.extensions import db
+from app.services import spreadsheets
 from app.services.errors import DomainError
 from app.services.scoring import coverage as coverage_service
 from app.services.scoring import evaluations as scoring
@@ -272,23 +273,18 @@ def _scoped_unit_ids() -> list[int] | None:
     return None
 
 
-def _xlsx(title: str, headers: list[str], rows: list[list], filename: str):
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = title[:31]
-    ws.append(headers)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        ws.append(row)
-    buf = io.BytesIO()
-    wb.save(buf)
-    buf.seek(0)
-    return send_file(buf, as_attachment=True, download_name=filename,
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+def _table_file(export_type: str, title: str, headers: list[str], rows: list[list], basename: str):
+    """A report as .xlsx or .csv (typed cells, nothing a spreadsheet evaluates; app/services/spreadsheets.py)."""
+    if export_type == "csv":
+        data, mimetype = spreadsheets.csv_bytes(headers, rows), "text/csv; charset=utf-8"
+    elif export_type == "xlsx":
+        data, mimetype = spreadsheets.table_workbook(title, headers, rows), XLSX_MIMETYPE
+    else:
+        abort(404)
+    response = send_file(io.BytesIO(data), as_attachment=True, download_name=f"{basename}.{export_type}",
+                         mimetype=mimetype)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 class SubmissionsView(ReadOnlyView):
@@ -318,7 +314,7 @@ class SubmissionsView(ReadOnlyView):
                              cell.status_label or "无需报送"])
         headers = ["单位", "类别", "报送期", "截止日期", "使用专家（人次）", "按时报送（份）", "逾期报送（份）",
                    "其中纸质表补录（份）", "状态"]
-        return _xlsx(f"{year}年报送情况", headers, rows, f"评价表报送情况-{year}.xlsx")
+        return _table_file(export_type, f"{year}年报送情况", headers, rows, f"评价表报送情况-{year}")
 
 
 class CoverageView(ReadOnlyView):
@@ -344,4 +340,4 @@ class CoverageView(ReadOnlyView):
                  f"{r.percent}%" if r.percent is not None else "", r.all_evaluations, r.status_label]
                 for r in coverage_service.coverage(year, unit_ids=_scoped_unit_ids())]
         headers = ["单位", "类别", "年度执法计划（次）", "服务质量考评（份）", "应达（20%）", "覆盖率", "全部评价（份）", "状态"]
-        return _xlsx(f"{year}年考评覆盖率", headers, rows, f"专家服务质量考评覆盖率-{year}.xlsx")
+        return _table_file(export_type, f"{year}年考评覆盖率", headers, rows, f"专家服务质量考评覆盖率-{year}")

@@ -24,7 +24,7 @@ from sqlalchemy.orm import selectinload
 from wtforms import SelectField
 
 from admin_views.base import ReadOnlyView, SecuredModelView, current_role, refuse
-from admin_views.formatters import choice, money
+from admin_views.formatters import choice, money, money_value
 from app import clock
 from app.auth.rights import allowed
 from app.extensions import db
@@ -146,7 +146,9 @@ class ServiceRecordView(SecuredModelView):
         "is_holiday": lambda v, c, m, n: "是" if m.is_holiday else "",
         "started_at": lambda v, c, m, n: f"{m.started_at:%Y-%m-%d %H:%M}" if m.started_at else "",
     }
-    column_formatters_export = column_formatters
+    # Exports keep amounts and quantities as numbers (a spreadsheet sums them).
+    column_formatters_export = {**column_formatters, "amount": money_value, "proposed_amount": money_value,
+                                "units": lambda v, c, m, n: m.units.normalize() if m.units is not None else ""}
     column_details_list = ("service_date", "expert", "unit", "activity", "units", "started_at", "payer",
                            "proposed_amount", "approved_at", "amount", "basis", "is_night", "is_holiday",
                            "status", "unit_paid_on", "note")

@@ -60,3 +60,9 @@ def linked(text: str, url: str | None, label: str) -> Markup:
     if not url:
         return Markup("{}").format(text)
     return Markup('{} <a href="{}">{}</a>').format(text, url, label)
+
+
+def money_value(view, context, model, name):
+    """An amount for an export: the number itself (a spreadsheet sums it), empty when there is none."""
+    value = getattr(model, name)
+    return "" if value is None else value

@@ -70,10 +70,13 @@ class PayoutBatchView(SecuredModelView):
         "gross": lambda v, c, m, n: fmt_money(_totals_of(v, m).gross),
         "tax": lambda v, c, m, n: fmt_money(_totals_of(v, m).tax),
         "net": lambda v, c, m, n: fmt_money(_totals_of(v, m).net),
-        "reviewed_at": lambda v, c, m, n: f"{m.reviewed_at:%Y-%m-%d %H:%M}" if m.reviewed_at else "",
+        "reviewed_at": lambda v, c, m, n: clock.format_time(m.reviewed_at),
     }
     column_export_list = ("label", "state", "pay_date", "experts", "gross", "tax", "net", "reviewed_at")
-    column_formatters_export = column_formatters
+    # Exports keep the totals as numbers (a spreadsheet sums them).
+    column_formatters_export = {**column_formatters, "gross": lambda v, c, m, n: _totals_of(v, m).gross,
+                                "tax": lambda v, c, m, n: _totals_of(v, m).tax,
+                                "net": lambda v, c, m, n: _totals_of(v, m).net}
     column_default_sort = [("year", True), ("quarter", True), ("sequence", True)]
     column_sortable_list = ("pay_date",)
     column_filters = ("year", "quarter", "state")

@@ -159,6 +159,10 @@ class FeeStandardView(SecuredModelView):
 class YearFilter(BaseSQLAFilter):
     """Rows of one calendar year (options computed without the database)."""
 
+    def validate(self, value):
+        # Anything but a plausible year is refused with Flask-Admin's 筛选条件无效 message.
+        return str(value).strip().isdigit() and 1900 <= int(value) <= 9999
+
     def apply(self, query, value, alias=None):
         try:
             year = int(value)

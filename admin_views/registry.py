@@ -192,7 +192,8 @@ class ExpertView(DistinctCountMixin, SecuredModelView):
     """Every 附件2 field; groups multi-select; photo upload; masked PII for most roles."""
 
     masked_columns = {"id_number": "id", "mobile": "phone", "work_phone": "phone", "home_phone": "phone",
-                      "recommender_phone": "phone"}
+                      "recommender_phone": "phone", "address": "address", "wechat": "account", "qq": "account",
+                      "email": "email"}
     column_list = ("photo", "name", "gender", "employer", "title", "education", "groups", "mobile", "standing", "town")
     column_labels = EXPERT_LABELS
     column_formatters = {

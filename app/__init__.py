@@ -3,6 +3,7 @@ import os
 
 from flask import Flask
 
+from app import crypto
 from app.config import CONFIGS
 
 
@@ -10,7 +11,9 @@ def create_app(config: str | dict | None = None) -> Flask:
     """Build the app. ``config`` is a config name, a dict of overrides (its ``ENV_NAME``
     picks the base config), or None (``APP_ENV`` from the environment).
 
-    Outside development and testing the app refuses to start without ``SECRET_KEY``.
+    In production the app refuses to start without ``SECRET_KEY`` and ``DATA_ENCRYPTION_KEY``;
+    elsewhere a missing key is generated once for this installation and kept in ``instance/``
+    (file mode 0600), so no key published with the code ever signs a session (SPEC §6).
     """
     app = Flask(__name__, instance_relative_config=True)
     if isinstance(config, str):
@@ -22,9 +25,12 @@ def create_app(config: str | dict | None = None) -> Flask:
     app.config.from_object(CONFIGS[name])
     if isinstance(config, dict):
         app.config.update(config)
-    if not app.config.get("SECRET_KEY"):
-        raise RuntimeError("SECRET_KEY 未设置：生产环境必须通过环境变量提供 SECRET_KEY。")
     os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        if app.config["ENV_NAME"] == "production":
+            raise RuntimeError("SECRET_KEY 未设置：生产环境必须通过环境变量提供 SECRET_KEY。")
+        app.config["SECRET_KEY"] = crypto.key_file(app.config["SECRET_KEY_FILE"], 32)
+    crypto.init_app(app)
 
     register_extensions(app)
     register_blueprints(app)
@@ -70,11 +76,12 @@ def register_extensions(app: Flask) -> None:
     from app import security
 
     security.init_app(app)
-    from app.services import audit
+    from app.services import audit, limits
     from app.services.fees import guards
 
     audit.init_app(app)
     guards.init_app(app)
+    limits.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

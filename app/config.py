@@ -1,5 +1,7 @@
-"""Configuration classes. Secrets come only from the environment."""
+"""Configuration classes. Secrets come only from the environment, or — for a development
+installation without them — from keys generated once into ``instance/`` (app/crypto.py)."""
 import os
+import secrets
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,6 +26,12 @@ class Config:
 
     ENV_NAME = "production"
     SECRET_KEY = os.environ.get("SECRET_KEY")
+    # Without SECRET_KEY outside production, a random key is generated once into this file (0600).
+    SECRET_KEY_FILE = os.environ.get("SECRET_KEY_FILE", str(INSTANCE_DIR / "secret_key"))
+    # Field encryption (app/crypto.py): 32 hex digits; production refuses to start without it.
+    DATA_ENCRYPTION_KEY = os.environ.get("DATA_ENCRYPTION_KEY")
+    DATA_ENCRYPTION_KEY_ID = os.environ.get("DATA_ENCRYPTION_KEY_ID", "1")
+    DATA_ENCRYPTION_KEY_FILE = os.environ.get("DATA_ENCRYPTION_KEY_FILE", str(INSTANCE_DIR / "data.key"))
     SQLALCHEMY_DATABASE_URI = _database_url()
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
@@ -61,14 +69,19 @@ class Config:
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_MINUTES = 15
+    # Failures from one address, whatever the usernames, before that address is stopped (app/auth/throttle.py).
+    LOGIN_MAX_FAILURES_PER_ADDRESS = 20
     FLASK_ADMIN_SWATCH = "default"
 
 
 class DevConfig(Config):
-    """Local development: a fixed key is acceptable, cookies work over plain HTTP."""
+    """Local development and the trial start: cookies work over plain HTTP.
+
+    No published key: without ``SECRET_KEY`` the factory generates one for this installation
+    (``SECRET_KEY_FILE``), and the data key likewise (``DATA_ENCRYPTION_KEY_FILE``).
+    """
 
     ENV_NAME = "development"
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
     # The demo accounts work without an authenticator app; enrolling is still offered.
@@ -80,7 +93,9 @@ class TestConfig(Config):
 
     ENV_NAME = "testing"
     TESTING = True
-    SECRET_KEY = "test-secret"
+    # Random per test run: no key of the repository ever signs anything.
+    SECRET_KEY = secrets.token_hex(32)
+    DATA_ENCRYPTION_KEY = secrets.token_hex(16)
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False

@@ -13,11 +13,34 @@
   request came over HTTPS — directly, or through a trusted reverse proxy when
   ``PROXY_FIX=1`` (``X-Forwarded-Proto``) — and always when ``SESSION_COOKIE_SECURE``
   is on (the production default).
+- Numbers in query strings and forms: ``request.args.get(name, type=int)`` treats a number
+  no integer column holds (``?id=99999999999999999999``) like a malformed one and gives the
+  default, so no view hands the database a value it refuses with an error page.
 """
 import secrets
 
-from flask import Flask, abort, request
+from flask import Flask, Request, abort, request
 from flask.sessions import SecureCookieSessionInterface
+from werkzeug.datastructures import ImmutableMultiDict
+
+#: What an integer column (32-bit on PostgreSQL) can hold.
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+
+
+class BoundedArgs(ImmutableMultiDict):
+    """Query or form values whose ``get(…, type=int)`` refuses numbers out of any column's range."""
+
+    def get(self, key, default=None, type=None):  # noqa: A002  (werkzeug's signature)
+        value = super().get(key, default, type)
+        if type is int and isinstance(value, int) and value is not default and not INT_MIN <= value <= INT_MAX:
+            return default
+        return value
+
+
+class BoundedRequest(Request):
+    """The app's request: query strings and forms parsed into :class:`BoundedArgs`."""
+
+    parameter_storage_class = BoundedArgs
 
 # Public and phone pages carry no inline script at all.
 STRICT_CSP = (
@@ -73,6 +96,7 @@ def _secure_cookies_over_https(response):
 def init_app(app: Flask) -> None:
     """Attach the headers, the cookie rules and, with ``PROXY_FIX``, the proxy header fix."""
     app.session_interface = AutoSecureSessionInterface()
+    app.request_class = BoundedRequest
     if app.config.get("PROXY_FIX"):
         from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -46,7 +46,8 @@ def build(url: str, upload_dir: str, size: int):
     from app.services.reference import ensure_reference_data
     from models import Expert, ExpertGroup, OrgUnit, Term, User, expert_group_link
 
-    app = create_app({"ENV_NAME": "production", "SECRET_KEY": "bench-secret", "SQLALCHEMY_DATABASE_URI": url,
+    app = create_app({"ENV_NAME": "production", "SECRET_KEY": "bench-secret",
+                      "DATA_ENCRYPTION_KEY": "0" * 32, "SQLALCHEMY_DATABASE_URI": url,
                       "UPLOAD_DIR": upload_dir, "SESSION_COOKIE_SECURE": False, "RATELIMIT_ENABLED": False,
                       "TOTP_REQUIRED": False, "WTF_CSRF_ENABLED": True})
     rng = random.Random(size)

@@ -64,7 +64,7 @@ def make_app():
     from app import create_app
 
     return create_app({
-        "ENV_NAME": "production", "SECRET_KEY": SECRET,
+        "ENV_NAME": "production", "SECRET_KEY": SECRET, "DATA_ENCRYPTION_KEY": "0" * 32,
         "SQLALCHEMY_DATABASE_URI": os.environ["BENCH_DB_URL"], "UPLOAD_DIR": os.environ["BENCH_UPLOAD_DIR"],
         "SESSION_COOKIE_SECURE": False, "REMEMBER_COOKIE_SECURE": False, "RATELIMIT_ENABLED": False,
     })
@@ -79,7 +79,8 @@ def populate(url: str, upload_dir: str) -> None:
     from app.services.reference import ensure_reference_data
     from models import CommitmentLetter, Expert, ExpertGroup, OrgUnit, Term, User, expert_group_link
 
-    app = create_app({"ENV_NAME": "production", "SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": url,
+    app = create_app({"ENV_NAME": "production", "SECRET_KEY": SECRET, "DATA_ENCRYPTION_KEY": "0" * 32,
+                      "SQLALCHEMY_DATABASE_URI": url,
                       "UPLOAD_DIR": upload_dir})
     rng = random.Random(3)
     today = dt.date.today()
@@ -125,7 +126,8 @@ def counts(url: str, upload_dir: str) -> dict:
     from app.extensions import db
     from models import Evaluation, FormAnswer, FormField, FormSubmission
 
-    app = create_app({"ENV_NAME": "production", "SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": url,
+    app = create_app({"ENV_NAME": "production", "SECRET_KEY": SECRET, "DATA_ENCRYPTION_KEY": "0" * 32,
+                      "SQLALCHEMY_DATABASE_URI": url,
                       "UPLOAD_DIR": upload_dir})
     with app.app_context():
         out = {
@@ -146,7 +148,8 @@ def form_items(url: str, upload_dir: str) -> tuple[int, list[tuple[str, int]]]:
     from app.extensions import db
     from app.services.scoring import evaluations as scoring
 
-    app = create_app({"ENV_NAME": "production", "SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": url,
+    app = create_app({"ENV_NAME": "production", "SECRET_KEY": SECRET, "DATA_ENCRYPTION_KEY": "0" * 32,
+                      "SQLALCHEMY_DATABASE_URI": url,
                       "UPLOAD_DIR": upload_dir})
     with app.app_context():
         form = scoring.current_form()

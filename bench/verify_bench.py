@@ -62,7 +62,8 @@ def populate(url: str, upload_dir: str) -> tuple[list[str], str]:
     from app.services.uploads import store_photo
     from models import CommitmentLetter, Dismissal, Expert, ExpertGroup, Permit, Term, Violation, expert_group_link
 
-    app = create_app({"ENV_NAME": "production", "SECRET_KEY": "bench-secret", "SQLALCHEMY_DATABASE_URI": url,
+    app = create_app({"ENV_NAME": "production", "SECRET_KEY": "bench-secret",
+                      "DATA_ENCRYPTION_KEY": "0" * 32, "SQLALCHEMY_DATABASE_URI": url,
                       "UPLOAD_DIR": upload_dir})
     rng = random.Random(7)
     today = dt.date.today()

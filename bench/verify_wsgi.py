@@ -18,7 +18,7 @@ assert len(BARE_PAGE) == 200, len(BARE_PAGE)
 
 app = create_app({
     "ENV_NAME": "production",
-    "SECRET_KEY": "bench-secret",
+    "SECRET_KEY": "bench-secret", "DATA_ENCRYPTION_KEY": "0" * 32,
     "SQLALCHEMY_DATABASE_URI": os.environ["BENCH_DATABASE_URL"],
     "UPLOAD_DIR": os.environ["BENCH_UPLOAD_DIR"],
     "PUBLIC_BASE_URL": "http://127.0.0.1",

@@ -21,14 +21,14 @@ from models.lifecycle import (
     Term,
     VerifyScan,
 )
-from models.org import OrgUnit, User
+from models.org import LoginThrottle, OrgUnit, User
 
 __all__ = [
     "AnnualAssessment", "Announcement", "AnnouncementEntry", "Application", "Assignment", "AuditLog", "BackupRun",
     "CalendarYear", "CommitmentLetter", "Complaint", "ConflictOfInterest", "Dismissal", "Draw",
     "EnforcementPlan", "Enterprise", "Evaluation", "Expert",
     "ExpertDocument", "ExpertGroup", "FeeStandard", "FollowUp", "FormAnswer", "FormDefinition", "FormField",
-    "FormSection", "FormSubmission", "FormVersion", "Holiday", "Interview", "Notice",
+    "FormSection", "FormSubmission", "FormVersion", "Holiday", "Interview", "LoginThrottle", "Notice",
     "Opinion", "OrgUnit", "PayoutBatch", "PayoutLine", "Permit", "ReviewStep", "ServiceRecord",
     "Setting", "StatusEvent", "Term", "UsageRequest", "User", "VerifyScan", "Violation", "WorkHistory",
     "expert_group_link", "request_enterprise_link", "request_group_link",

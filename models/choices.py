@@ -142,6 +142,8 @@ RESPONSES = {
     "declined_unjustified": "无正当理由拒绝",
     "no_show": "未到场",
     "conflict": "申报回避",
+    # Released because a suspension, blacklisting or dismissal took effect (SPEC §3.16).
+    "withdrawn": "已解除选派",
 }
 
 RECEIPT_STATES = {"pending": "未回收", "received": "已回收"}

@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, Numeric, St
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from models.base import TimestampMixin, VersionedMixin, utcnow
+from models.base import TimestampMixin, VersionedMixin, limited, utcnow
 from models.choices import ASSESSMENT_GRADES, INTERVIEW_OUTCOMES, SANCTIONS, VIOLATION_STATES
 
 
@@ -20,8 +20,8 @@ class Violation(TimestampMixin, VersionedMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     expert_id: Mapped[int] = mapped_column(ForeignKey("expert.id", ondelete="CASCADE"), index=True)
     found_on: Mapped[date] = mapped_column(Date)
-    finding: Mapped[str] = mapped_column(Text)
-    investigation: Mapped[str | None] = mapped_column(Text)
+    finding: Mapped[str] = mapped_column(Text, info=limited("违规情形", 2000))
+    investigation: Mapped[str | None] = mapped_column(Text, info=limited("调查核实结果", 2000))
     state: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     verified_on: Mapped[date | None] = mapped_column(Date)
     verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
@@ -29,7 +29,7 @@ class Violation(TimestampMixin, VersionedMixin, db.Model):
     sanction_start: Mapped[date | None] = mapped_column(Date)
     sanction_end: Mapped[date | None] = mapped_column(Date)  # first day the expert is usable again
     illegal_referral: Mapped[bool] = mapped_column(Boolean, default=False)
-    referral_note: Mapped[str | None] = mapped_column(Text)
+    referral_note: Mapped[str | None] = mapped_column(Text, info=limited("移送情况", 500))
     evaluation_id: Mapped[int | None] = mapped_column(ForeignKey("evaluation.id", ondelete="SET NULL"))
     # The ladder's decision in words, written on verification (e.g. why nothing was escalated).
     ladder_note: Mapped[str | None] = mapped_column(String(300))
@@ -62,7 +62,7 @@ class Interview(TimestampMixin, db.Model):
     reason: Mapped[str] = mapped_column(String(200))
     violation_id: Mapped[int | None] = mapped_column(ForeignKey("violation.id", ondelete="SET NULL"))
     assessment_id: Mapped[int | None] = mapped_column(ForeignKey("annual_assessment.id", ondelete="SET NULL"))
-    notes: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(Text, info=limited("约谈记录", 2000))
     interviewer_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     outcome: Mapped[str | None] = mapped_column(String(20))  # assessment interviews: INTERVIEW_OUTCOMES
 
@@ -94,7 +94,7 @@ class AnnualAssessment(TimestampMixin, db.Model):
     attended: Mapped[int] = mapped_column(Integer, default=0)
     absences: Mapped[int] = mapped_column(Integer, default=0)  # unjustified declines and no-shows
     grade: Mapped[str] = mapped_column(String(20))
-    grade_reason: Mapped[str | None] = mapped_column(Text)
+    grade_reason: Mapped[str | None] = mapped_column(Text, info=limited("评定理由", 1000))
     announcement_id: Mapped[int | None] = mapped_column(ForeignKey("announcement.id"))
     decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

@@ -7,7 +7,7 @@ from sqlalchemy import JSON, Boolean, Column, Date, DateTime, ForeignKey, Intege
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from models.base import TimestampMixin, VersionedMixin, utcnow
+from models.base import TimestampMixin, VersionedMixin, limited, utcnow
 from models.choices import ACTIVITY_TYPES, RECEIPT_STATES, REQUEST_STATES, RESPONSES, SELECTION_METHODS
 
 request_enterprise_link = Table(
@@ -35,7 +35,7 @@ class UsageRequest(TimestampMixin, VersionedMixin, db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     activity_type: Mapped[str] = mapped_column(String(30))
     subject: Mapped[str] = mapped_column(String(200))
-    description: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text, info=limited("使用事由", 2000))
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date] = mapped_column(Date)
     headcount: Mapped[int] = mapped_column(Integer, default=1)
@@ -81,7 +81,7 @@ class Draw(db.Model):
     chosen_ids: Mapped[list] = mapped_column(JSON)
     backup_ids: Mapped[list] = mapped_column(JSON)
     voided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    void_reason: Mapped[str | None] = mapped_column(Text)
+    void_reason: Mapped[str | None] = mapped_column(Text, info=limited("作废原因", 1000))
 
     request: Mapped[UsageRequest] = relationship(back_populates="draws")
     drawn_by: Mapped[Optional["User"]] = relationship()  # noqa: F821
@@ -97,11 +97,11 @@ class Assignment(TimestampMixin, VersionedMixin, db.Model):
     expert_id: Mapped[int] = mapped_column(ForeignKey("expert.id"), index=True)
     draw_id: Mapped[int | None] = mapped_column(ForeignKey("draw.id", ondelete="SET NULL"))
     method: Mapped[str] = mapped_column(String(20), default="draw")
-    designation_reason: Mapped[str | None] = mapped_column(Text)
+    designation_reason: Mapped[str | None] = mapped_column(Text, info=limited("指定理由", 1000))
     is_backup: Mapped[bool] = mapped_column(Boolean, default=False)
     rank: Mapped[int] = mapped_column(Integer, default=0)
     response: Mapped[str] = mapped_column(String(30), default="pending", index=True)
-    response_reason: Mapped[str | None] = mapped_column(Text)
+    response_reason: Mapped[str | None] = mapped_column(Text, info=limited("答复理由", 1000))
     responded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     responded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     attended: Mapped[bool | None] = mapped_column(Boolean)

@@ -5,7 +5,7 @@ from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from models.base import TimestampMixin, VersionedMixin
+from models.base import TimestampMixin, VersionedMixin, limited
 from models.choices import CONFLICT_RELATIONS, CONFLICT_SOURCES
 
 
@@ -40,7 +40,7 @@ class ConflictOfInterest(TimestampMixin, db.Model):
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id", ondelete="CASCADE"), index=True)
     relation: Mapped[str] = mapped_column(String(30))
     source: Mapped[str] = mapped_column(String(20), default="office")
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text, info=limited("备注", 1000))
 
     expert: Mapped["Expert"] = relationship(backref="conflicts")  # noqa: F821
     enterprise: Mapped[Enterprise] = relationship(backref="conflicts")

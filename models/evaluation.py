@@ -10,7 +10,7 @@ from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Tex
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from models.base import TimestampMixin, utcnow
+from models.base import TimestampMixin, limited, utcnow
 from models.choices import EVAL_VARIANTS
 from models.forms import FormAnswer, FormSubmission, FormVersion
 
@@ -78,7 +78,7 @@ class FollowUp(TimestampMixin, db.Model):
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"))
     visited_on: Mapped[date] = mapped_column(Date)
     satisfaction: Mapped[int] = mapped_column(Integer)  # 1..5
-    comment: Mapped[str | None] = mapped_column(Text)
+    comment: Mapped[str | None] = mapped_column(Text, info=limited("回访意见", 2000))
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
     expert: Mapped["Expert"] = relationship(backref="follow_ups")  # noqa: F821

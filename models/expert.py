@@ -6,7 +6,7 @@ from sqlalchemy import Boolean, Column, Date, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from models.base import TimestampMixin, VersionedMixin
+from models.base import TimestampMixin, VersionedMixin, limited
 from models.choices import EDUCATION_LEVELS, EXPERT_SOURCES, EXPERT_STAGES, GENDERS, TITLE_LEVELS
 
 expert_group_link = Table(
@@ -56,7 +56,7 @@ class Expert(TimestampMixin, VersionedMixin, db.Model):
     education: Mapped[str] = mapped_column(String(20), index=True)
     full_time_education: Mapped[bool] = mapped_column(Boolean, default=True)
     profession: Mapped[str | None] = mapped_column(String(100))  # 从事专业
-    specialty: Mapped[str | None] = mapped_column(Text)  # 擅长领域
+    specialty: Mapped[str | None] = mapped_column(Text, info=limited("擅长领域", 1000))  # 擅长领域
     registered_safety_engineer: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     registered_safety_assessor: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     id_number: Mapped[str] = mapped_column(String(18), unique=True)
@@ -69,20 +69,20 @@ class Expert(TimestampMixin, VersionedMixin, db.Model):
     email: Mapped[str | None] = mapped_column(String(120))
     qq: Mapped[str | None] = mapped_column(String(20))
     field_start_year: Mapped[int | None] = mapped_column(Integer)  # 从事相关专业工作起始年份
-    achievements: Mapped[str | None] = mapped_column(Text)  # 主要工作业绩
-    awards: Mapped[str | None] = mapped_column(Text)  # 曾获何种奖励
-    own_opinion: Mapped[str | None] = mapped_column(Text)  # 本人意见
-    recommender_opinion: Mapped[str | None] = mapped_column(Text)  # 推荐单位意见
+    achievements: Mapped[str | None] = mapped_column(Text, info=limited("主要工作业绩", 4000))  # 主要工作业绩
+    awards: Mapped[str | None] = mapped_column(Text, info=limited("曾获何种奖励", 2000))  # 曾获何种奖励
+    own_opinion: Mapped[str | None] = mapped_column(Text, info=limited("本人意见", 1000))  # 本人意见
+    recommender_opinion: Mapped[str | None] = mapped_column(Text, info=limited("推荐单位意见", 2000))  # 推荐单位意见
     recommender_contact: Mapped[str | None] = mapped_column(String(50))
     recommender_phone: Mapped[str | None] = mapped_column(String(30))
-    review_opinion: Mapped[str | None] = mapped_column(Text)  # 审核意见
+    review_opinion: Mapped[str | None] = mapped_column(Text, info=limited("审核意见", 2000))  # 审核意见
     source: Mapped[str] = mapped_column(String(20), default="district", index=True)
     upper_pool_level: Mapped[str | None] = mapped_column(String(20))
     stage: Mapped[str] = mapped_column(String(20), default="applicant", index=True)
     town_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), index=True)  # 所在镇/街道
     health_declared: Mapped[bool] = mapped_column(Boolean, default=False)
     ethics_declared: Mapped[bool] = mapped_column(Boolean, default=False)
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text, info=limited("备注", 1000))
 
     groups: Mapped[list[ExpertGroup]] = relationship(secondary=expert_group_link, order_by=ExpertGroup.sort_order)
     town: Mapped[Optional["OrgUnit"]] = relationship()  # noqa: F821

@@ -6,7 +6,7 @@ from sqlalchemy import DateTime, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from models.base import TimestampMixin, utcnow
+from models.base import TimestampMixin, limited, utcnow
 from models.choices import COMPLAINT_STATES
 
 
@@ -18,8 +18,8 @@ class Opinion(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     expert_id: Mapped[int] = mapped_column(ForeignKey("expert.id", ondelete="CASCADE"), index=True)
     subject: Mapped[str] = mapped_column(String(200))
-    body: Mapped[str] = mapped_column(Text)
-    reply: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text, info=limited("意见建议", 2000))
+    reply: Mapped[str | None] = mapped_column(Text, info=limited("答复", 2000))
     replied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     expert: Mapped["Expert"] = relationship(backref="opinions")  # noqa: F821
@@ -38,11 +38,11 @@ class Complaint(TimestampMixin, db.Model):
     enterprise_name: Mapped[str] = mapped_column(String(200))
     contact_name: Mapped[str] = mapped_column(String(50))
     contact_phone: Mapped[str] = mapped_column(String(30))
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text, info=limited("情况说明", 2000))
     photo_path: Mapped[str | None] = mapped_column(String(255))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     state: Mapped[str] = mapped_column(String(20), default="new", index=True)
-    handling_note: Mapped[str | None] = mapped_column(Text)
+    handling_note: Mapped[str | None] = mapped_column(Text, info=limited("处理情况", 2000))
 
     expert: Mapped[Optional["Expert"]] = relationship()  # noqa: F821
 

@@ -7,7 +7,7 @@ from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, Nume
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from models.base import Money, TimestampMixin, VersionedMixin
+from models.base import Money, TimestampMixin, VersionedMixin, limited
 from models.choices import ACTIVITY_TYPES, PAYERS, PAYOUT_STATES
 
 
@@ -73,7 +73,7 @@ class ServiceRecord(TimestampMixin, VersionedMixin, db.Model):
     # 第十九条: a town or unit that engaged the expert directly pays him itself; the day it
     # records the payment settles the amount (it is never re-priced afterwards).
     unit_paid_on: Mapped[date | None] = mapped_column(Date)
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text, info=limited("备注", 1000))
 
     expert: Mapped["Expert"] = relationship(backref="service_records")  # noqa: F821
     unit: Mapped[Optional["OrgUnit"]] = relationship()  # noqa: F821
@@ -127,7 +127,7 @@ class PayoutLine(db.Model):
     net: Mapped[Decimal] = mapped_column(Money)
     is_adjustment: Mapped[bool] = mapped_column(Boolean, default=False)
     adjusts_line_id: Mapped[int | None] = mapped_column(ForeignKey("payout_line.id"))
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text, info=limited("备注", 1000))
 
     batch: Mapped[PayoutBatch] = relationship(back_populates="lines")
     expert: Mapped["Expert"] = relationship()  # noqa: F821

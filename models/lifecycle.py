@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, Numeric, St
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from models.base import TimestampMixin, VersionedMixin, utcnow
+from models.base import TimestampMixin, VersionedMixin, limited, utcnow
 from models.choices import (
     ANNOUNCEMENT_KINDS,
     APPLICATION_CHANNELS,
@@ -33,12 +33,12 @@ class Application(TimestampMixin, VersionedMixin, db.Model):
     state: Mapped[str] = mapped_column(String(30), default="submitted", index=True)
     is_renewal: Mapped[bool] = mapped_column(Boolean, default=False)
     direct_appointment: Mapped[bool] = mapped_column(Boolean, default=False)  # 特需专家 (第十二条(五))
-    direct_reason: Mapped[str | None] = mapped_column(Text)
+    direct_reason: Mapped[str | None] = mapped_column(Text, info=limited("直接聘任理由", 1000))
     # The office's pending proposal to appoint directly (第十二条(五)), until the leader decides.
     direct_proposed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    direct_proposal: Mapped[str | None] = mapped_column(Text)
+    direct_proposal: Mapped[str | None] = mapped_column(Text, info=limited("提请直接聘任理由", 1000))
     test_score: Mapped[Decimal | None] = mapped_column(Numeric(5, 1))
-    age_override_reason: Mapped[str | None] = mapped_column(Text)
+    age_override_reason: Mapped[str | None] = mapped_column(Text, info=limited("年龄超限说明", 1000))
     age_override_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
@@ -70,7 +70,7 @@ class ReviewStep(db.Model):
     application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"), index=True)
     from_state: Mapped[str] = mapped_column(String(30))
     to_state: Mapped[str] = mapped_column(String(30))
-    opinion: Mapped[str | None] = mapped_column(Text)
+    opinion: Mapped[str | None] = mapped_column(Text, info=limited("意见", 2000))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -160,14 +160,14 @@ class Dismissal(TimestampMixin, VersionedMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     expert_id: Mapped[int] = mapped_column(ForeignKey("expert.id", ondelete="CASCADE"), index=True)
     reason: Mapped[str] = mapped_column(String(2))
-    detail: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[str | None] = mapped_column(Text, info=limited("解聘事实和依据", 10000))
     origin: Mapped[str] = mapped_column(String(20), default="manual")
     state: Mapped[str] = mapped_column(String(20), default="proposed", index=True)
     proposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     proposed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    decision_note: Mapped[str | None] = mapped_column(Text)
+    decision_note: Mapped[str | None] = mapped_column(Text, info=limited("审批意见", 2000))
     effective_on: Mapped[date | None] = mapped_column(Date)
     announcement_id: Mapped[int | None] = mapped_column(ForeignKey("announcement.id"))
 
@@ -195,7 +195,7 @@ class Announcement(TimestampMixin, db.Model):
     kind: Mapped[str] = mapped_column(String(20), index=True)
     title: Mapped[str] = mapped_column(String(200))
     doc_no: Mapped[str | None] = mapped_column(String(50))
-    body: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="", info=limited("公告正文", 20000))
     published: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     published_on: Mapped[date | None] = mapped_column(Date)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
@@ -238,7 +238,7 @@ class StatusEvent(db.Model):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     event: Mapped[str] = mapped_column(String(100))  # Chinese summary, e.g. 初审通过
-    reason: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text, info=limited("说明", 4000))
 
     actor: Mapped[Optional["User"]] = relationship()  # noqa: F821
     expert: Mapped["Expert"] = relationship(backref="timeline")  # noqa: F821

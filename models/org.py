@@ -7,7 +7,7 @@ from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from models.base import TimestampMixin
+from models.base import EncryptedString, TimestampMixin
 from models.choices import ORG_KINDS, ROLES, TOWN_LEVEL_KINDS
 
 
@@ -51,11 +51,15 @@ class User(UserMixin, TimestampMixin, db.Model):
     expert_id: Mapped[int | None] = mapped_column(ForeignKey("expert.id"), unique=True)
     phone: Mapped[str | None] = mapped_column(String(30))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Consecutive failed logins of the account from any address (shown and audited; the lock
+    # itself is per account and address, LoginThrottle). ``locked_until`` is no longer set by
+    # failed logins.
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # The authenticator secret, encrypted at rest (SM4-GCM, key outside the database).
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedString(255, context="user.totp_secret"))
     # The last accepted TOTP time step: a code is accepted once only (no replay).
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
@@ -76,3 +80,19 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     def __str__(self) -> str:
         return self.full_name or self.username
+
+
+class LoginThrottle(db.Model):
+    """Failed logins counted per account and address, and per address (app/auth/throttle.py).
+
+    ``key`` is ``acct:<username>|<address>`` or ``addr:<address>``; usernames that do not
+    exist are counted the same way, so a lock says nothing about which accounts exist.
+    """
+
+    __tablename__ = "login_throttle"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

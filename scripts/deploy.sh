@@ -112,6 +112,13 @@ PROXY_FIX=1
 EOF
   )
 fi
+# Keys added since the file was first made are appended when absent, so an upgrade keeps
+# every existing key: DATA_ENCRYPTION_KEY (SM4, 128 bits) encrypts personal data and
+# two-factor secrets; AUDIT_HMAC_KEY seals the head of the audit log's hash chain.
+for spec in DATA_ENCRYPTION_KEY:16 AUDIT_HMAC_KEY:32; do
+  name=${spec%%:*}
+  grep -q "^$name=" "$ENV_FILE" || (umask 077; echo "$name=$(openssl rand -hex "${spec#*:}")" >>"$ENV_FILE")
+done
 chown root:root "$ENV_FILE"
 chmod 0600 "$ENV_FILE"
 . "$ENV_FILE"

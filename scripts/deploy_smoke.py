@@ -210,7 +210,7 @@ def login_with_enrolment(b: Browser) -> tuple[pyotp.TOTP, int]:
 
 STATIC = [
     ("/static/light.css", False),
-    ("/static/score.js", False),
+    ("/static/form.js", False),
     ("/admin/static/vendor/jquery.min.js?v=3.5.1", True),
     ("/admin/static/bootstrap/bootstrap4/css/bootstrap.min.css?v=4.6.2", True),
 ]

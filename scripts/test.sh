@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Install everything the tests need and run every test (README, second command):
-# the whole suite on SQLite, then again on a private PostgreSQL server.
+# the whole suite on SQLite, then again on a private PostgreSQL server; a private Redis server
+# runs throughout for the rate-limit tests across processes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
   need=""
-  for pkg in chromium fonts-wqy-microhei poppler-utils postgresql; do
+  for pkg in chromium fonts-wqy-microhei poppler-utils postgresql redis-server; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need="$need $pkg"
   done
   if [ -n "$need" ]; then
@@ -20,7 +21,10 @@ command -v "$PY" >/dev/null || PY=python3
 .venv/bin/pip install -q -r requirements-dev.txt
 
 # Both passes run even if the first fails, so one CI run shows every failure; the script
-# fails if either pass failed. The PostgreSQL server is stopped however the run ends.
+# fails if either pass failed. The PostgreSQL and Redis servers are stopped however the run ends.
+source scripts/redis-test-server.sh
+trap redis_test_server_stop EXIT
+redis_test_server_start
 status=0
 echo "== 测试：SQLite =="
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@" || status=$?
@@ -28,14 +32,16 @@ echo "== 测试：SQLite =="
 if [ "${SKIP_POSTGRES:-0}" != "1" ]; then
   echo "== 测试：PostgreSQL =="
   source scripts/pg-test-server.sh
-  trap pg_test_server_stop EXIT
+  trap 'pg_test_server_stop; redis_test_server_stop' EXIT
   pg_test_server_start
   pg_status=0
   TEST_DATABASE_URL="$PG_TEST_URL" .venv/bin/python -m pytest -q -p no:cacheprovider "$@" || pg_status=$?
   [ "$status" != "0" ] || status=$pg_status
   pg_test_server_stop
-  trap - EXIT
+  trap redis_test_server_stop EXIT
 fi
+redis_test_server_stop
+trap - EXIT
 if [ "$status" != "0" ]; then
   echo "测试未全部通过（退出码 $status）" >&2
 fi

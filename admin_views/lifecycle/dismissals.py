@@ -34,6 +34,7 @@ from app.services.errors import DomainError
 from app.services.lifecycle import announcements as announcement_service
 from app.services.lifecycle import dismissal as dismissal_service
 from app.services.permits.issuing import current_permit
+from app.services.proposals import reason_text
 from models import Dismissal, Expert
 from models.choices import DISMISSAL_ORIGINS, DISMISSAL_REASONS, DISMISSAL_STATES
 
@@ -75,7 +76,7 @@ class DismissalView(OfficeStepActions, SecuredModelView):
     column_formatters_export = {k: v for k, v in column_formatters.items() if k != "announcement_id"}
     column_filters = (
         FilterEqual(Dismissal.state, "状态", options=list(DISMISSAL_STATES.items())),
-        FilterEqual(Dismissal.reason, "解聘理由", options=[(k, dismissal_service.reason_text(k)) for k in DISMISSAL_REASONS]),
+        FilterEqual(Dismissal.reason, "解聘理由", options=[(k, reason_text(k)) for k in DISMISSAL_REASONS]),
         FilterEqual(Dismissal.origin, "提出方式", options=list(DISMISSAL_ORIGINS.items())),
     )
     column_searchable_list = ("expert.name",)
@@ -83,7 +84,7 @@ class DismissalView(OfficeStepActions, SecuredModelView):
     column_default_sort = [("state", True), ("proposed_at", False)]
     column_auto_select_related = False
     form_columns = ("expert", "reason", "detail")
-    form_choices = {"reason": [(k, dismissal_service.reason_text(k)) for k in DISMISSAL_REASONS]}
+    form_choices = {"reason": [(k, reason_text(k)) for k in DISMISSAL_REASONS]}
     form_args = {"expert": {"validators": [validators.required("请选择专家")]},
                  "detail": {"validators": [validators.required("请写明提出解聘的事实和依据")]}}
     form_ajax_refs = {"expert": {"fields": ("name",), "page_size": 10}}
@@ -176,7 +177,7 @@ class DismissalView(OfficeStepActions, SecuredModelView):
                 refuse(err)
             else:
                 commit_and_flash(f"{dismissal.expert.name}：{dismissal.state_label}。"
-                                 + ("工作证已作废，已停止选派；解聘公告由基础科起草并发布。"
+                                 + ("工作证已作废，已停止选派，生效日及以后的未完成任务已解除；解聘公告由基础科起草并发布。"
                                     if dismissal.state == "approved" else ""))
                 return redirect(url_for(".details_view", id=dismissal.id))
         return self.render("admin/lifecycle/dismissal_decide.html", form=form, dismissal=dismissal,

@@ -12,8 +12,8 @@ from app.extensions import db
 from app.services.lifecycle import review
 from app.services.lifecycle import terms as term_service
 from app.services.lifecycle.eligibility import eligibility_of
-from app.services.lifecycle.timeline import timeline_of
 from app.services.status import current_term
+from app.services.timeline import timeline_of
 from models import Application, Expert, Term
 
 

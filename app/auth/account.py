@@ -4,7 +4,7 @@ Changing the password or the two-factor setting ends every other session of the 
 (``end_all_sessions``) and logs this browser in again, so the person at the keyboard
 stays in and a stolen session elsewhere does not.
 """
-from flask import flash, redirect, render_template, session, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user
 
 from app.auth.blueprint import bp
@@ -109,7 +109,7 @@ def account_2fa_disable():
         try:
             if not verify_password(stored_hash, form.password.data):
                 raise DomainError("当前密码不正确。")
-            check_code(user, form.code.data)
+            check_code(user, form.code.data, request.remote_addr)
         except DomainError as err:
             db.session.commit()  # a wrong code counts towards the lock
             flash(str(err), "error")

@@ -1,27 +1,32 @@
-"""Login rules: throttling after repeated failures, safe redirects, session ending."""
-from datetime import UTC, datetime, timedelta
+"""Login rules: one answer for every failure, throttling, safe redirects, session ending.
+
+An unknown username, a wrong password and a locked account get the same words and take about
+the same time (SPEC §3.18): each runs exactly one password-hash check (against a dummy hash
+when there is no account) and the same bookkeeping. Failures are counted per account *and*
+address, and per address (:mod:`app.auth.throttle`), so a stranger guessing from elsewhere
+cannot lock the owner out.
+"""
 from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import select
 
 from app import clock
-from app.auth import device
+from app.auth import device, throttle
 from app.auth.passwords import hash_password, verify_password
 from app.extensions import db
 from app.services.errors import DomainError
 from models import User
 
-# A constant-time dummy check for unknown usernames, so timing does not reveal them.
+# A hash of nothing anyone knows, for usernames without an account: same cost as a real check.
 _DUMMY_HASH: str | None = None
 
 
-def _now() -> datetime:
-    return clock.utcnow()
-
-
-def _aware(dt: datetime) -> datetime:
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+def failure_message() -> str:
+    """The one answer to every failed login (unknown user, wrong password, locked)."""
+    config = current_app.config
+    return (f"用户名或密码错误。连续输错{config['LOGIN_MAX_FAILURES']}次后，"
+            f"须等待{config['LOGIN_LOCK_MINUTES']}分钟才能再次登录。")
 
 
 def end_read_transaction() -> None:
@@ -35,42 +40,44 @@ def end_read_transaction() -> None:
     db.session.commit()
 
 
-def authenticate(username: str, password: str) -> User:
-    """Return the user for valid credentials or raise ``DomainError`` with a Chinese reason.
-
-    After ``LOGIN_MAX_FAILURES`` wrong passwords the account is locked for
-    ``LOGIN_LOCK_MINUTES``; the lock is stored, so it holds across workers. The password
-    is checked outside any database transaction (:func:`end_read_transaction`).
-    """
+def _dummy_hash() -> str:
     global _DUMMY_HASH
-    user = db.session.scalar(select(User).where(User.username == username.strip()))
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = hash_password("dummy-password-for-timing")
+    return _DUMMY_HASH
+
+
+def authenticate(username: str, password: str, address: str | None = None) -> User:
+    """Return the user for valid credentials, or raise ``DomainError`` with :func:`failure_message`.
+
+    Every path does the same work: one read of the account and the throttle, one password
+    check outside any transaction (:func:`end_read_transaction`), and on failure one count per
+    account-and-address and per address. Nothing is reset here: the caller ends a successful
+    login with :func:`finish_login` (after the second factor, where there is one).
+    """
+    name = (username or "").strip()
+    user = db.session.scalar(select(User).where(User.username == name)) if name else None
     stored_hash = user.password_hash if user is not None else None
-    locked_until = user.locked_until if user is not None else None
+    blocked = throttle.is_blocked(name, address)
     end_read_transaction()
-    if user is None:
-        if _DUMMY_HASH is None:
-            _DUMMY_HASH = hash_password("dummy-password-for-timing")
-        verify_password(_DUMMY_HASH, password)
-        raise DomainError("用户名或密码错误。")
-    if locked_until and _aware(locked_until) > _now():
-        minutes = max(1, int((_aware(locked_until) - _now()).total_seconds() // 60) + 1)
-        raise DomainError(f"登录失败次数过多，账号已暂时锁定，请{minutes}分钟后再试。")
-    if not verify_password(stored_hash, password):
-        user.failed_logins = (user.failed_logins or 0) + 1
-        limit = current_app.config["LOGIN_MAX_FAILURES"]
-        if user.failed_logins >= limit:
-            user.locked_until = _now() + timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
-            user.failed_logins = 0
-            db.session.commit()
-            raise DomainError("登录失败次数过多，账号已暂时锁定，请稍后再试。")
+    matches = verify_password(stored_hash or _dummy_hash(), password or "")
+    if user is None or blocked or not matches:
+        throttle.record_failure(name, address)
+        if user is not None:
+            user.failed_logins = (user.failed_logins or 0) + 1
         db.session.commit()
-        raise DomainError(f"用户名或密码错误。再错{limit - user.failed_logins}次账号将被暂时锁定。")
+        raise DomainError(failure_message())
     if not user.active:
         raise DomainError("该账号已停用，请联系系统管理员。")
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = _now()
     return user
+
+
+def finish_login(user: User, address: str | None) -> None:
+    """A complete login (password, and code where required): counters cleared, time noted."""
+    throttle.clear(user.username, address)
+    throttle.purge_expired()
+    user.failed_logins = 0
+    user.last_login_at = clock.utcnow()
 
 
 def safe_next(target: str | None, default: str) -> str:

@@ -4,16 +4,16 @@
   production default); everyone else may enrol.
 - A code is six digits, valid for its 30-second step and one step either side (clock
   drift); each step is accepted once only, so an overheard code cannot be replayed.
-- Wrong codes count towards the same lock as wrong passwords (``app.auth.login``).
+- Wrong codes count towards the same lock as wrong passwords, per account and address
+  (``app.auth.throttle``).
 """
 import time
-from datetime import timedelta
 
 import pyotp
 import segno
 from flask import current_app
 
-from app.auth.login import _aware, _now
+from app.auth import throttle
 from app.services.errors import DomainError
 from models import User
 
@@ -71,28 +71,28 @@ def must_enrol(user: User) -> bool:
     return needs_totp(user) and not user.totp_secret
 
 
-def check_code(user: User, code: str) -> None:
-    """Accept ``code`` for ``user`` once, or raise ``DomainError`` (counts towards the lock).
+def locked_message() -> str:
+    return f"验证失败次数过多，请{current_app.config['LOGIN_LOCK_MINUTES']}分钟后重新登录。"
 
-    The caller commits: on success the used step is stored, on failure the failure count
-    (and perhaps the lock).
+
+def check_code(user: User, code: str, address: str | None = None) -> None:
+    """Accept ``code`` for ``user`` once, or raise ``DomainError`` (counts towards the lock of
+    the account at ``address``, :mod:`app.auth.throttle`).
+
+    The caller commits: on success the used step is stored, on failure the counts.
     """
-    if user.locked_until and _aware(user.locked_until) > _now():
-        raise DomainError("验证失败次数过多，账号已暂时锁定，请稍后再试。")
+    if throttle.is_blocked(user.username, address):
+        raise DomainError(locked_message())
     step = matching_step(user.totp_secret or "", code)
     if step is not None and user.totp_last_step is not None and step <= user.totp_last_step:
         step = None  # already used: a replayed code
     if step is None:
+        throttle.record_failure(user.username, address)
         user.failed_logins = (user.failed_logins or 0) + 1
-        limit = current_app.config["LOGIN_MAX_FAILURES"]
-        if user.failed_logins >= limit:
-            user.locked_until = _now() + timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
-            user.failed_logins = 0
-            raise DomainError("验证失败次数过多，账号已暂时锁定，请稍后再试。")
-        raise DomainError(f"动态验证码不正确或已使用过，请输入验证器上当前显示的6位数字。再错{limit - user.failed_logins}次账号将被暂时锁定。")
+        if throttle.is_blocked(user.username, address):
+            raise DomainError(locked_message())
+        raise DomainError("动态验证码不正确或已使用过，请输入验证器上当前显示的6位数字。")
     user.totp_last_step = step
-    user.failed_logins = 0
-    user.locked_until = None
 
 
 def enrol(user: User, secret: str, code: str) -> None:

@@ -4,9 +4,10 @@ import time
 from flask import flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
+from app.auth import throttle
 from app.auth.blueprint import bp
 from app.auth.forms import LoginForm, TotpLoginForm
-from app.auth.login import _now, authenticate, end_all_sessions, home_for, safe_next
+from app.auth.login import authenticate, end_all_sessions, finish_login, home_for, safe_next
 from app.auth.totp import check_code, must_enrol
 from app.extensions import db, limiter
 from app.services.errors import DomainError
@@ -28,7 +29,7 @@ def login():
         return redirect(safe_next(request.args.get("next"), home_for(current_user)))
     if form.validate_on_submit():
         try:
-            user = authenticate(form.username.data, form.password.data)
+            user = authenticate(form.username.data, form.password.data, request.remote_addr)
         except DomainError as err:
             flash(str(err), "error")
         else:
@@ -43,6 +44,7 @@ def login():
                 }
                 return redirect(url_for("auth.login_2fa"))
             session.pop(PENDING_KEY, None)
+            finish_login(user, request.remote_addr)
             login_user(user, remember=form.remember.data)
             db.session.commit()
             return redirect(target)
@@ -71,16 +73,16 @@ def login_2fa():
     form = TotpLoginForm()
     if form.validate_on_submit():
         try:
-            check_code(user, form.code.data)
+            check_code(user, form.code.data, request.remote_addr)
         except DomainError as err:
-            db.session.commit()  # the failure count and perhaps the lock
+            db.session.commit()  # the failure counts and perhaps the lock
             flash(str(err), "error")
-            if user.locked_until:
+            if throttle.is_blocked(user.username, request.remote_addr):
                 session.pop(PENDING_KEY, None)
                 return redirect(url_for("auth.login"))
         else:
             session.pop(PENDING_KEY, None)
-            user.last_login_at = _now()
+            finish_login(user, request.remote_addr)
             login_user(user, remember=pending.get("remember", False))
             db.session.commit()
             return redirect(safe_next(pending.get("next"), home_for(user)))

@@ -31,7 +31,7 @@ def _private(response):
     return response
 
 
-@bp.route("/verify/<path:token>")
+@bp.route("/verify/<anytext:token>")
 def verify(token):
     """The card's status now, computed from the records; the scan is logged and counted.
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from app.services.identity import mask_id, mask_phone
 
 # High-volume or self-referential tables that are not audited.
-SKIPPED_TABLES = {"audit_log", "verify_scan", "status_event"}
+SKIPPED_TABLES = {"audit_log", "verify_scan", "status_event", "login_throttle"}
 SENSITIVE_ID = {"id_number"}
 SENSITIVE_PHONE = {"mobile", "work_phone", "home_phone", "contact_phone", "phone", "recommender_phone"}
 SECRET = {"password_hash", "totp_secret", "token"}

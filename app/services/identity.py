@@ -3,8 +3,10 @@
 附件2 collects 身份证号, 出生日期, 性别, 工作电话/住宅电话 ("请写明区号"), 手机 and
 电子邮箱 for each expert; SPEC §2 adds each enterprise's 统一社会信用代码. The
 validators here return the normalised value or raise :class:`DomainError` with
-a Chinese message. SPEC §3.15 (第十条(三) 保密) has ID numbers and phones masked
-for everyone but the expert office: :func:`mask_id`, :func:`mask_phone`.
+a Chinese message. SPEC §3.15 (第十条(三) 保密) has ID numbers, phones, home address,
+WeChat, QQ and e-mail masked for everyone but the expert office: :func:`mask_id`,
+:func:`mask_phone`, :func:`mask_address`, :func:`mask_account`, :func:`mask_email`, and
+:func:`mask` by kind (what the admin's ``masked_columns`` and the PDFs use).
 
 Input is normalised with NFKC first, so full-width digits, letters, brackets
 and ＠ typed with a Chinese input method are accepted.
@@ -262,6 +264,49 @@ def mask_phone(value: str | None) -> str:
         else:
             masked.append(ch)
     return "".join(masked)
+
+
+def mask_address(value: str | None) -> str:
+    """An address with only its beginning (at most 6 characters: city and district) kept.
+
+    '常州市武进区湖塘镇花园新村12幢' → '常州市武进区****'; '湖塘镇某路1号' → '湖塘镇****'. Never raises.
+    """
+    text = "".join((value or "").split())
+    if not text:
+        return ""
+    return text[:min(6, len(text) // 2)] + "****"
+
+
+def mask_account(value: str | None) -> str:
+    """A WeChat ID or QQ number with only its first and last two characters kept.
+
+    'wx_liudadi' → 'wx****di'; '123456789' → '12****89'; anything of 5 characters or fewer
+    is hidden entirely. Never raises.
+    """
+    text = "".join((value or "").split())
+    if len(text) <= 5:
+        return "*" * len(text)
+    return text[:2] + "****" + text[-2:]
+
+
+def mask_email(value: str | None) -> str:
+    """An e-mail address with its name hidden but its first character: 'l****@example.cn'."""
+    text = "".join((value or "").split())
+    local, at, domain = text.rpartition("@")
+    if not at:
+        return mask_account(text)
+    return (local[:1] if len(local) > 1 else "") + "****@" + domain
+
+
+#: The masks by kind, as views and documents name them.
+MASKS = {"id": mask_id, "phone": mask_phone, "address": mask_address, "account": mask_account, "email": mask_email}
+
+
+def mask(kind: str, value: str | None) -> str:
+    """``value`` masked as a ``kind`` of :data:`MASKS` (empty stays empty)."""
+    if value in (None, ""):
+        return value or ""
+    return MASKS[kind](str(value))
 
 
 # --- dates -------------------------------------------------------------------

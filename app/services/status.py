@@ -14,6 +14,10 @@ filter, the details page, the dashboard and leader figures, exports): 申请中,
 在聘（可选派）, 在聘（未签承诺书）, 暂停, 黑名单, 已解聘, 聘期届满, 上级库/库外. It is
 part of :class:`ExpertStatus`, decided by ``compute_status``; :func:`standing_expr` is the
 same rule as one SQL expression, for filters and counts (a test holds the two together).
+
+``penalties_of`` lists the penalties that bar an expert from work — verified
+suspensions and blacklistings (第二十一条) and approved dismissals (第十三条) — with the
+day each takes effect: work on or after that day is neither done nor paid (SPEC §3.16).
 """
 from __future__ import annotations
 
@@ -343,3 +347,67 @@ def standing_counts(on: dt.date | None = None) -> dict[str, int]:
     counts = dict.fromkeys(STANDINGS, 0)
     counts.update({code: n for code, n in rows})
     return counts
+
+
+# --------------------------------------------------------------------------------------
+# penalties: what bars an expert from work from a given day (SPEC §3.16)
+# --------------------------------------------------------------------------------------
+
+PENALTY_LABELS = {"suspension": "暂停专家资格", "blacklist": "列入黑名单", "dismissal": "解聘"}
+PENALTY_ARTICLES = {"suspension": "第二十一条", "blacklist": "第二十一条", "dismissal": "第十三条"}
+
+
+@dataclass(frozen=True)
+class Penalty:
+    """A suspension, blacklisting or dismissal: in force from ``start`` until ``end`` (the first
+    day usable again; None for a dismissal)."""
+
+    kind: str
+    start: dt.date
+    end: dt.date | None = None
+
+    def covers(self, day: dt.date) -> bool:
+        return self.start <= day and (self.end is None or day < self.end)
+
+    @property
+    def label(self) -> str:
+        return PENALTY_LABELS[self.kind]
+
+    @property
+    def reason(self) -> str:
+        """``自2027年1月5日起暂停专家资格（第二十一条）`` — why work from that day is refused."""
+        text = f"自{self.start.year}年{self.start.month}月{self.start.day}日起{self.label}"
+        if self.end is not None:
+            last = self.end - dt.timedelta(days=1)
+            text += f"至{last.year}年{last.month}月{last.day}日"
+        return f"{text}（{PENALTY_ARTICLES[self.kind]}）"
+
+
+def penalties_of(expert_ids: Iterable[int] | None = None) -> dict[int, list[Penalty]]:
+    """The penalties of the given experts (all experts for None), in two queries, by start."""
+    sanctions = select(Violation.expert_id, Violation.sanction, Violation.sanction_start, Violation.sanction_end).where(
+        Violation.state == "verified", Violation.sanction.in_(("suspension", "blacklist")),
+        Violation.sanction_start.is_not(None))
+    dismissals = select(Dismissal.expert_id, Dismissal.effective_on, Dismissal.decided_at).where(
+        Dismissal.state == "approved")
+    if expert_ids is not None:
+        ids = list(set(expert_ids))
+        sanctions = sanctions.where(Violation.expert_id.in_(ids))
+        dismissals = dismissals.where(Dismissal.expert_id.in_(ids))
+    out: dict[int, list[Penalty]] = defaultdict(list)
+    for row in db.session.execute(sanctions):
+        out[row.expert_id].append(Penalty(row.sanction, row.sanction_start, row.sanction_end))
+    for row in db.session.execute(dismissals):
+        start = row.effective_on or clock.local_date(row.decided_at)
+        if start is not None:
+            out[row.expert_id].append(Penalty("dismissal", start))
+    for penalties in out.values():
+        penalties.sort(key=lambda p: p.start)
+    return dict(out)
+
+
+def penalty_on(penalties: Sequence[Penalty], day: dt.date) -> Penalty | None:
+    """The penalty in force on ``day`` (a dismissal before a sanction), or None."""
+    found = [p for p in penalties if p.covers(day)]
+    found.sort(key=lambda p: (p.kind != "dismissal", p.kind != "blacklist", p.start))
+    return found[0] if found else None

@@ -48,9 +48,9 @@ def test_repeated_failures_lock_the_account(app, db, client):
     db.session.commit()
     for _ in range(app.config["LOGIN_MAX_FAILURES"]):
         _post_login(client, "zhou", "wrong-password-123")
-    # Even the right password is refused while locked.
+    # Even the right password is refused while locked (with the same words as a wrong one).
     response = _post_login(client, "zhou", factories.PASSWORD)
-    assert "锁定" in response.get_data(as_text=True)
+    assert "用户名或密码错误" in response.get_data(as_text=True)
     assert response.status_code == 200
 
 

@@ -1,5 +1,6 @@
 """``flask db upgrade`` builds exactly the schema the models describe, and the 12 groups."""
 import os
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -172,6 +173,43 @@ def test_0013_counts_permits_issued_before_it_as_printed(tmp_path):
             assert permit.printed_at is not None and permit.printed_at == permit.issued_at
             columns = {c["name"] for c in inspect(db.session.connection()).get_columns("application")}
             assert {"direct_proposed_at", "direct_proposal"} <= columns
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_0012_encrypts_existing_two_factor_secrets(tmp_path):
+    """Accounts enrolled before 0012 hold their TOTP secret in plain text; 0012 encrypts it with
+    the installation's key (readable through the model, not in the database); downgrading undoes it."""
+    from alembic.script import ScriptDirectory
+    from flask_migrate import downgrade
+
+    from models import User
+
+    scripts = ScriptDirectory(str(Path(__file__).resolve().parents[2] / "migrations"))
+    before = scripts.get_revision("0012_login_security").down_revision  # the lead may re-chain it
+
+    url = f"sqlite:///{tmp_path / 'e.sqlite3'}"
+    secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": url})
+    try:
+        with app.app_context():
+            upgrade(revision=before)
+            with db.engine.begin() as conn:
+                conn.execute(text(
+                    "INSERT INTO \"user\" (id, username, full_name, password_hash, role, active, failed_logins, "
+                    "session_epoch, totp_secret) VALUES (1, 'zhou', '周焱', 'x', 'office', 1, 0, 0, :s), "
+                    "(2, 'li', '李敏', 'x', 'town', 1, 0, 0, NULL)"), {"s": secret})
+            upgrade()
+            with db.engine.connect() as conn:
+                stored = conn.execute(text("SELECT totp_secret FROM \"user\" ORDER BY id")).scalars().all()
+            assert stored[0].startswith("sm4gcm:1:") and secret not in stored[0] and stored[1] is None
+            assert db.session.get(User, 1).totp_secret == secret
+            db.session.remove()
+            downgrade(revision=before)
+            with db.engine.connect() as conn:
+                assert conn.execute(text("SELECT totp_secret FROM \"user\" WHERE id = 1")).scalar() == secret
     finally:
         with app.app_context():
             db.session.remove()

@@ -106,7 +106,10 @@ def test_the_environment_file_is_private_from_its_first_byte():
     deploy = _script("scripts/deploy.sh")
     block = _between(deploy, "  (\n", "  )\n")
     assert block.lstrip().startswith("umask 077\n") and 'cat >"$ENV_FILE" <<EOF' in block
-    assert deploy.count('>"$ENV_FILE"') == 1  # written nowhere else
+    assert len(re.findall(r'(?<!>)>"\$ENV_FILE"', deploy)) == 1  # created nowhere else
+    # Keys added later are appended under the same umask, only when absent.
+    appends = [line for line in deploy.splitlines() if '>>"$ENV_FILE"' in line]
+    assert appends and all("umask 077;" in line and 'grep -q "^$name="' in line for line in appends)
 
 
 def _nginx_site() -> str:

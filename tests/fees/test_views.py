@@ -410,3 +410,22 @@ def test_a_settled_record_opens_read_only_with_the_reason_and_the_batch(app, cli
     assert response.request.path == "/admin/service_record/details/" and 'name="units"' not in html
     assert "只读：" in html and "2026年第2季度第1批（已发放）" in html
     assert f"/admin/payout_batch/details/?id={batch.id}" in html
+
+
+def test_finance_workbook_runs_no_formula_typed_into_a_record(app, client, login_as, record):
+    """An employer or a note typed as ``=HYPERLINK(…)`` arrives as text; amounts stay numbers."""
+    planted = '=HYPERLINK("http://evil.example/","点我")'
+    expert = factories.appointed_expert(name="王建国", employer=planted)
+    r = record(expert, day=dt.date(2026, 4, 1))
+    r.note = "@SUM(1+1)"
+    pricing.price_records([r])
+    batch = payouts.build_batch(*Q2, factories.user(role="office", username="builder"), pay_date=dt.date(2026, 7, 10))
+    db.session.commit()
+    login_as("office")
+    wb = load_workbook(io.BytesIO(client.get(f"/admin/payout_batch/{batch.id}/xlsx/").data))
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    employer = next(c for c in cells if c.value == planted)
+    assert employer.data_type == "s" and employer.quotePrefix
+    amounts = [c.value for c in wb["发放明细"]["G"][3:]]
+    assert 1000 in amounts and all(isinstance(v, (int, float)) for v in amounts if v is not None)

@@ -191,7 +191,7 @@ def test_each_scan_is_logged_and_counted(app, client):
     _db.session.expire_all()  # the scans were written past this session's identity map
     scans = _db.session.scalars(select(VerifyScan)).all()
     assert len(scans) == 2
-    assert scans[0].ip_hash == hashlib.sha256(b"test-secret198.51.100.23").hexdigest()
+    assert scans[0].ip_hash == hashlib.sha256(app.config["SECRET_KEY"].encode() + b"198.51.100.23").hexdigest()
     assert _db.session.get(Permit, permit.id).scan_count == 2
 
 
@@ -224,3 +224,14 @@ def test_a_client_over_the_limit_gets_the_chinese_429_page(limited_app):
     for _ in range(2):
         client.get("/complaints/new")
     assert client.get("/complaints/new").status_code == 429
+
+
+@pytest.mark.parametrize("path", [
+    "/verify/abc%0D%0Adef", "/verify/%0A", "/verify/AAAA%0AAAAA/x", "/verify/" + "A" * 10_000,
+])
+def test_broken_links_get_the_invalid_card_page(client, path):
+    """A misread QR code (CR/LF in it, or 10,000 characters) is 无效证件, not 页面不存在 or English."""
+    response = client.get(path)
+    assert response.status_code == 404
+    assert "无效证件" in response.get_data(as_text=True)
+    assert client.get(path, headers=JSON).get_json()["status"] == "invalid"

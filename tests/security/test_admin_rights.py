@@ -205,6 +205,8 @@ def test_exports_are_refused_or_scoped_and_masked(app, client, as_role, role, ho
         if raw.startswith(b"PK"):  # a view's own Excel export (boards): check the text only
             book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True)
             text = "\n".join(str(c) for ws in book.worksheets for r in ws.iter_rows(values_only=True) for c in r)
+        elif "export" in vars(type(view)):  # a board's own CSV: its rows are not the model's rows
+            text = raw.decode("utf-8-sig")
         else:
             text = raw.decode("utf-8-sig")
             rows = list(csv.reader(io.StringIO(text)))[1:]

@@ -47,7 +47,7 @@ from app import clock
 from app.extensions import db
 from app.services.discipline.ladder import _event as discipline_event
 from app.services.errors import DomainError
-from app.services.lifecycle.dismissal import propose_dismissal
+from app.services.proposals import propose_dismissal
 from models import (
     Announcement,
     AnnouncementEntry,

@@ -49,8 +49,10 @@ from sqlalchemy import select
 
 from app import clock
 from app.extensions import db
+from app.services.dispatch.withdrawal import release_for_penalty
 from app.services.errors import DomainError
-from app.services.lifecycle.timeline import record_event
+from app.services.status import Penalty
+from app.services.timeline import record_event
 from models import Evaluation, Expert, Interview, Setting, User, Violation
 from models.choices import SANCTIONS
 
@@ -199,7 +201,9 @@ def verify_violation(violation: Violation, *, verified_on: dt.date | None = None
     """核实 a draft violation and apply the next ladder step by itself (第二十一条).
 
     Writes the sanction and its dates on the violation, opens the 约谈 that goes with a
-    suspension, and adds the change to the expert's timeline. Refuses a verification
+    suspension, and adds the change to the expert's timeline. A suspension or blacklisting
+    bites at once: the expert is released from every open job from its first day on
+    (:func:`app.services.dispatch.withdrawal.release_for_penalty`, SPEC §3.16). Refuses a verification
     dated before the finding, in the future, or before the expert's previous
     verification (the ladder is applied in order).
     """
@@ -241,6 +245,9 @@ def verify_violation(violation: Violation, *, verified_on: dt.date | None = None
     if violation.illegal_referral:
         _event(expert, "违法违规行为移送处理", violation.referral_note, actor)
     db.session.flush()
+    if step.sanction in ("suspension", "blacklist"):
+        penalty = Penalty(step.sanction, step.start, step.end)
+        release_for_penalty(expert, step.start, f"专家{penalty.reason}", actor=actor)
     return step
 
 

@@ -21,6 +21,7 @@ from app.extensions import db
 from app.services.calendar_data import load_calendar
 from app.services.dispatch.assignments import active_assignments, setting, text
 from app.services.dispatch.responses import respond
+from app.services.dispatch.standing import check_may_complete
 from app.services.errors import DomainError
 from app.services.fees.standard import whole_units
 from app.services.workcalendar import is_night
@@ -73,6 +74,8 @@ def complete_assignment(assignment: Assignment, *, attended: bool, units=None, s
             raise DomainError("该任务已登记完成，不能改为未到场。")
         respond(assignment, "no_show", reason=text(note) or None, actor=actor, now=now)
         return None
+    if assignment.response == "withdrawn":
+        raise DomainError(f"{assignment.expert.name}已被解除本次任务（{assignment.response_reason}），不能登记完成。")
     if assignment.response != "accepted":
         raise DomainError(f"只有已接受任务的专家可以登记完成情况（当前：{assignment.response_label}）。")
     record = db.session.scalar(select(ServiceRecord).where(ServiceRecord.assignment_id == assignment.id))
@@ -93,6 +96,7 @@ def complete_assignment(assignment: Assignment, *, attended: bool, units=None, s
         raise DomainError(f"服务日期须在使用申请的日期范围内（{req.start_date}至{req.end_date}）。")
     if service_date > today:
         raise DomainError("服务日期不能晚于今天；请在工作完成后登记。")
+    check_may_complete(assignment, service_date)  # SPEC §3.16: not on or after a penalty's day
     night = holiday = False
     if req.activity_type == "emergency" and started_at is not None:
         night = is_night(started_at, _parse_time(setting("night_start", "22:00"), dt.time(22)),

@@ -24,8 +24,9 @@ from sqlalchemy import select
 from app.clock import utcnow
 from app.extensions import db
 from app.services.dispatch.assignments import OPEN_RESPONSES, actor_id, still_needed, text, timeline_event, touch
+from app.services.dispatch.standing import check_may_accept
 from app.services.errors import DomainError
-from app.services.lifecycle.dismissal import propose_dismissal
+from app.services.proposals import propose_dismissal
 from app.services.status import statuses_for
 from models import Assignment, ConflictOfInterest, Dismissal, Enterprise, Expert, UsageRequest
 from models.choices import CONFLICT_RELATIONS, RESPONSES
@@ -82,6 +83,10 @@ def respond(assignment: Assignment, response: str, *, reason: str | None = None,
         raise DomainError("该申请已取消。")
     if assignment.is_backup:
         raise DomainError("候补专家尚未递补，无需答复。")
+    if assignment.response == "withdrawn":
+        raise DomainError(f"{assignment.expert.name}已被解除本次任务：{assignment.response_reason}")
+    if response == "accepted":
+        check_may_accept(assignment)  # SPEC §3.16: not dispatchable on the job's dates
     allowed = TRANSITIONS.get(assignment.response, set())
     if response not in allowed:
         raise DomainError(f"当前答复为“{assignment.response_label}”，不能改为“{RESPONSES[response]}”。")
@@ -156,8 +161,9 @@ def reclassify_decline(assignment: Assignment, justified: bool, reason: str | No
     return None
 
 
-def promote_backup(req: UsageRequest, *, actor=None) -> Assignment | None:
-    """Call the next backup (lowest rank) who is still dispatchable and free on the dates."""
+def promote_backup(req: UsageRequest, *, actor=None, why: str = "前序专家拒绝或回避") -> Assignment | None:
+    """Call the next backup (lowest rank) who is still dispatchable and free on the dates;
+    ``why`` the place became free goes to the backup's timeline."""
     if still_needed(req) <= 0:
         return None
     backups = sorted((a for a in req.assignments if a.is_backup and a.response == "pending"), key=lambda a: a.rank)
@@ -179,7 +185,7 @@ def promote_backup(req: UsageRequest, *, actor=None) -> Assignment | None:
         if ok and backup.expert_id not in busy:
             backup.is_backup = False
             touch(req)
-            timeline_event(backup.expert_id, "候补递补", f"{req.request_no} {req.subject}：前序专家拒绝或回避，由候补递补",
+            timeline_event(backup.expert_id, "候补递补", f"{req.request_no} {req.subject}：{why}，由候补递补",
                    actor_id(actor))
             db.session.flush()
             return backup

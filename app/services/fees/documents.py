@@ -15,7 +15,6 @@ Services build the data; views only wrap the bytes.
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections import OrderedDict
 from decimal import Decimal
 
@@ -31,6 +30,7 @@ from app.services.fees.pricing import standard_in_force_rows
 from app.services.fees.quarters import quarter_label
 from app.services.fees.records import count_unit
 from app.services.identity import mask_id
+from app.services.spreadsheets import workbook_bytes
 from models import Expert, OrgUnit, PayoutBatch, ServiceRecord, User
 from models.choices import ACTIVITY_TYPES, PAYOUT_STATES
 
@@ -187,9 +187,7 @@ def payout_workbook(batch: PayoutBatch, role: str | None) -> bytes:
     for letter, width in zip("ABCDEFGHI", (10, 21, 12, 9, 14, 30, 6, 12, 44)):
         records.column_dimensions[letter].width = width
     records.freeze_panes = "A2"
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return workbook_bytes(wb)  # no cell (a name, an employer, a note) is ever a live formula
 
 
 def workbook_filename(batch: PayoutBatch) -> str:

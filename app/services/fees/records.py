@@ -4,8 +4,9 @@
 plain standard rows and a :class:`HolidayCalendar`. This module reads what it
 needs from the database — the dated 附件4 rows (``fee_standard``), the editable
 holiday table (via :func:`app.services.calendar_data.load_calendar`) and the
-night window settings — once per pricing run (:class:`PricingContext`), and
-feeds a :class:`ServiceRecord` through it (:func:`fee_of`).
+night window settings, and the experts' penalties (SPEC §3.16: work dated on or after
+a suspension, blacklisting or dismissal is not paid) — once per pricing run
+(:class:`PricingContext`), and feeds a :class:`ServiceRecord` through it (:func:`fee_of`).
 
 It also says who pays (第十九条, :func:`payer_for_unit`).
 """
@@ -20,6 +21,7 @@ from app.extensions import db
 from app.services.calendar_data import load_calendar
 from app.services.errors import DomainError
 from app.services.fees.standard import FeeResult, FeeStandardRow, compute_fee
+from app.services.status import Penalty, penalties_of, penalty_on
 from app.services.workcalendar import NIGHT_END, NIGHT_START, HolidayCalendar
 from models import FeeStandard, OrgUnit, ServiceRecord, Setting
 from models.choices import TOWN_LEVEL_KINDS
@@ -89,13 +91,15 @@ class PricingContext:
     calendar: HolidayCalendar
     night_start: dt.time = NIGHT_START
     night_end: dt.time = NIGHT_END
+    # expert id -> suspensions, blacklistings, dismissal: work on or after their day is not paid
+    penalties: dict[int, list[Penalty]] = field(default_factory=dict)
     _cache: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def load(cls) -> PricingContext:
-        """Standards, holiday table and night window as they are now."""
+        """Standards, holiday table, night window and the experts' penalties as they are now."""
         start, end = night_window()
-        return cls(load_standards(), load_calendar(), start, end)
+        return cls(load_standards(), load_calendar(), start, end, penalties_of())
 
 
 def service_start(record: ServiceRecord) -> dt.datetime:
@@ -125,6 +129,11 @@ def fee_of(record: ServiceRecord, context: PricingContext | None = None) -> FeeR
     without holiday data...).
     """
     context = context or PricingContext.load()
+    expert_id = record.expert.id if record.expert is not None else record.expert_id
+    penalty = penalty_on(context.penalties.get(expert_id, ()), record.service_date) if record.service_date else None
+    if penalty is not None:
+        # SPEC §3.16: work dated on or after the day of a penalty is not paid.
+        raise DomainError(f"专家{penalty.reason}，该日及以后的工作不予支付")
     source = record.expert.source if record.expert is not None else "district"
     return compute_fee(
         record.activity,

@@ -27,6 +27,7 @@ from app.services.errors import DomainError
 from app.services.fees import pricing
 from app.services.lifecycle import dismissal as dismissals
 from app.services.lifecycle import review
+from app.services.proposals import reason_text
 from models import Application, Dismissal, Expert, ReviewStep, ServiceRecord, User
 from models.choices import ACTIVITY_TYPES, EXPERT_SOURCES, UPPER_POOL_LEVELS
 
@@ -101,7 +102,7 @@ def _directs() -> list[Item]:
 
 def _dismissals() -> list[Item]:
     return [
-        Item("dismissal", d.id, d.expert.name, dismissals.reason_text(d.reason),
+        Item("dismissal", d.id, d.expert.name, reason_text(d.reason),
              f"{d.origin_label}" + (f"：{d.detail}" if d.detail else ""), d.proposed_at, d.expert_id)
         for d in dismissals.pending_dismissals()
     ]

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from app import clock
 from app.extensions import db
 from app.services.errors import DomainError
-from app.services.lifecycle.timeline import record_event
+from app.services.timeline import record_event
 from models import Announcement, AnnouncementEntry, Dismissal, Expert, Term, User
 
 EDITOR_ROLES = ("office",)

@@ -1,7 +1,7 @@
 """Dismissal (解聘, 第十三条): proposals by 基础科 or by rules, approval by a leader.
 
-Other rules add to the proposal list through ``propose_dismissal`` (absences: reason 4,
-第十三条(四); annual assessment: reason 6; 换届: reason 2). Dismissal itself always
+Other rules add to the proposal list (:mod:`app.services.proposals`, ``propose_dismissal``:
+absences: reason 4, 第十三条(四); annual assessment: reason 6; 换届: reason 2). Dismissal itself always
 needs approval: ``approve_dismissal`` by a leader (经区应急管理局批准) takes effect at
 once — permits revoked, the term cut on the effective date, stage 已解聘 — so the
 expert leaves the dispatchable pool (SPEC §3.4, §3.8). ``reject_dismissal`` closes a
@@ -15,44 +15,16 @@ from sqlalchemy import select
 from app import clock
 from app.clock import utcnow
 from app.extensions import db
+from app.services.dispatch.withdrawal import release_for_penalty
 from app.services.errors import DomainError
-from app.services.lifecycle.timeline import record_event
 from app.services.permits.issuing import revoke_permits
+from app.services.proposals import cn_number, open_proposal, propose_dismissal
+from app.services.status import Penalty
+from app.services.timeline import record_event
 from models import Dismissal, Expert, Term, User
-from models.choices import DISMISSAL_ORIGINS, DISMISSAL_REASONS
 
 PROPOSER_ROLES = ("office",)
 DECIDER_ROLES = ("leader",)
-
-
-def open_proposal(expert: Expert, reason: str | None = None) -> Dismissal | None:
-    """The expert's pending proposal (for ``reason``, if given)."""
-    query = select(Dismissal).where(Dismissal.expert_id == expert.id, Dismissal.state == "proposed")
-    if reason:
-        query = query.where(Dismissal.reason == reason)
-    return db.session.scalar(query)
-
-
-def propose_dismissal(expert: Expert, reason: str, *, origin: str = "manual", detail: str | None = None,
-                      actor_id: int | None = None) -> Dismissal:
-    """Put the expert on the dismissal-proposal list; an open proposal for the same reason is reused."""
-    if reason not in DISMISSAL_REASONS:
-        raise DomainError("解聘理由须为第十三条所列七种情形之一。")
-    if origin not in DISMISSAL_ORIGINS:
-        raise DomainError("未知的解聘提议来源。")
-    existing = open_proposal(expert, reason)
-    if existing is not None:
-        if detail and detail not in (existing.detail or ""):
-            existing.detail = ((existing.detail + "\n") if existing.detail else "") + detail
-        return existing
-    proposal = Dismissal(expert=expert, reason=reason, origin=origin, detail=detail, proposed_by_id=actor_id,
-                         state="proposed")
-    db.session.add(proposal)
-    db.session.flush()
-    record_event(expert, "列入拟解聘名单",
-                 f"第十三条（{_cn_number(reason)}）{DISMISSAL_REASONS[reason]}；{DISMISSAL_ORIGINS[origin]}"
-                 + (f"：{detail}" if detail else ""), actor_id)
-    return proposal
 
 
 def propose_by_office(expert: Expert, reason: str, detail: str, actor: User) -> Dismissal:
@@ -80,7 +52,9 @@ def approve_dismissal(dismissal: Dismissal, actor: User, *, effective_on: dt.dat
     """Approve (leader): effective on ``effective_on`` (default today, not in the future,
     not before the proposal). The permits are revoked at once, the term in force is cut
     on that day, any later term is void, stage 已解聘, and the other open proposals of
-    the expert are closed as merged into this one."""
+    the expert are closed as merged into this one. The expert is released from every open
+    job from the effective day on (:func:`app.services.dispatch.withdrawal.release_for_penalty`,
+    SPEC §3.16)."""
     _check_decider(dismissal, actor, "批准解聘")
     today = today or clock.today()
     effective_on = effective_on or today
@@ -97,7 +71,7 @@ def approve_dismissal(dismissal: Dismissal, actor: User, *, effective_on: dt.dat
     dismissal.decided_at = utcnow()
     dismissal.decision_note = (note or "").strip() or "经区应急管理局批准，同意解聘。"
     dismissal.effective_on = effective_on
-    label = f"第十三条（{_cn_number(dismissal.reason)}）{dismissal.reason_label}"
+    label = f"第十三条（{cn_number(dismissal.reason)}）{dismissal.reason_label}"
     revoke_permits(expert, f"解聘：{label}"[:200])
     for term in db.session.scalars(select(Term).where(Term.expert_id == expert.id)):
         if term.end_date >= effective_on and (term.ended_on is None or term.ended_on > effective_on):
@@ -113,6 +87,7 @@ def approve_dismissal(dismissal: Dismissal, actor: User, *, effective_on: dt.dat
         other.decision_note = f"已按{label}解聘，本提议合并处理。"
     record_event(expert, "解聘", f"{label}；生效日期{effective_on.isoformat()}；{dismissal.decision_note}", actor)
     db.session.flush()
+    release_for_penalty(expert, effective_on, f"专家{Penalty('dismissal', effective_on).reason}：{label}", actor=actor)
     return dismissal
 
 
@@ -135,16 +110,3 @@ def pending_dismissals() -> list[Dismissal]:
     return list(db.session.scalars(
         select(Dismissal).where(Dismissal.state == "proposed").order_by(Dismissal.proposed_at, Dismissal.id)
     ))
-
-
-def reason_text(reason: str) -> str:
-    """第十三条（四）无正当理由，… — the item and its wording."""
-    return f"第十三条（{_cn_number(reason)}）{DISMISSAL_REASONS.get(reason, reason)}"
-
-
-_CN_DIGITS = "零一二三四五六七八九"
-
-
-def _cn_number(reason: str) -> str:
-    """"4" → "四" (the item numbers of 第十三条)."""
-    return _CN_DIGITS[int(reason)] if reason.isdigit() and len(reason) == 1 else reason

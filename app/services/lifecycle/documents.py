@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from app import clock
-from app.services.identity import mask_id, mask_phone
+from app.services.identity import mask, mask_id, mask_phone
 from app.services.uploads import read_upload
 from models import Announcement, Application, CommitmentLetter, Expert
 from models.choices import APPLICATION_STATES, EDUCATION_LEVELS, GENDERS
@@ -46,8 +46,8 @@ def _review_opinion(expert: Expert, application: Application | None) -> str:
 
 
 def registration_context(expert: Expert, application: Application | None = None, *, masked: bool = False) -> dict:
-    """附件2 filled from the record. ``masked`` hides the ID number and phones (roles
-    that may not see them in full, SPEC §3.15)."""
+    """附件2 filled from the record. ``masked`` masks the ID number, phones, address, WeChat,
+    QQ and e-mail (roles that may not see them in full, SPEC §3.15)."""
     def phone(value):
         return mask_phone(value) if masked and value else value
 
@@ -74,13 +74,13 @@ def registration_context(expert: Expert, application: Application | None = None,
             "registered_safety_assessor": bool(expert.registered_safety_assessor),
             "id_number": mask_id(expert.id_number) if masked else expert.id_number,
             "on_duty": not expert.retired,
-            "address": None if masked else expert.address,
-            "wechat": expert.wechat,
+            "address": mask("address", expert.address) if masked else expert.address,
+            "wechat": mask("account", expert.wechat) if masked else expert.wechat,
             "work_phone": phone(expert.work_phone),
             "home_phone": phone(expert.home_phone),
             "mobile": phone(expert.mobile),
-            "email": expert.email,
-            "qq": expert.qq,
+            "email": mask("email", expert.email) if masked else expert.email,
+            "qq": mask("account", expert.qq) if masked else expert.qq,
             "groups": expert.group_names,
             "work_history": [
                 {"period": w.period, "employer": w.employer, "department": w.department, "position": w.position,

@@ -36,8 +36,8 @@ from app.services.errors import DomainError
 from app.services.lifecycle.eligibility import Eligibility, eligibility_of
 from app.services.lifecycle.intake import new_receipt_no
 from app.services.lifecycle.terms import check_can_start, check_term_fields, start_term
-from app.services.lifecycle.timeline import record_event
 from app.services.status import current_term
+from app.services.timeline import record_event
 from models import Application, Expert, OrgUnit, ReviewStep, Term, User
 from models.choices import APPLICATION_CHANNELS, APPLICATION_STATES, ROLES
 

@@ -26,6 +26,7 @@ from app.extensions import db
 from app.services import identity
 from app.services.errors import DomainError
 from app.services.lifecycle.work_history import check_history
+from app.services.spreadsheets import workbook_bytes
 from models import Expert, ExpertGroup, WorkHistory
 from models.choices import EDUCATION_LEVELS, GENDERS, TITLE_LEVELS
 
@@ -146,9 +147,7 @@ def template_workbook() -> bytes:
         bold=True, color="B3261E")
     _style_sheet(example, 3)
     wb.active = 0
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return workbook_bytes(wb)
 
 
 def _text(value) -> str:

@@ -24,11 +24,11 @@ from sqlalchemy.orm import aliased, selectinload
 from app import clock
 from app.extensions import db
 from app.services.errors import DomainError
-from app.services.lifecycle.dismissal import propose_dismissal
 from app.services.lifecycle.eligibility import eligibility_of
-from app.services.lifecycle.timeline import record_event
 from app.services.permits.issuing import issue_permit
+from app.services.proposals import propose_dismissal
 from app.services.status import last_day, status_of
+from app.services.timeline import record_event
 from app.services.uploads import store_document
 from models import AnnualAssessment, Application, CommitmentLetter, Dismissal, Expert, Setting, Term, User
 

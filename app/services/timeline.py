@@ -1,8 +1,9 @@
 """The expert's timeline: every status change with who, when and why (SPEC §2, issue 3).
 
 Every lifecycle transition (review steps, appointment, renewal, commitment letter,
-dismissal, announcement) calls :func:`record_event`; the expert's admin page lists
-the events newest first.
+dismissal, announcement), every step of the discipline ladder and every dismissal
+proposal calls :func:`record_event`; the expert's admin page lists the events newest
+first. It sits at the top of the services because every area writes to it.
 """
 from __future__ import annotations
 
