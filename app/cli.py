@@ -1,4 +1,4 @@
-"""``flask --app wsgi …`` commands: create-user, seed-demo, backup, restore."""
+"""``flask --app wsgi …`` commands: create-user, seed-demo, backup, restore, audit-verify, audit-archive."""
 import sys
 
 import click
@@ -14,11 +14,13 @@ from models.choices import ROLES
 
 def register(app: Flask) -> None:
     """Attach every ``flask`` command of the system to ``app.cli``: this is the list."""
-    from app.commands.accounts import reset_2fa
+    from app.commands.accounts import reset_2fa, reset_password
+    from app.commands.audit import audit_archive_command, audit_verify_command
     from app.commands.backup import backup_command, restore_command, verify_command
     from app.demo import seed_demo_command
 
-    for command in (create_user, seed_demo_command, backup_command, restore_command, verify_command, reset_2fa):
+    for command in (create_user, seed_demo_command, backup_command, restore_command, verify_command, reset_2fa,
+                    reset_password, audit_verify_command, audit_archive_command):
         app.cli.add_command(command)
 
 
