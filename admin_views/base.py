@@ -6,6 +6,7 @@
   details and exports alike (SPEC §3.15).
 - Versioned records carry their version in the form; a stale save is refused.
 - A ``DomainError`` raised by a service shows its Chinese message and changes nothing.
+- Every export is put on the audit trail: who exported which list, how many rows.
 - Small helpers of the views' own pages (role check, row or 404, commit or refuse,
   dates from forms, PDF responses) sit at the end.
 """
@@ -31,6 +32,7 @@ from wtforms.validators import ValidationError
 from app import clock
 from app.auth.rights import allowed, sees_unmasked
 from app.extensions import db
+from app.services import audit
 from app.services.errors import DomainError
 from app.services.identity import mask_id, mask_phone
 
@@ -199,6 +201,12 @@ class SecuredModelView(RoleGuardMixin, ModelView):
             flash("筛选或搜索条件无效，请检查后重试。", "error")
             return 0, []
 
+    # -- exports are audited ------------------------------------------------------------
+    def _export_data(self):
+        count, data = super()._export_data()
+        record_export(self, len(data), request.view_args.get("export_type", ""))
+        return count, data
+
     # -- row scope: override scope_query to limit rows per role ------------------
     def scope_query(self, query):
         """Limit rows for the current user; the default shows all rows."""
@@ -301,6 +309,22 @@ class ReadOnlyView(SecuredModelView):
 
 
 # --- helpers of the views' own pages ---------------------------------------------------------
+
+
+def record_export(view, rows: int, fmt: str, what: str | None = None) -> None:
+    """Put an export of ``view`` on the audit trail (list name, rows, format, search and
+    filters) and commit it: the download itself writes nothing else."""
+    filters = "；".join(f"{k}={v}" for k, v in request.args.items(multi=True) if k.startswith("flt"))
+    model = getattr(view, "model", None)
+    audit.export_made(what or str(view.name), rows, fmt, table=getattr(model, "__tablename__", ""),
+                      search=request.args.get("search", ""), filters=filters)
+    # Committed without expiring the rows about to be written out (no reload, row by row).
+    session = db.session()
+    keep, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = keep
 
 
 def require_role(*roles: str) -> None:

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from app import clock
 from app.auth.passwords import hash_password, verify_password
 from app.extensions import db
+from app.services import audit
 from app.services.errors import DomainError
 from models import User
 
@@ -39,7 +40,8 @@ def authenticate(username: str, password: str) -> User:
 
     After ``LOGIN_MAX_FAILURES`` wrong passwords the account is locked for
     ``LOGIN_LOCK_MINUTES``; the lock is stored, so it holds across workers. The password
-    is checked outside any database transaction (:func:`end_read_transaction`).
+    is checked outside any database transaction (:func:`end_read_transaction`). Every
+    refusal is put on the audit trail with its real reason (the caller commits).
     """
     global _DUMMY_HASH
     user = db.session.scalar(select(User).where(User.username == username.strip()))
@@ -50,9 +52,11 @@ def authenticate(username: str, password: str) -> User:
         if _DUMMY_HASH is None:
             _DUMMY_HASH = hash_password("dummy-password-for-timing")
         verify_password(_DUMMY_HASH, password)
+        audit.login_failed(username, reason="unknown")
         raise DomainError("用户名或密码错误。")
     if locked_until and _aware(locked_until) > _now():
         minutes = max(1, int((_aware(locked_until) - _now()).total_seconds() // 60) + 1)
+        audit.login_failed(username, user, reason="locked")
         raise DomainError(f"登录失败次数过多，账号已暂时锁定，请{minutes}分钟后再试。")
     if not verify_password(stored_hash, password):
         user.failed_logins = (user.failed_logins or 0) + 1
@@ -60,11 +64,14 @@ def authenticate(username: str, password: str) -> User:
         if user.failed_logins >= limit:
             user.locked_until = _now() + timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
             user.failed_logins = 0
+            audit.login_failed(username, user, reason="now_locked")
             db.session.commit()
             raise DomainError("登录失败次数过多，账号已暂时锁定，请稍后再试。")
+        audit.login_failed(username, user, reason="wrong_password")
         db.session.commit()
         raise DomainError(f"用户名或密码错误。再错{limit - user.failed_logins}次账号将被暂时锁定。")
     if not user.active:
+        audit.login_failed(username, user, reason="inactive")
         raise DomainError("该账号已停用，请联系系统管理员。")
     user.failed_logins = 0
     user.locked_until = None

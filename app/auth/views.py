@@ -9,6 +9,7 @@ from app.auth.forms import LoginForm, TotpLoginForm
 from app.auth.login import _now, authenticate, end_all_sessions, home_for, safe_next
 from app.auth.totp import check_code, must_enrol
 from app.extensions import db, limiter
+from app.services import audit
 from app.services.errors import DomainError
 from models import User
 
@@ -30,6 +31,7 @@ def login():
         try:
             user = authenticate(form.username.data, form.password.data)
         except DomainError as err:
+            db.session.commit()  # the failed login's audit entry
             flash(str(err), "error")
         else:
             target = safe_next(form.next.data, home_for(user))
@@ -44,6 +46,7 @@ def login():
                 return redirect(url_for("auth.login_2fa"))
             session.pop(PENDING_KEY, None)
             login_user(user, remember=form.remember.data)
+            audit.login_succeeded(user)
             db.session.commit()
             return redirect(target)
     return render_template("auth/login.html", form=form)
@@ -73,6 +76,8 @@ def login_2fa():
         try:
             check_code(user, form.code.data)
         except DomainError as err:
+            locked = bool(user.locked_until) and not user.failed_logins
+            audit.login_failed(user.username, user, reason="code_locked" if locked else "bad_code")
             db.session.commit()  # the failure count and perhaps the lock
             flash(str(err), "error")
             if user.locked_until:
@@ -82,6 +87,7 @@ def login_2fa():
             session.pop(PENDING_KEY, None)
             user.last_login_at = _now()
             login_user(user, remember=pending.get("remember", False))
+            audit.login_succeeded(user, second_factor=True)
             db.session.commit()
             return redirect(safe_next(pending.get("next"), home_for(user)))
     return render_template("auth/login_2fa.html", form=form, user=user)
@@ -92,6 +98,7 @@ def login_2fa():
 def logout():
     """End this session and, for safety, every other session of the same user."""
     end_all_sessions(current_user._get_current_object())
+    audit.logged_out(current_user._get_current_object())
     db.session.commit()
     logout_user()
     session.pop(PENDING_KEY, None)
