@@ -11,7 +11,7 @@ from markupsafe import Markup, escape
 
 from admin_views.base import ReadOnlyView, SecuredModelView
 from app import clock
-from app.services.audit import ACTION_LABELS
+from app.services.audit import ACTION_LABELS, EVENT_KINDS
 from app.services.audit.verify import verify_chain
 from models import AuditLog
 
@@ -19,6 +19,9 @@ from models import AuditLog
 def _changes(view, context, model, name):
     rows = []
     for field, (old, new) in (model.changes or {}).items():
+        if model.action in EVENT_KINDS:  # an event's details: label and value, no "old"
+            rows.append(f"<li><b>{escape(field)}</b>：{escape(new if new is not None else '（空）')}</li>")
+            continue
         rows.append(f"<li><b>{escape(field)}</b>：{escape(old if old is not None else '（空）')} → "
                     f"{escape(new if new is not None else '（空）')}</li>")
     return Markup("<ul class='mb-0 pl-3'>" + "".join(rows) + "</ul>")

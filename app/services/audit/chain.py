@@ -66,9 +66,9 @@ def utc_text(moment: dt.datetime | None) -> str | None:
     """An instant as UTC text to the microsecond (SQLite gives stored instants back naive: UTC)."""
     if moment is None:
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    return moment.isoformat(timespec="microseconds") + "Z"  # = strftime("%Y-%m-%dT%H:%M:%S.%fZ"), faster
 
 
 def canonical(values: Mapping) -> bytes:
