@@ -23,7 +23,8 @@ def _trail(app, tampered: bool):
             db.session.remove()
             raw = db.engine.raw_connection()
             try:
-                raw.cursor().execute("UPDATE audit_log SET summary = '导出“专家”1行（xlsx）' WHERE summary LIKE '%30行%'")
+                raw.cursor().execute(
+                    "UPDATE audit_log SET summary = '导出“专家”1行（xlsx）' WHERE summary LIKE '%30行%'")
                 raw.commit()
             finally:
                 raw.close()
