@@ -24,7 +24,7 @@ from admin_views.formatters import choice, names, thumbnail, yes_no
 from app import clock, validators
 from app.auth.login import end_all_sessions
 from app.auth.passwords import check_password_policy, hash_password
-from app.auth.rights import ACCOUNT_CREATE_FIELDS, ACCOUNT_FIELDS
+from app.auth.rights import ACCOUNT_CREATE_FIELDS, ACCOUNT_FIELDS, ADMIN_ROLES
 from app.extensions import db
 from app.services import duties, identity
 from app.services.errors import DomainError
@@ -144,20 +144,26 @@ class UserView(SecuredModelView):
     FORM_FIELDS = {"username": "username", "full_name": "full_name", "role": "role", "org_unit": "org_unit",
                    "expert": "expert", "phone": "phone", "active": "active", "new_password": "password"}
 
-    def _trim(self, form, created: bool):
-        """Only the fields the current administrator holds (the others are neither shown nor saved)."""
+    def _trim(self, form, created: bool, obj=None):
+        """Only the fields the current administrator holds (the others are neither shown nor
+        saved); the administrator roles are not offered (they are given on the server only)."""
         table = ACCOUNT_CREATE_FIELDS if created else ACCOUNT_FIELDS
         own = table.get(current_role(), frozenset())
         for name, field in self.FORM_FIELDS.items():
             if field not in own and name in form:
                 del form[name]
+        if "role" in form:
+            if obj is not None and obj.role in ADMIN_ROLES:
+                del form["role"]
+            else:
+                form.role.choices = [(code, label) for code, label in form.role.choices if code not in ADMIN_ROLES]
         return form
 
     def create_form(self, obj=None):
         return self._trim(super().create_form(obj), created=True)
 
     def edit_form(self, obj=None):
-        return self._trim(super().edit_form(obj), created=False)
+        return self._trim(super().edit_form(obj), created=False, obj=obj)
 
     def on_model_change(self, form, model, is_created):
         pw = form.new_password.data if "new_password" in form else None

@@ -141,9 +141,12 @@ ACCOUNT_CREATE_FIELDS: dict[str, frozenset] = {
 }
 # Fields that decide what an account may do (a change is a permission change).
 PERMISSION_FIELDS = frozenset({"role", "org_unit", "expert", "active"})
-# Accounts whose password only their holder changes through the system (the sysadmin cannot
-# reset it and log in as them); a lost one is reset on the server: flask reset-password.
-SELF_PASSWORD_ROLES = frozenset({"sysadmin", "secadmin", "auditor"})
+# The three administrators. Their roles are given only on the server (flask create-user): through
+# the web nobody creates an account with one, gives one or takes one away — so no account can
+# make an administrator whose password it knows. Their password only their holder changes
+# through the system (a lost one is reset on the server: flask reset-password).
+ADMIN_ROLES = frozenset({"sysadmin", "secadmin", "auditor"})
+SELF_PASSWORD_ROLES = ADMIN_ROLES
 
 # Roles that see full ID numbers and phones (SPEC §3.15); everyone else sees them masked.
 UNMASKED_ROLES = frozenset({"office", "sysadmin"})

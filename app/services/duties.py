@@ -6,10 +6,13 @@
 - 安全管理员 (secadmin) decides what an account may do (role, unit, linked expert, enabled),
   lifts a login lock and resets two-factor login; he creates no account and sets no password,
   so he cannot make himself a second account;
-- nobody changes the role, unit, expert or enabled state of his own account, and the
-  passwords of the three administrators are changed only by their holders (a lost one is
-  reset on the server with ``flask reset-password``), so the sysadmin cannot take over the
-  auditor's account either; their two-factor login is required (``TOTP_ROLES``).
+- nobody changes the role, unit, expert or enabled state of his own account;
+- the three administrator roles are given only on the server (``flask create-user``):
+  through the web nobody creates an administrator account or gives or takes an
+  administrator role, so no account can make an administrator whose password it knows; and
+  their passwords are changed only by their holders (a lost one is reset on the server with
+  ``flask reset-password``), so the sysadmin cannot take over the auditor's account either;
+  their two-factor login is required (``TOTP_ROLES``).
 
 The rights table (``app.auth.rights``: ``RIGHTS["user"]``, ``ACCOUNT_FIELDS``) says who holds
 which field; :func:`check_account_change` applies it for every path that changes an account.
@@ -18,7 +21,15 @@ from __future__ import annotations
 
 from sqlalchemy import inspect
 
-from app.auth.rights import ACCOUNT_CREATE_FIELDS, ACCOUNT_FIELDS, PERMISSION_FIELDS, SELF_PASSWORD_ROLES, allowed
+from app.auth.rights import (
+    ACCOUNT_CREATE_FIELDS,
+    ACCOUNT_FIELDS,
+    ADMIN_ROLES,
+    PERMISSION_FIELDS,
+    SELF_PASSWORD_ROLES,
+    allowed,
+)
+from app.extensions import db
 from app.services import audit
 from app.services.errors import DomainError
 from models.choices import ROLES
@@ -33,7 +44,8 @@ LABELS = {"username": "用户名", "full_name": "姓名", "phone": "手机", "pa
 def changed_fields(user) -> set[str]:
     """The tracked attributes of ``user`` changed in this session (not yet flushed)."""
     state = inspect(user)
-    return {name for name, attr in TRACKED.items() if state.attrs[attr].history.has_changes()}
+    with db.session.no_autoflush:
+        return {name for name, attr in TRACKED.items() if state.attrs[attr].history.has_changes()}
 
 
 def role_before(user) -> str | None:
@@ -52,7 +64,12 @@ def _role_label(role: str | None) -> str:
 def check_account_change(user, by, changed: set[str], *, created: bool = False) -> None:
     """Refuse (``DomainError``) a change of ``changed`` fields of ``user`` by the account ``by``
     that the separation of duties does not give him. Changes nothing."""
-    role = role_before(by)
+    # Loading anything now must not flush the change being judged (its history is the evidence).
+    with db.session.no_autoflush:
+        _check(user, role_before(user), by, role_before(by), changed, created)
+
+
+def _check(user, user_role: str | None, by, role: str | None, changed: set[str], created: bool) -> None:
     if created:
         own = ACCOUNT_CREATE_FIELDS.get(role, frozenset())
         if not allowed(role, "user", "create"):
@@ -68,8 +85,11 @@ def check_account_change(user, by, changed: set[str], *, created: bool = False) 
         raise DomainError(f"{_role_label(role)}不能修改账号的{fields}（三员分立：由{holder}办理）。")
     if not created and by is not None and user.id == by.id and changed & PERMISSION_FIELDS:
         raise DomainError("不能修改自己账号的角色、所属单位、关联专家或启用状态：须由另一名安全管理员办理。")
+    if "role" in changed and ({user.role} if created else {user_role, user.role}) & ADMIN_ROLES:
+        raise DomainError("系统管理员、安全管理员和安全审计员的角色只在服务器上授予（flask create-user），"
+                          "不能在网页上授予或收回。")
     if "password" in changed and not created and user.id != getattr(by, "id", None):
-        if role_before(user) in SELF_PASSWORD_ROLES:
+        if user_role in SELF_PASSWORD_ROLES:
             raise DomainError("系统管理员、安全管理员和安全审计员的密码只能由本人修改；遗失时由服务器管理员用 "
                               "flask reset-password 重置。")
 

@@ -147,10 +147,48 @@ def test_the_security_administrator_changes_roles_but_not_his_own(app, db, clien
     assert changed.role == "leader" and verify_password(changed.password_hash, factories.PASSWORD)
     entry = _entries(db, "permission")[-1]
     assert entry.changes["role"] == ["town", "leader"] and entry.user_id == me.id
-    # His own role: refused, nothing changed.
-    response = _edit(client, me.id, role="auditor", active="y")
-    assert "不能修改自己账号的角色" in response.get_data(as_text=True)
-    assert _reload(db, me).role == "secadmin"
+    # His own account: no role field (an administrator's role is given on the server), and
+    # switching himself off is refused; nothing changes.
+    page = client.get(f"/admin/user/edit/?id={me.id}").get_data(as_text=True)
+    assert 'name="role"' not in page and 'name="active"' in page
+    response = _edit(client, me.id, role="auditor")
+    assert "不能修改自己账号的角色、所属单位、关联专家或启用状态" in response.get_data(as_text=True)
+    mine = _reload(db, me)
+    assert (mine.role, mine.active) == ("secadmin", True)
+
+
+def test_administrator_roles_are_given_on_the_server_only(app, db, client, login_as):
+    """Through the web nobody makes an administrator: not the sysadmin by creating an account
+    (whose password he would know), not the secadmin by promoting one."""
+    admin = login_as("sysadmin")
+    page = client.get("/admin/user/new/").get_data(as_text=True)
+    assert 'value="office"' in page and 'value="auditor"' not in page and 'value="secadmin"' not in page
+    client.post("/admin/user/new/", data={"csrf_token": csrf_from(page), "username": "jiade", "full_name": "假的",
+                                          "role": "auditor", "new_password": "Qiyong#2026ok"})
+    assert db.session.scalar(select(User).where(User.username == "jiade")) is None
+    town = factories.user(role="town", username="hutang")
+    auditor = factories.user(role="auditor", username="shenji")
+    sec = factories.user(role="secadmin", username="anquan")
+    db.session.commit()
+    browser = app.test_client()
+    AuthActions(browser).login("anquan")
+    _edit(browser, town.id, role="auditor", active="y")
+    assert _reload(db, town).role == "town"
+    # An auditor who leaves is switched off by the secadmin; his role stays as it is.
+    page = browser.get(f"/admin/user/edit/?id={auditor.id}").get_data(as_text=True)
+    assert 'name="role"' not in page and 'name="active"' in page
+    assert _edit(browser, auditor.id, role="office").status_code == 302
+    gone = _reload(db, auditor)
+    assert (gone.role, gone.active) == ("auditor", False)
+    for role, target in (("town", town), ("auditor", auditor)):
+        target = _reload(db, target)
+        target.role = "auditor" if role == "town" else "office"
+        with pytest.raises(DomainError, match="只在服务器上授予"):
+            duties.check_account_change(target, sec, {"role"})
+        db.session.rollback()
+    new = User(username="x", role="auditor")
+    with pytest.raises(DomainError, match="只在服务器上授予"):
+        duties.check_account_change(new, admin, {"username", "role"}, created=True)
 
 
 def test_a_unit_change_is_a_permission_change(app, db, client, login_as):
