@@ -20,6 +20,7 @@ SM3 hash of its content and of the entry before it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hmac as std_hmac
 import json
 import re
@@ -100,6 +101,11 @@ def audit_key() -> bytes:
     if own:
         return str(own).encode()
     secret = str(current_app.config.get("SECRET_KEY") or "").encode()
+    return _derived_key(secret)
+
+
+@functools.lru_cache(maxsize=4)
+def _derived_key(secret: bytes) -> bytes:
     return bytes.fromhex(mac(secret, b"expertpool-audit-key"))
 
 
@@ -145,16 +151,27 @@ def _upsert_head(conn: Connection, last_id: int, last_hash: str) -> None:
     conn.execute(dialect_insert(table).values(**values).on_conflict_do_nothing(index_elements=["id"]))
 
 
+_HEAD = AuditChainHead.__table__
+_LOG = AuditLog.__table__
+# Built once: appending runs in every committing request, and building and keying a statement
+# each time cost more than running it (bench/audit_bench.py).
+_READ_HEAD = select(_HEAD.c.last_id, _HEAD.c.last_hash, _HEAD.c.seal).where(_HEAD.c.id == HEAD_ID)
+# The head, locked, and the table's last id (see append) in one statement.
+_LOCK_HEAD = (select(_HEAD.c.last_id, _HEAD.c.last_hash, _HEAD.c.seal,
+                     select(func.max(_LOG.c.id)).scalar_subquery().label("table_last"))
+              .where(_HEAD.c.id == HEAD_ID).with_for_update(of=_HEAD))
+_LAST_ENTRY = select(_LOG.c.id, _LOG.c.hash).order_by(_LOG.c.id.desc()).limit(1)
+_INSERT = insert(_LOG)
+_MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == HEAD_ID)
+
+
 def _locked_head(conn: Connection):
-    table = AuditChainHead.__table__
-    return conn.execute(select(table.c.last_id, table.c.last_hash, table.c.seal)
-                        .where(table.c.id == HEAD_ID).with_for_update()).first()
+    return conn.execute(_LOCK_HEAD).first()
 
 
 def read_head(conn: Connection):
     """(last_id, last_hash, seal) of the head, or None (read only, no lock)."""
-    table = AuditChainHead.__table__
-    return conn.execute(select(table.c.last_id, table.c.last_hash, table.c.seal).where(table.c.id == HEAD_ID)).first()
+    return conn.execute(_READ_HEAD).first()
 
 
 def _note(summary: str) -> dict:
@@ -171,8 +188,7 @@ def append(conn: Connection, entries: Iterable[dict]) -> list[dict]:
     head = _locked_head(conn)
     notes = []
     if head is None:
-        log = AuditLog.__table__
-        last = conn.execute(select(log.c.id, log.c.hash).order_by(log.c.id.desc()).limit(1)).first()
+        last = conn.execute(_LAST_ENTRY).first()
         _upsert_head(conn, last.id if last else 0, last.hash if last else GENESIS)
         head = _locked_head(conn)
         if last is not None and head.last_id == last.id:
@@ -181,12 +197,10 @@ def append(conn: Connection, entries: Iterable[dict]) -> list[dict]:
         # Said in the chain itself, before anything else is appended, so that resealing the
         # head with this append does not hide what was done to it.
         notes.append(_note(SEAL_MISMATCH.format(last=head.last_id)))
-    last_id, last_hash = head.last_id, head.last_hash
     # Numbered after the table's last entry even when the head lags behind it (entries written
     # past the chain, a head set back): the chain goes on from the head, and the verification
     # names what does not belong to it, instead of every later write failing on a taken id.
-    log = AuditLog.__table__
-    last_id = max(last_id, conn.execute(select(func.max(log.c.id))).scalar() or 0)
+    last_id, last_hash = max(head.last_id, head.table_last or 0), head.last_hash
     now = clock.utcnow()
     written = []
     for values in notes + entries:
@@ -195,10 +209,8 @@ def append(conn: Connection, entries: Iterable[dict]) -> list[dict]:
         row["changes"] = row.get("changes") or {}
         row["hash"] = last_hash = entry_hash(row)
         written.append(row)
-    conn.execute(insert(AuditLog.__table__), written)
-    table = AuditChainHead.__table__
-    conn.execute(update(table).where(table.c.id == HEAD_ID)
-                 .values(last_id=last_id, last_hash=last_hash, seal=head_seal(last_id, last_hash)))
+    conn.execute(_INSERT, written)
+    conn.execute(_MOVE_HEAD, {"last_id": last_id, "last_hash": last_hash, "seal": head_seal(last_id, last_hash)})
     return written
 
 
