@@ -6,6 +6,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from app import clock
+from app.auth import device
 from app.auth.passwords import hash_password, verify_password
 from app.extensions import db
 from app.services import audit
@@ -98,5 +99,8 @@ def end_all_sessions(user: User) -> None:
 
 
 def home_for(user: User) -> str:
-    """Where a user lands after login: phone pages for experts, the admin for staff."""
-    return "/m/" if user.role == "expert" else "/admin/"
+    """Where a user lands after login: phone pages for experts; the phone workspace for town
+    and department staff on a phone (:mod:`app.auth.device`); the admin otherwise."""
+    if user.role == "expert" or (user.role in device.WORKSPACE_ROLES and device.wants_phone()):
+        return "/m/"
+    return "/admin/"

@@ -78,6 +78,13 @@ RIGHTS: dict[str, dict[str, frozenset]] = {
     # report pages (one list page each): emergency paperwork per unit, fairness of the draw
     "overdue_paperwork": {r: frozenset({"list"}) for r in ("sysadmin", "office", "department", "town", "leader")},
     "fairness_report": {r: frozenset({"list"}) for r in ("sysadmin", "office", "leader")},
+    # The phone workspace under /m/ (app/mobile: workspace, requests, staffing, notices, contact):
+    # a 镇街 or 局科室/大队 works its own unit's requests there (list: its day on /m/); each route
+    # names its row and action (app.mobile.access.unit_page).
+    "phone_request": {r: WRITE for r in ("department", "town")},
+    "phone_notice": {r: WRITE for r in ("department", "town")},
+    # Calling or messaging an expert drawn for the unit's own job, each use audited (SPEC §3.15).
+    "phone_contact": {r: frozenset({"create"}) for r in ("department", "town")},
     # fees
     "fee_standard": {"sysadmin": ALL, "office": READ, "leader": READ, "department": READ, "town": READ},
     "holiday": {"sysadmin": ALL, "office": READ},

@@ -21,6 +21,8 @@ ACTION_LABELS = {
     "login_fail": "登录失败",
     "logout": "退出登录",
     "export": "导出",
+    "call": "拨打电话",
+    "sms": "发送短信",
     "unlock": "解除锁定",
     "key_rotation": "密钥轮换",
     "backup": "备份",
@@ -48,8 +50,9 @@ def record_event(kind: str, summary: str, *, table: str = "", row_id: int | None
 
     ``kind`` is one of :data:`EVENT_KINDS` (key rotation: ``record_event("key_rotation",
     "个人信息加密密钥已轮换：…", details={"已重新加密": n})``); ``summary`` is the Chinese
-    sentence shown in the log; ``details`` are labelled values. The actor is ``user`` (or
-    ``username``) when given, else whoever is logged in, else 系统 (a command).
+    sentence shown in the log; ``details`` are labelled values, masked like a record's columns
+    of the same name (``mobile``, ``id_number``…). The actor is ``user`` (or ``username``) when
+    given, else whoever is logged in, else 系统 (a command).
     """
     if kind not in EVENT_KINDS:
         raise ValueError(f"unknown audit event kind {kind!r}")
@@ -58,7 +61,7 @@ def record_event(kind: str, summary: str, *, table: str = "", row_id: int | None
         user_id, name = user.id, user.username
     elif username is not None:
         user_id, name = None, username
-    changes = {str(label): [None, value] for label, value in (details or {}).items()}
+    changes = {str(label): [None, hook.plain(value, str(label))] for label, value in (details or {}).items()}
     hook.enqueue(db.session(), {"user_id": user_id, "username": name, "action": kind, "table_name": table,
                               "row_id": row_id, "summary": summary, "changes": changes,
                               "client_addr": hook.client_addr()})

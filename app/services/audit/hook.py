@@ -45,7 +45,8 @@ _FLUSH_KEY = "audit_flush"
 _QUEUE_KEY = "audit_queue"
 
 
-def _plain(value, key: str):
+def plain(value, key: str):
+    """A value as the log stores it: secrets hidden, ID numbers and phones masked, dates as text."""
     if value is None:
         return None
     if key in SECRET:
@@ -103,13 +104,13 @@ def _changes(obj, action: str) -> dict:
             new = hist.added[0] if hist.added else None
             if old == new:
                 continue
-            out[key] = [_plain(old, key), _plain(new, key)]
+            out[key] = [plain(old, key), plain(new, key)]
         elif action == "create":
             value = getattr(obj, key)
             if value is not None:
-                out[key] = [None, _plain(value, key)]
+                out[key] = [None, plain(value, key)]
         else:
-            out[key] = [_plain(getattr(obj, key), key), None]
+            out[key] = [plain(getattr(obj, key), key), None]
     if action == "update":
         out.update(_reference_changes(state, out))
     return out

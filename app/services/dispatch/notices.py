@@ -14,6 +14,7 @@ import secrets
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from app import clock
 from app.clock import utcnow
@@ -81,6 +82,38 @@ def issue_notices(req: UsageRequest, today: dt.date | None = None) -> list[Notic
     if not made and not have:
         raise DomainError("该申请没有服务企业，无法发放告知书。")
     return made
+
+
+def unsent_notices(unit_id: int) -> list[tuple[UsageRequest, list]]:
+    """The unit's jobs with experts chosen whose enterprises still lack a 告知书 (第十六条):
+    (request, enterprises without one), by the job's first day."""
+    requests = db.session.scalars(
+        select(UsageRequest).where(UsageRequest.unit_id == unit_id, UsageRequest.state.in_(("dispatched", "completed")))
+        .options(selectinload(UsageRequest.enterprises)).order_by(UsageRequest.start_date, UsageRequest.id)
+    ).all()
+    if not requests:
+        return []
+    have: dict[int, set[int]] = {}
+    for request_id, enterprise_id in db.session.execute(
+        select(Notice.request_id, Notice.enterprise_id).where(Notice.request_id.in_([r.id for r in requests]))
+    ):
+        have.setdefault(request_id, set()).add(enterprise_id)
+    out = []
+    for req in requests:
+        missing = [e for e in req.enterprises if e.id not in have.get(req.id, set())]
+        if missing:
+            out.append((req, missing))
+    return out
+
+
+def outstanding_receipts(unit_id: int) -> list[Notice]:
+    """The unit's notices whose 回执 is not back yet (未回收), oldest first; cancelled jobs left out."""
+    return list(db.session.scalars(
+        select(Notice).join(UsageRequest, Notice.request_id == UsageRequest.id)
+        .where(UsageRequest.unit_id == unit_id, UsageRequest.state != "cancelled", Notice.receipt_state == "pending")
+        .options(selectinload(Notice.enterprise), selectinload(Notice.request))
+        .order_by(Notice.issued_on, Notice.id)
+    ))
 
 
 def withdraw_notices(req: UsageRequest, enterprise_ids) -> int:

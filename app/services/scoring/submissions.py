@@ -155,6 +155,11 @@ class PeriodCell:
         return self.on_time + self.late
 
     @property
+    def unevaluated(self) -> int:
+        """Uses of the period that still have no evaluation linked (what the unit still owes)."""
+        return max(0, self.used - self.evaluated_uses)
+
+    @property
     def status_label(self) -> str:
         return STATUS_LABELS[self.status]
 
