@@ -140,6 +140,7 @@ class UserView(SecuredModelView):
         "active": {"description": "由安全管理员启用或停用；停用的账号不能登录。"},
     }
     form_ajax_refs = {"expert": {"fields": ("name",), "page_size": 10}}
+    edit_template = "admin/user_edit.html"
     # Form field -> the account attribute of ACCOUNT_FIELDS it sets.
     FORM_FIELDS = {"username": "username", "full_name": "full_name", "role": "role", "org_unit": "org_unit",
                    "expert": "expert", "phone": "phone", "active": "active", "new_password": "password"}

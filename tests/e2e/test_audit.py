@@ -66,3 +66,33 @@ def test_an_untouched_trail_verifies_and_the_log_lists_it(app, page, live_server
     page.goto(f"{live_server}/admin/export_log/")
     assert "导出“专家”10行（xlsx）" in page.content()
     screenshot("export-log-desk")
+
+
+def test_the_security_administrators_account_pages(app, page, live_server, browser_login, screenshot):
+    """三员分立 on the account pages: the secadmin's list has lock and 2FA columns and his two
+    actions; his edit form holds role, unit, expert and 启用 — no name, no password."""
+    with app.app_context():
+        import datetime as dt
+
+        from app import clock
+
+        factories.user(role="secadmin", username="anquan", full_name="安全管理员")
+        factories.user(role="leader", username="lingdao", full_name="局长",
+                       locked_until=clock.utcnow() + dt.timedelta(minutes=10))
+        town = factories.user(role="town", username="hutang", full_name="孙晓燕")
+        db.session.commit()
+        town_id = town.id
+    browser_login("anquan")
+    page.goto(f"{live_server}/admin/user/")
+    assert "锁定至" in page.content() and "两步验证" in page.content()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    screenshot("users-secadmin-phone")
+    page.goto(f"{live_server}/admin/user/edit/?id={town_id}")
+    assert page.locator("select[name=role]").count() == 1 and page.locator("input[name=new_password]").count() == 0
+    assert "账号：hutang（孙晓燕，镇/开发区/街道）" in page.inner_text("body")
+    screenshot("user-edit-secadmin-phone")
+    page.set_viewport_size(DESK)
+    page.goto(f"{live_server}/admin/user/")
+    screenshot("users-secadmin-desk")
+    page.goto(f"{live_server}/admin/user/edit/?id={town_id}")
+    screenshot("user-edit-secadmin-desk")
