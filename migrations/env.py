@@ -92,14 +92,41 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == 'sqlite'
+        if sqlite:
+            # SQLite's batch mode rebuilds a table by copying it and dropping the original. With
+            # foreign keys on, dropping a table is a DELETE of every row: ON DELETE SET NULL and
+            # CASCADE would empty the references to it (rebuilding "user" nulled every audit
+            # entry's user_id). Off for the run, outside any transaction (where SQLite accepts
+            # the pragma); the references are checked once the migrations are done.
+            _sqlite_pragma(connection, 'PRAGMA foreign_keys=OFF')
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
             **conf_args
         )
 
-        with context.begin_transaction():
-            context.run_migrations()
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+            if sqlite:
+                broken = _sqlite_pragma(connection, 'PRAGMA foreign_key_check')
+                if broken:
+                    raise RuntimeError(f'迁移后外键引用不一致：{broken[:5]}')
+        finally:
+            if sqlite:
+                _sqlite_pragma(connection, 'PRAGMA foreign_keys=ON')
+
+
+def _sqlite_pragma(connection, statement):
+    """Run a pragma on the driver's connection, outside SQLAlchemy's transaction (which would
+    begin one: app/database.py makes every transaction BEGIN IMMEDIATE)."""
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        cursor.execute(statement)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
 
 
 if context.is_offline_mode():

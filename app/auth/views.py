@@ -10,6 +10,7 @@ from app.auth.forms import LoginForm, TotpLoginForm
 from app.auth.login import authenticate, end_all_sessions, finish_login, home_for, safe_next
 from app.auth.totp import check_code, must_enrol
 from app.extensions import db, limiter
+from app.services import audit
 from app.services.errors import DomainError
 from models import User
 
@@ -31,6 +32,7 @@ def login():
         try:
             user = authenticate(form.username.data, form.password.data, request.remote_addr)
         except DomainError as err:
+            db.session.commit()  # the failed login's audit entry
             flash(str(err), "error")
         else:
             target = safe_next(form.next.data, home_for(user))
@@ -46,6 +48,7 @@ def login():
             session.pop(PENDING_KEY, None)
             finish_login(user, request.remote_addr)
             login_user(user, remember=form.remember.data)
+            audit.login_succeeded(user)
             db.session.commit()
             return redirect(target)
     return render_template("auth/login.html", form=form)
@@ -75,15 +78,18 @@ def login_2fa():
         try:
             check_code(user, form.code.data, request.remote_addr)
         except DomainError as err:
+            locked = throttle.is_blocked(user.username, request.remote_addr)
+            audit.login_failed(user.username, user, reason="code_locked" if locked else "bad_code")
             db.session.commit()  # the failure counts and perhaps the lock
             flash(str(err), "error")
-            if throttle.is_blocked(user.username, request.remote_addr):
+            if locked:
                 session.pop(PENDING_KEY, None)
                 return redirect(url_for("auth.login"))
         else:
             session.pop(PENDING_KEY, None)
             finish_login(user, request.remote_addr)
             login_user(user, remember=pending.get("remember", False))
+            audit.login_succeeded(user, second_factor=True)
             db.session.commit()
             return redirect(safe_next(pending.get("next"), home_for(user)))
     return render_template("auth/login_2fa.html", form=form, user=user)
@@ -94,6 +100,7 @@ def login_2fa():
 def logout():
     """End this session and, for safety, every other session of the same user."""
     end_all_sessions(current_user._get_current_object())
+    audit.logged_out(current_user._get_current_object())
     db.session.commit()
     logout_user()
     session.pop(PENDING_KEY, None)

@@ -27,6 +27,8 @@ cannot replace the live uploads.
 
 Every backup is recorded (:class:`models.BackupRun`, good or failed);
 ``app.services.backup_status`` says how old the last good one is and whether that is too old.
+Backups (good or failed) and restores are also on the audit trail; a restore names the last
+audit entry the database held before it was replaced.
 
 Services raise :class:`DomainError`; the CLI (``app/commands/backup.py``) prints.
 """
@@ -52,6 +54,7 @@ from sqlalchemy.engine import make_url
 
 from app import clock
 from app.extensions import db
+from app.services import audit
 from app.services.errors import DomainError
 from models import BackupRun
 
@@ -315,6 +318,9 @@ def create_backup(path: str | os.PathLike) -> BackupInfo:
                       seconds=time.monotonic() - started, warnings=warnings)
     db.session.add(BackupRun(ok=True, path=str(target)[:500], size_bytes=info.archive_bytes,
                              seconds=round(info.seconds, 2), host=socket.gethostname()[:100]))
+    audit.record_event("backup", f"备份完成：{target.name}", table="backup_run",
+                       details={"备份文件": str(target), "大小（字节）": info.archive_bytes,
+                                "上传文件数": info.upload_count, "数据库": kind})
     db.session.flush()
     return info
 
@@ -323,6 +329,8 @@ def record_failed_backup(message: str, path: str | os.PathLike | None = None) ->
     """Note a failed backup run, so the dashboard can say why the last good one is old."""
     db.session.add(BackupRun(ok=False, path=str(path or "")[:500], message=message[:500],
                              host=socket.gethostname()[:100]))
+    audit.record_event("backup", f"备份失败：{message}"[:200], table="backup_run",
+                       details={"备份位置": str(path or ""), "原因": message[:300]})
     db.session.flush()
 
 
@@ -476,12 +484,17 @@ def restore_backup(path: str | os.PathLike, *, check_signature: bool = True) -> 
     Refuses (``DomainError``, nothing changed) a damaged or tampered archive, or one made
     from the other kind of database. Stop the web workers first: a restore under running
     workers is safe for the database but their open pages show the old state.
+
+    The restored database gets a ``restore`` audit entry naming the backup and the last audit
+    entry of the database it replaced (entries made after the backup are gone with it); the
+    caller commits.
     """
     archive = Path(path)
     if not archive.is_file():
         raise DomainError(f"备份文件不存在：{archive}")
     kind = database_kind()
     here, upload_root = check_restore_target()
+    replaced = audit.chain_end()
     upload_root.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=upload_root.parent, prefix=".restore-") as tmp:
         work = Path(tmp)
@@ -498,6 +511,11 @@ def restore_backup(path: str | os.PathLike, *, check_signature: bool = True) -> 
         _make_private_dirs(work / UPLOADS, work)
         _write_marker(work / UPLOADS, here, "restore")
         _swap_uploads(work / UPLOADS, upload_root)
+    details = {"备份文件": str(archive), "备份时间": manifest.get("created_at", "")}
+    if replaced is not None:
+        details.update({"恢复前日志末条": f"第{replaced[0]}条", "恢复前末条哈希": replaced[1]})
+    summary = f"从备份恢复数据库和上传文件：{archive.name}（备份时间 {manifest.get('created_at', '')}）"
+    audit.record_event("restore", summary[:200], details=details)
     return BackupInfo(path=archive, kind=kind, created_at=manifest.get("created_at", ""), files=manifest["files"],
                       alembic_revision=manifest.get("alembic_revision"))
 
