@@ -4,6 +4,7 @@ import os
 from flask import Flask
 
 from app.config import CONFIGS
+from app.open_views import open_static_files
 
 
 def create_app(config: str | dict | None = None) -> Flask:
@@ -31,6 +32,7 @@ def create_app(config: str | dict | None = None) -> Flask:
     from admin_views import init_admin
 
     init_admin(app)
+    open_static_files(app)
     register_template_filters(app)
     register_errorhandlers(app)
     register_commands(app)
@@ -41,6 +43,7 @@ def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions of ``app.extensions``."""
     from app import database
     from app.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from app.open_views import spared_on_open_views
 
     database.prepare_engine_options(app)
     db.init_app(app)
@@ -49,18 +52,25 @@ def register_extensions(app: Flask) -> None:
         app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"),
         render_as_batch=True, compare_type=True,
     )
+    # CSRF is checked by app.security.protect_writes for writing requests only.
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     csrf.init_app(app)
     babel.init_app(app, locale_selector=lambda: "zh_Hans_CN", timezone_selector=lambda: app.config["BUREAU_TIMEZONE"])
-    limiter.init_app(app)
-    login_manager.init_app(app)
+    # Open views (public pages, static files) count their own rate limit and have no login:
+    # the per-request hooks of these two extensions do nothing there (app/open_views.py).
+    with spared_on_open_views(app):
+        limiter.init_app(app)
+    with spared_on_open_views(app):
+        login_manager.init_app(app, add_context_processor=False)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录。"
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
 
-    from app.auth.session import forget_request_caches, load_user
+    from app.auth.session import forget_request_caches, load_user, user_in_templates
 
     login_manager.user_loader(load_user)
+    app.context_processor(user_in_templates)
     app.before_request(forget_request_caches)
     from app import security
 

@@ -9,9 +9,9 @@ from flask import flash, make_response, redirect, render_template, request, url_
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.errors import render_error
-from app.extensions import db, limiter
+from app.extensions import db
 from app.public.blueprint import bp
-from app.public.limits import public_limit
+from app.public.limits import rate_limited
 from app.services.dispatch import notices
 from app.services.errors import DomainError
 from models.choices import RECEIPT_METHODS
@@ -31,8 +31,8 @@ def _page(notice, signer="", status=200):
 
 
 @bp.route("/receipt/<token>", methods=["GET", "POST"])
-@limiter.limit(public_limit)
-@limiter.limit("10 per minute", methods=["POST"])
+@rate_limited()
+@rate_limited("10 per minute", methods=("POST",))
 def receipt(token):
     """Show the receipt of one notice; POST confirms it with the signer's name."""
     notice = notices.find_notice(token)
