@@ -4,7 +4,6 @@ import os
 from flask import Flask
 
 from app.config import CONFIGS
-from app.open_views import open_static_files
 
 
 def create_app(config: str | dict | None = None) -> Flask:
@@ -32,7 +31,9 @@ def create_app(config: str | dict | None = None) -> Flask:
     from admin_views import init_admin
 
     init_admin(app)
-    open_static_files(app)
+    from app import static_files
+
+    static_files.init_app(app)
     register_template_filters(app)
     register_errorhandlers(app)
     register_commands(app)
@@ -80,6 +81,9 @@ def register_extensions(app: Flask) -> None:
 
     audit.init_app(app)
     guards.init_app(app)
+    from app import compression
+
+    compression.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -1,7 +1,7 @@
 """Views open to anyone, and what the request path spares them.
 
 A view is *open* when no login can matter to it: every page of the public blueprint
-(SPEC §5, an ``OpenBlueprint``), the static files, and any view decorated with
+(SPEC §5, an ``OpenBlueprint``), the static files (app/static_files.py), and any view decorated with
 ``@open_to_anyone``. The global hooks that exist for logged-in pages do nothing there:
 
 * Flask-Login's remember-cookie hook, and so the account is never loaded (no user loader,
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import wraps
 
 from flask import Blueprint, Flask, current_app, request
 
@@ -58,17 +57,6 @@ class OpenBlueprint(Blueprint):
         if view_func is not None:
             open_to_anyone(view_func)
         super().add_url_rule(rule, endpoint, view_func, **options)
-
-
-def open_static_files(app: Flask) -> None:
-    """Mark the app's and every blueprint's static-file view as open.
-
-    Flask names them ``static`` and ``<blueprint>.static``; a blueprint's is a bound method,
-    which takes no attribute, so it is wrapped.
-    """
-    for endpoint, view in list(app.view_functions.items()):
-        if endpoint == "static" or endpoint.endswith(".static"):
-            app.view_functions[endpoint] = open_to_anyone(wraps(view)(lambda *a, _view=view, **kw: _view(*a, **kw)))
 
 
 _HOOK_LISTS = ("before_request_funcs", "after_request_funcs", "teardown_request_funcs")
