@@ -85,6 +85,21 @@ def configure_engine(app: Flask) -> None:
     with app.app_context():
         engine = db.engine
     _install_sqlite_hooks(engine, strict=bool(app.testing))
+    app.teardown_request(end_read_transaction)
+
+
+def end_read_transaction(_exc=None) -> None:
+    """A read (GET/HEAD) request's transaction ends with the request, writing nothing.
+
+    Flask-SQLAlchemy ends it when the app context goes, right after; where an app context
+    outlives its requests (tests, scripts), the next request would otherwise write in a
+    read transaction it did not begin.
+    """
+    if request.method not in READING_METHODS or not db.session.registry.has():
+        return
+    session = db.session()
+    if session.in_transaction() and not (session.new or session.dirty or session.deleted):
+        session.rollback()  # it wrote nothing: ending it either way is the same
 
 
 def _install_sqlite_hooks(engine: Engine, *, strict: bool) -> None:
