@@ -28,6 +28,7 @@ from contextvars import ContextVar
 from flask import Flask, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import PendingRollbackError
 
 from app.extensions import db
 
@@ -89,16 +90,23 @@ def configure_engine(app: Flask) -> None:
 
 
 def end_read_transaction(_exc=None) -> None:
-    """A read (GET/HEAD) request's transaction ends with the request, writing nothing.
+    """A read (GET/HEAD) request's deferred transaction ends with the request, writing nothing.
 
     Flask-SQLAlchemy ends it when the app context goes, right after; where an app context
     outlives its requests (tests, scripts), the next request would otherwise write in a
-    read transaction it did not begin.
+    read transaction it did not begin. A transaction begun before the request (a test's own
+    work) is left alone.
     """
     if request.method not in READING_METHODS or not db.session.registry.has():
         return
     session = db.session()
-    if session.in_transaction() and not (session.new or session.dirty or session.deleted):
+    if not session.in_transaction() or session.new or session.dirty or session.deleted:
+        return
+    try:
+        read_only = session.connection().info.get("expertpool_read_only")
+    except PendingRollbackError:  # the request failed inside a flush
+        read_only = True
+    if read_only:
         session.rollback()  # it wrote nothing: ending it either way is the same
 
 
