@@ -159,7 +159,8 @@ def main() -> int:
                 db.engine.dispose()
     backend = "PostgreSQL" if url else "SQLite"
     print(f"专家列表 /admin/expert/（{backend}，每项 {args.requests} 次请求取中位数）")
-    print(f"机器负载 {' '.join(f'{x:.2f}' for x in load_before)}（开始），{' '.join(f'{x:.2f}' for x in os.getloadavg())}（结束）")
+    loads = [" ".join(f"{x:.2f}" for x in figures) for figures in (load_before, os.getloadavg())]
+    print(f"机器负载 {loads[0]}（开始），{loads[1]}（结束）")
     print(f"{'页面':<6}{'专家数':>8}{'中位数 ms':>12}{'p90 ms':>10}{'SQL 语句数':>12}{'行数':>6}{'总数':>8}")
     ok = True
     small, large = sizes

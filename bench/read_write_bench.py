@@ -108,7 +108,8 @@ def run_phase(port: int, cookies: dict, seconds: float, writers: int, write_rate
             n += 1
             status, _ = client.request("POST", "/complaints/new", {
                 "enterprise_name": f"基准测试企业{i}", "contact_name": "张经理", "contact_phone": "13912345678",
-                "subject": "", "body": f"基准测试第{n}条：专家在检查中推销产品，要求企业委托辅导。", "csrf_token": token})
+                "subject": "", "body": f"基准测试第{n}条：专家在检查中推销产品，要求企业委托辅导。",
+                "csrf_token": token})
             if status == 302:
                 writes[i] += 1
             else:

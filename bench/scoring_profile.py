@@ -65,7 +65,8 @@ def main() -> int:
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    assert client.post("/login", data={"username": "town00", "password": le.PASSWORD, "csrf_token": token}).status_code == 302
+    login = client.post("/login", data={"username": "town00", "password": le.PASSWORD, "csrf_token": token})
+    assert login.status_code == 302
     page = client.get("/m/score/new").get_data(as_text=True)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
     rng = random.Random(1)
@@ -73,7 +74,8 @@ def main() -> int:
 
     def submit():
         fields = {"csrf_token": token, "client_uuid": str(uuid.uuid4()), "form_id": form_id, "variant": "A",
-                  "expert_id": rng.randint(1, le.EXPERTS), "enterprise_name": f"常州测试化工有限公司{rng.randint(1, 500)}",
+                  "expert_id": rng.randint(1, le.EXPERTS),
+                  "enterprise_name": f"常州测试化工有限公司{rng.randint(1, 500)}",
                   "matter": "执法检查：危险化学品储存专项检查", "evaluator_name": "检查员00",
                   "evaluated_on": (today - dt.timedelta(days=rng.randint(0, 20))).isoformat(), "suggestions": "无"}
         for item_id, maximum in items:
