@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -183,6 +184,8 @@ def main() -> int:
             browser.close()
     finally:
         server.shutdown()
+        if not args.show:
+            shutil.rmtree(tmp, ignore_errors=True)
     print(f"\nlogin + admin home {home / 1024:.1f} KB; empty cache {cold / 1024:.1f} KB (not judged)")
     print(f"first load {first / 1024:.1f} KB (limit {FIRST_LOAD_LIMIT // 1024} KB), "
           f"repeat visit {repeat / 1024:.1f} KB (limit {REPEAT_LIMIT // 1024} KB); load average "

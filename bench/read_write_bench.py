@@ -26,6 +26,7 @@ import http.client
 import os
 import random
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -172,6 +173,7 @@ def main() -> int:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=60)
     log = log_path.read_text(errors="replace") if log_path.exists() else ""
+    shutil.rmtree(tmp, ignore_errors=True)
     locked = log.count("database is locked")
     ratio = mixed["reads"] / alone["reads"]
     odd = alone["odd"] + mixed["odd"]

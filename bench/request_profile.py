@@ -21,6 +21,7 @@ import cProfile
 import io
 import os
 import pstats
+import shutil
 import sys
 import tempfile
 import threading
@@ -186,6 +187,8 @@ def main() -> int:
              "static": (product, "/static/light.css"), "index": (product, "/")}
     results = {kind: measure(kind, *paths[kind], args.requests, args.top, counter) for kind in kinds}
     buffer.flush()
+    engine.dispose()
+    shutil.rmtree(workdir, ignore_errors=True)
     if "pure" in results:
         print("\nCPU per request against pure Flask (in process, no server):")
         for kind, figures in results.items():

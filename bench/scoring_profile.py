@@ -20,6 +20,7 @@ import os
 import pstats
 import random
 import re
+import shutil
 import sys
 import tempfile
 import threading
@@ -97,6 +98,10 @@ def main() -> int:
         submit()
     profile.disable()
     stats = pstats.Stats(profile)
+    with app.app_context():
+        db.session.remove()
+        engine.dispose()
+    shutil.rmtree(tmp, ignore_errors=True)
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; {args.requests} submissions of "
           f"{len(items)} scores")
     print(f"CPU {cpu_ms:.2f} ms per submission without the profiler; {statements:.1f} SQL statements and "
