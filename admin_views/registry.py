@@ -10,7 +10,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField as UploadField
 from flask_wtf.file import FileRequired
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from wtforms import FileField, PasswordField
 
 from admin_views.base import (
@@ -22,6 +22,7 @@ from admin_views.base import (
     refuse,
 )
 from admin_views.formatters import choice, names, thumbnail, yes_no
+from admin_views.list_counts import BoundedCountMixin
 from app import clock, validators
 from app.auth.login import end_all_sessions
 from app.auth.passwords import check_password_policy, hash_password
@@ -276,7 +277,7 @@ class WorkHistoryInline(InlineFormAdmin):
     }
 
 
-class ExpertView(DistinctCountMixin, SecuredModelView):
+class ExpertView(BoundedCountMixin, SecuredModelView):
     """Every 附件2 field; groups multi-select; photo upload; masked PII for most roles."""
 
     masked_columns = {"id_number": "id", "mobile": "phone", "work_phone": "phone", "home_phone": "phone",
@@ -356,12 +357,13 @@ class ExpertView(DistinctCountMixin, SecuredModelView):
     inline_models = (WorkHistoryInline(WorkHistory),)
     form_widget_args = {"specialty": {"rows": 3}, "achievements": {"rows": 4}, "awards": {"rows": 3}}
 
-    # Relations load with selectinload (one statement each, flat at any size) instead of
-    # Flask-Admin's automatic joinedload, which scans the group links on every page (STACK-NOTES).
+    # The groups load with selectinload (one statement, flat at any size) instead of Flask-Admin's
+    # automatic joinedload, which scans the group links on every page; the town (many-to-one)
+    # comes in the page's own statement. The total is counted up to a cap (admin_views/list_counts.py).
     column_auto_select_related = False
 
     def get_query(self):
-        return super().get_query().options(selectinload(self.model.groups), selectinload(self.model.town))
+        return super().get_query().options(selectinload(self.model.groups), joinedload(self.model.town))
 
     def scope_query(self, query):
         if current_role() == "expert":

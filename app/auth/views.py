@@ -10,6 +10,7 @@ from app.auth.forms import LoginForm, TotpLoginForm
 from app.auth.login import authenticate, end_all_sessions, finish_login, home_for, safe_next
 from app.auth.totp import check_code, must_enrol
 from app.extensions import db, limiter
+from app.open_views import is_open_view
 from app.services import audit
 from app.services.errors import DomainError
 from models import User
@@ -112,10 +113,10 @@ def logout():
 def require_enrolment():
     """基础科 and sysadmin accounts without two-factor login are sent to enrol first.
 
-    Public pages (verify, apply, complaints) are for anyone and are not held back; they
-    are also the hot ones, so the account is not even loaded for them.
+    Open views (public pages, static files: app/open_views.py) are for anyone and are not
+    held back; they are also the hot ones, so the account is not even loaded for them.
     """
-    if request.blueprint == "public" or request.endpoint in ENROL_ENDPOINTS or not current_user.is_authenticated:
+    if is_open_view() or request.endpoint in ENROL_ENDPOINTS or not current_user.is_authenticated:
         return None
     if not must_enrol(current_user):
         return None
