@@ -14,7 +14,6 @@ from sqlalchemy.orm import joinedload, selectinload
 from wtforms import FileField, PasswordField
 
 from admin_views.base import (
-    DistinctCountMixin,
     SecuredModelView,
     commit_and_flash,
     current_role,
