@@ -237,3 +237,75 @@ def test_0012_encrypts_existing_two_factor_secrets(tmp_path):
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+@pytest.mark.parametrize("which", URLS)
+def test_0018_encrypts_personal_data_in_place_and_fills_the_blind_indexes(tmp_path, which):
+    """An installation from before 0018 holds ID numbers, phones and addresses in clear; 0018
+    encrypts every one with the installation's key, fills the blind indexes (search and the
+    duplicate check find them), and downgrading gives the clear values back."""
+    import datetime as dt
+
+    from alembic.script import ScriptDirectory
+    from flask_migrate import downgrade
+    from sqlalchemy import select
+
+    from app.services.lifecycle import intake
+    from models import Expert, User
+    from models.base import blind_match
+
+    scripts = ScriptDirectory(str(Path(__file__).resolve().parents[2] / "migrations"))
+    before = scripts.get_revision("0018_personal_data_sm4").down_revision  # the lead may re-chain it
+    url = f"sqlite:///{tmp_path / 'p.sqlite3'}" if which == "sqlite" else os.environ["TEST_DATABASE_URL"]
+    _clean(url)
+    app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": url})
+    clear = {"id_number": "11010519491231002X", "mobile": "13812345678", "address": "常州市武进区湖塘镇花园新村12幢",
+             "wechat": "wx_wangjg", "qq": "123456789", "email": "wangjg@example.cn", "work_phone": "0519-86310627",
+             "home_phone": None}
+    try:
+        with app.app_context():
+            upgrade(revision=before)
+            now = dt.datetime(2026, 3, 1, 2, 0)
+            with db.engine.begin() as conn:
+                for n, number in ((1, clear["id_number"]), (2, "320412198001010014")):
+                    conn.execute(text(
+                        "INSERT INTO expert (id, name, gender, birth_date, ethnicity, employer, title_level, education,"
+                        " full_time_education, registered_safety_engineer, registered_safety_assessor, id_number,"
+                        " retired, address, wechat, work_phone, home_phone, mobile, email, qq, source, stage,"
+                        " health_declared, ethics_declared, created_at, updated_at, version) VALUES (:id, :name,"
+                        " 'female', :birth, '汉族', '某公司', 'none', 'bachelor', :t, :f, :f, :id_number, :f, :address,"
+                        " :wechat, :work_phone, :home_phone, :mobile, :email, :qq, 'district', 'in_pool', :f, :f,"
+                        " :now, :now, 1)"),
+                        {**clear, "id": n, "name": f"专家{n}", "birth": dt.date(1949, 12, 31), "t": True, "f": False,
+                         "id_number": number, "mobile": f"1381234567{n}", "now": now})
+                conn.execute(text(
+                    "INSERT INTO \"user\" (id, username, full_name, password_hash, role, active, failed_logins, "
+                    "session_epoch, phone) VALUES (1, 'zhou', '周焱', 'x', 'office', :t, 0, 0, '13912345678')"),
+                    {"t": True})
+            upgrade()
+            with db.engine.connect() as conn:
+                row = conn.execute(text(f"SELECT {', '.join(clear)}, id_number_bidx, mobile_bidx FROM expert "
+                                        "WHERE id = 1")).mappings().one()
+                phone = conn.execute(text("SELECT phone FROM \"user\"")).scalar()
+            for column, value in clear.items():
+                if value is None:
+                    assert row[column] is None
+                else:
+                    assert row[column].startswith("sm4gcm:1:") and value not in row[column], column
+            assert phone.startswith("sm4gcm:1:") and len(row["id_number_bidx"]) == 64
+            expert = db.session.get(Expert, 1)
+            assert {k: getattr(expert, k) for k in clear} == {**clear, "mobile": "13812345671"}
+            assert db.session.get(User, 1).phone == "13912345678"
+            assert db.session.scalar(select(Expert.id).where(blind_match(Expert.mobile, "13812345672"))) == 2
+            assert intake.id_number_taken("11010519491231002x")
+            db.session.remove()
+            downgrade(revision=before)
+            with db.engine.connect() as conn:
+                assert conn.execute(text("SELECT id_number, address, mobile FROM expert WHERE id = 1")).one() == (
+                    clear["id_number"], clear["address"], "13812345671")
+                assert conn.execute(text("SELECT phone FROM \"user\"")).scalar() == "13912345678"
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        _clean(url)
