@@ -22,9 +22,15 @@ def _columns_added_since(*tables):
     so the migrations under test fill them as they would on a real installation."""
     have = {name: {c["name"] for c in inspect(db.engine).get_columns(name)} for name in tables}
     added = [(name, col) for name in tables for col in db.metadata.tables[name].columns if col.name not in have[name]]
+    # Columns widened since (encrypted values are longer): PostgreSQL enforces the length.
+    widened = [(name, col) for name in tables for col in db.metadata.tables[name].columns
+               if col.name in have[name] and getattr(col.type, "plain_length", None)]
     with db.engine.begin() as conn:
         for name, col in added:
             conn.exec_driver_sql(f"ALTER TABLE {name} ADD COLUMN {col.name} {col.type.compile(db.engine.dialect)}")
+        if db.engine.dialect.name == "postgresql":
+            for name, col in widened:
+                conn.exec_driver_sql(f"ALTER TABLE {name} ALTER COLUMN {col.name} TYPE {col.type.compile(db.engine.dialect)}")
     yield
     db.session.remove()
     with db.engine.begin() as conn:
