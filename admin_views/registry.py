@@ -4,12 +4,12 @@ from pathlib import Path
 from flask import abort, flash, g, redirect, request, send_file
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
+from flask_admin.contrib.sqla.tools import parse_like_term
 from flask_admin.model.form import InlineFormAdmin
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField as UploadField
 from flask_wtf.file import FileRequired
-from flask_admin.contrib.sqla.tools import parse_like_term
 from sqlalchemy import or_
 from sqlalchemy.orm import defer, selectinload
 from wtforms import FileField, PasswordField

@@ -48,7 +48,7 @@ def rotate_data_key(batch_size):
         raise click.ClickException(f"有 {len(result.unreadable)} 个值无法解密，未能改用新密钥：请用 "
                                    "flask check-integrity 查看，并从密钥轮换前的备份中找回这些数据。")
     if remaining:
-        raise click.ClickException("仍有值使用旧密钥：" + "、".join(f"密钥 {k} {n} 个" for k, n in sorted(remaining.items()))
-                                   + "。请再次运行本命令。")
+        counts = "、".join(f"密钥 {k} {n} 个" for k, n in sorted(remaining.items()))
+        raise click.ClickException(f"仍有值使用旧密钥：{counts}。请再次运行本命令。")
     click.echo(f"全部个人信息已使用密钥 {ring.current_id} 加密。可以从 DATA_ENCRYPTION_OLD_KEYS 中删去旧密钥"
                "（旧密钥请与轮换前的备份一起妥善保管：恢复这些备份时需要它）。")

@@ -17,8 +17,8 @@ rotation sees the ciphertext and its key id, and never writes a message in place
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
 
 import sqlalchemy as sa
 
@@ -126,7 +126,7 @@ def unreadable_values(batch_size: int = BATCH_SIZE) -> list[str]:
         table = _plain_table(name, columns)
         for rows in _batches(table, [c.column for c in columns], batch_size):
             for row in rows:
-                for col, stored in zip(columns, row[1:]):
+                for col, stored in zip(columns, row[1:], strict=True):
                     if stored in (None, ""):
                         continue
                     try:
@@ -198,7 +198,7 @@ def _rotated_row(ring: crypto.Keyring, table: str, row, columns: list[EncryptedC
     key (or empty); {} if only unreadable values need rewriting (left alone)."""
     values: dict[str, str | None] = {}
     pending = False
-    for col, stored in zip(columns, row[1:]):
+    for col, stored in zip(columns, row[1:], strict=True):
         if stored in (None, "") or ring.key_id_of(stored) == ring.current_id:
             continue
         pending = True

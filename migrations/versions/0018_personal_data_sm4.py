@@ -64,8 +64,9 @@ def upgrade():
         batch_op.drop_index('ix_expert_mobile')
     for table in ('expert', 'user'):
         with op.batch_alter_table(table) as batch_op:
-            for name, column, old, plain, *_ in (c for c in COLUMNS if c[0] == table):
-                batch_op.alter_column(column, existing_type=sa.String(length=old), type_=sa.String(length=_stored(plain)),
+            for _table, column, old, plain, *_ in (c for c in COLUMNS if c[0] == table):
+                batch_op.alter_column(column, existing_type=sa.String(length=old),
+                                      type_=sa.String(length=_stored(plain)),
                                       existing_nullable=NULLABLE.get(column, True))
     _rewrite(encrypting=True)
     with op.batch_alter_table('expert') as batch_op:
@@ -82,8 +83,9 @@ def downgrade():
         batch_op.drop_column('id_number_bidx')
     for table in ('expert', 'user'):
         with op.batch_alter_table(table) as batch_op:
-            for name, column, old, plain, *_ in (c for c in COLUMNS if c[0] == table):
-                batch_op.alter_column(column, existing_type=sa.String(length=_stored(plain)), type_=sa.String(length=old),
+            for _table, column, old, plain, *_ in (c for c in COLUMNS if c[0] == table):
+                batch_op.alter_column(column, existing_type=sa.String(length=_stored(plain)),
+                                      type_=sa.String(length=old),
                                       existing_nullable=NULLABLE.get(column, True))
     with op.batch_alter_table('expert') as batch_op:
         batch_op.create_unique_constraint('expert_id_number_key' if op.get_bind().dialect.name == 'postgresql'
@@ -112,7 +114,7 @@ def _rewrite(encrypting: bool) -> None:
             last = rows[-1][0]
             for row in rows:
                 values = {}
-                for (_t, column, _o, _p, context, index, normalise), stored in zip(columns, row[1:]):
+                for (_t, column, _o, _p, context, index, normalise), stored in zip(columns, row[1:], strict=True):
                     if stored in (None, ''):
                         continue
                     if encrypting:

@@ -30,7 +30,8 @@ def _columns_added_since(*tables):
             conn.exec_driver_sql(f"ALTER TABLE {name} ADD COLUMN {col.name} {col.type.compile(db.engine.dialect)}")
         if db.engine.dialect.name == "postgresql":
             for name, col in widened:
-                conn.exec_driver_sql(f"ALTER TABLE {name} ALTER COLUMN {col.name} TYPE {col.type.compile(db.engine.dialect)}")
+                kind = col.type.compile(db.engine.dialect)
+                conn.exec_driver_sql(f"ALTER TABLE {name} ALTER COLUMN {col.name} TYPE {kind}")
     yield
     db.session.remove()
     with db.engine.begin() as conn:
@@ -101,7 +102,8 @@ def test_0003_frees_the_records_of_draft_batches_only(tmp_path):
                 for b in (1, 2)
             ])
             db.session.execute(insert(ServiceRecord), [
-                {"id": 100 + b, "expert_id": expert_id, "activity": "inspection", "service_date": dt.date(2026, 3 * b, 2),
+                {"id": 100 + b, "expert_id": expert_id, "activity": "inspection",
+                 "service_date": dt.date(2026, 3 * b, 2),
                  "payer": "bureau", "amount": Decimal("1000.00"), "payout_line_id": 10 + b, "version": 1}
                 for b in (1, 2)
             ])
