@@ -38,6 +38,7 @@ from wtforms.validators import Length, ValidationError
 
 from app import clock
 from app.auth.rights import allowed, sees_unmasked
+from app.database import writing
 from app.extensions import db
 from app.services import audit, limits, spreadsheets
 from app.services.errors import DomainError
@@ -462,13 +463,17 @@ def record_export(view, rows: int, fmt: str, what: str | None = None) -> None:
     filters) and commit it: the download itself writes nothing else."""
     filters = "；".join(f"{k}={v}" for k, v in request.args.items(multi=True) if k.startswith("flt"))
     model = getattr(view, "model", None)
-    audit.export_made(what or str(view.name), rows, fmt, table=getattr(model, "__tablename__", ""),
-                      search=request.args.get("search", ""), filters=filters)
+    # A download is a GET: its read transaction ends (it wrote nothing), and the entry is
+    # written in a transaction of its own that takes the write lock (app/database.py).
     # Committed without expiring the rows about to be written out (no reload, row by row).
     session = db.session()
     keep, session.expire_on_commit = session.expire_on_commit, False
     try:
         session.commit()
+        with writing():
+            audit.export_made(what or str(view.name), rows, fmt, table=getattr(model, "__tablename__", ""),
+                              search=request.args.get("search", ""), filters=filters)
+            session.commit()
     finally:
         session.expire_on_commit = keep
 

@@ -5,12 +5,14 @@ from flask import abort, flash, g, redirect, request, send_file
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
+from flask_admin.contrib.sqla.tools import parse_like_term
 from flask_admin.model.form import InlineFormAdmin
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField as UploadField
 from flask_wtf.file import FileRequired
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import or_
+from sqlalchemy.orm import defer, joinedload, selectinload
 from wtforms import FileField, PasswordField
 
 from admin_views.base import (
@@ -31,6 +33,7 @@ from app.services import duties, identity
 from app.services.errors import DomainError
 from app.services.lifecycle.roster_import import ImportRefused, import_roster, template_workbook
 from app.services.lifecycle.work_history import check_history
+from app.services.personal_data import expert_search_clauses
 from app.services.status import STANDINGS, standing_expr, status_of, statuses_for
 from app.services.uploads import read_upload, store_document, store_photo
 from models import Expert, User, WorkHistory
@@ -307,7 +310,9 @@ class ExpertView(BoundedCountMixin, SecuredModelView):
     column_formatters_export = {k: v for k, v in column_formatters.items() if k != "photo"}
     column_sortable_list = ("name", "employer", "title", "education", "birth_date", "created_at")
     column_default_sort = ("name", False)
-    column_searchable_list = ("name", "employer", "mobile")
+    # 手机 and 身份证号 are encrypted: they are found whole, through their blind index
+    # (_apply_search below), never with LIKE on ciphertext.
+    column_searchable_list = ("name", "employer")
     column_filters = (
         "groups.name", StandingFilter(Expert.id, "状态", options=list(STANDINGS.items())), "education", "title_level",
         "registered_safety_engineer", "registered_safety_assessor", "town.name", "source", "retired",
@@ -361,8 +366,33 @@ class ExpertView(BoundedCountMixin, SecuredModelView):
     # comes in the page's own statement. The total is counted up to a cap (admin_views/list_counts.py).
     column_auto_select_related = False
 
+    # Encrypted columns the list page does not show: not read (so not decrypted) for a list
+    # page; the details page, the edit form and the export read them as usual.
+    list_deferred = ("id_number", "address", "wechat", "work_phone", "home_phone", "email", "qq",
+                     "recommender_phone")
+
     def get_query(self):
-        return super().get_query().options(selectinload(self.model.groups), joinedload(self.model.town))
+        query = super().get_query().options(selectinload(self.model.groups), joinedload(self.model.town))
+        if request.endpoint == f"{self.endpoint}.index_view":
+            query = query.options(*(defer(getattr(self.model, name)) for name in self.list_deferred))
+        return query
+
+    def search_placeholder(self):
+        return "姓名, 工作单位, 手机或身份证号（完整号码）"
+
+    def _apply_search(self, query, count_query, joins, count_joins, search):
+        """Each word: in the name or the employer, or (a whole number) the expert's 手机 or
+        身份证号 through the blind index (app/services/personal_data.py)."""
+        for term in search.split(" "):
+            if not term:
+                continue
+            like = parse_like_term(term)
+            clauses = [self.model.name.ilike(like), self.model.employer.ilike(like),
+                       *expert_search_clauses(term)]
+            query = query.filter(or_(*clauses))
+            if count_query is not None:
+                count_query = count_query.filter(or_(*clauses))
+        return query, count_query, joins, count_joins
 
     def scope_query(self, query):
         if current_role() == "expert":

@@ -32,6 +32,9 @@ class Config:
     DATA_ENCRYPTION_KEY = os.environ.get("DATA_ENCRYPTION_KEY")
     DATA_ENCRYPTION_KEY_ID = os.environ.get("DATA_ENCRYPTION_KEY_ID", "1")
     DATA_ENCRYPTION_KEY_FILE = os.environ.get("DATA_ENCRYPTION_KEY_FILE", str(INSTANCE_DIR / "data.key"))
+    # Earlier keys still needed to read values ("<id>:<hex>,…"): during a key rotation, or
+    # to restore a backup made before one (app/crypto.py, flask rotate-data-key).
+    DATA_ENCRYPTION_OLD_KEYS = os.environ.get("DATA_ENCRYPTION_OLD_KEYS", "")
     SQLALCHEMY_DATABASE_URI = _database_url()
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))

@@ -92,14 +92,14 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        sqlite = connection.dialect.name == 'sqlite'
+        sqlite = connection.dialect.name == "sqlite"
         if sqlite:
-            # SQLite's batch mode rebuilds a table by copying it and dropping the original. With
-            # foreign keys on, dropping a table is a DELETE of every row: ON DELETE SET NULL and
-            # CASCADE would empty the references to it (rebuilding "user" nulled every audit
-            # entry's user_id). Off for the run, outside any transaction (where SQLite accepts
-            # the pragma); the references are checked once the migrations are done.
-            _sqlite_pragma(connection, 'PRAGMA foreign_keys=OFF')
+            # Batch operations recreate a table on SQLite (copy, DROP TABLE, rename). With
+            # foreign keys on, DROP TABLE first deletes every row, firing ON DELETE CASCADE in
+            # the tables that point at it, or failing. Switch them off for the run — on the
+            # driver connection, outside any transaction, the only place the pragma works —
+            # and check every reference before the run is committed.
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -109,24 +109,17 @@ def run_migrations_online():
         try:
             with context.begin_transaction():
                 context.run_migrations()
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(f"迁移后外键引用不一致：{broken[:5]}")
+        except BaseException:
             if sqlite:
-                broken = _sqlite_pragma(connection, 'PRAGMA foreign_key_check')
-                if broken:
-                    raise RuntimeError(f'迁移后外键引用不一致：{broken[:5]}')
-        finally:
-            if sqlite:
-                _sqlite_pragma(connection, 'PRAGMA foreign_keys=ON')
-
-
-def _sqlite_pragma(connection, statement):
-    """Run a pragma on the driver's connection, outside SQLAlchemy's transaction (which would
-    begin one: app/database.py makes every transaction BEGIN IMMEDIATE)."""
-    cursor = connection.connection.driver_connection.cursor()
-    try:
-        cursor.execute(statement)
-        return cursor.fetchall()
-    finally:
-        cursor.close()
+                connection.invalidate()  # never hand a connection without foreign keys back to the pool
+            raise
+        if sqlite:
+            connection.commit()
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

@@ -7,7 +7,7 @@ from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from models.base import EncryptedString, TimestampMixin
+from models.base import EncryptedString, PersonalString, TimestampMixin
 from models.choices import ORG_KINDS, ROLES, TOWN_LEVEL_KINDS
 
 
@@ -50,7 +50,7 @@ class User(UserMixin, TimestampMixin, db.Model):
     role: Mapped[str] = mapped_column(String(20), index=True, active_history=True)
     org_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
     expert_id: Mapped[int | None] = mapped_column(ForeignKey("expert.id"), unique=True)
-    phone: Mapped[str | None] = mapped_column(String(30))
+    phone: Mapped[str | None] = mapped_column(PersonalString(30, "user.phone"))  # encrypted at rest
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Consecutive failed logins of the account from any address (shown and audited; the lock
     # itself is per account and address, LoginThrottle). ``locked_until`` is no longer set by

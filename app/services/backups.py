@@ -7,8 +7,10 @@ One archive (``.tar.gz``) holds:
   with ``PRAGMA integrity_check``; or ``database.pgdump`` — ``pg_dump --format=custom``
   of a PostgreSQL database;
 - ``uploads/…`` — every photo and scan;
-- ``manifest.json`` — what the archive holds, each file's size and SHA-256, and an
-  HMAC-SHA256 of the manifest keyed with the system's ``SECRET_KEY``.
+- ``manifest.json`` — what the archive holds, each file's size and SHA-256, the id and
+  fingerprint of each data-encryption key its personal data is encrypted with (the key
+  itself is never in a backup), and an HMAC-SHA256 of the manifest keyed with the
+  system's ``SECRET_KEY``.
 
 A restore checks everything before it touches anything: the manifest signature, every
 checksum, no file missing or extra, no path leaving the archive, and (SQLite)
@@ -290,6 +292,7 @@ def create_backup(path: str | os.PathLike) -> BackupInfo:
         body = {
             "format": FORMAT, "version": FORMAT_VERSION, "database": kind,
             "created_at": now.isoformat(timespec="seconds"), "alembic_revision": _alembic_revision(), "files": files,
+            "data_keys": data_keys_in_use(),
         }
         manifest = {**body, "signature": _sign(body)}
         partial = work / "archive.tar.gz"
@@ -323,6 +326,34 @@ def create_backup(path: str | os.PathLike) -> BackupInfo:
                                 "上传文件数": info.upload_count, "数据库": kind})
     db.session.flush()
     return info
+
+
+def data_keys_in_use() -> dict[str, str]:
+    """{key id: fingerprint} of the data-encryption keys the database's values are written
+    with (the personal data is ciphertext in the archive: SPEC §3.20). A restore names the
+    keys it needs from this."""
+    from app import crypto
+    from app.services.personal_data import key_ids_in_use
+
+    ring = crypto.keyring()
+    return {key_id: ring.fingerprint(key_id) for key_id in sorted(key_ids_in_use()) if key_id in ring.keys}
+
+
+def check_data_keys(manifest: dict) -> None:
+    """Refuse, before anything changes, to restore an archive whose encrypted values need a
+    data key this installation is not configured with (e.g. a backup made before a key
+    rotation): the message names the key. Archives without the record pass."""
+    from app import crypto
+
+    ring = crypto.keyring()
+    for key_id, fingerprint in sorted((manifest.get("data_keys") or {}).items()):
+        if key_id not in ring.keys:
+            raise DomainError(f"该备份中的个人信息是用数据加密密钥 {key_id} 加密的，当前配置中没有这把密钥："
+                              f"请在 DATA_ENCRYPTION_OLD_KEYS 中写明“{key_id}:该密钥的32位十六进制数”后重新恢复"
+                              f"（恢复后运行 flask rotate-data-key 改用当前密钥）。未做任何改动。")
+        if ring.fingerprint(key_id) != fingerprint:
+            raise DomainError(f"当前配置的数据加密密钥 {key_id} 与备份时的不同（指纹 {ring.fingerprint(key_id)}，"
+                              f"备份记录为 {fingerprint}）：请找到备份时使用的密钥 {key_id}。未做任何改动。")
 
 
 def record_failed_backup(message: str, path: str | os.PathLike | None = None) -> None:
@@ -503,6 +534,7 @@ def restore_backup(path: str | os.PathLike, *, check_signature: bool = True) -> 
             labels = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
             raise DomainError(f"该备份来自 {labels.get(manifest['database'], manifest['database'])} 数据库，"
                               f"当前系统使用 {labels[kind]}，不能直接恢复。")
+        check_data_keys(manifest)
         if kind == "sqlite":
             _integrity_check(work / SQLITE_MEMBER)
             _restore_sqlite(work / SQLITE_MEMBER)

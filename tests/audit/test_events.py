@@ -80,3 +80,18 @@ def test_restore_refusals_are_not_restores(app, db, runner, tmp_path):
     assert runner.invoke(args=["restore", str(bad), "--yes"]).exit_code == 1
     assert _events(db, "restore") == []
     assert backups.database_kind() in ("sqlite", "postgresql")
+
+
+def test_the_log_keeps_personal_data_masked_never_in_clear(app, db):
+    """The log is append-only: what it receives stays. Personal data reaches it masked, as on
+    screen, and the blind indexes not at all (SPEC §3.20)."""
+    expert = factories.expert(name="周敏", address="江苏省常州市武进区湖塘镇花园街88号",
+                              wechat="zhoumin_wx2026", qq="8812345678", email="zhoumin@example.com")
+    db.session.commit()
+    (entry,) = [e for e in _events(db, "create") if e.table_name == "expert"]
+    text = str(entry.changes)
+    for clear in ("花园街88号", "zhoumin_wx2026", "8812345678", "zhoumin@example.com", expert.id_number,
+                  expert.mobile):
+        assert clear not in text, clear
+    assert "id_number_bidx" not in entry.changes and "mobile_bidx" not in entry.changes
+    assert entry.changes["address"][1].startswith("江苏省常州市")  # masked, still recognisable

@@ -27,15 +27,19 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
 from app.services.audit import chain
-from app.services.identity import mask_id, mask_phone
+from app.services.identity import mask, mask_id, mask_phone
 
 # High-volume or self-referential tables that are not audited row by row (a backup run is
 # recorded as a backup event instead).
 SKIPPED_TABLES = {"audit_log", "audit_chain_head", "verify_scan", "status_event", "backup_run", "login_throttle"}
 SENSITIVE_ID = {"id_number"}
 SENSITIVE_PHONE = {"mobile", "work_phone", "home_phone", "contact_phone", "phone", "recommender_phone"}
+#: Further personal data (encrypted at rest, SPEC §3.20): the append-only log keeps it masked
+#: like the screens do, never in clear.
+SENSITIVE_OTHER = {"address": "address", "wechat": "account", "qq": "account", "email": "email"}
 SECRET = {"password_hash", "totp_secret", "token"}
-UNTRACKED = {"created_at", "updated_at", "version"}
+#: Not recorded: bookkeeping, and the blind indexes (keyed hashes of ID numbers and phones).
+UNTRACKED = {"created_at", "updated_at", "version", "id_number_bidx", "mobile_bidx"}
 #: A user account's login bookkeeping: the login events record it (not as an edit of the account).
 LOGIN_BOOKKEEPING = {"last_login_at", "failed_logins", "locked_until", "totp_last_step", "session_epoch"}
 #: Columns of a user account that decide what it may do: a change of one is a permission change.
@@ -55,6 +59,8 @@ def plain(value, key: str):
         return mask_id(str(value))
     if key in SENSITIVE_PHONE:
         return mask_phone(str(value))
+    if key in SENSITIVE_OTHER:
+        return mask(SENSITIVE_OTHER[key], str(value))
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     if isinstance(value, Decimal):
