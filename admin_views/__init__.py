@@ -51,6 +51,7 @@ from admin_views.registry import (
     UserView,
 )
 from admin_views.system import AuditLogView, SettingView
+from admin_views.voice.panels import expert_followups, followup_sees_whole
 from app.extensions import db
 from app.security import csp_nonce
 from app.services.permits.issuing import permit_overview
@@ -180,3 +181,5 @@ def register_template_globals(app: Flask) -> None:
     app.add_template_global(fmt_time, "lifecycle_time")
     app.add_template_global(inbox_menu, "inbox_menu")
     app.add_template_global(form_error_summary, "form_error_summary")
+    app.add_template_global(expert_followups, "expert_followups")
+    app.add_template_global(followup_sees_whole, "followup_sees_whole")

@@ -1,0 +1,16 @@
+"""What the expert's page shows of the enterprise follow-ups and of the extra registry fields
+(data only: who sees what is decided in the services)."""
+from __future__ import annotations
+
+from flask_login import current_user
+
+from app.services.dispatch import followups
+
+
+def expert_followups(expert) -> list:
+    """The follow-ups of the expert's jobs, as the current user may see them (none for the expert)."""
+    return followups.followups_for_expert(current_user, expert.id)
+
+
+def followup_sees_whole() -> bool:
+    return followups.sees_whole_followups(current_user)
