@@ -14,6 +14,7 @@ from wtforms import FileField, PasswordField
 
 from admin_views.base import DistinctCountMixin, SecuredModelView, current_role
 from admin_views.formatters import choice, names, thumbnail, yes_no
+from admin_views.voice.expert_fields import ExtraFieldsMixin
 from app import clock, validators
 from app.auth.login import end_all_sessions
 from app.auth.passwords import check_password_policy, hash_password
@@ -188,7 +189,7 @@ class WorkHistoryInline(InlineFormAdmin):
     }
 
 
-class ExpertView(DistinctCountMixin, SecuredModelView):
+class ExpertView(ExtraFieldsMixin, DistinctCountMixin, SecuredModelView):
     """Every 附件2 field; groups multi-select; photo upload; masked PII for most roles."""
 
     masked_columns = {"id_number": "id", "mobile": "phone", "work_phone": "phone", "home_phone": "phone",

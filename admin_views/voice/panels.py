@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask_login import current_user
 
+from admin_views.base import current_role
 from app.services.dispatch import followups
+from app.services.lifecycle import extra_fields
 
 
 def expert_followups(expert) -> list:
@@ -14,3 +16,8 @@ def expert_followups(expert) -> list:
 
 def followup_sees_whole() -> bool:
     return followups.sees_whole_followups(current_user)
+
+
+def expert_extra_rows(expert) -> list[tuple[str, str]]:
+    """(label, value) of the registry fields in force, masked for the current role."""
+    return extra_fields.rows_for(expert, role=current_role())
