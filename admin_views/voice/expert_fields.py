@@ -6,13 +6,19 @@ one validation) and stored after the expert is saved.
 """
 from __future__ import annotations
 
-from flask import request
+import datetime as dt
+
+from flask import has_request_context, request
+from flask_admin import expose
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_admin.helpers import get_form_data
+from sqlalchemy import select
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from admin_views.base import current_role
 from app.services.lifecycle import extra_fields
+from models import Expert, ExpertFieldValue
 
 PREFIX = "x__"
 
@@ -37,6 +43,15 @@ def wtforms_field(field):
 
 class ExtraFieldsMixin:
     """Mixed into the expert's ModelView before ``SecuredModelView``."""
+
+    def get_filters(self):
+        return list(super().get_filters() or []) + extra_filters()
+
+    @expose("/")
+    def index_view(self):
+        # The fields in force change at run time: the filters are computed for each list page.
+        self._refresh_filters_cache()
+        return super().index_view()
 
     def _extra_form(self, cls):
         fields = extra_fields.active_fields()
@@ -99,3 +114,54 @@ class ExtraFieldsMixin:
             stored = extra_fields.values_of(model)
             out.append(list(row) + [extra_fields.display(f, stored.get(f.key), role=role) for _, f in columns])
         return headers + [h for h, _ in columns], out
+
+
+class ExtraValueFilter(BaseSQLAFilter):
+    """A list filter on one registry field: equal (choice, yes/no, integer), contains (text),
+    before / after (date). Personal-data fields get no filter: searching by a masked value
+    would reveal it."""
+
+    def __init__(self, field, op: str, options=None):
+        super().__init__(Expert.id, field.label, options=options)
+        self.key, self.op = field.key, op
+
+    def apply(self, query, value, alias=None):
+        condition = {"eq": ExpertFieldValue.value == value,
+                     "like": ExpertFieldValue.value.contains(value, autoescape=True),
+                     "before": ExpertFieldValue.value <= value,
+                     "after": ExpertFieldValue.value >= value}[self.op]
+        ids = select(ExpertFieldValue.expert_id).where(ExpertFieldValue.field_key == self.key, condition)
+        return query.filter(Expert.id.in_(ids))
+
+    def operation(self):
+        return {"eq": "为", "like": "包含", "before": "不晚于", "after": "不早于"}[self.op]
+
+    def clean(self, value):
+        if self.op in ("before", "after"):
+            try:
+                return dt.date.fromisoformat(value.strip()).isoformat()
+            except ValueError:
+                return "9999-12-31" if self.op == "before" else "0000-01-01"
+        return value.strip()
+
+
+def extra_filters() -> list:
+    """The list filters of the registry fields in force, where their type allows one."""
+    out = []
+    if not has_request_context():  # built with the views, before any database is there
+        return out
+    for f in extra_fields.active_fields():
+        if f.personal:
+            continue
+        if f.kind == "choice":
+            out.append(ExtraValueFilter(f, "eq", options=[(o, o) for o in f.options or []]))
+        elif f.kind == "yesno":
+            out.append(ExtraValueFilter(f, "eq", options=[("1", "是"), ("0", "否")]))
+        elif f.kind == "integer":
+            out.append(ExtraValueFilter(f, "eq"))
+        elif f.kind in ("text", "textarea"):
+            out.append(ExtraValueFilter(f, "like"))
+        elif f.kind == "date":
+            out.append(ExtraValueFilter(f, "before"))
+            out.append(ExtraValueFilter(f, "after"))
+    return out

@@ -166,3 +166,22 @@ def test_pdf_and_export_carry_the_fields(fields, client, login_as):
     assert row[header.index("注册证书有效期")] == "2028年6月30日"
     cell = sheet.cell(row=2, column=header.index("特种作业操作证编号") + 1)
     assert cell.data_type == "s"  # stored as text, never run as a formula
+
+
+def test_list_filters_where_the_type_allows(app, client, login_as):
+    cert = extra_fields.add_field({"label": "特种作业操作证编号", "kind": "text", "personal": True})
+    level = extra_fields.add_field({"label": "证书等级", "kind": "choice", "options": "一级\n二级"})
+    a, b = factories.expert(name="陈国华"), factories.expert(name="邓志强")
+    extra_fields.save_values(a, {level.key: "一级", cert.key: "T1"})
+    extra_fields.save_values(b, {level.key: "二级", cert.key: "T2"})
+    db.session.commit()
+    login_as("office")
+    page = client.get("/admin/expert/").get_data(as_text=True)
+    assert "证书等级" in page
+    view = next(v for v in app.extensions["admin"][0]._views if getattr(v, "endpoint", "") == "expert")
+    with app.test_request_context("/admin/expert/"):
+        view._refresh_filters_cache()
+        position = next(i for i, f in enumerate(view._filters) if f.name == "证书等级")
+        assert not any(f.name == "特种作业操作证编号" for f in view._filters)  # personal: no filter
+    listing = client.get(f"/admin/expert/?flt0_{position}=一级").get_data(as_text=True)
+    assert "陈国华" in listing and "邓志强" not in listing
