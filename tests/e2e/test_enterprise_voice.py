@@ -121,6 +121,27 @@ def test_enterprise_confirms_then_follows_up_once(app, page, browser, live_serve
     panel = page.inner_text("body")
     assert "企业回访" in panel and "灭火器" in panel and "常州市武进红光无纺布有限公司" in panel
     _both_sizes(page, screenshot, "voice-expert-followups-office")
+    page.goto(f"{live_server}/admin/form_submission/details/?id={followup.id}")
+    assert "灭火器" in page.inner_text("body")
+    _both_sizes(page, screenshot, "voice-followup-submission-office")
+
+    # the annual assessment shows them as information beside the grade
+    from app.services.discipline import assessment
+
+    with app.app_context():
+        assessment.run_assessment(clock.today().year)
+        db.session.commit()
+    page.goto(f"{live_server}/admin/annual_assessment/")
+    assert "企业回访1份，平均4.5分（满分5分）" in page.inner_text("body")
+    _both_sizes(page, screenshot, "voice-assessment-followups")
+
+    # the unit that used the expert sees the ratings of its job, not the words nor the enterprise
+    page.context.clear_cookies()
+    browser_login("zhongdui")
+    page.goto(f"{live_server}/admin/expert/details/?id={expert_id}")
+    body = page.inner_text("body")
+    assert "企业回访" in body and "5/5" in body and "灭火器" not in body and "李明" not in body
+    _both_sizes(page, screenshot, "voice-expert-followups-unit")
 
 
 def test_office_adds_a_field_citizen_fills_it_and_it_reaches_admin_pdf_export(app, page, live_server, screenshot,
