@@ -23,7 +23,7 @@ from sqlalchemy.orm import selectinload
 from admin_views.base import SecuredModelView, pdf_response
 from app import clock
 from app.extensions import db
-from app.services.dispatch import followups
+from app.services.discipline import followups
 from app.services.forms import definitions, documents
 from app.services.forms.submissions import answers_by_key, display_value, subject_of
 from app.services.uploads import upload_path

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_login import current_user
 
 from admin_views.base import current_role
-from app.services.dispatch import followups
+from app.services.discipline import followups
 from app.services.lifecycle import extra_fields
 
 

@@ -14,7 +14,8 @@ from app.errors import render_error
 from app.extensions import db, limiter
 from app.public.blueprint import bp
 from app.public.limits import public_limit
-from app.services.dispatch import followups, notices
+from app.services.discipline import followups
+from app.services.dispatch import notices
 from app.services.errors import DomainError
 from app.services.forms import definitions
 from app.services.forms.posted import filled_from_post

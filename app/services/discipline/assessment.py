@@ -393,6 +393,6 @@ def record_interview(interview: Interview, *, held_on: dt.date, notes: str | Non
 def followup_info(expert_id: int, year: int):
     """The year's enterprise follow-ups (企业回访) of an expert's jobs: their count and average,
     shown beside the grade as information. They do not change the 附件5-based grade."""
-    from app.services.dispatch.followups import followup_summary
+    from app.services.discipline.followups import followup_summary
 
     return followup_summary(expert_id, year)

@@ -8,7 +8,7 @@
   submission's subject. Filled by 科室、大队、镇街 and 基础科 (第二十二条).
 - ``followup`` — 企业回访 (issue 17): after the job the enterprise rates punctuality and
   professionalism, says whether a fee or favour was asked, and may add words and a contact; on
-  the receipt page, once per notice (:mod:`app.services.dispatch.followups`).
+  the receipt page, once per notice (:mod:`app.services.discipline.followups`).
 - ``registry`` — the expert's extra registry fields the office adds (not created here: its
   first version is published with its first field, :mod:`app.services.lifecycle.extra_fields`).
 - ``receipt`` — the 告知书回执 (附件3): 签收人 and the signer's signature, filled by the
