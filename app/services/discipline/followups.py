@@ -32,7 +32,7 @@ from app.extensions import db
 from app.services.dispatch.assignments import active_assignments
 from app.services.dispatch.notices import ReceiptNotFound, find_notice, format_time
 from app.services.errors import DomainError
-from models import Assignment, FormSubmission, Notice, UsageRequest, User
+from models import Assignment, FormSubmission, Notice, User
 
 FOLLOWUP_DAYS = 30
 RATING_KEYS = ("punctuality", "professionalism")
@@ -239,14 +239,14 @@ def view_for(user: User | None, submission: FormSubmission) -> FollowupView | No
 
 
 def _expert_followups_query(expert_id: int):
-    """Follow-ups of the jobs the expert completed (a job with several experts rates each)."""
-    return (select(FormSubmission)
-            .join(Notice, Notice.id == FormSubmission.notice_id)
-            .join(UsageRequest, UsageRequest.id == Notice.request_id)
-            .join(Assignment, Assignment.request_id == UsageRequest.id)
-            .where(FormSubmission.form_id == followup_form().id, Assignment.expert_id == expert_id,
-                   Assignment.completed_at.is_not(None), Assignment.is_backup.is_(False))
-            .distinct())
+    """Follow-ups of the jobs the expert completed (a job with several experts rates each).
+    The notices are picked in a subquery: DISTINCT over the JSON column fails on PostgreSQL."""
+    notices_of_expert = (select(Notice.id)
+                         .join(Assignment, Assignment.request_id == Notice.request_id)
+                         .where(Assignment.expert_id == expert_id, Assignment.completed_at.is_not(None),
+                                Assignment.is_backup.is_(False)))
+    return select(FormSubmission).where(FormSubmission.form_id == followup_form().id,
+                                        FormSubmission.notice_id.in_(notices_of_expert))
 
 
 def followups_for_expert(user: User | None, expert_id: int, year: int | None = None) -> list[FollowupView]:
