@@ -37,6 +37,8 @@ from admin_views.inbox import ApprovalsView, OfficeQueueView, inbox_menu
 from admin_views.lifecycle.announcements import AnnouncementView
 from admin_views.lifecycle.applications import ApplicationView
 from admin_views.lifecycle.dismissals import DismissalView
+from admin_views.lifecycle.expert_panels import expert_extra_rows, expert_followups, followup_sees_whole
+from admin_views.lifecycle.extra_fields import ExtraFieldsView
 from admin_views.lifecycle.panel import can, lifecycle_panel
 from admin_views.lifecycle.terms import CommitmentLetterView, TermView
 from admin_views.payouts import PayoutBatchView, TownDuesView
@@ -117,6 +119,7 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(ExpertView(Expert, db, name="专家", category=REGISTRY, endpoint="expert"))
     admin.add_view(ExpertDocumentView(ExpertDocument, db, name="证明材料", category=REGISTRY, endpoint="expert_document"))
     admin.add_view(EnterpriseView(Enterprise, db, name="服务单位", category=REGISTRY, endpoint="enterprise"))
+    admin.add_view(ExtraFieldsView(name="扩展字段", category=REGISTRY, endpoint="extra_field"))
     admin.add_view(ConflictView(ConflictOfInterest, db, name="回避关系", category=REGISTRY, endpoint="conflict"))
     admin.add_view(OrgUnitView(OrgUnit, db, name="单位", category=SYSTEM, endpoint="org_unit"))
     admin.add_view(UserView(User, db, name="用户账号", category=SYSTEM, endpoint="user"))
@@ -183,3 +186,6 @@ def register_template_globals(app: Flask) -> None:
     app.add_template_global(fmt_time, "lifecycle_time")
     app.add_template_global(inbox_menu, "inbox_menu")
     app.add_template_global(form_error_summary, "form_error_summary")
+    app.add_template_global(expert_followups, "expert_followups")
+    app.add_template_global(followup_sees_whole, "followup_sees_whole")
+    app.add_template_global(expert_extra_rows, "expert_extra_rows")

@@ -30,6 +30,7 @@ from app.auth.rights import allowed
 from app.extensions import db
 from app.services.discipline import assessment as assessment_service
 from app.services.discipline import ladder as discipline_service
+from app.services.discipline.assessment import followup_info
 from app.services.errors import DomainError
 from app.services.proposals import propose_dismissal
 from app.services.status import status_of
@@ -419,7 +420,8 @@ class AnnualAssessmentView(SecuredModelView):
 
     list_template = "admin/discipline/assessment_list.html"
     column_list = ("year", "expert", "grade", "average_score", "evaluation_count", "follow_up_count",
-                   "follow_up_average", "violation_count", "assignments", "attended", "absences", "grade_reason")
+                   "follow_up_average", "enterprise_voice", "violation_count", "assignments", "attended", "absences",
+                   "grade_reason")
     column_details_list = column_list + ("announcement", "decided_at")
     column_export_list = column_list + ("announcement",)
     column_labels = {
@@ -427,9 +429,9 @@ class AnnualAssessmentView(SecuredModelView):
         "average_score": "平均分", "follow_up_count": "回访", "follow_up_average": "回访满意度",
         "violation_count": "违规", "assignments": "选派", "attended": "到场",
         "absences": "无故缺席", "grade": "等次", "grade_reason": "评定依据", "announcement": "公示",
-        "decided_at": "评定时间",
+        "decided_at": "评定时间", "enterprise_voice": "企业回访",
     }
-    column_descriptions = {"evaluation_count": "份", "follow_up_count": "次", "follow_up_average": "满分5分",
+    column_descriptions = {"enterprise_voice": "份数和平均分，仅供参考，不计入等次", "evaluation_count": "份", "follow_up_count": "次", "follow_up_average": "满分5分",
                            "violation_count": "年度内发现并经核实的违规次数", "assignments": "被选派（含拒绝）次数",
                            "absences": "无正当理由拒绝或未到场次数"}
     column_default_sort = [("year", True), ("average_score", True)]
@@ -442,6 +444,7 @@ class AnnualAssessmentView(SecuredModelView):
         "decided_at": lambda v, c, m, n: local_time(m.decided_at),
         "announcement": lambda v, c, m, n: f"已公示（{_date(m.announcement.published_on)}）" if m.announcement else "未公示",
         "grade_reason": lambda v, c, m, n: m.grade_reason or "",
+        "enterprise_voice": lambda v, c, m, n: followup_info(m.expert_id, m.year).label,
     }
     column_formatters_export = {**column_formatters, "expert": lambda v, c, m, n: m.expert.name,
                                 "grade": lambda v, c, m, n: m.grade_label}

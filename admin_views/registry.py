@@ -23,6 +23,7 @@ from admin_views.base import (
     refuse,
 )
 from admin_views.formatters import choice, names, thumbnail, yes_no
+from admin_views.lifecycle.expert_fields import ExtraFieldsMixin
 from admin_views.list_counts import BoundedCountMixin
 from app import clock, validators
 from app.auth.login import end_all_sessions
@@ -279,7 +280,7 @@ class WorkHistoryInline(InlineFormAdmin):
     }
 
 
-class ExpertView(BoundedCountMixin, SecuredModelView):
+class ExpertView(ExtraFieldsMixin, BoundedCountMixin, SecuredModelView):
     """Every 附件2 field; groups multi-select; photo upload; masked PII for most roles."""
 
     masked_columns = {"id_number": "id", "mobile": "phone", "work_phone": "phone", "home_phone": "phone",

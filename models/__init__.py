@@ -8,7 +8,15 @@ from models.evaluation import EnforcementPlan, Evaluation, FollowUp
 from models.expert import Expert, ExpertDocument, ExpertGroup, WorkHistory, expert_group_link
 from models.feedback import Complaint, Opinion
 from models.fees import CalendarYear, FeeStandard, Holiday, PayoutBatch, PayoutLine, ServiceRecord
-from models.forms import FormAnswer, FormDefinition, FormField, FormSection, FormSubmission, FormVersion
+from models.forms import (
+    ExpertFieldValue,
+    FormAnswer,
+    FormDefinition,
+    FormField,
+    FormSection,
+    FormSubmission,
+    FormVersion,
+)
 from models.lifecycle import (
     Announcement,
     AnnouncementEntry,
@@ -27,7 +35,8 @@ __all__ = [
     "AnnualAssessment", "Announcement", "AnnouncementEntry", "Application", "Assignment", "AuditChainHead",
     "AuditLog", "BackupRun", "CalendarYear", "CommitmentLetter", "Complaint", "ConflictOfInterest", "Dismissal", "Draw",
     "EnforcementPlan", "Enterprise", "Evaluation", "Expert",
-    "ExpertDocument", "ExpertGroup", "FeeStandard", "FollowUp", "FormAnswer", "FormDefinition", "FormField",
+    "ExpertDocument", "ExpertFieldValue", "ExpertGroup", "FeeStandard", "FollowUp", "FormAnswer", "FormDefinition",
+    "FormField",
     "FormSection", "FormSubmission", "FormVersion", "Holiday", "Interview", "LoginThrottle", "Notice",
     "Opinion", "OrgUnit", "PayoutBatch", "PayoutLine", "Permit", "ReviewStep", "ServiceRecord",
     "Setting", "StatusEvent", "Term", "UsageRequest", "User", "VerifyScan", "Violation", "WorkHistory",

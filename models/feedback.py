@@ -43,6 +43,10 @@ class Complaint(TimestampMixin, db.Model):
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     state: Mapped[str] = mapped_column(String(20), default="new", index=True)
     handling_note: Mapped[str | None] = mapped_column(Text, info=limited("处理情况", 2000))
+    # Opened by an enterprise's follow-up (企业回访) that reported a fee or favour asked: the
+    # follow-up is linked, not copied (its text stays confidential in one place).
+    followup_id: Mapped[int | None] = mapped_column(ForeignKey("form_submission.id", ondelete="SET NULL"),
+                                                    index=True)
 
     expert: Mapped[Optional["Expert"]] = relationship()  # noqa: F821
 

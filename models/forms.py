@@ -131,6 +131,10 @@ class FormField(db.Model):
     options: Mapped[list | None] = mapped_column(JSON)
     note_label: Mapped[str | None] = mapped_column(String(20))  # a note beside a score, e.g. 发现问题
     no_future: Mapped[bool] = mapped_column(Boolean, default=False)  # a date not after today
+    # Registry fields (the expert's extra fields): shown on the public /apply page; personal data
+    # masked like ID numbers and phones. Meaningless on other forms.
+    public_field: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    personal: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     section: Mapped[FormSection] = relationship(back_populates="fields")
 
@@ -227,3 +231,20 @@ class FormAnswer(db.Model):
     @property
     def item_id(self) -> int:
         return self.field_id
+
+
+class ExpertFieldValue(TimestampMixin, db.Model):
+    """The value of one office-defined registry field (form ``registry``) for one expert.
+
+    Keyed by the field's ``key``, not its row: a field keeps its key across versions of the
+    registry form, and a retired field (no longer in the current version) keeps its values.
+    Numbers, dates and yes/no are stored as their text (``12``, ``2027-05-01``, ``1``).
+    """
+
+    __tablename__ = "expert_field_value"
+    __table_args__ = (UniqueConstraint("expert_id", "field_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("expert.id", ondelete="CASCADE"), index=True)
+    field_key: Mapped[str] = mapped_column(String(40), index=True)
+    value: Mapped[str] = mapped_column(Text, info=limited("扩展字段", 2000))

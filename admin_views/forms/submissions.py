@@ -23,6 +23,7 @@ from sqlalchemy.orm import selectinload
 from admin_views.base import SecuredModelView, pdf_response
 from app import clock
 from app.extensions import db
+from app.services.discipline import followups
 from app.services.forms import definitions, documents
 from app.services.forms.submissions import answers_by_key, display_value, subject_of
 from app.services.uploads import upload_path
@@ -78,6 +79,9 @@ class FormSubmissionView(SecuredModelView):
         return query.filter(FormSubmission.form_id == int(raw)) if raw.isdigit() else query
 
     def scope_query(self, query):
+        # 企业回访 are confidential: whole only to those the domain rule lets see them whole.
+        if not followups.sees_whole_followups(current_user):
+            query = query.filter(FormSubmission.form_id != followups.followup_form().id)
         role = current_user.role
         if role in UNIT_SCOPED_ROLES:
             return query.filter(FormSubmission.unit_id == (current_user.org_unit_id or -1))
@@ -130,7 +134,7 @@ class FormSubmissionView(SecuredModelView):
         if not self._can("export"):
             abort(403)
         version = db.session.get(FormVersion, int(request.args.get("version", 0) or 0))
-        if version is None:
+        if version is None or (version.form.code == "followup" and not followups.sees_whole_followups(current_user)):
             abort(404)
         unit_id = None
         if current_user.role in UNIT_SCOPED_ROLES:

@@ -43,6 +43,8 @@ RIGHTS: dict[str, dict[str, frozenset]] = {
         "town": READ_EXPORT,
         "expert": READ,
     },
+    # Registry fields the office adds (issue 17): a form-engine section attached to the expert.
+    "extra_field": {"sysadmin": ALL, "office": ALL, "leader": READ},
     "expert_document": {"sysadmin": ALL, "office": ALL, "leader": READ, "expert": READ},
     "enterprise": {
         "sysadmin": ALL,

@@ -13,7 +13,7 @@ from app.extensions import db
 from app.public.apply_forms import SelfRecommendationForm, StatusLookupForm
 from app.public.blueprint import bp
 from app.public.limits import rate_limited
-from app.services.lifecycle import intake
+from app.services.lifecycle import extra_fields, intake
 
 SESSION_KEY = "apply_receipt_no"
 
@@ -28,9 +28,20 @@ def _no_store(response):
 def apply():
     """The 附件2 form; on success the Expert, Application, documents and timeline event are stored."""
     form = SelfRecommendationForm()
-    if form.validate_on_submit():
+    # The registry fields the office made public (issue 17 §2), checked by the same rule as the admin's.
+    extras = extra_fields.active_fields(public_only=True)
+    extra_values = {f.key: request.form.get(f"x__{f.key}", "") for f in extras}
+    extra_errors, cleaned = {}, {}
+    if request.method == "POST" and extras:
+        try:
+            cleaned = extra_fields.clean_values(extra_values, fields=extras)
+        except extra_fields.FormInvalid as err:
+            extra_errors = dict(err.field_errors) or {extras[0].key: "；".join(err.problems)}
+    if form.validate_on_submit() and not extra_errors:
         try:
             application = intake.submit_self_recommendation(form.intake_data(), form.uploads())
+            if cleaned:
+                extra_fields.store_values(application.expert_id, cleaned)
         except intake.IntakeRefused as err:
             db.session.rollback()
             form.attach_problems(err.problems)
@@ -45,9 +56,12 @@ def apply():
                 return redirect(url_for("public.apply_submitted"), code=303)
     submitted = request.method == "POST"
     max_bytes = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    summary = form.error_summary() if submitted else []
+    summary += [(f"x__{f.key}", f.label, extra_errors[f.key]) for f in extras if f.key in extra_errors]
     response = make_response(render_template(
         "public/apply.html", form=form, submitted=submitted, files_lost=submitted and form.has_files(),
-        max_bytes=max_bytes, max_mb=max_bytes // (1024 * 1024), summary=form.error_summary() if submitted else [],
+        max_bytes=max_bytes, max_mb=max_bytes // (1024 * 1024), summary=summary,
+        extras=extras, extra_values=extra_values, extra_errors=extra_errors,
     ))
     return _no_store(response)
 

@@ -14,6 +14,7 @@ from app.errors import render_error
 from app.extensions import db
 from app.public.blueprint import bp
 from app.public.limits import rate_limited
+from app.services.discipline import followups
 from app.services.dispatch import notices
 from app.services.errors import DomainError
 from app.services.forms import definitions
@@ -28,7 +29,19 @@ def _receipt_version():
     return definitions.current_version(definitions.form_by_code("receipt"))
 
 
-def _page(notice, values=None, errors=(), field_errors=None, status=200):
+def _followup_context(notice, values=None, errors=(), field_errors=None) -> dict:
+    """The follow-up part of the page: its state, the form while open, or why not."""
+    state = followups.followup_state(notice)
+    version = definitions.current_version(followups.followup_form()) if state == "open" else None
+    refused = followups.refusal(notice) if state in ("done", "expired") else None
+    until = followups.deadline(notice)
+    return {"followup_state": state, "followup_version": version, "followup_refused": refused,
+            "followup_until": notices.format_time(until) if until else "", "fu_values": values or {},
+            "fu_errors": list(errors), "fu_field_errors": field_errors or {},
+            "fu_numbers": definitions.numbering(version) if version else {}}
+
+
+def _page(notice, values=None, errors=(), field_errors=None, status=200, followup=None):
     version = _receipt_version()
     signature = notices.receipt_signature(notice) if notice.receipt_state == "received" else None
     response = make_response(render_template(
@@ -37,6 +50,7 @@ def _page(notice, values=None, errors=(), field_errors=None, status=200):
         notes={}, choices={}, numbers={}, groups=[], errors=list(errors), field_errors=field_errors or {},
         today=clock.today(), signature=signature,
         has_signature=any(f.kind == "signature" for f in version.fields),
+        **(followup or _followup_context(notice)),
     ), status)
     # The token is the key to this page: never cache it, never send it on as a referrer.
     response.headers["Cache-Control"] = "no-store"
@@ -75,6 +89,33 @@ def receipt(token):
                      status=422)
     flash("签收成功，感谢贵单位的配合！", "success")
     return redirect(url_for("public.receipt", token=token), code=303)
+
+
+@bp.route("/receipt/<token>/followup", methods=["POST"])
+@rate_limited()
+@rate_limited("10 per minute")
+def receipt_followup(token):
+    """The enterprise's follow-up (企业回访) after the job: once per notice, within the window."""
+    notice = notices.find_notice(token)
+    if notice is None:
+        return render_error(404, INVALID)
+    version = definitions.current_version(followups.followup_form())
+    filled, _signed = filled_from_post(version, request.form)
+    try:
+        followups.submit_followup(token, filled)
+        db.session.commit()
+    except followups.FollowupRefused as err:
+        db.session.rollback()
+        return _page(notice, status=409, followup={**_followup_context(notice), "followup_refused": err,
+                                                    "followup_state": "refused"})
+    except DomainError as err:
+        db.session.rollback()
+        values = {k: v for k, v in filled.values.items() if isinstance(v, str)}
+        context = _followup_context(notice, values, getattr(err, "problems", None) or [str(err)],
+                                    getattr(err, "field_errors", {}))
+        return _page(notice, status=422, followup=context)
+    flash("回访已提交，感谢贵单位对我局工作的支持！", "success")
+    return redirect(url_for("public.receipt", token=token, _anchor="followup"), code=303)
 
 
 @bp.route("/receipt/<token>/signature.png")

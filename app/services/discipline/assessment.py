@@ -388,3 +388,11 @@ def record_interview(interview: Interview, *, held_on: dt.date, notes: str | Non
                           detail=f"{assessment.year}年度考核不合格，{held_on.isoformat()}约谈后仍无法达到工作要求")
     db.session.flush()
     return interview
+
+
+def followup_info(expert_id: int, year: int):
+    """The year's enterprise follow-ups (企业回访) of an expert's jobs: their count and average,
+    shown beside the grade as information. They do not change the 附件5-based grade."""
+    from app.services.discipline.followups import followup_summary
+
+    return followup_summary(expert_id, year)

@@ -92,3 +92,19 @@ def check_handling(state: str, note: str | None) -> None:
         raise DomainError("未知的处理状态。")
     if state == "closed" and not (note or "").strip():
         raise DomainError("办结投诉时请填写处理情况。")
+
+
+def complaint_from_followup(*, followup_id: int, enterprise_name: str, contact: str | None, request_id: int,
+                            expert_id: int | None, summary: str, today: dt.date | None = None) -> Complaint:
+    """The complaint an enterprise's follow-up (企业回访) opens when it says a fee or favour was
+    asked: new, in the office's inbox, linked to the follow-up (``followup_id``) rather than
+    copying its words, about the job and its expert when the job had one."""
+    contact = " ".join((contact or "").split())
+    complaint = Complaint(
+        complaint_no=_new_number(today or clock.today()), enterprise_name=enterprise_name[:200],
+        contact_name=(contact or "企业回访（未留联系人）")[:50], contact_phone="", body=summary,
+        request_id=request_id, expert_id=expert_id, followup_id=followup_id, state="new",
+    )
+    db.session.add(complaint)
+    db.session.flush()
+    return complaint

@@ -6,6 +6,11 @@
   工作情况考评 (5,5,10,5,5,5,10,5) and B 对企业开展业务服务质量考评 (5,5,10,10,5,5,5,5) — each
   item with its 发现问题, 意见和建议 and the 填表说明; total 100. The expert (专家姓名) is the
   submission's subject. Filled by 科室、大队、镇街 and 基础科 (第二十二条).
+- ``followup`` — 企业回访 (issue 17): after the job the enterprise rates punctuality and
+  professionalism, says whether a fee or favour was asked, and may add words and a contact; on
+  the receipt page, once per notice (:mod:`app.services.discipline.followups`).
+- ``registry`` — the expert's extra registry fields the office adds (not created here: its
+  first version is published with its first field, :mod:`app.services.lifecycle.extra_fields`).
 - ``receipt`` — the 告知书回执 (附件3): 签收人 and the signer's signature, filled by the
   enterprise on ``/receipt/<token>`` (public, attached to the notice).
 
@@ -25,6 +30,8 @@ from printables.eval_form_v1 import EVALUATION_FORM_V1
 
 ANNEX5 = "annex5"
 RECEIPT = "receipt"
+FOLLOWUP = "followup"
+REGISTRY = "registry"
 SCORING_ROLES = ["office", "department", "town"]
 
 
@@ -83,11 +90,36 @@ def receipt_spec() -> dict[str, Any]:
     }
 
 
+def followup_spec() -> dict[str, Any]:
+    """企业回访 (issue 17): the served enterprise rates the job, once, after it is completed."""
+    return {
+        "title": "武进区安全生产专家服务企业回访表",
+        "intro": "感谢贵单位配合专家服务。请如实评价本次服务，我局将严格为贵单位保密，专家本人看不到贵单位的评价内容。",
+        "instructions": None,
+        "total_max": None,
+        "total_label": "总分",
+        "sections": [{"key": "rating", "title": "服务评价", "fields": [
+            {"key": "punctuality", "label": "专家守时情况", "kind": "score", "max_value": 5, "required": True,
+             "help": "0至5分，5分为最好：是否按约定时间到场、按时完成"},
+            {"key": "professionalism", "label": "专业水平", "kind": "score", "max_value": 5, "required": True,
+             "help": "0至5分，5分为最好：检查是否认真细致、意见是否具体可行"},
+            {"key": "fee_asked", "label": "专家是否索要费用、礼品或其他好处，或推销产品、要求委托服务", "kind": "yesno",
+             "required": True, "help": "选“是”将转为投诉由我局基础科核查，并为贵单位保密"},
+        ]}, {"key": "words", "title": "意见和联系方式", "fields": [
+            {"key": "comment", "label": "意见和建议", "kind": "textarea", "max_length": 1000, "required": False},
+            {"key": "contact", "label": "联系人及电话（可不填）", "kind": "text", "max_length": 50, "required": False,
+             "help": "需要我局回复时填写，仅基础科可见"},
+        ]}],
+    }
+
+
 BUILTIN = {
     ANNEX5: {"title": EVALUATION_FORM_V1["title"], "purpose": "expert", "roles": SCORING_ROLES, "public": False,
              "spec": annex5_spec, "note": "附件5原表"},
     RECEIPT: {"title": "告知书回执", "purpose": "notice", "roles": [], "public": True, "spec": receipt_spec,
               "note": "附件3回执"},
+    FOLLOWUP: {"title": "企业回访", "purpose": "notice", "roles": [], "public": True, "spec": followup_spec,
+               "note": "企业回访第1版"},
 }
 
 

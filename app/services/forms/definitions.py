@@ -54,6 +54,8 @@ SYSTEM_FIELDS: dict[str, dict[str, str]] = {
     "annex5": {"enterprise_name": "text", "matter": "text", "evaluator_name": "text", "evaluated_on": "date",
                "suggestions": "textarea"},
     "receipt": {"signer_name": "text", "signature": "signature"},
+    "followup": {"punctuality": "score", "professionalism": "score", "fee_asked": "yesno", "comment": "textarea",
+                 "contact": "text"},
 }
 SYSTEM_SECTIONS: dict[str, tuple[str, ...]] = {"annex5": ("A", "B")}
 
@@ -429,7 +431,8 @@ def spec_of(version: FormVersion) -> dict[str, Any]:
              "fields": [{"key": f.key, "label": f.label, "kind": f.kind, "help": f.help, "required": f.required,
                          "max_length": f.max_length, "min_value": f.min_value, "max_value": f.max_value,
                          "options": list(f.options) if f.options else None, "note_label": f.note_label,
-                         "no_future": f.no_future} for f in s.fields]}
+                         "no_future": f.no_future, "public_field": f.public_field, "personal": f.personal}
+                        for f in s.fields]}
             for s in version.sections
         ],
     }
@@ -451,7 +454,8 @@ def add_version(form: FormDefinition, spec: dict[str, Any], *, state: str = "dra
                 position=j, key=f["key"], label=f["label"], kind=f["kind"], help=f.get("help"),
                 required=f.get("required", True), max_length=f.get("max_length"), min_value=f.get("min_value"),
                 max_value=f.get("max_value"), options=f.get("options"), note_label=f.get("note_label"),
-                no_future=bool(f.get("no_future")),
+                no_future=bool(f.get("no_future")), public_field=bool(f.get("public_field")),
+                personal=bool(f.get("personal")),
             ))
         version.sections.append(section)
     form.versions.append(version)

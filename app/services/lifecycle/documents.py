@@ -94,8 +94,18 @@ def registration_context(expert: Expert, application: Application | None = None,
             "recommender_contact": expert.recommender_contact,
             "recommender_phone": phone(expert.recommender_phone),
             "review_opinion": _review_opinion(expert, application),
+            # The office's extra registry fields (issue 17 §2), personal data masked like the ID number.
+            "extra": _extra_rows(expert, masked),
         },
     }
+
+
+def _extra_rows(expert: Expert, masked: bool) -> list[tuple[str, str]]:
+    from app.services.lifecycle import extra_fields
+
+    values = extra_fields.values_of(expert)
+    return [(f.label, extra_fields.display(f, values.get(f.key), masked=masked))
+            for f in extra_fields.active_fields()]
 
 
 def registration_form_pdf(expert: Expert, application: Application | None = None, *,

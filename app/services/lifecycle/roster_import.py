@@ -25,6 +25,7 @@ from app import clock
 from app.extensions import db
 from app.services import identity
 from app.services.errors import DomainError
+from app.services.lifecycle import extra_fields
 from app.services.lifecycle.work_history import check_history
 from app.services.spreadsheets import workbook_bytes
 from models import Expert, ExpertGroup, WorkHistory
@@ -129,19 +130,32 @@ def _style_sheet(ws, first_data_row: int) -> None:
     ws.freeze_panes = f"A{first_data_row}"
 
 
+def _style_extra(ws, extra) -> None:
+    for col, (_, field) in enumerate(extra, start=len(COLUMNS) + 1):
+        ws.cell(row=1, column=col).font = Font(bold=True, color="FFFFFF")
+        ws.cell(row=1, column=col).fill = PatternFill("solid", fgColor="B3261E" if field.required else "0B5CAD")
+        ws.cell(row=2, column=col).font = Font(italic=True, color="666666")
+        ws.column_dimensions[get_column_letter(col)].width = 18
+
+
 def template_workbook() -> bytes:
     """The .xlsx template: sheet 专家名单 (headers and a line of hints, rows to fill from
     row 3) and sheet 填写示例 (the same with one example row, never imported)."""
+    extra = extra_fields.sheet_columns()  # the office's own fields (issue 17 §2)
+    headers = HEADERS + [h for h, _ in extra]
+    hints = [note for *_, note in COLUMNS] + [extra_fields.sheet_hint(f) for _, f in extra]
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = DATA_SHEET
-    ws.append(HEADERS)
-    ws.append([note for *_, note in COLUMNS])
+    ws.append(headers)
+    ws.append(hints)
     _style_sheet(ws, 3)
+    _style_extra(ws, extra)
     example = wb.create_sheet(EXAMPLE_SHEET)
-    example.append(HEADERS)
-    example.append([note for *_, note in COLUMNS])
+    example.append(headers)
+    example.append(hints)
     example.append(EXAMPLE_ROW)
+    _style_extra(example, extra)
     example.cell(row=3, column=HEADERS.index("主要工作经历") + 1).alignment = Alignment(wrap_text=True)
     example.cell(row=5, column=1, value="本工作表仅为填写示例，导入时不会读取。请在“专家名单”工作表中填写。").font = Font(
         bold=True, color="B3261E")
@@ -280,6 +294,12 @@ def import_roster(data: bytes, today: dt.date | None = None) -> ImportResult:
     if missing:
         raise DomainError(f"表头与模板不一致，缺少：{'、'.join(missing)}。请使用下载的模板。")
     index = {h: header.index(h) for h in HEADERS}
+    extra = [(h, f) for h, f in extra_fields.sheet_columns() if h in header or f.required]
+    missing = [h for h, f in extra if h not in header]
+    if missing:
+        raise DomainError(f"表头与模板不一致，缺少：{'、'.join(missing)}。请重新下载模板。")
+    extra_index = {h: header.index(h) for h, _ in extra}
+    extra_values: list[dict] = []
     groups = {g.name: g for g in db.session.scalars(select(ExpertGroup))}
     # The ID numbers already in the pool, as blind indexes under every key (nothing decrypted).
     existing_ids = set(db.session.scalars(select(Expert.id_number_bidx).where(Expert.id_number_bidx.is_not(None))))
@@ -300,6 +320,14 @@ def import_roster(data: bytes, today: dt.date | None = None) -> ImportResult:
         if len(parsed) + len(errors) > MAX_ROWS:
             raise DomainError(f"一次最多导入{MAX_ROWS}行。")
         fields, problems = _parse_row(values, groups, today)
+        cleaned = {}
+        for h, f in extra:
+            raw = row[extra_index[h]] if extra_index[h] < len(row) else None
+            try:
+                cleaned[f.key] = extra_fields.parse_cell(f, raw)
+            except DomainError as err:
+                problems.append((h, str(err)))
+        extra_values.append(cleaned)
         id_number = fields.get("id_number")
         if id_number and not existing_ids.isdisjoint(id_number_type.indexes_of(id_number)):
             problems.append(("身份证号", "该身份证号的专家已在库中"))
@@ -326,4 +354,6 @@ def import_roster(data: bytes, today: dt.date | None = None) -> ImportResult:
         db.session.add(expert)
         experts.append(expert)
     db.session.flush()
+    for expert, cleaned in zip(experts, extra_values, strict=True):
+        extra_fields.store_values(expert.id, cleaned)
     return ImportResult(experts, skipped_example)
