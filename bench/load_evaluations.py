@@ -283,7 +283,7 @@ def client_run(n: int, port: int, share: int, form_id: int, items, results: dict
             twin.cookies = dict(phone.cookies)
             outcome = {}
 
-            def send(p, key):
+            def send(p, key, body, outcome):
                 t0 = time.perf_counter()
                 try:
                     outcome[key] = p.request("POST", "/m/score/new", body, {
@@ -292,7 +292,8 @@ def client_run(n: int, port: int, share: int, form_id: int, items, results: dict
                     outcome[key] = f"connection error: {type(exc).__name__}"
                 latencies.append(time.perf_counter() - t0)
 
-            pair = [threading.Thread(target=send, args=(phone, "a")), threading.Thread(target=send, args=(twin, "b"))]
+            pair = [threading.Thread(target=send, args=(phone, "a", body, outcome)),
+                    threading.Thread(target=send, args=(twin, "b", body, outcome))]
             for t in pair:
                 t.start()
             for t in pair:

@@ -182,14 +182,14 @@ def _parse_row(values: dict, groups: dict[str, ExpertGroup], today: dt.date) -> 
     out: dict = {}
     problems: list[tuple[str, str]] = []
 
-    def check(header, fn):
+    def check(header, fn, *args, **kwargs):
         try:
-            return fn()
+            return fn(*args, **kwargs)
         except DomainError as err:
             problems.append((header, str(err)))
             return None
 
-    for header, attr, required, _ in COLUMNS:
+    for header, _attr, required, _ in COLUMNS:
         if required and not _text(values.get(header)):
             problems.append((header, "必填"))
     if problems:
@@ -198,25 +198,25 @@ def _parse_row(values: dict, groups: dict[str, ExpertGroup], today: dt.date) -> 
         raw = values.get(header)
         text = _text(raw)
         if attr == "gender":
-            out[attr] = check(header, lambda: _choice(text, GENDERS, "性别"))
+            out[attr] = check(header, _choice, text, GENDERS, "性别")
         elif attr == "birth_date":
-            out[attr] = check(header, lambda: identity.not_in_future(_date(raw), today, "出生日期"))
+            out[attr] = check(header, lambda raw=raw: identity.not_in_future(_date(raw), today, "出生日期"))
         elif attr == "id_number":
-            out[attr] = check(header, lambda: identity.check_id_number(text, today=today))
+            out[attr] = check(header, identity.check_id_number, text, today=today)
         elif attr == "education":
-            out[attr] = check(header, lambda: _choice(text, EDUCATION_LEVELS, "学历"))
+            out[attr] = check(header, _choice, text, EDUCATION_LEVELS, "学历")
         elif attr == "title_level":
-            out[attr] = check(header, lambda: _choice(text, TITLE_LEVELS, "职称等级"))
+            out[attr] = check(header, _choice, text, TITLE_LEVELS, "职称等级")
         elif attr in ("full_time_education", "registered_safety_engineer", "registered_safety_assessor", "retired"):
             if text.lower() not in BOOL_WORDS:
                 problems.append((header, "应填写“是”或“否”"))
             out[attr] = BOOL_WORDS.get(text.lower(), False)
         elif attr == "mobile":
-            out[attr] = check(header, lambda: identity.check_mobile(text))
+            out[attr] = check(header, identity.check_mobile, text)
         elif attr in ("work_phone", "home_phone"):
-            out[attr] = check(header, lambda: identity.check_phone(text)) if text else None
+            out[attr] = check(header, identity.check_phone, text) if text else None
         elif attr == "email":
-            out[attr] = check(header, lambda: identity.check_email(text)) if text else None
+            out[attr] = check(header, identity.check_email, text) if text else None
         elif attr == "groups":
             names = [n for n in re.split(r"[、,，;；\s]+", text) if n]
             unknown = [n for n in names if n not in groups]
