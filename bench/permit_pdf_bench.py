@@ -73,11 +73,11 @@ def timed(render, contexts) -> tuple[list[float], list[float]]:
 def cold_ms() -> float:
     """The first render in a fresh interpreter (font parsing included)."""
     code = (
-        "import sys, time; sys.path.insert(0, %r); sys.path.insert(0, %r)\n"
+        f"import sys, time; sys.path.insert(0, {str(ROOT)!r}); sys.path.insert(0, {str(ROOT / 'bench')!r})\n"
         "import permit_pdf_bench as b; from printables import render_pdf\n"
         "ctx = {'permit': b.card(1)}\n"
         "t = time.perf_counter(); render_pdf('permit.html', ctx); print((time.perf_counter() - t) * 1000)\n"
-    ) % (str(ROOT), str(ROOT / "bench"))
+    )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
     return float(out.strip().splitlines()[-1])
 
@@ -115,7 +115,7 @@ def main() -> int:
     median_cpu = statistics.median(warm_cpu)
     p90 = warm[max(0, int(len(warm) * 0.9) - 1)]
     try:
-        load = "，机器负载 %.1f" % __import__("os").getloadavg()[0]
+        load = f"，机器负载 {__import__('os').getloadavg()[0]:.1f}"
     except OSError:
         load = ""
     print(f"专家工作证 PDF（printables.render_pdf('permit.html')，热渲染 {len(warm)} 次）")
