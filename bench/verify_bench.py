@@ -265,7 +265,7 @@ def main() -> int:
 
     bare, verify = statistics.median(rounds["bare"]), statistics.median(rounds["verify"])
     ratio = verify / bare
-    pair_ratios = [v / b for b, v in zip(rounds["bare"], rounds["verify"])]
+    pair_ratios = [v / b for b, v in zip(rounds["bare"], rounds["verify"], strict=True)]
     cpu_bare, cpu_verify = statistics.median(cpu["bare"]), statistics.median(cpu["verify"])
     besides_photo = sum(v for k, v in sizes.items() if k != "photo")
     print(f"load: {client}, {args.connections} connections, {args.rounds} alternating rounds of {args.seconds} s; "

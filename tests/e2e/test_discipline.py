@@ -24,7 +24,7 @@ def _data():
     experts = [make.expert_on_term(start, end, name=name, groups=groups) for name, groups in (
         ("王建国", ("化工",)), ("李志强", ("化工", "电气")), ("张海涛", ("机械",)), ("刘立新", ("有限空间",)),
         ("陈国华", ("电气",)))]
-    for expert, totals in zip(experts, ((96, 92), (88, 84, 90), (74, 69), (58, 52), (91,))):
+    for expert, totals in zip(experts, ((96, 92), (88, 84, 90), (74, 69), (58, 52), (91,)), strict=True):
         for k, total in enumerate(totals):
             make.evaluation(expert, dt.date(TODAY.year - 1, 3 + k, 10), total, unit=unit)
             ev = make.evaluation(expert, TODAY - dt.timedelta(days=20 + k), min(100, total + 2), variant="B",

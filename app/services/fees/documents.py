@@ -156,7 +156,7 @@ def payout_workbook(batch: PayoutBatch, role: str | None) -> bytes:
         ws.cell(row, col).border = border
     for col in (7, 8, 9):
         ws.cell(row, col).number_format = MONEY_FORMAT
-    for letter, width in zip("ABCDEFGHIJK", (6, 10, 21, 34, 10, 9, 15, 19, 15, 8, 30)):
+    for letter, width in zip("ABCDEFGHIJK", (6, 10, 21, 34, 10, 9, 15, 19, 15, 8, 30), strict=True):
         ws.column_dimensions[letter].width = width
     ws.freeze_panes = "A4"
 
@@ -184,7 +184,7 @@ def payout_workbook(batch: PayoutBatch, role: str | None) -> bytes:
         records.cell(row, 2).number_format = "@"
         records.cell(row, 3).number_format = "yyyy-mm-dd"
         records.cell(row, 8).number_format = MONEY_FORMAT
-    for letter, width in zip("ABCDEFGHI", (10, 21, 12, 9, 14, 30, 6, 12, 44)):
+    for letter, width in zip("ABCDEFGHI", (10, 21, 12, 9, 14, 30, 6, 12, 44), strict=True):
         records.column_dimensions[letter].width = width
     records.freeze_panes = "A2"
     return workbook_bytes(wb)  # no cell (a name, an employer, a note) is ever a live formula
