@@ -166,7 +166,9 @@ class ServiceRecordView(SecuredModelView):
     form_args = {
         "started_at": {"description": "应急救援处置必填：开始处置的当地时间，决定是否按夜间标准计费"},
         "units": {"description": "天数（执法检查等）、次数（事故调查）或起数（应急救援处置），正整数"},
-        "proposed_amount": {"description": "标准化评审：按上级标准录入的金额；其他、教育培训授课及上级库专家：建议金额，须经局领导批准"},
+        "proposed_amount": {
+            "description": "标准化评审：按上级标准录入的金额；其他、教育培训授课及上级库专家：建议金额，须经局领导批准"
+        },
     }
     form_ajax_refs = {
         "expert": {"fields": ("name",), "page_size": 10},

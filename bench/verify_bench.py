@@ -153,7 +153,9 @@ def run_wrk(port: int, paths: list[str], seconds: int, connections: int, workdir
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if errors:
         raise SystemExit(f"{errors.group(1)} error responses during the load:\n{out}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), int(re.search(r"(\d+) requests in", out).group(1))
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), int(
+        re.search(r"(\d+) requests in", out).group(1)
+    )
 
 
 def run_python(port: int, paths: list[str], seconds: int, connections: int) -> tuple[float, int]:
@@ -271,7 +273,9 @@ def main() -> int:
     print(f"load: {client}, {args.connections} connections, {args.rounds} alternating rounds of {args.seconds} s; "
           f"gunicorn {args.workers} sync workers; machine load average {os.getloadavg()[0]:.1f}")
     print(f"bare endpoint (200 B):  {bare:8.0f} requests/s  (rounds: {', '.join(f'{r:.0f}' for r in rounds['bare'])})")
-    print(f"verify page:            {verify:8.0f} requests/s  (rounds: {', '.join(f'{r:.0f}' for r in rounds['verify'])})")
+    print(
+        f"verify page:            {verify:8.0f} requests/s  (rounds: {', '.join(f'{r:.0f}' for r in rounds['verify'])})"
+    )
     print(f"ratio verify/bare:      {ratio:8.2f}   (target ≥ {TARGET}; per round: "
           f"{', '.join(f'{r:.2f}' for r in pair_ratios)})")
     print(f"server CPU per request: bare {cpu_bare:.2f} ms, verify {cpu_verify:.2f} ms "

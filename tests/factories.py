@@ -106,7 +106,8 @@ def enterprise(name=None, **kw) -> Enterprise:
 
 def evaluation(form, *, unit, expert, enterprise_name: str, matter: str, evaluator_name: str, variant: str,
                     day: dt.date, submitted_at: dt.datetime, scores: dict[int, int], notes: dict[int, str],
-                    suggestions: str | None = None, assignment=None, enterprise_id=None, paper: bool = False) -> Evaluation:
+                    suggestions: str | None = None, assignment=None, enterprise_id=None,
+                    paper: bool = False) -> Evaluation:
     """An evaluation with its submission written straight into the tables, as the phone page
     would have saved it, for tests that need evaluations on past days without the scoring
     service's checks of "today"; ``scores`` and ``notes`` by score field id."""

@@ -154,7 +154,9 @@ class AppointForm(FlaskForm):
 
 
 class AgeOverrideForm(FlaskForm):
-    reason = TextAreaField("特批理由", validators=[Length(max=1000, message="理由不能超过1000字")], render_kw={"rows": 3})
+    reason = TextAreaField(
+        "特批理由", validators=[Length(max=1000, message="理由不能超过1000字")], render_kw={"rows": 3}
+    )
 
 
 # --- Application ------------------------------------------------------------------------------------

@@ -67,7 +67,9 @@ class DismissalView(OfficeStepActions, SecuredModelView):
     def _announced(view, context, model, name):
         if not model.announcement_id:
             return "待公告" if model.state == "approved" else ""
-        return Markup(f'<a href="{escape(url_for("announcement.details_view", id=model.announcement_id))}">已编入公告</a>')
+        return Markup(
+            f'<a href="{escape(url_for("announcement.details_view", id=model.announcement_id))}">已编入公告</a>'
+        )
 
     column_formatters = {
         "reason": choice(DISMISSAL_REASONS), "origin": choice(DISMISSAL_ORIGINS), "state": choice(DISMISSAL_STATES),
@@ -176,9 +178,14 @@ class DismissalView(OfficeStepActions, SecuredModelView):
             except DomainError as err:
                 refuse(err)
             else:
-                commit_and_flash(f"{dismissal.expert.name}：{dismissal.state_label}。"
-                                 + ("工作证已作废，已停止选派，生效日及以后的未完成任务已解除；解聘公告由基础科起草并发布。"
-                                    if dismissal.state == "approved" else ""))
+                commit_and_flash(
+                    f"{dismissal.expert.name}：{dismissal.state_label}。"
+                    + (
+                        "工作证已作废，已停止选派，生效日及以后的未完成任务已解除；解聘公告由基础科起草并发布。"
+                        if dismissal.state == "approved"
+                        else ""
+                    )
+                )
                 return redirect(url_for(".details_view", id=dismissal.id))
         return self.render("admin/lifecycle/dismissal_decide.html", form=form, dismissal=dismissal,
                            permit=current_permit(dismissal.expert), fmt_time=fmt_time, confirm=confirm)

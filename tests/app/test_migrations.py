@@ -74,8 +74,9 @@ def test_0003_frees_the_records_of_draft_batches_only(tmp_path):
                 for b in (1, 2)
             ])
             db.session.execute(insert(ServiceRecord), [
-                {"id": 100 + b, "expert_id": expert.id, "activity": "inspection", "service_date": dt.date(2026, 3 * b, 2),
-                 "payer": "bureau", "amount": Decimal("1000.00"), "payout_line_id": 10 + b, "version": 1}
+                {"id": 100 + b, "expert_id": expert.id, "activity": "inspection",
+                 "service_date": dt.date(2026, 3 * b, 2), "payer": "bureau", "amount": Decimal("1000.00"),
+                 "payout_line_id": 10 + b, "version": 1}
                 for b in (1, 2)
             ])
             db.session.commit()

@@ -79,8 +79,14 @@ def test_verified_violation_keeps_its_facts(app, client, login_as, dmake):
     db.session.add(v)
     db.session.commit()
     page = client.get(f"/admin/violation/edit/?id={v.id}").get_data(as_text=True)
-    data = {"csrf_token": csrf_from(page), "expert": str(expert.id), "found_on": (TODAY - dt.timedelta(days=9)).isoformat(),
-            "finding": "迟到", "investigation": "属实", "version": str(v.version)}
+    data = {
+        "csrf_token": csrf_from(page),
+        "expert": str(expert.id),
+        "found_on": (TODAY - dt.timedelta(days=9)).isoformat(),
+        "finding": "迟到",
+        "investigation": "属实",
+        "version": str(v.version),
+    }
     html = client.post(f"/admin/violation/edit/?id={v.id}", data=data, follow_redirects=True).get_data(as_text=True)
     assert "不能再修改发现日期" in html
     db.session.expire_all()
@@ -94,8 +100,11 @@ def test_dismiss_flow(app, client, login_as, dmake):
     db.session.add(v)
     db.session.commit()
     page = client.get(f"/admin/violation/dismiss/?id={v.id}").get_data(as_text=True)
-    html = client.post("/admin/violation/dismiss/", data={"csrf_token": csrf_from(page), "id": v.id,
-                                                          "reason": "经核查不属实"}, follow_redirects=True).get_data(as_text=True)
+    html = client.post(
+        "/admin/violation/dismiss/",
+        data={"csrf_token": csrf_from(page), "id": v.id, "reason": "经核查不属实"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
     assert "已不予认定" in html
     db.session.expire_all()
     assert db.session.get(Violation, v.id).state == "dismissed"

@@ -34,7 +34,9 @@ def _data():
     first = record_violation(warned, TODAY - dt.timedelta(days=60), "现场检查时接受企业安排的午餐宴请。", today=TODAY)
     verify_violation(first, investigation="经核实属实。", today=TODAY - dt.timedelta(days=50))
     db.session.flush()
-    record_violation(warned, TODAY - dt.timedelta(days=3), "借区应急管理局名义向被检查企业推荐安全托管服务。", today=TODAY)
+    record_violation(
+        warned, TODAY - dt.timedelta(days=3), "借区应急管理局名义向被检查企业推荐安全托管服务。", today=TODAY
+    )
     record_violation(experts[3], TODAY - dt.timedelta(days=1), "企业投诉：专家迟到一小时。", today=TODAY)
     db.session.commit()
 

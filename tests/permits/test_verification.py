@@ -26,7 +26,8 @@ def _warning(expert):
 
 def _draft_suspension(expert):
     db.session.add(Violation(expert=expert, found_on=today(), finding="待核实", state="draft", sanction="suspension",
-                             sanction_start=today() - dt.timedelta(days=1), sanction_end=today() + dt.timedelta(days=90)))
+                             sanction_start=today() - dt.timedelta(days=1),
+                             sanction_end=today() + dt.timedelta(days=90)))
 
 
 def _past_suspension(expert):

@@ -239,7 +239,9 @@ def test_a_unit_entering_its_own_paper_form_cannot_backdate_it(app, smake):
     assert clock.local_date(ev.submitted_at) == clock.today()
 
 
-@pytest.mark.parametrize("received_delta,message", [(1, "纸质表报送日期不能晚于今天"), (-30, "纸质表报送日期不能早于考评时间")])
+@pytest.mark.parametrize(
+    "received_delta,message", [(1, "纸质表报送日期不能晚于今天"), (-30, "纸质表报送日期不能早于考评时间")]
+)
 def test_the_paper_received_date_must_make_sense(app, smake, received_delta, message):
     office = smake.scorer("office", unit=smake.unit("section"))
     entry = smake.entry(factories.appointed_expert(), on=clock.today() - dt.timedelta(days=5), is_paper=True,

@@ -62,7 +62,12 @@ COLUMNS = [
     ("电子邮箱", "email", False, ""),
     ("QQ号", "qq", False, ""),
     ("专家组别", "groups", True, "可多个，用顿号分隔，如 化工、有限空间"),
-    ("主要工作经历", "work_history", False, "每行一段：起止年月|单位|部门|职务|职称，如 1988.09-1992.07|某公司|安全部|科员|助理工程师"),
+    (
+        "主要工作经历",
+        "work_history",
+        False,
+        "每行一段：起止年月|单位|部门|职务|职称，如 1988.09-1992.07|某公司|安全部|科员|助理工程师",
+    ),
     ("主要工作业绩", "achievements", False, ""),
     ("曾获奖励", "awards", False, ""),
 ]
@@ -79,7 +84,9 @@ EXAMPLE_ROW = [
     "", "",
 ]
 EXAMPLE_ID_NUMBER = EXAMPLE_ROW[HEADERS.index("身份证号")]
-NOTHING_TO_IMPORT = "模板中没有可导入的数据：请在“专家名单”工作表第3行起逐行填写专家信息（“填写示例”工作表仅供参考，不会导入）。"
+NOTHING_TO_IMPORT = (
+    "模板中没有可导入的数据：请在“专家名单”工作表第3行起逐行填写专家信息（“填写示例”工作表仅供参考，不会导入）。"
+)
 BOOL_WORDS = {"是": True, "否": False, "": False, "y": True, "n": False}
 
 
@@ -143,8 +150,9 @@ def template_workbook() -> bytes:
     example.append([note for *_, note in COLUMNS])
     example.append(EXAMPLE_ROW)
     example.cell(row=3, column=HEADERS.index("主要工作经历") + 1).alignment = Alignment(wrap_text=True)
-    example.cell(row=5, column=1, value="本工作表仅为填写示例，导入时不会读取。请在“专家名单”工作表中填写。").font = Font(
-        bold=True, color="B3261E")
+    example.cell(
+        row=5, column=1, value="本工作表仅为填写示例，导入时不会读取。请在“专家名单”工作表中填写。"
+    ).font = Font(bold=True, color="B3261E")
     _style_sheet(example, 3)
     wb.active = 0
     return workbook_bytes(wb)
