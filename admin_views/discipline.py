@@ -28,6 +28,7 @@ from admin_views.formatters import linked, yes_no
 from app import clock, validators
 from app.auth.rights import allowed
 from app.extensions import db
+from app.form_choices import options
 from app.services.discipline import assessment as assessment_service
 from app.services.discipline import ladder as discipline_service
 from app.services.errors import DomainError
@@ -380,7 +381,7 @@ class InterviewView(SecuredModelView):
         "expert": {"label": "专家", "validators": [validators.required("请选择专家")]},
         "reason": {"label": "约谈事由", "validators": [validators.required("请填写约谈事由")]},
         "held_on": {"label": "约谈日期", "validators": [validators.not_in_future], "description": "约谈后填写"},
-        "outcome": {"label": "约谈结论", "choices": [("", "（不适用）")] + list(INTERVIEW_OUTCOMES.items()),
+        "outcome": {"label": "约谈结论", "choices": options(INTERVIEW_OUTCOMES, blank="（不适用）"),
                     "description": "年度考核不合格的约谈必选；“仍无法达到工作要求”将列入拟解聘名单（第十三条(六)）"},
         "notes": {"label": "约谈情况"},
     }
@@ -596,7 +597,7 @@ class FollowUpView(SecuredModelView):
         "satisfaction": {
             "label": "企业满意度",
             "coerce": int,
-            "choices": [(k, f"{k}分 {v}") for k, v in FOLLOW_UP_SATISFACTION.items()],
+            "choices": options((k, f"{k}分 {v}") for k, v in FOLLOW_UP_SATISFACTION.items()),
         },
         "comment": {"label": "企业意见", "description": "企业对专家服务的评价、反映的问题"},
     }

@@ -29,6 +29,7 @@ from admin_views.formatters import choice, linked, yes_no
 from app import clock, validators
 from app.auth.rights import allowed
 from app.extensions import db
+from app.form_choices import options
 from app.services.dispatch import (
     candidates,
     completion,
@@ -234,7 +235,7 @@ class UsageRequestView(SecuredModelView):
         "groups": {"query_factory": _group_query, "validators": [validators.required("请至少选择一个专家组别")]},
         "unit": {"query_factory": _unit_query},
         "emergency_reason": {
-            "choices": [("", "否——按正常流程申请")] + list(EMERGENCY_REASONS.items()),
+            "choices": options(EMERGENCY_REASONS, blank="否——按正常流程申请"),
             "description": (
                 "督查、举报核查、应急救援处置可先行使用：保存后立即随机抽取，"
                 "并在规定工作日内补办手续（第十五条）。"

@@ -30,6 +30,7 @@ from admin_views.formatters import choice, fmt_time, linked, local_time
 from admin_views.lifecycle import OfficeStepActions
 from app import clock, validators
 from app.extensions import db
+from app.form_choices import options
 from app.services.errors import DomainError
 from app.services.lifecycle import announcements as announcement_service
 from app.services.lifecycle import dismissal as dismissal_service
@@ -40,8 +41,8 @@ from models.choices import DISMISSAL_ORIGINS, DISMISSAL_REASONS, DISMISSAL_STATE
 
 
 class DecideForm(FlaskForm):
-    decision = RadioField("决定", choices=[("approve", "批准解聘"), ("reject", "不予解聘")], validate_choice=False,
-                          validators=[InputRequired("请选择批准解聘或不予解聘。")])
+    decision = RadioField("决定", choices=options([("approve", "批准解聘"), ("reject", "不予解聘")]),
+                          validate_choice=False, validators=[InputRequired("请选择批准解聘或不予解聘。")])
     effective_on = DateField("解聘生效日期", format="%Y-%m-%d", validators=[OptionalValidator()])
     note = TextAreaField("审批意见", validators=[Length(max=2000, message="意见不能超过2000字")], render_kw={"rows": 3})
 

@@ -16,6 +16,7 @@ from wtforms.validators import Length, Optional, StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app import clock, validators
+from app.form_choices import options
 from app.services.images import DOCUMENT_MAX_BYTES, PHOTO_MAX_BYTES
 from app.services.lifecycle import intake
 from models.choices import EDUCATION_LEVELS, EXPERT_GROUPS, GENDERS, TITLE_LEVELS
@@ -74,14 +75,14 @@ class SelfRecommendationForm(FlaskForm):
     # 基本信息
     name = StringField("姓名", validators=[_req("请填写姓名"), Length(max=50, message="姓名不能超过50字")],
                        render_kw={"autocomplete": "name"})
-    gender = RadioField("性别", choices=list(GENDERS.items()), validators=[_req("请选择性别")])
+    gender = RadioField("性别", choices=options(GENDERS), validators=[_req("请选择性别")])
     birth_date = DateField("出生日期", validators=[_req("请填写出生日期"), validators.not_in_future],
                            format="%Y-%m-%d")
     id_number = StringField("身份证号", validators=[_req("请填写身份证号"), validators.id_number],
                             render_kw={"autocomplete": "off", "maxlength": 22, "spellcheck": "false"})
     ethnicity = StringField("民族", default="汉族",
                             validators=[_req("请填写民族"), Length(max=20, message="民族不能超过20字")])
-    party = SelectField("党派（政治面貌）", choices=[("", "请选择")] + [(p, p) for p in PARTIES],
+    party = SelectField("党派（政治面貌）", choices=options([(p, p) for p in PARTIES], blank="请选择"),
                         validators=[_req("请选择党派（政治面貌）")])
     birthplace = StringField(
         "出生地",
@@ -103,9 +104,9 @@ class SelfRecommendationForm(FlaskForm):
         validators=[_req("请填写现任职务"), Length(max=100, message="职务不能超过100字")],
         render_kw={"placeholder": "行政职务，例：安全环保部经理"},
     )
-    retired = RadioField("在岗情况", choices=[("0", "在岗"), ("1", "退休")], default="0",
+    retired = RadioField("在岗情况", choices=options([("0", "在岗"), ("1", "退休")]), default="0",
                          validators=[_req("请选择在岗情况")])
-    title_level = SelectField("职称等级", choices=[("", "请选择")] + list(TITLE_LEVELS.items()),
+    title_level = SelectField("职称等级", choices=options(TITLE_LEVELS, blank="请选择"),
                               validators=[_req("请选择职称等级")])
     title = StringField("职称（全称）", validators=[Length(max=100, message="职称不能超过100字")],
                         render_kw={"placeholder": "按证书填写，例：高级工程师"})
@@ -113,9 +114,9 @@ class SelfRecommendationForm(FlaskForm):
     registered_safety_assessor = BooleanField("国家注册安全评价师")
     graduated_from = StringField("毕业院校", validators=[_req("请填写毕业院校"),
                                                      Length(max=100, message="毕业院校不能超过100字")])
-    education = SelectField("学历", choices=[("", "请选择")] + list(EDUCATION_LEVELS.items()),
+    education = SelectField("学历", choices=options(EDUCATION_LEVELS, blank="请选择"),
                             validators=[_req("请选择学历")])
-    full_time_education = RadioField("是否全日制", choices=[("1", "全日制"), ("0", "非全日制")],
+    full_time_education = RadioField("是否全日制", choices=options([("1", "全日制"), ("0", "非全日制")]),
                                      validators=[_req("请选择是否全日制")])
     profession = StringField(
         "从事专业",
@@ -150,7 +151,7 @@ class SelfRecommendationForm(FlaskForm):
     )
 
     # 专家组别
-    groups = MultiCheckboxField("专家组别", choices=EXPERT_GROUPS)
+    groups = MultiCheckboxField("专家组别", choices=options(EXPERT_GROUPS))
 
     # 主要工作经历
     work_history = FieldList(FormField(WorkRowForm), min_entries=WORK_ROW_SLOTS, max_entries=WORK_ROWS_MAX)
