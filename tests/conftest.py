@@ -1,7 +1,11 @@
-"""Shared fixtures: an app on a fresh database, a client, a runner, and factories.
+"""Shared fixtures: an app on a fresh database, a client, a runner, a logged-in user.
 
 The database is SQLite in memory unless ``TEST_DATABASE_URL`` names a server
 (CI runs the whole suite a second time on PostgreSQL).
+
+Records are made by plain functions, called inside the ``app`` fixture: ``tests/factories.py``
+for what every area needs, ``tests/<area>/records.py`` for an area's own; conftest files hold
+fixtures only.
 """
 import re
 import sqlite3
@@ -133,12 +137,6 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
-
-
-@pytest.fixture
-def make(app):
-    """Factory functions: ``make.expert(...)``, ``make.user(...)``..."""
-    return factories
 
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')

@@ -7,7 +7,8 @@ from app.extensions import db
 from app.services.dispatch import candidates, draws, responses
 from models import CommitmentLetter, ConflictOfInterest, Violation
 from tests import factories
-from tests.dispatch.conftest import MONDAY, group_ids
+from tests.dispatch.conftest import MONDAY
+from tests.dispatch.records import group_ids
 
 
 def _find(ents, groups=("化工",), start=MONDAY, end=None, **kw):

@@ -9,7 +9,7 @@ from app.services.dispatch import draws, usage_requests
 from models import ConflictOfInterest, Opinion
 from tests import factories
 from tests.conftest import csrf_from
-from tests.dispatch.conftest import group_ids
+from tests.dispatch.records import group_ids
 
 
 @pytest.fixture

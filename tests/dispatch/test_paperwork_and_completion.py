@@ -10,7 +10,7 @@ from app.services.dispatch import candidates, completion, draws, fairness, paper
 from app.services.errors import DomainError
 from models import ServiceRecord, Setting
 from tests import factories
-from tests.dispatch.conftest import group_ids
+from tests.dispatch.records import group_ids
 
 FRIDAY = dt.date(2026, 6, 12)  # the next Monday–Wednesday are ordinary working days
 

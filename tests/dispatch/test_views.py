@@ -11,7 +11,7 @@ from app.services.dispatch import draws, notices, responses, usage_requests
 from models import Assignment, Draw, Enterprise, Notice, ServiceRecord, UsageRequest
 from tests import factories
 from tests.conftest import csrf_from
-from tests.dispatch.conftest import group_ids
+from tests.dispatch.records import group_ids
 
 TODAY = dt.date.today()
 NEXT_WEEK = TODAY + dt.timedelta(days=7)

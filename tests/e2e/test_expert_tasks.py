@@ -8,7 +8,7 @@ def test_expert_accepts_a_task_on_the_phone(app, page, live_server, browser_logi
     with app.app_context():
         from app.extensions import db
         from app.services.dispatch import draws, usage_requests
-        from tests.dispatch.conftest import group_ids
+        from tests.dispatch.records import group_ids
 
         experts = [factories.appointed_expert(start=dt.date(2026, 1, 1), name=n, employer="常州大学")
                    for n in ("王建国", "李志强")]

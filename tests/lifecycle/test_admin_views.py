@@ -13,7 +13,7 @@ from app.services.status import dispatchable
 from models import Announcement, Application, CommitmentLetter, Dismissal, Term
 from tests import factories
 from tests.conftest import csrf_from
-from tests.lifecycle.conftest import make_applicant, make_application
+from tests.lifecycle.records import make_applicant, make_application
 
 TODAY = dt.date.today()
 

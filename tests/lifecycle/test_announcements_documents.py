@@ -11,7 +11,7 @@ from app.services.lifecycle import documents as docs
 from app.services.lifecycle import review, terms
 from models import WorkHistory
 from tests import factories
-from tests.lifecycle.conftest import make_applicant, make_application
+from tests.lifecycle.records import make_applicant, make_application
 
 TODAY = dt.date.today()
 

@@ -11,7 +11,7 @@ from app.services.lifecycle import review
 from app.services.status import dispatchable
 from models import Permit, StatusEvent, Term
 from tests import factories
-from tests.lifecycle.conftest import make_applicant, make_application, steps_of
+from tests.lifecycle.records import make_applicant, make_application, steps_of
 
 TODAY = dt.date.today()
 

@@ -10,7 +10,7 @@ from app.services.lifecycle import terms
 from app.services.permits.issuing import current_permit
 from app.services.status import dispatchable, status_of
 from models import AnnualAssessment, CommitmentLetter, Dismissal, Setting, Term, Violation
-from tests.lifecycle.conftest import make_applicant
+from tests.lifecycle.records import make_applicant
 
 TODAY = dt.date.today()
 

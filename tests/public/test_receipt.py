@@ -16,7 +16,7 @@ from app.services.dispatch import draws, notices, usage_requests
 from models import Notice
 from tests import factories
 from tests.conftest import csrf_from
-from tests.dispatch.conftest import group_ids
+from tests.dispatch.records import group_ids
 
 
 @pytest.fixture
