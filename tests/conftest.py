@@ -11,6 +11,7 @@ import re
 import sqlite3
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from app import create_app
@@ -86,11 +87,22 @@ class _Database:
             _db.engine.dispose()
 
 
+class BufferedClient(FlaskClient):
+    """A test client that reads every response whole and closes it, as a server does: a file
+    sent with ``send_file`` (photos, scans, signatures) is closed at once instead of being left
+    to the garbage collector, which warnings-as-errors would turn into a failure elsewhere."""
+
+    def open(self, *args, **kwargs):
+        kwargs.setdefault("buffered", True)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def _session_app(tmp_path_factory):
     """One app for the whole run: building the admin's ~40 views per test costs seconds."""
     app = create_app({"ENV_NAME": "testing", "UPLOAD_DIR": str(tmp_path_factory.mktemp("uploads")),
                       "PUBLIC_BASE_URL": "http://testserver"})
+    app.test_client_class = BufferedClient
     database = _Database(app)
     # The Limiter object is shared by every app of the process; a test that builds its own
     # rate-limited app switches it on. Each test gets back the state it had here.
