@@ -50,7 +50,7 @@ from admin_views.registry import (
     OrgUnitView,
     UserView,
 )
-from admin_views.system import AuditLogView, SettingView
+from admin_views.system import AuditLogView, AuditVerifyView, ExportLogView, SettingView
 from app.extensions import db
 from app.security import csp_nonce
 from app.services.permits.issuing import permit_overview
@@ -91,6 +91,7 @@ from models import (
 
 REGISTRY = "专家库"
 SYSTEM = "系统管理"
+AUDIT = "安全审计"
 DISCIPLINE = "违规与考核"
 DISPATCH = "专家使用"
 EVALUATION = "专家考评"
@@ -121,8 +122,10 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(ConflictView(ConflictOfInterest, db, name="回避关系", category=REGISTRY, endpoint="conflict"))
     admin.add_view(OrgUnitView(OrgUnit, db, name="单位", category=SYSTEM, endpoint="org_unit"))
     admin.add_view(UserView(User, db, name="用户账号", category=SYSTEM, endpoint="user"))
-    admin.add_view(AuditLogView(AuditLog, db, name="操作日志", category=SYSTEM, endpoint="audit_log"))
     admin.add_view(SettingView(Setting, db, name="参数设置", category=SYSTEM, endpoint="setting"))
+    admin.add_view(AuditLogView(AuditLog, db, name="操作日志", category=AUDIT, endpoint="audit_log"))
+    admin.add_view(ExportLogView(AuditLog, db, name="导出记录", category=AUDIT, endpoint="export_log"))
+    admin.add_view(AuditVerifyView(AuditLog, db, name="日志核验", category=AUDIT, endpoint="audit_verify"))
 
     admin.add_view(ViolationView(Violation, db, name="违规处理", category=DISCIPLINE, endpoint="violation"))
     admin.add_view(InterviewView(Interview, db, name="约谈记录", category=DISCIPLINE, endpoint="interview"))

@@ -8,6 +8,7 @@
   (app/services/spreadsheets.py); page, sort and filter arguments never give an error page.
 - Versioned records carry their version in the form; a stale save is refused.
 - A ``DomainError`` raised by a service shows its Chinese message and changes nothing.
+- Every export is put on the audit trail: who exported which list, how many rows.
 - Small helpers of the views' own pages (role check, row or 404, commit or refuse,
   dates from forms, PDF responses) sit at the end.
 """
@@ -37,8 +38,9 @@ from wtforms.validators import Length, ValidationError
 
 from app import clock
 from app.auth.rights import allowed, sees_unmasked
+from app.database import writing
 from app.extensions import db
-from app.services import limits, spreadsheets
+from app.services import audit, limits, spreadsheets
 from app.services.errors import DomainError
 from app.services.identity import mask
 
@@ -316,6 +318,11 @@ class SecuredModelView(RoleGuardMixin, ModelView):
             return redirect(return_url)
         headers, rows = self.export_table()
         return self._export_file(spreadsheets.table_workbook(str(self.name), headers, rows), "xlsx", XLSX_MIMETYPE)
+    # -- exports are audited ------------------------------------------------------------
+    def _export_data(self):
+        count, data = super()._export_data()
+        record_export(self, len(data), request.view_args.get("export_type", ""))
+        return count, data
 
     # -- row scope: override scope_query to limit rows per role ------------------
     def scope_query(self, query):
@@ -454,6 +461,24 @@ def chinese_blanks(form):
             field.blank_text = BLANK_CHOICE
     return form
 
+def record_export(view, rows: int, fmt: str, what: str | None = None) -> None:
+    """Put an export of ``view`` on the audit trail (list name, rows, format, search and
+    filters) and commit it: the download itself writes nothing else."""
+    filters = "；".join(f"{k}={v}" for k, v in request.args.items(multi=True) if k.startswith("flt"))
+    model = getattr(view, "model", None)
+    # A download is a GET: its read transaction ends (it wrote nothing), and the entry is
+    # written in a transaction of its own that takes the write lock (app/database.py).
+    # Committed without expiring the rows about to be written out (no reload, row by row).
+    session = db.session()
+    keep, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+        with writing():
+            audit.export_made(what or str(view.name), rows, fmt, table=getattr(model, "__tablename__", ""),
+                              search=request.args.get("search", ""), filters=filters)
+            session.commit()
+    finally:
+        session.expire_on_commit = keep
 
 
 def require_role(*roles: str) -> None:

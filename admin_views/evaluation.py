@@ -22,7 +22,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from admin_views.base import XLSX_MIMETYPE, ReadOnlyView, SecuredModelView
+from admin_views.base import XLSX_MIMETYPE, ReadOnlyView, SecuredModelView, record_export
 from admin_views.formatters import yes_no
 from app import clock
 from app.extensions import db
@@ -314,6 +314,7 @@ class SubmissionsView(ReadOnlyView):
                              cell.status_label or "无需报送"])
         headers = ["单位", "类别", "报送期", "截止日期", "使用专家（人次）", "按时报送（份）", "逾期报送（份）",
                    "其中纸质表补录（份）", "状态"]
+        record_export(self, len(rows), export_type, what=f"{year}年评价表报送情况")
         return _table_file(export_type, f"{year}年报送情况", headers, rows, f"评价表报送情况-{year}")
 
 
@@ -341,4 +342,5 @@ class CoverageView(ReadOnlyView):
                 for r in coverage_service.coverage(year, unit_ids=_scoped_unit_ids())]
         headers = ["单位", "类别", "年度执法计划（次）", "服务质量考评（份）", "应达（20%）", "覆盖率",
                    "全部评价（份）", "状态"]
+        record_export(self, len(rows), export_type, what=f"{year}年专家服务质量考评覆盖率")
         return _table_file(export_type, f"{year}年考评覆盖率", headers, rows, f"专家服务质量考评覆盖率-{year}")

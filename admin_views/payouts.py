@@ -19,7 +19,15 @@ from flask_login import current_user
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import selectinload
 
-from admin_views.base import ReadOnlyView, SecuredModelView, current_role, parse_date, pdf_response, refuse
+from admin_views.base import (
+    ReadOnlyView,
+    SecuredModelView,
+    current_role,
+    parse_date,
+    pdf_response,
+    record_export,
+    refuse,
+)
 from admin_views.fees import own_unit_id, quarter_options
 from admin_views.formatters import choice, fmt_money
 from app import clock
@@ -315,6 +323,8 @@ class PayoutBatchView(SecuredModelView):
         except PermissionError:
             abort(403)
         filename = workbook_filename(batch)
+        record_export(self, len(payouts.batch_lines(batch)), "xlsx",
+                      what=f"{_batch_label(None, None, batch, None)}发放明细（含完整身份证号）")
         response = send_file(io.BytesIO(data), as_attachment=True, download_name=filename,
                              mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
@@ -330,6 +340,8 @@ class PayoutBatchView(SecuredModelView):
             abort(403)
         batch = self._batch_or_404(batch_id)
         pdf = render_pdf("payout_sheet.html", payout_sheet_context(batch, current_role()))
+        record_export(self, len(payouts.batch_lines(batch)), "pdf",
+                      what=f"{_batch_label(None, None, batch, None)}发放表")
         return pdf_response(pdf, sheet_filename(batch))
 
 

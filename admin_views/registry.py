@@ -3,28 +3,40 @@ from pathlib import Path
 
 from flask import abort, flash, g, redirect, request, send_file
 from flask_admin import expose
+from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
+from flask_admin.contrib.sqla.tools import parse_like_term
 from flask_admin.model.form import InlineFormAdmin
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField as UploadField
 from flask_wtf.file import FileRequired
-from sqlalchemy.orm import selectinload
+from sqlalchemy import or_
+from sqlalchemy.orm import defer, joinedload, selectinload
 from wtforms import FileField, PasswordField
 
-from admin_views.base import DistinctCountMixin, SecuredModelView, current_role
+from admin_views.base import (
+    SecuredModelView,
+    commit_and_flash,
+    current_role,
+    int_ids,
+    refuse,
+)
 from admin_views.formatters import choice, names, thumbnail, yes_no
+from admin_views.list_counts import BoundedCountMixin
 from app import clock, validators
 from app.auth.login import end_all_sessions
 from app.auth.passwords import check_password_policy, hash_password
+from app.auth.rights import ACCOUNT_CREATE_FIELDS, ACCOUNT_FIELDS, ADMIN_ROLES
 from app.extensions import db
-from app.services import identity
+from app.services import duties, identity
 from app.services.errors import DomainError
 from app.services.lifecycle.roster_import import ImportRefused, import_roster, template_workbook
 from app.services.lifecycle.work_history import check_history
+from app.services.personal_data import expert_search_clauses
 from app.services.status import STANDINGS, standing_expr, status_of, statuses_for
 from app.services.uploads import read_upload, store_document, store_photo
-from models import Expert, WorkHistory
+from models import Expert, User, WorkHistory
 from models.choices import (
     CONFLICT_RELATIONS,
     CONFLICT_SOURCES,
@@ -118,18 +130,33 @@ class OrgUnitView(SecuredModelView):
     }
 
 
-class UserView(SecuredModelView):
-    """Accounts: role, unit, linked expert; passwords only ever stored as argon2id hashes."""
+def _locked(view, context, model, name):
+    if model.locked_until and clock.local(model.locked_until) > clock.now():
+        return f"锁定至{clock.format_time(model.locked_until)}"
+    return ""
 
-    column_list = ("username", "full_name", "role", "org_unit", "active", "last_login_at")
+
+class UserView(SecuredModelView):
+    """Accounts: role, unit, linked expert; passwords only ever stored as argon2id hashes.
+
+    三员分立 (``app.services.duties``): the sysadmin's form holds the account's name, phone and
+    password (and, for a new account, the proposed role, unit and expert: it stays disabled
+    until the secadmin enables it); the secadmin's holds role, unit, expert and 启用, and his
+    actions lift login locks and reset two-factor login. The auditor only reads.
+    """
+
+    column_list = ("username", "full_name", "role", "org_unit", "active", "locked_until", "totp_secret",
+                   "last_login_at")
     column_labels = {
         "username": "用户名", "full_name": "姓名", "role": "角色", "org_unit": "所属单位", "active": "启用",
         "last_login_at": "最近登录", "expert": "关联专家", "phone": "手机", "new_password": "新密码",
+        "locked_until": "登录锁定", "totp_secret": "两步验证",
     }
-    column_formatters = {"role": choice(ROLES), "active": yes_no}
+    column_formatters = {"role": choice(ROLES), "active": yes_no, "locked_until": _locked,
+                         "totp_secret": lambda v, c, m, n: "已启用" if m.totp_secret else "未启用"}
     column_filters = ("role", "active", "org_unit.name")
     column_searchable_list = ("username", "full_name")
-    column_details_exclude_list = ("password_hash", "totp_secret", "session_epoch", "failed_logins")
+    column_details_exclude_list = ("password_hash", "totp_secret", "session_epoch", "failed_logins", "totp_last_step")
     column_export_list = ("username", "full_name", "role", "org_unit", "active", "last_login_at")
     form_columns = ("username", "full_name", "role", "org_unit", "expert", "phone", "active", "new_password")
     form_choices = {"role": _choices(ROLES)}
@@ -139,47 +166,111 @@ class UserView(SecuredModelView):
     form_args = {
         "username": {"validators": [validators.required("请输入用户名")]},
         "phone": {"validators": [validators.mobile]},
+        "active": {"description": "由安全管理员启用或停用；停用的账号不能登录。"},
     }
     form_ajax_refs = {"expert": {"fields": ("name",), "page_size": 10}}
+    edit_template = "admin/user_edit.html"
+    # Form field -> the account attribute of ACCOUNT_FIELDS it sets.
+    FORM_FIELDS = {"username": "username", "full_name": "full_name", "role": "role", "org_unit": "org_unit",
+                   "expert": "expert", "phone": "phone", "active": "active", "new_password": "password"}
+
+    def _trim(self, form, created: bool, obj=None):
+        """Only the fields the current administrator holds (the others are neither shown nor
+        saved); the administrator roles are not offered (they are given on the server only)."""
+        table = ACCOUNT_CREATE_FIELDS if created else ACCOUNT_FIELDS
+        own = table.get(current_role(), frozenset())
+        for name, field in self.FORM_FIELDS.items():
+            if field not in own and name in form:
+                del form[name]
+        if "role" in form:
+            if obj is not None and obj.role in ADMIN_ROLES:
+                del form["role"]
+            else:
+                form.role.choices = [(code, label) for code, label in form.role.choices if code not in ADMIN_ROLES]
+        return form
+
+    def create_form(self, obj=None):
+        return self._trim(super().create_form(obj), created=True)
+
+    def edit_form(self, obj=None):
+        return self._trim(super().edit_form(obj), created=False, obj=obj)
 
     def validate_form(self, form):
-        """Every problem of the account at once, each on its own field (not only the first)."""
+        """Every problem of the account at once, each on its own field (not only the first).
+
+        Only the fields this administrator holds are in the form (:meth:`_trim`); the role
+        rules are checked against the role the account will have (the form's or its own)."""
         ok = super().validate_form(form)
-        if not hasattr(form, "new_password"):
+        fields = {name: form[name] for name in self.FORM_FIELDS if name in form}
+        if not fields:
             return ok  # the delete form
         problems = []
         creating = request.endpoint == f"{self.endpoint}.create_view"
-        password = form.new_password.data or ""
-        if creating and not password:
-            problems.append((form.new_password, "新建账号必须设置密码。"))
-        elif password:
-            try:
-                check_password_policy(password, form.username.data or "")
-            except DomainError as err:
-                problems.append((form.new_password, str(err)))
-        if form.role.data == "expert" and not form.expert.data:
-            problems.append((form.expert, "专家账号必须关联一名专家。"))
-        if form.role.data in ("department", "town") and not form.org_unit.data:
-            problems.append((form.org_unit, "局科室/大队和镇街账号必须选择所属单位。"))
+        if "new_password" in fields:
+            password = fields["new_password"].data or ""
+            username = fields["username"].data if "username" in fields else ""
+            if creating and not password:
+                problems.append((fields["new_password"], "新建账号必须设置密码。"))
+            elif password:
+                try:
+                    check_password_policy(password, username or "")
+                except DomainError as err:
+                    problems.append((fields["new_password"], str(err)))
+        if "role" in fields:
+            role = fields["role"].data
+            if role == "expert" and "expert" in fields and not fields["expert"].data:
+                problems.append((fields["expert"], "专家账号必须关联一名专家。"))
+            if role in ("department", "town") and "org_unit" in fields and not fields["org_unit"].data:
+                problems.append((fields["org_unit"], "局科室/大队和镇街账号必须选择所属单位。"))
         for field, message in problems:
             field.errors = list(field.errors) + [message]
         return ok and not problems
 
     def on_model_change(self, form, model, is_created):
-        pw = form.new_password.data
+        pw = form.new_password.data if "new_password" in form else None
         if is_created and not pw:
             raise DomainError("新建账号必须设置密码。")
         if pw:
             check_password_policy(pw, model.username)
             model.password_hash = hash_password(pw)
-            if not is_created:
-                end_all_sessions(model)
-        if not is_created and not model.active:
+        duties.check_account_change(model, current_user, duties.changed_fields(model), created=is_created)
+        if is_created:
+            duties.open_account(model)
+        elif pw or not model.active:
             end_all_sessions(model)
         if model.role == "expert" and not model.expert:
             raise DomainError("专家账号必须关联一名专家。")
         if model.role in ("department", "town") and not model.org_unit:
             raise DomainError("局科室/大队和镇街账号必须选择所属单位。")
+
+    def after_model_change(self, form, model, is_created):
+        if is_created:
+            flash(f"账号“{model.username}”已创建，目前为停用状态：请安全管理员核对角色后启用。", "info")
+
+    def is_action_allowed(self, name):
+        if name in ("unlock", "reset_2fa"):
+            return self._can(name)
+        return super().is_action_allowed(name)
+
+    def _each_selected(self, ids, change, done: str, nothing: str):
+        changed = 0
+        try:
+            for user in self.get_query().filter(User.id.in_(int_ids(ids))).all():
+                changed += bool(change(user, current_user._get_current_object()))
+        except DomainError as err:
+            refuse(err)
+            return
+        commit_and_flash(done.format(n=changed) if changed else nothing)
+
+    @action("unlock", "解除登录锁定", "确定解除所选账号的登录锁定吗？")
+    def action_unlock(self, ids):
+        self._each_selected(ids, duties.unlock, "已解除{n}个账号的登录锁定。", "所选账号均未被锁定。")
+
+    @action("reset_2fa", "重置两步验证", "确定重置所选账号的两步验证吗？这些账号须重新登录，并重新绑定手机验证器。")
+    def action_reset_2fa(self, ids):
+        self._each_selected(ids, duties.reset_two_factor,
+                            "已重置{n}个账号的两步验证；这些账号下次登录时须重新绑定手机验证器。",
+                            "所选账号均未启用两步验证。")
 
 
 class WorkHistoryInline(InlineFormAdmin):
@@ -197,7 +288,7 @@ class WorkHistoryInline(InlineFormAdmin):
     }
 
 
-class ExpertView(DistinctCountMixin, SecuredModelView):
+class ExpertView(BoundedCountMixin, SecuredModelView):
     """Every 附件2 field; groups multi-select; photo upload; masked PII for most roles."""
 
     masked_columns = {"id_number": "id", "mobile": "phone", "work_phone": "phone", "home_phone": "phone",
@@ -229,7 +320,9 @@ class ExpertView(DistinctCountMixin, SecuredModelView):
     column_formatters_export = {k: v for k, v in column_formatters.items() if k != "photo"}
     column_sortable_list = ("name", "employer", "title", "education", "birth_date", "created_at")
     column_default_sort = ("name", False)
-    column_searchable_list = ("name", "employer", "mobile")
+    # 手机 and 身份证号 are encrypted: they are found whole, through their blind index
+    # (_apply_search below), never with LIKE on ciphertext.
+    column_searchable_list = ("name", "employer")
     column_filters = (
         "groups.name", StandingFilter(Expert.id, "状态", options=list(STANDINGS.items())), "education", "title_level",
         "registered_safety_engineer", "registered_safety_assessor", "town.name", "source", "retired",
@@ -280,12 +373,38 @@ class ExpertView(DistinctCountMixin, SecuredModelView):
     inline_models = (WorkHistoryInline(WorkHistory),)
     form_widget_args = {"specialty": {"rows": 3}, "achievements": {"rows": 4}, "awards": {"rows": 3}}
 
-    # Relations load with selectinload (one statement each, flat at any size) instead of
-    # Flask-Admin's automatic joinedload, which scans the group links on every page (STACK-NOTES).
+    # The groups load with selectinload (one statement, flat at any size) instead of Flask-Admin's
+    # automatic joinedload, which scans the group links on every page; the town (many-to-one)
+    # comes in the page's own statement. The total is counted up to a cap (admin_views/list_counts.py).
     column_auto_select_related = False
 
+    # Encrypted columns the list page does not show: not read (so not decrypted) for a list
+    # page; the details page, the edit form and the export read them as usual.
+    list_deferred = ("id_number", "address", "wechat", "work_phone", "home_phone", "email", "qq",
+                     "recommender_phone")
+
     def get_query(self):
-        return super().get_query().options(selectinload(self.model.groups), selectinload(self.model.town))
+        query = super().get_query().options(selectinload(self.model.groups), joinedload(self.model.town))
+        if request.endpoint == f"{self.endpoint}.index_view":
+            query = query.options(*(defer(getattr(self.model, name)) for name in self.list_deferred))
+        return query
+
+    def search_placeholder(self):
+        return "姓名, 工作单位, 手机或身份证号（完整号码）"
+
+    def _apply_search(self, query, count_query, joins, count_joins, search):
+        """Each word: in the name or the employer, or (a whole number) the expert's 手机 or
+        身份证号 through the blind index (app/services/personal_data.py)."""
+        for term in search.split(" "):
+            if not term:
+                continue
+            like = parse_like_term(term)
+            clauses = [self.model.name.ilike(like), self.model.employer.ilike(like),
+                       *expert_search_clauses(term)]
+            query = query.filter(or_(*clauses))
+            if count_query is not None:
+                count_query = count_query.filter(or_(*clauses))
+        return query, count_query, joins, count_joins
 
     def scope_query(self, query):
         if current_role() == "expert":

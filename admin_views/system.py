@@ -1,10 +1,19 @@
-"""System views: the audit log (read-only, read as a person would write it) and settings."""
+"""System views: the audit log (read-only, read as a person would write it), its export
+records and verification, settings.
+
+The audit views change nothing, for anyone: no create, edit or delete (``ReadOnlyView``), and
+the chain refuses it in code besides (``app.services.audit.chain``).
+"""
+from flask import request
+from flask_admin import expose
 from flask_admin.contrib.sqla.filters import FilterEqual
 from markupsafe import Markup, escape
 from sqlalchemy.orm import selectinload
 
 from admin_views.base import ReadOnlyView, SecuredModelView
-from app.services import audit_text
+from app import clock
+from app.services.audit import text as audit_text
+from app.services.audit.verify import verify_chain
 from models import AuditLog
 
 
@@ -16,14 +25,16 @@ def _actor(view, context, model, name):
 
 
 def _changes_detail(view, context, model, name):
-    """Every field: label, old → new (a new record: its values; a deleted one: what it held), in words."""
+    """Every field: label, old → new (a new record: its values; a deleted one: what it held;
+    an event such as a login or an export: its details), in words."""
     changes = audit_text.field_changes(model, view.labels_of(model.table_name))
     if not changes:
         return ""
-    if model.action in ("create", "delete"):
-        head = "<tr><th>字段</th><th>" + ("值" if model.action == "create" else "删除前的值") + "</th></tr>"
+    if model.action in ("create", "delete") or audit_text.is_event(model):
+        title = "删除前的值" if model.action == "delete" else "值"
+        head = f"<tr><th>字段</th><th>{title}</th></tr>"
         rows = "".join(f"<tr><th scope='row'>{escape(c.label)}</th>"
-                       f"<td>{escape(c.new if model.action == 'create' else c.old)}</td></tr>" for c in changes)
+                       f"<td>{escape(c.old if model.action == 'delete' else c.new)}</td></tr>" for c in changes)
     else:
         head = "<tr><th>字段</th><th>原值</th><th></th><th>新值</th></tr>"
         rows = "".join(f"<tr><th scope='row'>{escape(c.label)}</th><td>{escape(c.old)}</td><td>→</td>"
@@ -32,6 +43,8 @@ def _changes_detail(view, context, model, name):
 
 
 def _changes_list(view, context, model, name):
+    if audit_text.is_event(model):
+        return "；".join(f"{c.label}：{c.new}" for c in audit_text.field_changes(model, resolve=False)[:3])
     if audit_text.is_login(model):
         return ""
     labels = [c.label for c in audit_text.field_changes(model, view.labels_of(model.table_name), resolve=False)]
@@ -39,25 +52,36 @@ def _changes_list(view, context, model, name):
 
 
 def _changes_export(view, context, model, name):
+    if audit_text.is_event(model):
+        return "；".join(f"{c.label}：{c.new}" for c in audit_text.field_changes(model))
     return "；".join(f"{c.label}：{c.old} → {c.new}"
                     for c in audit_text.field_changes(model, view.labels_of(model.table_name)))
 
 
+def _summary(view, context, model, name):
+    if audit_text.is_event(model):
+        return model.summary
+    return "" if audit_text.is_login(model) else audit_text.record_label(model)
+
+
 class AuditLogView(ReadOnlyView):
     """Who changed what and when; nobody can edit or delete it. Shown in words
-    (``app.services.audit_text``): what is stored is not changed."""
+    (``app.services.audit.text``): what is stored — and hashed into the chain — is not changed."""
 
     column_list = ("at", "username", "client_addr", "action", "table_name", "summary", "changes")
-    column_details_list = ("at", "username", "client_addr", "action", "table_name", "row_id", "summary", "changes")
-    column_export_list = ("at", "username", "client_addr", "action", "table_name", "row_id", "summary", "changes")
-    column_labels = {"at": "时间", "username": "操作人", "client_addr": "来源地址", "action": "操作",
+    column_details_list = ("id", "at", "username", "client_addr", "action", "table_name", "row_id", "summary",
+                           "changes", "prev_hash", "hash")
+    column_export_list = ("id", "at", "username", "client_addr", "action", "table_name", "row_id", "summary",
+                          "changes", "prev_hash", "hash")
+    column_labels = {"id": "编号", "at": "时间", "username": "操作人", "client_addr": "来源地址", "action": "操作",
                      "table_name": "对象", "row_id": "记录编号", "summary": "记录",
-                     "changes": "变更内容（原值 → 新值）"}
+                     "changes": "变更内容（原值 → 新值）", "prev_hash": "前一条的哈希（SM3）",
+                     "hash": "本条哈希（SM3）"}
     column_formatters = {
         "username": _actor,
         "action": lambda v, c, m, n: audit_text.action_label(m),
-        "table_name": lambda v, c, m, n: audit_text.entity_label(m.table_name),
-        "summary": lambda v, c, m, n: "" if audit_text.is_login(m) else audit_text.record_label(m),
+        "table_name": lambda v, c, m, n: audit_text.entity_label(m.table_name) if m.table_name else "",
+        "summary": _summary,
         "changes": _changes_list,
     }
     column_formatters_detail = {**column_formatters, "changes": _changes_detail}
@@ -68,8 +92,8 @@ class AuditLogView(ReadOnlyView):
         "username", "at", "client_addr",
     )
     column_searchable_list = ("username", "summary", "table_name", "client_addr")
-    column_sortable_list = ("at", "username", "table_name")
-    column_default_sort = ("at", True)
+    column_sortable_list = ("id", "at", "username", "table_name")
+    column_default_sort = ("id", True)
     simple_list_pager = True
 
     def labels_of(self, table: str) -> dict[str, str]:
@@ -86,6 +110,29 @@ class AuditLogView(ReadOnlyView):
 
     def get_query(self):
         return super().get_query().options(selectinload(AuditLog.user))
+
+
+class ExportLogView(AuditLogView):
+    """导出记录: who exported which list, how many rows, from where (entries of the audit log)."""
+
+    column_list = ("at", "username", "client_addr", "summary", "changes")
+    column_labels = {**AuditLogView.column_labels, "summary": "导出内容", "changes": "行数和条件"}
+    column_filters = ("username", "at", "client_addr")
+
+    def scope_query(self, query):
+        return query.filter(AuditLog.action == "export")
+
+
+class AuditVerifyView(ReadOnlyView):
+    """日志核验: the whole chain checked on request (``app.services.audit.verify``); the first
+    changed, inserted or removed entry is named and linked."""
+
+    can_view_details = False
+
+    @expose("/")
+    def index_view(self):
+        result = verify_chain() if request.args.get("run") else None
+        return self.render("admin/audit/verify.html", result=result, now=clock.utcnow())
 
 
 class SettingView(SecuredModelView):

@@ -37,6 +37,9 @@ def create_app(config: str | dict | None = None) -> Flask:
     from admin_views import init_admin
 
     init_admin(app)
+    from app import static_files
+
+    static_files.init_app(app)
     register_template_filters(app)
     register_errorhandlers(app)
     register_commands(app)
@@ -46,7 +49,8 @@ def create_app(config: str | dict | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions of ``app.extensions``."""
     from app import database
-    from app.extensions import babel, compress, csrf, db, limiter, login_manager, migrate
+    from app.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from app.open_views import spared_on_open_views
 
     database.prepare_engine_options(app)
     db.init_app(app)
@@ -55,23 +59,25 @@ def register_extensions(app: Flask) -> None:
         app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"),
         render_as_batch=True, compare_type=True,
     )
+    # CSRF is checked by app.security.protect_writes for writing requests only.
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     csrf.init_app(app)
     babel.init_app(app, locale_selector=lambda: "zh_Hans_CN", timezone_selector=lambda: app.config["BUREAU_TIMEZONE"])
-    limiter.init_app(app)
-    # Scripts and style sheets travel compressed (the phone pages' weight, issue 16); HTML does
-    # not, so that a secret on a page is never compressed next to what a visitor typed (BREACH).
-    app.config.setdefault("COMPRESS_MIMETYPES", ["text/css", "text/javascript", "application/javascript"])
-    app.config.setdefault("COMPRESS_ALGORITHM", ["br", "gzip"])
-    compress.init_app(app)
-    login_manager.init_app(app)
+    # Open views (public pages, static files) count their own rate limit and have no login:
+    # the per-request hooks of these two extensions do nothing there (app/open_views.py).
+    with spared_on_open_views(app):
+        limiter.init_app(app)
+    with spared_on_open_views(app):
+        login_manager.init_app(app, add_context_processor=False)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录。"
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
 
-    from app.auth.session import forget_request_caches, load_user
+    from app.auth.session import forget_request_caches, load_user, user_in_templates
 
     login_manager.user_loader(load_user)
+    app.context_processor(user_in_templates)
     app.before_request(forget_request_caches)
     from app import security
 
@@ -82,6 +88,9 @@ def register_extensions(app: Flask) -> None:
     audit.init_app(app)
     guards.init_app(app)
     limits.init_app(app)
+    from app import compression
+
+    compression.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

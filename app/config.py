@@ -32,6 +32,9 @@ class Config:
     DATA_ENCRYPTION_KEY = os.environ.get("DATA_ENCRYPTION_KEY")
     DATA_ENCRYPTION_KEY_ID = os.environ.get("DATA_ENCRYPTION_KEY_ID", "1")
     DATA_ENCRYPTION_KEY_FILE = os.environ.get("DATA_ENCRYPTION_KEY_FILE", str(INSTANCE_DIR / "data.key"))
+    # Earlier keys still needed to read values ("<id>:<hex>,…"): during a key rotation, or
+    # to restore a backup made before one (app/crypto.py, flask rotate-data-key).
+    DATA_ENCRYPTION_OLD_KEYS = os.environ.get("DATA_ENCRYPTION_OLD_KEYS", "")
     SQLALCHEMY_DATABASE_URI = _database_url()
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
@@ -62,15 +65,20 @@ class Config:
     # the rate limits). Only set it when a proxy really is in front, or clients could forge them.
     PROXY_FIX = os.environ.get("PROXY_FIX", "0") == "1"
     PROXY_FIX_HOPS = int(os.environ.get("PROXY_FIX_HOPS", "1"))
-    # Two-factor login (TOTP) is required for 基础科 and system administrators.
+    # Two-factor login (TOTP) is required for 基础科 and the three administrators (三员): a
+    # password reset alone then never opens one of their accounts.
     TOTP_REQUIRED = os.environ.get("TOTP_REQUIRED", "1") == "1"
-    TOTP_ROLES = ("office", "sysadmin")
+    TOTP_ROLES = ("office", "sysadmin", "secadmin", "auditor")
     TOTP_ISSUER = "武进区安全生产专家库"
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_MINUTES = 15
     # Failures from one address, whatever the usernames, before that address is stopped (app/auth/throttle.py).
     LOGIN_MAX_FAILURES_PER_ADDRESS = 20
+    # Audit trail (app/services/audit): the key of the chain head's seal and of archive files
+    # (default: derived from SECRET_KEY; never stored in the database) and where archives go.
+    AUDIT_HMAC_KEY = os.environ.get("AUDIT_HMAC_KEY")
+    AUDIT_ARCHIVE_DIR = os.environ.get("AUDIT_ARCHIVE_DIR", str(INSTANCE_DIR / "audit-archive"))
     FLASK_ADMIN_SWATCH = "default"
 
 

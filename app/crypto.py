@@ -20,11 +20,17 @@ another column does not decrypt there.
   the next restart on another machine.
 * Otherwise (a trial or development installation) a random key generated once and kept in
   ``instance/data.key`` (``DATA_ENCRYPTION_KEY_FILE``), readable by its owner only (0600).
+* ``DATA_ENCRYPTION_OLD_KEYS`` — earlier keys still needed to *read* values, written
+  ``<id>:<32 hex digits>`` and separated by commas (during a key rotation, or to restore a
+  backup made before one). New values are always written with the current key;
+  ``flask rotate-data-key`` (app/commands/data_key.py) rewrites the old ones.
 
 Keep the key apart from the database backups: a backup holds ciphertexts only.
 
-Other purposes (e.g. a keyed blind index over encrypted personal data, HMAC-SM3) take
-their own key from :meth:`Keyring.subkey` (HKDF over SM3), never the encryption key itself.
+Other purposes take their own key from :meth:`Keyring.subkey` (HKDF over SM3), never the
+encryption key itself: the keyed **blind index** over personal data (:meth:`Keyring.blind_index`,
+HMAC-SM3 of the normalised value) that lets the system find "the expert with this ID number"
+without decrypting every row, and the key fingerprint a backup records.
 
 :func:`key_file` is also how the factory keeps a generated ``SECRET_KEY`` for a
 development installation (``instance/secret_key``).
@@ -41,7 +47,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import Flask, current_app
@@ -55,6 +61,24 @@ EXTENSION = "data_keyring"
 
 class DecryptionError(ValueError):
     """A stored value that does not decrypt: altered, moved, or written under an unknown key."""
+
+
+UNREADABLE_TEXT = "【无法解密：该项数据已被改动或密钥不符，请联系系统管理员】"
+
+
+class UnreadableValue(str):
+    """What a personal-data column reads as when its stored value does not decrypt.
+
+    Pages show the Chinese message in place of the one field (never an error page); the
+    original ciphertext travels along in ``stored`` so that saving the record unchanged
+    writes it back as it was, and ``flask check-integrity`` reports the field.
+    """
+
+    def __new__(cls, stored: str, reason: str = ""):
+        value = super().__new__(cls, UNREADABLE_TEXT)
+        value.stored = stored
+        value.reason = reason
+        return value
 
 
 def _b64(data: bytes) -> str:
@@ -130,11 +154,42 @@ class Keyring:
         """True for a value written under another key than the current one (for a later re-key)."""
         return not is_encrypted(stored) or stored.split(":", 2)[1] != self.current_id
 
-    def subkey(self, purpose: str, length: int = 32) -> bytes:
+    def key_id_of(self, stored: str) -> str | None:
+        """The id of the key that wrote ``stored`` (None for a value not in the stored form)."""
+        return stored.split(":", 2)[1] if is_encrypted(stored) and stored.count(":") >= 2 else None
+
+    def subkey(self, purpose: str, length: int = 32, key_id: str | None = None) -> bytes:
         """A key for another ``purpose`` (e.g. ``"blind-index"``), derived from the current key
-        with HKDF over SM3, so no two purposes ever share key material."""
-        return HKDF(algorithm=hashes.SM3(), length=length, salt=None,
-                    info=f"expertpool:{purpose}".encode()).derive(self.keys[self.current_id])
+        (or key ``key_id``) with HKDF over SM3, so no two purposes ever share key material."""
+        cache = self.__dict__.setdefault("_subkeys", {})
+        key_id = key_id or self.current_id
+        wanted = (purpose, length, key_id)
+        if wanted not in cache:
+            cache[wanted] = HKDF(algorithm=hashes.SM3(), length=length, salt=None,
+                                 info=f"expertpool:{purpose}".encode()).derive(self.keys[key_id])
+        return cache[wanted]
+
+    def blind_index(self, normalised: str, purpose: str, key_id: str | None = None) -> str:
+        """The keyed blind index of an already normalised value: HMAC-SM3 under a subkey of the
+        current key (or ``key_id``) for ``purpose`` (e.g. ``"expert.id_number"``), in hex.
+
+        Equal values give equal indexes, so an equality search or a unique constraint works on
+        the index column; without the key nobody can test a guessed ID number against it.
+        """
+        mac = hmac.HMAC(self.subkey("blind-index:" + purpose, key_id=key_id), hashes.SM3())
+        mac.update(normalised.encode("utf-8"))
+        return mac.finalize().hex()
+
+    def blind_indexes(self, normalised: str, purpose: str) -> list[str]:
+        """The value's blind index under every key of the ring, current key first: a search
+        finds rows whether or not a key rotation has reached them yet."""
+        ids = [self.current_id] + sorted(k for k in self.keys if k != self.current_id)
+        return [self.blind_index(normalised, purpose, key_id) for key_id in ids]
+
+    def fingerprint(self, key_id: str) -> str:
+        """A short public fingerprint of key ``key_id`` (a backup records it so that a restore
+        can name the key its data needs); reveals nothing about the key."""
+        return self.subkey("fingerprint", 8, key_id).hex()
 
 
 # --------------------------------------------------------------------------------------
@@ -173,17 +228,36 @@ def key_file(path: str | os.PathLike, nbytes: int) -> str:
 # --------------------------------------------------------------------------------------
 
 
+def parse_old_keys(text: str | None) -> dict[str, bytes]:
+    """``DATA_ENCRYPTION_OLD_KEYS`` (``"1:<hex>,2:<hex>"``) → {key id: key}; refuses anything else."""
+    keys: dict[str, bytes] = {}
+    for item in (text or "").replace(";", ",").split(","):
+        item = item.strip()
+        if not item:
+            continue
+        key_id, sep, hex_key = item.partition(":")
+        if not sep or not key_id.strip():
+            raise ValueError("DATA_ENCRYPTION_OLD_KEYS 的格式为“编号:32位十六进制数”，多个之间用逗号分隔。")
+        keys[key_id.strip()] = parse_key(hex_key)
+    return keys
+
+
 def keyring_from_config(config, instance_path: str) -> Keyring:
     """The keyring a configuration describes (see the module docstring)."""
     key_id = str(config.get("DATA_ENCRYPTION_KEY_ID") or "1")
+    old = parse_old_keys(config.get("DATA_ENCRYPTION_OLD_KEYS"))
     configured = config.get("DATA_ENCRYPTION_KEY")
     if configured:
-        return Keyring(key_id, {key_id: parse_key(configured)})
-    if config.get("ENV_NAME") == "production":
+        current = parse_key(configured)
+    elif config.get("ENV_NAME") == "production":
         raise RuntimeError("DATA_ENCRYPTION_KEY 未设置：生产环境必须通过环境变量提供数据加密密钥"
                            "（32位十六进制数，保存在数据库之外）。")
-    path = config.get("DATA_ENCRYPTION_KEY_FILE") or os.path.join(instance_path, "data.key")
-    return Keyring(key_id, {key_id: parse_key(key_file(path, KEY_BYTES))})
+    else:
+        path = config.get("DATA_ENCRYPTION_KEY_FILE") or os.path.join(instance_path, "data.key")
+        current = parse_key(key_file(path, KEY_BYTES))
+    if key_id in old and old[key_id] != current:
+        raise ValueError(f"DATA_ENCRYPTION_OLD_KEYS 中的密钥 {key_id} 与当前密钥编号相同但内容不同。")
+    return Keyring(key_id, {**old, key_id: current})
 
 
 def init_app(app: Flask) -> None:

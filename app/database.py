@@ -1,9 +1,69 @@
-"""Engine set-up: SQLite pragmas for safe concurrent use (STACK-NOTES)."""
-from flask import Flask
+"""Engine set-up: SQLite pragmas and transactions for safe concurrent use.
+
+On SQLite (WAL) a transaction that only reads never waits and is never waited for; one that
+writes holds the database's single write lock. A read transaction must not become a write
+one later: when another writer committed since it began, SQLite answers ``SQLITE_BUSY`` at
+once, without waiting for the busy timeout. So the kind is decided when the transaction
+begins (:func:`begin_statement`):
+
+* requests with a reading method (GET, HEAD, OPTIONS) begin a deferred transaction
+  (``BEGIN``): page views run side by side and beside the writers;
+* requests with a writing method (POST, PUT, PATCH, DELETE), CLI commands, and work outside
+  any request (the scan log's timer, scripts) begin ``BEGIN IMMEDIATE``, taking the write
+  lock up front;
+* code that must write while serving a read (none in the product today) does it in a
+  transaction of its own opened under :func:`writing`.
+
+A write statement inside a deferred transaction is refused in tests (``TESTING``) with
+:class:`WriteInReadTransaction` and logged elsewhere, so the test suite finds any GET handler
+that writes.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from flask import Flask, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import PendingRollbackError
 
 from app.extensions import db
+
+log = logging.getLogger(__name__)
+
+#: Methods whose requests only read (RFC 9110 safe methods).
+READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+_WRITING: ContextVar[bool] = ContextVar("expertpool_writing", default=False)
+_WRITE_SQL = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER)\b", re.IGNORECASE)
+
+
+class WriteInReadTransaction(RuntimeError):
+    """A write statement was sent inside a deferred (read) transaction on SQLite."""
+
+
+def begin_statement() -> str:
+    """The statement that begins a transaction here and now (see the module doc)."""
+    if not _WRITING.get() and has_request_context() and request.method in READING_METHODS:
+        return "BEGIN"
+    return "BEGIN IMMEDIATE"
+
+
+@contextmanager
+def writing():
+    """Transactions begun inside the block take the write lock up front, whatever the request.
+
+    For the rare write made while serving a read: end the request's read transaction first
+    (``db.session.commit()``), then write and commit inside the block.
+    """
+    token = _WRITING.set(True)
+    try:
+        yield
+    finally:
+        _WRITING.reset(token)
 
 
 def prepare_engine_options(app: Flask) -> None:
@@ -20,15 +80,37 @@ def prepare_engine_options(app: Flask) -> None:
 
 
 def configure_engine(app: Flask) -> None:
-    """On SQLite: WAL, a busy timeout, foreign keys on, and ``BEGIN IMMEDIATE`` for writes."""
+    """On SQLite: WAL, a busy timeout, foreign keys on, deferred reads and immediate writes."""
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return
     with app.app_context():
         engine = db.engine
-    _install_sqlite_hooks(engine)
+    _install_sqlite_hooks(engine, strict=bool(app.testing))
+    app.teardown_request(end_read_transaction)
 
 
-def _install_sqlite_hooks(engine: Engine) -> None:
+def end_read_transaction(_exc=None) -> None:
+    """A read (GET/HEAD) request's deferred transaction ends with the request, writing nothing.
+
+    Flask-SQLAlchemy ends it when the app context goes, right after; where an app context
+    outlives its requests (tests, scripts), the next request would otherwise write in a
+    read transaction it did not begin. A transaction begun before the request (a test's own
+    work) is left alone.
+    """
+    if request.method not in READING_METHODS or not db.session.registry.has():
+        return
+    session = db.session()
+    if not session.in_transaction() or session.new or session.dirty or session.deleted:
+        return
+    try:
+        read_only = session.connection().info.get("expertpool_read_only")
+    except PendingRollbackError:  # the request failed inside a flush
+        read_only = True
+    if read_only:
+        session.rollback()  # it wrote nothing: ending it either way is the same
+
+
+def _install_sqlite_hooks(engine: Engine, *, strict: bool) -> None:
     if getattr(engine, "_expertpool_hooks", False):
         return
     engine._expertpool_hooks = True
@@ -47,5 +129,18 @@ def _install_sqlite_hooks(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        # Taking the write lock up front avoids SQLITE_BUSY on lock upgrade under several workers.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        statement = begin_statement()
+        conn.info["expertpool_read_only"] = statement == "BEGIN"
+        conn.exec_driver_sql(statement)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _no_write_in_a_read(conn, _cursor, statement, _parameters, _context, _executemany):
+        if conn.info.get("expertpool_read_only") and _WRITE_SQL.match(statement):
+            reading = has_request_context() and request.method in READING_METHODS
+            where = f"{request.method} {request.path}" if has_request_context() else "outside a request"
+            message = f"write inside a read transaction ({where}): {statement[:80]}"
+            # Tests share one session across requests, so a POST may continue the transaction a
+            # GET began; only a write made while serving a read is a fault there.
+            if strict and reading:
+                raise WriteInReadTransaction(message)
+            log.warning("%s", message)

@@ -92,14 +92,34 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch operations recreate a table on SQLite (copy, DROP TABLE, rename). With
+            # foreign keys on, DROP TABLE first deletes every row, firing ON DELETE CASCADE in
+            # the tables that point at it, or failing. Switch them off for the run — on the
+            # driver connection, outside any transaction, the only place the pragma works —
+            # and check every reference before the run is committed.
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
             **conf_args
         )
 
-        with context.begin_transaction():
-            context.run_migrations()
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(f"迁移后外键引用不一致：{broken[:5]}")
+        except BaseException:
+            if sqlite:
+                connection.invalidate()  # never hand a connection without foreign keys back to the pool
+            raise
+        if sqlite:
+            connection.commit()
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

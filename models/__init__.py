@@ -1,5 +1,5 @@
 """All models, one module per entity family, re-exported here."""
-from models.audit import AuditLog, Setting
+from models.audit import AuditChainHead, AuditLog, Setting
 from models.backup import BackupRun
 from models.discipline import AnnualAssessment, Interview, Violation
 from models.dispatch import Assignment, Draw, Notice, UsageRequest, request_enterprise_link, request_group_link
@@ -24,8 +24,8 @@ from models.lifecycle import (
 from models.org import LoginThrottle, OrgUnit, User
 
 __all__ = [
-    "AnnualAssessment", "Announcement", "AnnouncementEntry", "Application", "Assignment", "AuditLog", "BackupRun",
-    "CalendarYear", "CommitmentLetter", "Complaint", "ConflictOfInterest", "Dismissal", "Draw",
+    "AnnualAssessment", "Announcement", "AnnouncementEntry", "Application", "Assignment", "AuditChainHead",
+    "AuditLog", "BackupRun", "CalendarYear", "CommitmentLetter", "Complaint", "ConflictOfInterest", "Dismissal", "Draw",
     "EnforcementPlan", "Enterprise", "Evaluation", "Expert",
     "ExpertDocument", "ExpertGroup", "FeeStandard", "FollowUp", "FormAnswer", "FormDefinition", "FormField",
     "FormSection", "FormSubmission", "FormVersion", "Holiday", "Interview", "LoginThrottle", "Notice",

@@ -1,9 +1,11 @@
 """Shared column types and mixins for every model."""
+import math
+import unicodedata
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import DateTime, Integer, Numeric, String, func
-from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+from sqlalchemy import DateTime, Integer, Numeric, String, event, func
+from sqlalchemy.orm import Mapped, Mapper, declared_attr, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from app import crypto
@@ -45,6 +47,97 @@ class EncryptedString(TypeDecorator):
 
     def process_result_value(self, value, dialect):
         return crypto.decrypt(value, self.context)
+
+
+def _normal_id_number(value: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", value).split()).upper()
+
+
+def _normal_phone(value: str) -> str:
+    # Only the digits: "0519-8631 0627" and "051986310627" are one number.
+    return "".join(ch for ch in unicodedata.normalize("NFKC", value) if ch.isdigit())
+
+
+#: How a value is normalised before its blind index is taken (the search term goes through
+#: the same function, so a search typed with spaces or full-width digits still matches).
+NORMALISERS = {"id_number": _normal_id_number, "phone": _normal_phone}
+
+
+def stored_length(plain_length: int) -> int:
+    """The column length an encrypted value of ``plain_length`` characters needs:
+    ``sm4gcm:<key id ≤ 8>:`` + base64url(12-byte nonce + ≤ 4 bytes a character + 16-byte tag)."""
+    return 16 + math.ceil((NONCE_AND_TAG + 4 * plain_length) / 3) * 4
+
+
+NONCE_AND_TAG = crypto.NONCE_BYTES + crypto.TAG_BYTES
+
+
+class PersonalString(EncryptedString):
+    """Personal data (身份证号, phones, address, WeChat, QQ, e-mail) encrypted at rest (SPEC §3.20).
+
+    Reads and writes like a plain string of at most ``plain_length`` characters (the flush
+    guard of app/services/limits.py measures the plain text against it). A stored value that
+    does not decrypt reads as :class:`app.crypto.UnreadableValue` — a clear Chinese message
+    for that one field, never an error page — and is written back unchanged if the record
+    is saved.
+
+    ``index`` names the blind-index column kept beside it (HMAC-SM3 of the value normalised
+    by ``NORMALISERS[normalise]``): set on every assignment (see :func:`_keep_blind_indexes`)
+    and searched with :func:`blind_match`, so nothing is ever found by decrypting every row.
+    """
+
+    cache_ok = True
+
+    def __init__(self, plain_length: int, context: str, index: str | None = None, normalise: str | None = None):
+        super().__init__(stored_length(plain_length), context)
+        self.plain_length = plain_length
+        self.index = index
+        self.normalise = normalise
+
+    def process_bind_param(self, value, dialect):
+        if isinstance(value, crypto.UnreadableValue):
+            return value.stored  # saved unchanged: keep what was there
+        return super().process_bind_param(value, dialect)
+
+    def process_result_value(self, value, dialect):
+        try:
+            return super().process_result_value(value, dialect)
+        except crypto.DecryptionError as err:
+            return crypto.UnreadableValue(value, str(err))
+
+    def index_of(self, value: str | None) -> str | None:
+        """The blind index to store for ``value`` under the current key (None for no value)."""
+        normal = NORMALISERS[self.normalise](value) if value else ""
+        return crypto.keyring().blind_index(normal, self.context) if normal else None
+
+    def indexes_of(self, value: str | None) -> list[str]:
+        """The value's blind index under every key of the ring (for a search)."""
+        normal = NORMALISERS[self.normalise](value) if value else ""
+        return crypto.keyring().blind_indexes(normal, self.context) if normal else []
+
+
+def blind_match(attribute, value: str | None):
+    """A WHERE clause "``attribute`` equals ``value``" on a :class:`PersonalString` column,
+    through its blind index: ``blind_match(Expert.id_number, "11010519491231002X")``."""
+    kind = attribute.property.columns[0].type
+    index_column = getattr(attribute.class_, kind.index)
+    return index_column.in_(kind.indexes_of(value) or ["-"])
+
+
+@event.listens_for(Mapper, "mapper_configured")
+def _keep_blind_indexes(mapper, cls) -> None:
+    """Every assignment to a blind-indexed column sets its index column too (including the
+    constructor's keyword arguments), so no service can forget it."""
+    for attr in mapper.column_attrs:
+        kind = getattr(attr.columns[0], "type", None)
+        if not isinstance(kind, PersonalString) or not kind.index:
+            continue
+
+        def _sync(target, value, _old, _initiator, kind=kind):
+            if not isinstance(value, crypto.UnreadableValue):
+                setattr(target, kind.index, kind.index_of(value))
+
+        event.listen(getattr(cls, attr.key), "set", _sync)
 
 
 class TimestampMixin:

@@ -5,6 +5,9 @@ Stored values are short English codes; every screen shows the label.
 
 ROLES = {
     "sysadmin": "系统管理员",
+    # 三员分立 (等保 2.0): accounts and settings / roles, locks and 2FA / the audit log.
+    "secadmin": "安全管理员",
+    "auditor": "安全审计员",
     "office": "基础科",
     "department": "局科室/大队",
     "town": "镇/开发区/街道",

@@ -6,7 +6,7 @@ from sqlalchemy import Boolean, Column, Date, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from models.base import TimestampMixin, VersionedMixin, limited
+from models.base import PersonalString, TimestampMixin, VersionedMixin, limited
 from models.choices import EDUCATION_LEVELS, EXPERT_SOURCES, EXPERT_STAGES, GENDERS, TITLE_LEVELS
 
 expert_group_link = Table(
@@ -59,15 +59,21 @@ class Expert(TimestampMixin, VersionedMixin, db.Model):
     specialty: Mapped[str | None] = mapped_column(Text, info=limited("擅长领域", 1000))  # 擅长领域
     registered_safety_engineer: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     registered_safety_assessor: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
-    id_number: Mapped[str] = mapped_column(String(18), unique=True)
+    # Personal data, encrypted at rest with SM4-GCM (SPEC §3.20; models.base.PersonalString).
+    # The ID number and the mobile are found through their keyed blind index (HMAC-SM3),
+    # which also keeps ID numbers unique.
+    id_number: Mapped[str] = mapped_column(
+        PersonalString(18, "expert.id_number", index="id_number_bidx", normalise="id_number"))
+    id_number_bidx: Mapped[str | None] = mapped_column(String(64), unique=True)
     retired: Mapped[bool] = mapped_column(Boolean, default=False)
-    address: Mapped[str | None] = mapped_column(String(200))
-    wechat: Mapped[str | None] = mapped_column(String(50))
-    work_phone: Mapped[str | None] = mapped_column(String(30))
-    home_phone: Mapped[str | None] = mapped_column(String(30))
-    mobile: Mapped[str] = mapped_column(String(20), index=True)
-    email: Mapped[str | None] = mapped_column(String(120))
-    qq: Mapped[str | None] = mapped_column(String(20))
+    address: Mapped[str | None] = mapped_column(PersonalString(200, "expert.address"))
+    wechat: Mapped[str | None] = mapped_column(PersonalString(50, "expert.wechat"))
+    work_phone: Mapped[str | None] = mapped_column(PersonalString(30, "expert.work_phone"))
+    home_phone: Mapped[str | None] = mapped_column(PersonalString(30, "expert.home_phone"))
+    mobile: Mapped[str] = mapped_column(PersonalString(20, "expert.mobile", index="mobile_bidx", normalise="phone"))
+    mobile_bidx: Mapped[str | None] = mapped_column(String(64), index=True)
+    email: Mapped[str | None] = mapped_column(PersonalString(120, "expert.email"))
+    qq: Mapped[str | None] = mapped_column(PersonalString(20, "expert.qq"))
     field_start_year: Mapped[int | None] = mapped_column(Integer)  # 从事相关专业工作起始年份
     achievements: Mapped[str | None] = mapped_column(Text, info=limited("主要工作业绩", 4000))  # 主要工作业绩
     awards: Mapped[str | None] = mapped_column(Text, info=limited("曾获何种奖励", 2000))  # 曾获何种奖励

@@ -14,7 +14,7 @@ from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Tex
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from models.base import TimestampMixin, utcnow
+from models.base import TimestampMixin, limited, utcnow
 from models.choices import FIELD_KINDS, FORM_PURPOSES
 
 
@@ -61,11 +61,11 @@ class FormVersion(TimestampMixin, db.Model):
     number: Mapped[int] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(String(20), default="draft")
     title: Mapped[str] = mapped_column(String(100))
-    intro: Mapped[str | None] = mapped_column(Text)
-    instructions: Mapped[str | None] = mapped_column(Text)  # 填表说明, one point a line
+    intro: Mapped[str | None] = mapped_column(Text, info=limited("表头说明", 2000))
+    instructions: Mapped[str | None] = mapped_column(Text, info=limited("填表说明", 5000))  # 填表说明, one point a line
     total_max: Mapped[int | None] = mapped_column(Integer)
     total_label: Mapped[str] = mapped_column(String(40), default="总分")
-    note: Mapped[str | None] = mapped_column(Text)  # 修订说明
+    note: Mapped[str | None] = mapped_column(Text, info=limited("修订说明", 1000))  # 修订说明
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
@@ -99,7 +99,7 @@ class FormSection(db.Model):
     position: Mapped[int] = mapped_column(Integer)
     key: Mapped[str] = mapped_column(String(40))
     title: Mapped[str] = mapped_column(String(100))
-    help: Mapped[str | None] = mapped_column(Text)
+    help: Mapped[str | None] = mapped_column(Text, info=limited("说明", 500))
     points: Mapped[int | None] = mapped_column(Integer)  # the stated points its maxima must add up to
     choice_group: Mapped[str | None] = mapped_column(String(40))  # e.g. 考评对象
 
@@ -123,7 +123,7 @@ class FormField(db.Model):
     key: Mapped[str] = mapped_column(String(40))
     label: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(20))
-    help: Mapped[str | None] = mapped_column(Text)
+    help: Mapped[str | None] = mapped_column(Text, info=limited("填写说明", 500))
     required: Mapped[bool] = mapped_column(Boolean, default=True)
     max_length: Mapped[int | None] = mapped_column(Integer)
     min_value: Mapped[int | None] = mapped_column(Integer)
@@ -201,9 +201,9 @@ class FormAnswer(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("form_submission.id", ondelete="CASCADE"), index=True)
     field_id: Mapped[int] = mapped_column(ForeignKey("form_field.id"), index=True)
-    text: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(Text, info=limited("填报内容", 5000))
     number: Mapped[int | None] = mapped_column(Integer)
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text, info=limited("备注", 500))
     file_path: Mapped[str | None] = mapped_column(String(255))
     signed_by: Mapped[str | None] = mapped_column(String(50))
     signed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

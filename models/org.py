@@ -7,7 +7,7 @@ from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from models.base import EncryptedString, TimestampMixin
+from models.base import EncryptedString, PersonalString, TimestampMixin
 from models.choices import ORG_KINDS, ROLES, TOWN_LEVEL_KINDS
 
 
@@ -21,7 +21,7 @@ class OrgUnit(TimestampMixin, db.Model):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     contact_person: Mapped[str | None] = mapped_column(String(50))
     contact_phone: Mapped[str | None] = mapped_column(String(30))
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, active_history=True)
 
     users: Mapped[list["User"]] = relationship(back_populates="org_unit")
 
@@ -46,10 +46,11 @@ class User(UserMixin, TimestampMixin, db.Model):
     username: Mapped[str] = mapped_column(String(50), unique=True)
     full_name: Mapped[str] = mapped_column(String(50), default="")
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(20), index=True)
+    # What an account may do: the old value is loaded before a change, for the audit trail.
+    role: Mapped[str] = mapped_column(String(20), index=True, active_history=True)
     org_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
     expert_id: Mapped[int | None] = mapped_column(ForeignKey("expert.id"), unique=True)
-    phone: Mapped[str | None] = mapped_column(String(30))
+    phone: Mapped[str | None] = mapped_column(PersonalString(30, "user.phone"))  # encrypted at rest
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Consecutive failed logins of the account from any address (shown and audited; the lock
     # itself is per account and address, LoginThrottle). ``locked_until`` is no longer set by
@@ -63,8 +64,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     # The last accepted TOTP time step: a code is accepted once only (no replay).
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
-    org_unit: Mapped[OrgUnit | None] = relationship(back_populates="users")
-    expert: Mapped[Optional["Expert"]] = relationship(foreign_keys=[expert_id])  # noqa: F821
+    org_unit: Mapped[OrgUnit | None] = relationship(back_populates="users", active_history=True)
+    expert: Mapped[Optional["Expert"]] = relationship(foreign_keys=[expert_id], active_history=True)  # noqa: F821
 
     @property
     def role_label(self) -> str:

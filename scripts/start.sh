@@ -54,6 +54,7 @@ cat <<MSG
     admin   系统管理员      office  基础科
     dept    局科室/大队     town    镇/街道
     leader  局领导          expert  专家（手机页面 /m/）
+    secadmin 安全管理员     auditor 安全审计员（三员分立）
   企业扫码核验示例：管理后台 → 专家工作证，或 ${PUBLIC_BASE_URL}/announcements
 
 MSG

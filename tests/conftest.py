@@ -116,7 +116,8 @@ def app(_session_app, tmp_path):
     """The app on a database holding only the reference data; config changes are undone."""
     app, database = _session_app
     saved = dict(app.config)
-    app.config.update(UPLOAD_DIR=str(tmp_path / "uploads"), PUBLIC_BASE_URL="http://testserver")
+    app.config.update(UPLOAD_DIR=str(tmp_path / "uploads"), PUBLIC_BASE_URL="http://testserver",
+                      AUDIT_ARCHIVE_DIR=str(tmp_path / "audit-archive"))
     with app.app_context():
         database.reset()
         try:

@@ -15,6 +15,7 @@ from app import clock
 from app.auth import device, throttle
 from app.auth.passwords import hash_password, verify_password
 from app.extensions import db
+from app.services import audit
 from app.services.errors import DomainError
 from models import User
 
@@ -65,9 +66,15 @@ def authenticate(username: str, password: str, address: str | None = None) -> Us
         throttle.record_failure(name, address)
         if user is not None:
             user.failed_logins = (user.failed_logins or 0) + 1
+        # The trail keeps the real reason; the person at the keyboard gets one answer.
+        reason = "unknown" if user is None else "locked" if blocked else "wrong_password"
+        if not blocked and throttle.is_blocked(name, address):
+            reason = "now_locked"
+        audit.login_failed(name, user, reason=reason)
         db.session.commit()
         raise DomainError(failure_message())
     if not user.active:
+        audit.login_failed(username, user, reason="inactive")
         raise DomainError("该账号已停用，请联系系统管理员。")
     return user
 

@@ -1,8 +1,16 @@
-"""Who may do what: the rights of the six roles (SPEC §1, §7), declared in one place.
+"""Who may do what: the rights of the eight roles (SPEC §1, §7), declared in one place.
 
 Every admin view looks itself up here by its endpoint name; the access tests walk
 this table. Row-level limits (an expert sees only his own records, a unit only its
 own requests) live in the views' ``scope_query`` hooks.
+
+三员分立 (等保 2.0, SPEC §3.20) is part of this table: the 系统管理员 (sysadmin) keeps
+accounts, units and settings but never reads the audit log; the 安全管理员 (secadmin)
+decides what an account may do — its role, unit, linked expert, whether it is enabled —
+and lifts locks and resets two-factor login, but creates no account and sets no password;
+the 安全审计员 (auditor) reads the audit log, its verification and the export records and
+changes nothing. Which fields of an account each of the first two sets is
+:data:`ACCOUNT_FIELDS`; the rule that applies it is ``app.services.duties``.
 """
 ACTIONS = ("list", "details", "create", "edit", "delete", "export")
 
@@ -16,10 +24,16 @@ NONE: frozenset = frozenset()
 # endpoint -> role -> actions. A role missing from a row has no access to that view.
 RIGHTS: dict[str, dict[str, frozenset]] = {
     # accounts and structure
-    "org_unit": {"sysadmin": ALL, "office": READ_EXPORT, "leader": READ},
-    "user": {"sysadmin": ALL},
+    "org_unit": {"sysadmin": ALL, "office": READ_EXPORT, "leader": READ, "secadmin": READ, "auditor": READ},
+    # Accounts are disabled, never deleted (the audit trail names them). A new account starts
+    # disabled until the security administrator enables it (app.services.duties).
+    "user": {"sysadmin": WRITE_EXPORT, "secadmin": READ | {"edit", "unlock", "reset_2fa"}, "auditor": READ},
     "setting": {"sysadmin": WRITE},
-    "audit_log": {"sysadmin": READ_EXPORT, "office": READ_EXPORT},
+    # The audit trail: read by the auditor (and by 基础科, who answer for the registry's records);
+    # nobody edits or deletes an entry, and the sysadmin and secadmin do not read it.
+    "audit_log": {"office": READ_EXPORT, "auditor": READ_EXPORT},
+    "export_log": {"office": READ_EXPORT, "auditor": READ_EXPORT},
+    "audit_verify": {"office": frozenset({"list"}), "auditor": frozenset({"list"})},
     # the registry
     "expert": {
         "sysadmin": ALL,
@@ -130,6 +144,25 @@ RIGHTS: dict[str, dict[str, frozenset]] = {
     # Complaints arrive from the public form only (no create); 基础科 handles them.
     "complaint": {"sysadmin": ALL - {"create"}, "office": READ_EXPORT | {"edit"}},
 }
+
+# 三员分立 on accounts: the fields of a user account each administrator sets through the user
+# form. At creation the sysadmin also proposes the role, unit and expert of the account,
+# which stays disabled until the secadmin enables it. Nobody changes these of his own account.
+ACCOUNT_FIELDS: dict[str, frozenset] = {
+    "sysadmin": frozenset({"username", "full_name", "phone", "password"}),
+    "secadmin": frozenset({"role", "org_unit", "expert", "active"}),
+}
+ACCOUNT_CREATE_FIELDS: dict[str, frozenset] = {
+    "sysadmin": ACCOUNT_FIELDS["sysadmin"] | {"role", "org_unit", "expert"},
+}
+# Fields that decide what an account may do (a change is a permission change).
+PERMISSION_FIELDS = frozenset({"role", "org_unit", "expert", "active"})
+# The three administrators. Their roles are given only on the server (flask create-user): through
+# the web nobody creates an account with one, gives one or takes one away — so no account can
+# make an administrator whose password it knows. Their password only their holder changes
+# through the system (a lost one is reset on the server: flask reset-password).
+ADMIN_ROLES = frozenset({"sysadmin", "secadmin", "auditor"})
+SELF_PASSWORD_ROLES = ADMIN_ROLES
 
 # Roles that see full ID numbers and phones (SPEC §3.15); everyone else sees them masked.
 UNMASKED_ROLES = frozenset({"office", "sysadmin"})

@@ -1,4 +1,7 @@
 """Flask-Login user loading; the session carries ``id:epoch`` so bumping the epoch logs out."""
+from flask import g
+from flask_login import current_user
+
 from app.extensions import db
 from models import User
 
@@ -27,7 +30,16 @@ def forget_request_caches() -> None:
     scripts), requests share it, and a cached user or token would leak between them.
     Each request must authenticate from its own cookie.
     """
-    from flask import g
-
+    cached = vars(g._get_current_object())
     for name in _REQUEST_CACHES:
-        g.pop(name, None)
+        cached.pop(name, None)
+
+
+def user_in_templates() -> dict:
+    """``current_user`` for templates as Flask-Login's lazy proxy.
+
+    Flask-Login's own context processor loads the account (session, session-protection hash,
+    a query) for every rendered template; through the proxy only a template that shows the
+    user pays for it.
+    """
+    return {"current_user": current_user}

@@ -1,6 +1,6 @@
 """Two-factor login with time-based one-time codes (TOTP, RFC 6238; any authenticator app).
 
-- 基础科 and 系统管理员 (``TOTP_ROLES``) must enrol when ``TOTP_REQUIRED`` is on (the
+- 基础科 and the three administrators (``TOTP_ROLES``) must enrol when ``TOTP_REQUIRED`` is on (the
   production default); everyone else may enrol.
 - A code is six digits, valid for its 30-second step and one step either side (clock
   drift); each step is accepted once only, so an overheard code cannot be replayed.
@@ -62,7 +62,7 @@ def matching_step(secret: str, code: str, at: float | None = None) -> int | None
 def needs_totp(user: User) -> bool:
     """True if ``user``'s role must use two-factor login under the current configuration."""
     return bool(current_app.config.get("TOTP_REQUIRED")) and user.role in current_app.config.get(
-        "TOTP_ROLES", ("office", "sysadmin")
+        "TOTP_ROLES", ("office", "sysadmin", "secadmin", "auditor")
     )
 
 

@@ -10,6 +10,8 @@ from app.auth.forms import LoginForm, TotpLoginForm
 from app.auth.login import authenticate, end_all_sessions, finish_login, home_for, safe_next
 from app.auth.totp import check_code, must_enrol
 from app.extensions import db, limiter
+from app.open_views import is_open_view
+from app.services import audit
 from app.services.errors import DomainError
 from models import User
 
@@ -31,6 +33,7 @@ def login():
         try:
             user = authenticate(form.username.data, form.password.data, request.remote_addr)
         except DomainError as err:
+            db.session.commit()  # the failed login's audit entry
             flash(str(err), "error")
         else:
             target = safe_next(form.next.data, home_for(user))
@@ -46,6 +49,7 @@ def login():
             session.pop(PENDING_KEY, None)
             finish_login(user, request.remote_addr)
             login_user(user, remember=form.remember.data)
+            audit.login_succeeded(user)
             db.session.commit()
             return redirect(target)
     return render_template("auth/login.html", form=form)
@@ -75,15 +79,18 @@ def login_2fa():
         try:
             check_code(user, form.code.data, request.remote_addr)
         except DomainError as err:
+            locked = throttle.is_blocked(user.username, request.remote_addr)
+            audit.login_failed(user.username, user, reason="code_locked" if locked else "bad_code")
             db.session.commit()  # the failure counts and perhaps the lock
             flash(str(err), "error")
-            if throttle.is_blocked(user.username, request.remote_addr):
+            if locked:
                 session.pop(PENDING_KEY, None)
                 return redirect(url_for("auth.login"))
         else:
             session.pop(PENDING_KEY, None)
             finish_login(user, request.remote_addr)
             login_user(user, remember=pending.get("remember", False))
+            audit.login_succeeded(user, second_factor=True)
             db.session.commit()
             return redirect(safe_next(pending.get("next"), home_for(user)))
     return render_template("auth/login_2fa.html", form=form, user=user)
@@ -94,6 +101,7 @@ def login_2fa():
 def logout():
     """End this session and, for safety, every other session of the same user."""
     end_all_sessions(current_user._get_current_object())
+    audit.logged_out(current_user._get_current_object())
     db.session.commit()
     logout_user()
     session.pop(PENDING_KEY, None)
@@ -105,10 +113,10 @@ def logout():
 def require_enrolment():
     """基础科 and sysadmin accounts without two-factor login are sent to enrol first.
 
-    Public pages (verify, apply, complaints) are for anyone and are not held back; they
-    are also the hot ones, so the account is not even loaded for them.
+    Open views (public pages, static files: app/open_views.py) are for anyone and are not
+    held back; they are also the hot ones, so the account is not even loaded for them.
     """
-    if request.blueprint == "public" or request.endpoint in ENROL_ENDPOINTS or not current_user.is_authenticated:
+    if is_open_view() or request.endpoint in ENROL_ENDPOINTS or not current_user.is_authenticated:
         return None
     if not must_enrol(current_user):
         return None

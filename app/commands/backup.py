@@ -16,6 +16,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from sqlalchemy.exc import SQLAlchemyError
 
 from app import clock
 from app.extensions import db
@@ -134,5 +135,10 @@ def restore_command(path, yes, ignore_signature):
         backups.restore_backup(path, check_signature=not ignore_signature)
     except DomainError as err:
         raise click.ClickException(str(err)) from err
+    try:
+        db.session.commit()  # the restore's audit entry, in the restored database
+    except SQLAlchemyError:
+        db.session.rollback()
+        click.echo("注意：未能在操作日志中记下这次恢复（备份来自较早版本？请运行 db upgrade）。", err=True)
     seconds = time.monotonic() - started
     click.echo(f"恢复完成（耗时 {seconds:.1f} 秒）。如备份来自较早版本，请再运行 flask --app wsgi db upgrade。")

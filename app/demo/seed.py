@@ -264,6 +264,8 @@ def _registry(experts: int, today: dt.date) -> tuple[list[Expert], dict[str, Org
     demo_expert = made[0]
     accounts = [
         ("admin", "系统管理员", "sysadmin", None, None),
+        ("secadmin", "安全管理员", "secadmin", None, None),
+        ("auditor", "安全审计员", "auditor", None, None),
         ("office", "周焱", "office", units["安全生产基础科"], None),
         ("dept", "钱立军", "department", units["应急管理综合行政执法大队一中队"], None),
         ("town", "孙晓燕", "town", units["湖塘镇"], None),

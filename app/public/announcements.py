@@ -14,9 +14,9 @@ from flask import abort, render_template, request, send_file, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.extensions import db, limiter
+from app.extensions import db
 from app.public.blueprint import bp
-from app.public.limits import public_limit
+from app.public.limits import rate_limited
 from models import Announcement
 
 PER_PAGE = 10
@@ -47,7 +47,7 @@ def _pdf_url(announcement: Announcement) -> str | None:
 
 
 @bp.route("/announcements")
-@limiter.limit(public_limit)
+@rate_limited()
 def announcements():
     """Published announcements, newest first, each with its list of experts."""
     page = request.args.get("page", 1, type=int)
@@ -56,7 +56,7 @@ def announcements():
 
 
 @bp.route("/announcements/<int:announcement_id>")
-@limiter.limit(public_limit)
+@rate_limited()
 def announcement(announcement_id: int):
     """One published announcement; an unpublished or unknown one is 404."""
     item = db.session.scalar(_published().where(Announcement.id == announcement_id))
@@ -66,7 +66,7 @@ def announcement(announcement_id: int):
 
 
 @bp.route("/announcements/<int:announcement_id>/pdf")
-@limiter.limit(public_limit)
+@rate_limited()
 def announcement_pdf(announcement_id: int):
     """The published 公告 as printed (SPEC §4), shown in the browser."""
     documents = _documents()

@@ -9,10 +9,10 @@ ID number, and nothing personal.
 from flask import current_app, make_response, redirect, render_template, request, session, url_for
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.extensions import db, limiter
+from app.extensions import db
 from app.public.apply_forms import SelfRecommendationForm, StatusLookupForm
 from app.public.blueprint import bp
-from app.public.limits import public_limit
+from app.public.limits import rate_limited
 from app.services.lifecycle import intake
 
 SESSION_KEY = "apply_receipt_no"
@@ -24,7 +24,7 @@ def _no_store(response):
 
 
 @bp.route("/apply", methods=["GET", "POST"])
-@limiter.limit(public_limit)
+@rate_limited()
 def apply():
     """The 附件2 form; on success the Expert, Application, documents and timeline event are stored."""
     form = SelfRecommendationForm()
@@ -53,7 +53,7 @@ def apply():
 
 
 @bp.route("/apply/submitted")
-@limiter.limit(public_limit)
+@rate_limited()
 def apply_submitted():
     """The receipt page after a successful submission."""
     receipt_no = session.get(SESSION_KEY)
@@ -63,7 +63,7 @@ def apply_submitted():
 
 
 @bp.route("/apply/status", methods=["GET", "POST"])
-@limiter.limit(public_limit)
+@rate_limited()
 def apply_status():
     """State and step dates of an application, by receipt number plus the ID number's last 4.
 

@@ -9,9 +9,9 @@ from wtforms import FileField, HiddenField, StringField, TextAreaField
 from wtforms.validators import Length
 
 from app import validators
-from app.extensions import db, limiter
+from app.extensions import db
 from app.public.blueprint import bp
-from app.public.limits import public_limit
+from app.public.limits import rate_limited
 from app.services.discipline.complaints import BODY_MAX, file_complaint
 from app.services.errors import DomainError
 from app.services.permits.verification import check_permit, well_formed
@@ -49,7 +49,7 @@ def _about(token):
 
 
 @bp.route("/complaints/new", methods=["GET", "POST"])
-@limiter.limit(public_limit)
+@rate_limited()
 def complaint_new():
     """The complaint form; on success the enterprise gets its 受理编号."""
     form = ComplaintForm()
@@ -79,7 +79,7 @@ def complaint_new():
 
 
 @bp.route("/complaints/done")
-@limiter.limit(public_limit)
+@rate_limited()
 def complaint_done():
     """Acknowledgement with the 受理编号 (shown once)."""
     number = session.pop("complaint_no", None)

@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from app import clock
 from app.errors import render_error
-from app.extensions import db, limiter
+from app.extensions import db
 from app.mobile.fill import fill_context
 from app.public.blueprint import bp
-from app.public.limits import public_limit
+from app.public.limits import rate_limited
 from app.services.errors import DomainError
 from app.services.forms import definitions
 from app.services.forms import submissions as forms_submissions
@@ -33,8 +33,8 @@ def _public_form(token: str) -> FormDefinition | None:
 
 
 @bp.route("/f/<token>", methods=["GET", "POST"])
-@limiter.limit(public_limit)
-@limiter.limit("10 per minute", methods=["POST"])
+@rate_limited()
+@rate_limited("10 per minute", methods=("POST",))
 def form_fill(token):
     """A public form: GET shows it, POST saves it and thanks the filler."""
     form = _public_form(token)

@@ -1,14 +1,20 @@
-"""Rate limits for public pages (Flask-Limiter; storage from ``RATELIMIT_STORAGE_URI``).
+"""Rate limits of the public pages (storage from ``RATELIMIT_STORAGE_URI``).
 
 ``memory://`` (the default, one process) counts in the process; with several gunicorn
 workers set ``RATELIMIT_STORAGE_URI=redis://…`` so that all workers share the counts.
 A client over the limit gets the Chinese 429 page of ``app.errors``.
+
+Public pages are open views (app/open_views.py): Flask-Limiter's generic per-request pass —
+resolving decorated, default and blueprint limits before the view and its bookkeeping after
+it, ~0.1 ms of a 1 ms page — is skipped for them, and each counts its own limit with
+``@rate_limited()``: the same storage, rate-limiting strategy and client key (the remote
+address) as Flask-Limiter, through its strategy (``limiter.limiter``) directly.
 """
 import threading
 import time
-from functools import lru_cache
+from functools import lru_cache, wraps
 
-from flask import current_app, request
+from flask import abort, current_app, request
 from limits import parse_many
 from limits.storage.memory import MemoryStorage
 
@@ -28,29 +34,31 @@ def _parsed(limit: str):
     return tuple(parse_many(limit))
 
 
-def within_public_limit(scope: str) -> bool:
-    """Count this request against ``PUBLIC_RATE_LIMIT`` in ``scope``; False once over it.
-
-    The same limit, storage and client key (the remote address) as ``@limiter.limit(public_limit)``,
-    applied through Flask-Limiter's rate-limiting strategy (``limiter.limiter``) directly. Used by
-    the permit verification page, where the decorator's generic bookkeeping was the largest single
-    cost of the request (bench/verify_bench.py); the caller answers 429 itself.
-    """
+def within_limit(scope: str, limit: str | None = None) -> bool:
+    """Count this request against ``limit`` (default ``PUBLIC_RATE_LIMIT``) in ``scope``; False once over it."""
     if not limiter.enabled:
         return True
     client = request.remote_addr or "127.0.0.1"
     strategy = limiter.limiter
-    return all(strategy.hit(item, "public", scope, client) for item in _parsed(current_app.config["PUBLIC_RATE_LIMIT"]))
+    return all(strategy.hit(item, "public", scope, client) for item in _parsed(limit or public_limit()))
 
 
-#: Endpoints that count themselves with ``within_public_limit``: Flask-Limiter's own per-request
-#: pass (resolving decorated, default and blueprint limits, ~0.15 ms) is skipped for them.
-SELF_COUNTED = frozenset({"public.verify"})
+def rate_limited(limit: str | None = None, *, methods: tuple[str, ...] | None = None):
+    """Decorator: count each request of the view against ``limit`` (default ``PUBLIC_RATE_LIMIT``)
+    per client, apart for each view; past it, 429. ``methods`` limits the counting to those methods.
+    """
+    def decorate(view):
+        @wraps(view)
+        def counted(*args, **kwargs):
+            if methods is None or request.method in methods:
+                scope = request.endpoint if limit is None else f"{request.endpoint} {limit}"
+                if not within_limit(scope, limit):
+                    abort(429)
+            return view(*args, **kwargs)
 
+        return counted
 
-@limiter.request_filter
-def _counted_by_the_view() -> bool:
-    return request.endpoint in SELF_COUNTED
+    return decorate
 
 
 def _sweep_on_request(self) -> None:

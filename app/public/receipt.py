@@ -11,9 +11,9 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app import clock
 from app.errors import render_error
-from app.extensions import db, limiter
+from app.extensions import db
 from app.public.blueprint import bp
-from app.public.limits import public_limit
+from app.public.limits import rate_limited
 from app.services.dispatch import notices
 from app.services.errors import DomainError
 from app.services.forms import definitions
@@ -45,8 +45,8 @@ def _page(notice, values=None, errors=(), field_errors=None, status=200):
 
 
 @bp.route("/receipt/<token>", methods=["GET", "POST"])
-@limiter.limit(public_limit)
-@limiter.limit("10 per minute", methods=["POST"])
+@rate_limited()
+@rate_limited("10 per minute", methods=("POST",))
 def receipt(token):
     """Show the receipt of one notice; POST confirms it with the signer's name and signature."""
     notice = notices.find_notice(token)
@@ -78,7 +78,7 @@ def receipt(token):
 
 
 @bp.route("/receipt/<token>/signature.png")
-@limiter.limit(public_limit)
+@rate_limited()
 def receipt_signature(token):
     """The signature drawn on this receipt (the token is the key, as for the page)."""
     notice = notices.find_notice(token)

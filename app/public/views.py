@@ -1,13 +1,12 @@
 """The public home page; the other public pages live in their own modules."""
 from flask import current_app, render_template
 
-from app.extensions import limiter
 from app.public.blueprint import bp
-from app.public.limits import public_limit
+from app.public.limits import rate_limited
 
 
 @bp.route("/")
-@limiter.limit(public_limit)
+@rate_limited()
 def index():
     """Entry page for enterprises, applicants and staff: 自荐申请, 进度查询, 公告, 投诉举报."""
     has_complaints = "public.complaint_new" in current_app.view_functions

@@ -7,8 +7,10 @@ One archive (``.tar.gz``) holds:
   with ``PRAGMA integrity_check``; or ``database.pgdump`` — ``pg_dump --format=custom``
   of a PostgreSQL database;
 - ``uploads/…`` — every photo and scan;
-- ``manifest.json`` — what the archive holds, each file's size and SHA-256, and an
-  HMAC-SHA256 of the manifest keyed with the system's ``SECRET_KEY``.
+- ``manifest.json`` — what the archive holds, each file's size and SHA-256, the id and
+  fingerprint of each data-encryption key its personal data is encrypted with (the key
+  itself is never in a backup), and an HMAC-SHA256 of the manifest keyed with the
+  system's ``SECRET_KEY``.
 
 A restore checks everything before it touches anything: the manifest signature, every
 checksum, no file missing or extra, no path leaving the archive, and (SQLite)
@@ -27,6 +29,8 @@ cannot replace the live uploads.
 
 Every backup is recorded (:class:`models.BackupRun`, good or failed);
 ``app.services.backup_status`` says how old the last good one is and whether that is too old.
+Backups (good or failed) and restores are also on the audit trail; a restore names the last
+audit entry the database held before it was replaced.
 
 Services raise :class:`DomainError`; the CLI (``app/commands/backup.py``) prints.
 """
@@ -52,6 +56,7 @@ from sqlalchemy.engine import make_url
 
 from app import clock
 from app.extensions import db
+from app.services import audit
 from app.services.errors import DomainError
 from models import BackupRun
 
@@ -287,6 +292,7 @@ def create_backup(path: str | os.PathLike) -> BackupInfo:
         body = {
             "format": FORMAT, "version": FORMAT_VERSION, "database": kind,
             "created_at": now.isoformat(timespec="seconds"), "alembic_revision": _alembic_revision(), "files": files,
+            "data_keys": data_keys_in_use(),
         }
         manifest = {**body, "signature": _sign(body)}
         partial = work / "archive.tar.gz"
@@ -315,14 +321,47 @@ def create_backup(path: str | os.PathLike) -> BackupInfo:
                       seconds=time.monotonic() - started, warnings=warnings)
     db.session.add(BackupRun(ok=True, path=str(target)[:500], size_bytes=info.archive_bytes,
                              seconds=round(info.seconds, 2), host=socket.gethostname()[:100]))
+    audit.record_event("backup", f"备份完成：{target.name}", table="backup_run",
+                       details={"备份文件": str(target), "大小（字节）": info.archive_bytes,
+                                "上传文件数": info.upload_count, "数据库": kind})
     db.session.flush()
     return info
+
+
+def data_keys_in_use() -> dict[str, str]:
+    """{key id: fingerprint} of the data-encryption keys the database's values are written
+    with (the personal data is ciphertext in the archive: SPEC §3.20). A restore names the
+    keys it needs from this."""
+    from app import crypto
+    from app.services.personal_data import key_ids_in_use
+
+    ring = crypto.keyring()
+    return {key_id: ring.fingerprint(key_id) for key_id in sorted(key_ids_in_use()) if key_id in ring.keys}
+
+
+def check_data_keys(manifest: dict) -> None:
+    """Refuse, before anything changes, to restore an archive whose encrypted values need a
+    data key this installation is not configured with (e.g. a backup made before a key
+    rotation): the message names the key. Archives without the record pass."""
+    from app import crypto
+
+    ring = crypto.keyring()
+    for key_id, fingerprint in sorted((manifest.get("data_keys") or {}).items()):
+        if key_id not in ring.keys:
+            raise DomainError(f"该备份中的个人信息是用数据加密密钥 {key_id} 加密的，当前配置中没有这把密钥："
+                              f"请在 DATA_ENCRYPTION_OLD_KEYS 中写明“{key_id}:该密钥的32位十六进制数”后重新恢复"
+                              f"（恢复后运行 flask rotate-data-key 改用当前密钥）。未做任何改动。")
+        if ring.fingerprint(key_id) != fingerprint:
+            raise DomainError(f"当前配置的数据加密密钥 {key_id} 与备份时的不同（指纹 {ring.fingerprint(key_id)}，"
+                              f"备份记录为 {fingerprint}）：请找到备份时使用的密钥 {key_id}。未做任何改动。")
 
 
 def record_failed_backup(message: str, path: str | os.PathLike | None = None) -> None:
     """Note a failed backup run, so the dashboard can say why the last good one is old."""
     db.session.add(BackupRun(ok=False, path=str(path or "")[:500], message=message[:500],
                              host=socket.gethostname()[:100]))
+    audit.record_event("backup", f"备份失败：{message}"[:200], table="backup_run",
+                       details={"备份位置": str(path or ""), "原因": message[:300]})
     db.session.flush()
 
 
@@ -476,12 +515,17 @@ def restore_backup(path: str | os.PathLike, *, check_signature: bool = True) -> 
     Refuses (``DomainError``, nothing changed) a damaged or tampered archive, or one made
     from the other kind of database. Stop the web workers first: a restore under running
     workers is safe for the database but their open pages show the old state.
+
+    The restored database gets a ``restore`` audit entry naming the backup and the last audit
+    entry of the database it replaced (entries made after the backup are gone with it); the
+    caller commits.
     """
     archive = Path(path)
     if not archive.is_file():
         raise DomainError(f"备份文件不存在：{archive}")
     kind = database_kind()
     here, upload_root = check_restore_target()
+    replaced = audit.chain_end()
     upload_root.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=upload_root.parent, prefix=".restore-") as tmp:
         work = Path(tmp)
@@ -490,6 +534,7 @@ def restore_backup(path: str | os.PathLike, *, check_signature: bool = True) -> 
             labels = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
             raise DomainError(f"该备份来自 {labels.get(manifest['database'], manifest['database'])} 数据库，"
                               f"当前系统使用 {labels[kind]}，不能直接恢复。")
+        check_data_keys(manifest)
         if kind == "sqlite":
             _integrity_check(work / SQLITE_MEMBER)
             _restore_sqlite(work / SQLITE_MEMBER)
@@ -498,6 +543,11 @@ def restore_backup(path: str | os.PathLike, *, check_signature: bool = True) -> 
         _make_private_dirs(work / UPLOADS, work)
         _write_marker(work / UPLOADS, here, "restore")
         _swap_uploads(work / UPLOADS, upload_root)
+    details = {"备份文件": str(archive), "备份时间": manifest.get("created_at", "")}
+    if replaced is not None:
+        details.update({"恢复前日志末条": f"第{replaced[0]}条", "恢复前末条哈希": replaced[1]})
+    summary = f"从备份恢复数据库和上传文件：{archive.name}（备份时间 {manifest.get('created_at', '')}）"
+    audit.record_event("restore", summary[:200], details=details)
     return BackupInfo(path=archive, kind=kind, created_at=manifest.get("created_at", ""), files=manifest["files"],
                       alembic_revision=manifest.get("alembic_revision"))
 

@@ -21,6 +21,7 @@ import unicodedata
 from stdnum import exceptions as stdnum_errors
 from stdnum.cn import ric, uscc
 
+from app.crypto import UnreadableValue
 from app.services.errors import DomainError
 
 #: First two digits of a 身份证号: the province-level divisions of GB/T 2260,
@@ -306,6 +307,8 @@ def mask(kind: str, value: str | None) -> str:
     """``value`` masked as a ``kind`` of :data:`MASKS` (empty stays empty)."""
     if value in (None, ""):
         return value or ""
+    if isinstance(value, UnreadableValue):
+        return str(value)  # the Chinese "cannot decrypt" message, not a masked fragment of it
     return MASKS[kind](str(value))
 
 

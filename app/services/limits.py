@@ -21,7 +21,7 @@ from app.services.errors import DomainError
 def limit_of(column) -> tuple[str | None, int | None]:
     """(Chinese label or None, most characters) of a column; (None, None) for no limit."""
     info = getattr(column, "info", {}) or {}
-    length = info.get("max_length")
+    length = info.get("max_length") or getattr(column.type, "plain_length", None)  # encrypted: the plain text
     if length is None and isinstance(column.type, String) and not isinstance(column.type, Text):
         length = getattr(column.type, "length", None)
     return info.get("label"), length
@@ -39,7 +39,7 @@ def check_lengths(obj) -> None:
     mapper = state.mapper
     for attr in mapper.column_attrs:
         column = attr.columns[0]
-        if not isinstance(getattr(column, "type", None), String):
+        if not isinstance(getattr(column, "type", None), String) and not hasattr(column.type, "plain_length"):
             continue
         label, limit = limit_of(column)
         if limit is None:

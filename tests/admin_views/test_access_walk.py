@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.auth.rights import RIGHTS, allowed
 from app.extensions import db
 
-ROLES = ["sysadmin", "office", "department", "town", "leader", "expert"]
+ROLES = ["sysadmin", "secadmin", "auditor", "office", "department", "town", "leader", "expert"]
 ACTION_OF = {
     "index_view": "list",
     "details_view": "details",

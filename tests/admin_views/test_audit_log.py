@@ -6,7 +6,8 @@ from sqlalchemy import select
 
 from app import clock
 from app.extensions import db
-from app.services import audit_text
+from app.services.audit import chain
+from app.services.audit import text as audit_text
 from models import AuditLog
 from tests import factories
 
@@ -32,12 +33,13 @@ def test_a_login_is_a_login(client, auth, app):
     db.session.commit()
     auth.login("zhouyan", "wrong-password-1")
     auth.login("zhouyan")
-    labels = [audit_text.action_label(e) for e in _entries("user") if e.action == "update"]
-    assert labels == ["登录失败", "登录"]
+    logins = [e for e in _entries("user") if audit_text.is_login(e)]
+    assert [audit_text.action_label(e) for e in logins] == ["登录失败", "登录"]
+    assert logins[0].summary == "登录失败：密码错误"  # the trail keeps the real reason
 
 
 def test_a_change_in_words(app, client, login_as):
-    login_as("sysadmin")
+    login_as("auditor")  # 三员分立: only the security auditor reads the log
     expert = factories.expert(name="王建国", stage="applicant")
     db.session.commit()
     db.session.refresh(expert)  # as a form loads it before changing it
@@ -55,11 +57,12 @@ def test_a_change_in_words(app, client, login_as):
 
 
 def test_python_object_text_and_utc_are_never_shown(app, client, login_as):
-    login_as("sysadmin")
-    entry = AuditLog(username="系统", action="create", table_name="eval_score", row_id=None,
-                     summary="<EvalScore (pending 140684376119184)>", changes={"score": [None, 5]},
-                     at=dt.datetime(2026, 12, 3, 16, 30, tzinfo=dt.UTC))
-    db.session.add(entry)
+    login_as("auditor")
+    # An entry as older code wrote it, appended through the chain (the only way in) at 16:30 UTC.
+    with clock.frozen(dt.datetime(2026, 12, 3, 16, 30, tzinfo=dt.UTC)):
+        chain.append(db.session.connection(), [dict(
+            username="系统", action="create", table_name="eval_score", row_id=None,
+            summary="<EvalScore (pending 140684376119184)>", changes={"score": [None, 5]}, client_addr="")])
     db.session.commit()
     listing = client.get("/admin/audit_log/").get_data(as_text=True)
     # the table (the filter menu's option codes, in a script, are not shown as text)

@@ -1,5 +1,6 @@
 """``flask db upgrade`` builds exactly the schema the models describe, and the 12 groups."""
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,30 @@ from app import create_app
 from app.extensions import db
 
 URLS = ["sqlite"] + (["server"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+@contextmanager
+def _columns_added_since(*tables):
+    """Lets today's models write rows into an older schema: the columns of ``tables`` added
+    since are added as plain nullable columns while the rows are built, then dropped again,
+    so the migrations under test fill them as they would on a real installation."""
+    have = {name: {c["name"] for c in inspect(db.engine).get_columns(name)} for name in tables}
+    added = [(name, col) for name in tables for col in db.metadata.tables[name].columns if col.name not in have[name]]
+    # Columns widened since (encrypted values are longer): PostgreSQL enforces the length.
+    widened = [(name, col) for name in tables for col in db.metadata.tables[name].columns
+               if col.name in have[name] and getattr(col.type, "plain_length", None)]
+    with db.engine.begin() as conn:
+        for name, col in added:
+            conn.exec_driver_sql(f"ALTER TABLE {name} ADD COLUMN {col.name} {col.type.compile(db.engine.dialect)}")
+        if db.engine.dialect.name == "postgresql":
+            for name, col in widened:
+                kind = col.type.compile(db.engine.dialect)
+                conn.exec_driver_sql(f"ALTER TABLE {name} ALTER COLUMN {col.name} TYPE {kind}")
+    yield
+    db.session.remove()
+    with db.engine.begin() as conn:
+        for name, col in added:
+            conn.exec_driver_sql(f"ALTER TABLE {name} DROP COLUMN {col.name}")
 
 
 def _clean(url):
@@ -51,8 +76,7 @@ def test_0003_frees_the_records_of_draft_batches_only(tmp_path):
     from flask_migrate import downgrade
     from sqlalchemy import insert, select
 
-    from models import PayoutBatch, PayoutLine, ServiceRecord
-    from tests import factories
+    from models import Expert, PayoutBatch, PayoutLine, ServiceRecord
 
     url = f"sqlite:///{tmp_path / 'd.sqlite3'}"
     app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": url})
@@ -63,20 +87,24 @@ def test_0003_frees_the_records_of_draft_batches_only(tmp_path):
             # Rows of the old schema, without the audit hook: today's audit_log has columns
             # that revision 0002 does not know.
             db.session.info["audit_off"] = True
-            expert = factories.expert(name="王建国")
+            # (Core insert of the columns 0002 knows: the model has columns added since.)
+            expert_id = db.session.execute(insert(Expert.__table__).values(
+                name="王建国", gender="male", birth_date=dt.date(1975, 5, 17), employer="常州测试化工有限公司",
+                education="bachelor", id_number="11010519491231002X", mobile="13812345678", version=1,
+            )).inserted_primary_key[0]
             db.session.execute(insert(PayoutBatch), [
                 {"id": 1, "year": 2026, "quarter": 1, "sequence": 1, "state": "reviewed"},
                 {"id": 2, "year": 2026, "quarter": 2, "sequence": 1, "state": "draft"},
             ])
             db.session.execute(insert(PayoutLine), [
-                {"id": 10 + b, "batch_id": b, "expert_id": expert.id, "pay_month": "2026-07", "service_count": 1,
+                {"id": 10 + b, "batch_id": b, "expert_id": expert_id, "pay_month": "2026-07", "service_count": 1,
                  "gross": Decimal("1000.00"), "tax": Decimal("40.00"), "net": Decimal("960.00"), "is_adjustment": False}
                 for b in (1, 2)
             ])
             db.session.execute(insert(ServiceRecord), [
-                {"id": 100 + b, "expert_id": expert.id, "activity": "inspection",
-                 "service_date": dt.date(2026, 3 * b, 2), "payer": "bureau", "amount": Decimal("1000.00"),
-                 "payout_line_id": 10 + b, "version": 1}
+                {"id": 100 + b, "expert_id": expert_id, "activity": "inspection",
+                 "service_date": dt.date(2026, 3 * b, 2),
+                 "payer": "bureau", "amount": Decimal("1000.00"), "payout_line_id": 10 + b, "version": 1}
                 for b in (1, 2)
             ])
             db.session.commit()
@@ -117,7 +145,8 @@ def test_0016_moves_evaluations_onto_the_form_engine_and_every_rule_reads_the_sa
     try:
         with app.app_context():
             upgrade(revision=before)
-            legacy_evaluations.build()
+            with _columns_added_since("expert"):
+                legacy_evaluations.build()
             db.session.remove()
             upgrade()
             ensure_reference_data()  # what `seed-demo`/start-up adds: must not add a second 附件5
@@ -163,12 +192,15 @@ def test_0013_counts_permits_issued_before_it_as_printed(tmp_path):
             upgrade()
             downgrade(revision=ScriptDirectory(str(Path(__file__).resolve().parents[2] / "migrations"))
                       .get_revision("0013_inbox_queues").down_revision)
-            expert = factories.expert(name="孙立")
-            db.session.execute(text(
-                "INSERT INTO permit (id, expert_id, permit_no, token, issued_at, scan_count, created_at, updated_at) "
-                "VALUES (1, :e, 'WJAQZJ-2026-0001', 'tok', '2026-03-01 02:00:00', 0, '2026-03-01 02:00:00', "
-                "'2026-03-01 02:00:00')"), {"e": expert.id})
-            db.session.commit()
+            from app.services import audit
+            # The audit chain's tables come later than 0013; columns widened since are added back.
+            with audit.suspended(db.session), _columns_added_since("expert"):
+                expert = factories.expert(name="孙立")
+                db.session.execute(text(
+                    "INSERT INTO permit (id, expert_id, permit_no, token, issued_at, scan_count, created_at, "
+                    "updated_at) VALUES (1, :e, 'WJAQZJ-2026-0001', 'tok', '2026-03-01 02:00:00', 0, "
+                    "'2026-03-01 02:00:00', '2026-03-01 02:00:00')"), {"e": expert.id})
+                db.session.commit()
             upgrade()
             permit = db.session.get(Permit, 1)
             assert permit.printed_at is not None and permit.printed_at == permit.issued_at
@@ -215,3 +247,75 @@ def test_0012_encrypts_existing_two_factor_secrets(tmp_path):
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+@pytest.mark.parametrize("which", URLS)
+def test_0018_encrypts_personal_data_in_place_and_fills_the_blind_indexes(tmp_path, which):
+    """An installation from before 0018 holds ID numbers, phones and addresses in clear; 0018
+    encrypts every one with the installation's key, fills the blind indexes (search and the
+    duplicate check find them), and downgrading gives the clear values back."""
+    import datetime as dt
+
+    from alembic.script import ScriptDirectory
+    from flask_migrate import downgrade
+    from sqlalchemy import select
+
+    from app.services.lifecycle import intake
+    from models import Expert, User
+    from models.base import blind_match
+
+    scripts = ScriptDirectory(str(Path(__file__).resolve().parents[2] / "migrations"))
+    before = scripts.get_revision("0018_personal_data_sm4").down_revision  # the lead may re-chain it
+    url = f"sqlite:///{tmp_path / 'p.sqlite3'}" if which == "sqlite" else os.environ["TEST_DATABASE_URL"]
+    _clean(url)
+    app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": url})
+    clear = {"id_number": "11010519491231002X", "mobile": "13812345678", "address": "常州市武进区湖塘镇花园新村12幢",
+             "wechat": "wx_wangjg", "qq": "123456789", "email": "wangjg@example.cn", "work_phone": "0519-86310627",
+             "home_phone": None}
+    try:
+        with app.app_context():
+            upgrade(revision=before)
+            now = dt.datetime(2026, 3, 1, 2, 0)
+            with db.engine.begin() as conn:
+                for n, number in ((1, clear["id_number"]), (2, "320412198001010014")):
+                    conn.execute(text(
+                        "INSERT INTO expert (id, name, gender, birth_date, ethnicity, employer, title_level, education,"
+                        " full_time_education, registered_safety_engineer, registered_safety_assessor, id_number,"
+                        " retired, address, wechat, work_phone, home_phone, mobile, email, qq, source, stage,"
+                        " health_declared, ethics_declared, created_at, updated_at, version) VALUES (:id, :name,"
+                        " 'female', :birth, '汉族', '某公司', 'none', 'bachelor', :t, :f, :f, :id_number, :f, :address,"
+                        " :wechat, :work_phone, :home_phone, :mobile, :email, :qq, 'district', 'in_pool', :f, :f,"
+                        " :now, :now, 1)"),
+                        {**clear, "id": n, "name": f"专家{n}", "birth": dt.date(1949, 12, 31), "t": True, "f": False,
+                         "id_number": number, "mobile": f"1381234567{n}", "now": now})
+                conn.execute(text(
+                    "INSERT INTO \"user\" (id, username, full_name, password_hash, role, active, failed_logins, "
+                    "session_epoch, phone) VALUES (1, 'zhou', '周焱', 'x', 'office', :t, 0, 0, '13912345678')"),
+                    {"t": True})
+            upgrade()
+            with db.engine.connect() as conn:
+                row = conn.execute(text(f"SELECT {', '.join(clear)}, id_number_bidx, mobile_bidx FROM expert "
+                                        "WHERE id = 1")).mappings().one()
+                phone = conn.execute(text("SELECT phone FROM \"user\"")).scalar()
+            for column, value in clear.items():
+                if value is None:
+                    assert row[column] is None
+                else:
+                    assert row[column].startswith("sm4gcm:1:") and value not in row[column], column
+            assert phone.startswith("sm4gcm:1:") and len(row["id_number_bidx"]) == 64
+            expert = db.session.get(Expert, 1)
+            assert {k: getattr(expert, k) for k in clear} == {**clear, "mobile": "13812345671"}
+            assert db.session.get(User, 1).phone == "13912345678"
+            assert db.session.scalar(select(Expert.id).where(blind_match(Expert.mobile, "13812345672"))) == 2
+            assert intake.id_number_taken("11010519491231002x")
+            db.session.remove()
+            downgrade(revision=before)
+            with db.engine.connect() as conn:
+                assert conn.execute(text("SELECT id_number, address, mobile FROM expert WHERE id = 1")).one() == (
+                    clear["id_number"], clear["address"], "13812345671")
+                assert conn.execute(text("SELECT phone FROM \"user\"")).scalar() == "13912345678"
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        _clean(url)

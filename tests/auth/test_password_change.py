@@ -13,7 +13,8 @@ def _change(client, old, new, new2=None):
                      {"old_password": old, "new_password": new, "new_password2": new if new2 is None else new2})
 
 
-@pytest.mark.parametrize("role", ["sysadmin", "office", "department", "town", "leader", "expert"])
+@pytest.mark.parametrize("role", ["sysadmin", "secadmin", "auditor", "office", "department", "town", "leader",
+                                  "expert"])
 def test_every_role_can_open_the_page(login_as, client, role):
     login_as(role)
     html = client.get("/account/password").get_data(as_text=True)

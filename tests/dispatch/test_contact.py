@@ -87,7 +87,7 @@ def test_each_use_is_audited_and_answers_the_full_number(job, town, db):
     sms = contact.record_contact(staff, a, "sms")
     number, body = sms[len("sms:"):].split("?&body=")
     assert number == a.expert.mobile and unquote(body) == contact.task_message(a)
-    db.session.flush()
+    db.session.commit()  # audit entries are chained when the caller commits
     entries = db.session.scalars(
         select(AuditLog).where(AuditLog.action.in_(("call", "sms"))).order_by(AuditLog.id)).all()
     assert [(e.action, e.table_name, e.row_id) for e in entries] == [("call", "assignment", a.id),
@@ -101,7 +101,7 @@ def test_a_refused_use_writes_nothing(job, db):
     stranger = factories.user(role="town", org_unit_=factories.org_unit(name="牛塘镇", kind="town"))
     with pytest.raises(DomainError, match="只能联系本单位任务选派的专家"):
         contact.record_contact(stranger, _on_job(job), "call")
-    db.session.flush()
+    db.session.commit()
     assert db.session.scalar(select(AuditLog).where(AuditLog.action == "call")) is None
 
 

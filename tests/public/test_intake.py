@@ -8,6 +8,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.services.lifecycle import intake
 from models import Application, Expert, StatusEvent
+from models.base import blind_match
 from tests import factories
 from tests.public.conftest import BIRTH, PDF_BYTES, count_files, jpeg_bytes, snapshot
 
@@ -41,7 +42,7 @@ def test_staff_entry_of_a_town_recommendation_without_uploads(app):
     db.session.commit()
     assert application.receipt_no.startswith("TJ") and application.channel == "town"
     assert application.recommending_unit_id == town.id and application.created_by_id == clerk.id
-    expert = db.session.scalar(select(Expert).where(Expert.id_number == id_number))
+    expert = db.session.scalar(select(Expert).where(blind_match(Expert.id_number, id_number)))
     assert expert.stage == "applicant" and expert.recommender_phone == "0519-86310627"
     assert expert.photo_path is None and expert.documents == []
     assert [w.period for w in expert.work_history] == ["1998.07-至今"]  # written the 附件2 way

@@ -24,7 +24,7 @@ from tests import factories
 from tests.conftest import csrf_from
 from tests.mobile.records import finish, make_job
 
-ROLES = ["sysadmin", "office", "department", "town", "leader", "expert"]
+ROLES = ["sysadmin", "secadmin", "auditor", "office", "department", "town", "leader", "expert"]
 # /m/ routes that are not the unit workspace, with their own guards and tests (scoring, the
 # expert's own pages, the home page and the desktop/phone switch, and the forms the office built,
 # whose fillers a form's own definition decides: tests/forms).

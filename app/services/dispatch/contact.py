@@ -107,9 +107,9 @@ def record_contact(user, assignment: Assignment, kind: str) -> str:
     url = contact_url(assignment, kind)
     req = assignment.request
     audit.record_event(
-        kind, "assignment", assignment.id,
-        f"{CONTACT_KINDS[kind]}：{assignment.expert.name}（{req.request_no} {req.subject}）",
-        {"expert": assignment.expert.name, "mobile": _mobile(assignment), "request_no": req.request_no},
+        kind, f"{CONTACT_KINDS[kind]}：{assignment.expert.name}（{req.request_no} {req.subject}）",
+        table="assignment", row_id=assignment.id,
+        details={"expert": assignment.expert.name, "mobile": _mobile(assignment), "request_no": req.request_no},
     )
     return url
 

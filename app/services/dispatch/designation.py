@@ -23,6 +23,7 @@ from app.services.errors import DomainError
 from app.services.identity import check_id_number, check_mobile, id_birth_date, id_gender
 from app.services.status import statuses_for
 from models import Assignment, ConflictOfInterest, Expert, UsageRequest
+from models.base import blind_match
 from models.choices import EDUCATION_LEVELS, UPPER_POOL_LEVELS
 
 
@@ -43,7 +44,7 @@ def create_external_expert(*, name: str, id_number: str, employer: str, mobile: 
     if not employer:
         raise DomainError("请填写专家的工作单位全称。")
     number = check_id_number(id_number, today=clock.today())
-    existing = db.session.scalar(select(Expert).where(Expert.id_number == number))
+    existing = db.session.scalar(select(Expert).where(blind_match(Expert.id_number, number)))
     if existing is not None:
         raise DomainError(f"身份证号已登记为专家“{existing.name}”（{existing.source_label}），请直接选择该专家。")
     if education not in EDUCATION_LEVELS:

@@ -47,6 +47,7 @@ from models import (
     StatusEvent,
     WorkHistory,
 )
+from models.base import blind_match
 from models.choices import (
     APPLICATION_CHANNELS,
     APPLICATION_STATES,
@@ -165,7 +166,8 @@ def identity_problems(id_number: str | None, birth_date: dt.date | None, gender:
 
 def id_number_taken(id_number: str) -> bool:
     """Whether any expert record (applicant, in pool, dismissed…) carries this 身份证号."""
-    return db.session.scalar(select(Expert.id).where(Expert.id_number == id_number).limit(1)) is not None
+    # Through the blind index: the stored numbers are encrypted (SPEC §3.20).
+    return db.session.scalar(select(Expert.id).where(blind_match(Expert.id_number, id_number)).limit(1)) is not None
 
 
 def history_problems(rows: Sequence[Mapping[str, str]], today: dt.date) -> dict[str, str]:

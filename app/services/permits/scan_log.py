@@ -25,6 +25,7 @@ from collections import Counter
 from sqlalchemy import bindparam, insert, update
 from sqlalchemy.engine import Connection, Engine
 
+from app.database import writing
 from models import Permit, VerifyScan
 
 log = logging.getLogger(__name__)
@@ -121,5 +122,6 @@ def record_scan(engine: Engine, scan: dict, *, delay: float, connection: Connect
     elif delay > 0:
         buffer.add(engine, scan, delay)
     else:
-        with engine.begin() as own:
+        # Served by a GET: a transaction of its own that takes the write lock up front (app/database.py).
+        with writing(), engine.begin() as own:
             write_scans(own, [scan])

@@ -1,7 +1,7 @@
 """The audit log read as a person would write it (SPEC §2 操作日志; display only).
 
 The stored entries stay as they are (table, row id, a summary, each column's old → new value;
-``app.services.audit`` writes them, and a later change makes them hash-chained): this module
+``app.services.audit`` writes them into a hash chain): this module
 turns one into words — the entity's Chinese name and the record's name, the fields' labels,
 old → new values as users know them (codes as their labels, instants in Beijing time,
 references by the name of the record they point to), and a login or a failed login as such
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from app import clock
 from app.extensions import db
+from app.services.audit.events import ACTION_LABELS, EVENT_KINDS
 from models import choices
 
 #: Every table's Chinese name (a test checks that each table of the schema has one).
@@ -33,6 +34,7 @@ ENTITIES: dict[str, str] = {
     "form_answer": "填报内容", "evaluation": "评价记录", "enforcement_plan": "年度执法计划",
     "follow_up": "回访测评", "violation": "违规处理", "interview": "约谈记录", "annual_assessment": "年度考核",
     "complaint": "投诉举报", "audit_log": "操作日志", "setting": "参数设置", "backup_run": "数据备份",
+    "audit_chain_head": "日志链头", "login_throttle": "登录限制",
     # Tables of the 附件5 form before the form engine (migration 0016): older entries still name them.
     "eval_form": "评价表版本", "eval_item": "评价项目", "eval_score": "评价得分",
 }
@@ -70,6 +72,8 @@ TABLE_FIELDS: dict[str, dict[str, str]] = {
     "announcement_entry": {"groups": "专家组别", "remark": "备注"},
     "draw": {"drawn_at": "抽取时间", "seed": "随机种子", "conditions": "抽取条件", "eligible_ids": "符合条件的专家",
              "chosen_ids": "抽中的专家", "backup_ids": "候补专家", "voided_at": "作废时间", "void_reason": "作废原因"},
+    "audit_chain_head": {"last_id": "最后一条的编号", "last_hash": "最后一条的哈希", "seal": "链头签名"},
+    "login_throttle": {"key": "限制对象", "failures": "失败次数", "window_start": "计数开始", "locked_until": "锁定至"},
     "form_definition": {"purpose": "用途", "fill_roles": "填写角色", "fill_unit_ids": "填写单位", "public": "公开填写",
                         "public_token": "公开链接令牌", "retired_at": "停用时间"},
     "form_version": {"number": "版本号", "intro": "表头说明", "instructions": "填表说明", "total_max": "满分",
@@ -118,7 +122,8 @@ REASONS: dict[str, dict] = {"dismissal": choices.DISMISSAL_REASONS}
 
 #: A change of the user account that only these columns make is a login (or a failed one).
 LOGIN_COLUMNS = frozenset({"last_login_at", "failed_logins", "locked_until", "totp_last_step"})
-ACTIONS = {"create": "新建", "update": "修改", "delete": "删除"}
+#: Every action's label, record changes and events alike (logins, exports, backups…).
+ACTIONS = ACTION_LABELS
 _REPR = re.compile(r"^<\w+ .*>$")
 _ISO_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
 EMPTY = "（空）"
@@ -140,6 +145,8 @@ def field_label(table: str, column: str, view_labels: dict[str, str] | None = No
 
 def action_label(entry) -> str:
     """新建 / 修改 / 删除, or 登录 / 登录失败 / 登录失败（账号暂时锁定） for a login."""
+    if entry.action in EVENT_KINDS:
+        return ACTION_LABELS[entry.action]
     changes = entry.changes or {}
     if entry.table_name == "user" and entry.action == "update" and changes and set(changes) <= LOGIN_COLUMNS:
         if "last_login_at" in changes:
@@ -152,7 +159,14 @@ def action_label(entry) -> str:
 
 
 def is_login(entry) -> bool:
+    """A login or failed login, whether an event of the trail or (older entries) an update of
+    the account's login columns."""
     return action_label(entry).startswith("登录")
+
+
+def is_event(entry) -> bool:
+    """An event that changes no record (login, export, backup…): its details are label → value."""
+    return entry.action in EVENT_KINDS
 
 
 def _models() -> dict[str, type]:

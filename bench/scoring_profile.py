@@ -1,0 +1,117 @@
+"""Where one scoring submission's time goes (issue 14 target 3, for whoever rebuilds scoring).
+
+Builds the database of bench/load_evaluations.py (50 towns with an inspector each, 300
+appointed experts), logs one inspector in through the login form of the test client, and
+posts ``--requests`` 附件5 evaluations to ``/m/score/new`` (``Accept: application/json``, a
+fresh ``client_uuid`` each, 15 scores), straight through the WSGI app, under ``cProfile``.
+Prints per submission: CPU time without the profiler, SQL statements (SQLite's trace
+callback, BEGIN and COMMIT included), function calls, and the functions with the most
+cumulative and own time. Not a test. Run::
+
+    .venv/bin/python bench/scoring_profile.py [--requests 300] [--top 30]
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import datetime as dt
+import io
+import os
+import pstats
+import random
+import re
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--top", type=int, default=30)
+    args = parser.parse_args()
+    import load_evaluations as le
+
+    tmp = Path(tempfile.mkdtemp(prefix="scoring-profile-"))
+    url, uploads = f"sqlite:///{tmp / 'score.sqlite3'}", str(tmp / "uploads")
+    le.populate(url, uploads)
+    form_id, items = le.form_items(url, uploads)
+    os.environ.update(BENCH_DB_URL=url, BENCH_UPLOAD_DIR=uploads)
+    app = le.make_app()
+
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    me = threading.get_ident()
+    counted = {"n": 0}
+
+    def trace(_sql):
+        if threading.get_ident() == me:
+            counted["n"] += 1
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "connect", lambda dbapi_conn, _record: dbapi_conn.set_trace_callback(trace))
+    engine.dispose()
+
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    login = client.post("/login", data={"username": "town00", "password": le.PASSWORD, "csrf_token": token})
+    assert login.status_code == 302
+    page = client.get("/m/score/new").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    rng = random.Random(1)
+    today = dt.date.today()
+
+    def submit():
+        fields = {"csrf_token": token, "client_uuid": str(uuid.uuid4()), "form_id": form_id, "variant": "A",
+                  "expert_id": rng.randint(1, le.EXPERTS),
+                  "enterprise_name": f"常州测试化工有限公司{rng.randint(1, 500)}",
+                  "matter": "执法检查：危险化学品储存专项检查", "evaluator_name": "检查员00",
+                  "evaluated_on": (today - dt.timedelta(days=rng.randint(0, 20))).isoformat(), "suggestions": "无"}
+        for item_id, maximum in items:
+            fields[f"score_{item_id}"] = rng.randint(max(0, maximum - 3), maximum)
+        response = client.post("/m/score/new", data=fields, headers={"Accept": "application/json"})
+        assert response.status_code == 201, (response.status_code, response.get_data(as_text=True)[:300])
+
+    for _ in range(20):
+        submit()
+    counted["n"] = 0
+    started = time.process_time()
+    for _ in range(args.requests):
+        submit()
+    cpu_ms = (time.process_time() - started) / args.requests * 1000
+    statements = counted["n"] / args.requests
+    profile = cProfile.Profile()
+    profile.enable()
+    for _ in range(args.requests):
+        submit()
+    profile.disable()
+    stats = pstats.Stats(profile)
+    with app.app_context():
+        db.session.remove()
+        engine.dispose()
+    shutil.rmtree(tmp, ignore_errors=True)
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; {args.requests} submissions of "
+          f"{len(items)} scores")
+    print(f"CPU {cpu_ms:.2f} ms per submission without the profiler; {statements:.1f} SQL statements and "
+          f"{stats.total_calls / args.requests:.0f} function calls per submission")
+    for order in ("cumulative", "tottime"):
+        out = io.StringIO()
+        pstats.Stats(profile, stream=out).sort_stats(order).print_stats(args.top)
+        print(out.getvalue().split("\n", 6)[-1])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
