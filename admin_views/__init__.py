@@ -117,7 +117,9 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(OfficeQueueView(name="待我处理", endpoint="office_queue"))
     # The menu, in order: a category appears where its first view is added.
     admin.add_view(ExpertView(Expert, db, name="专家", category=REGISTRY, endpoint="expert"))
-    admin.add_view(ExpertDocumentView(ExpertDocument, db, name="证明材料", category=REGISTRY, endpoint="expert_document"))
+    admin.add_view(
+        ExpertDocumentView(ExpertDocument, db, name="证明材料", category=REGISTRY, endpoint="expert_document")
+    )
     admin.add_view(EnterpriseView(Enterprise, db, name="服务单位", category=REGISTRY, endpoint="enterprise"))
     admin.add_view(ExtraFieldsView(name="扩展字段", category=REGISTRY, endpoint="extra_field"))
     admin.add_view(ConflictView(ConflictOfInterest, db, name="回避关系", category=REGISTRY, endpoint="conflict"))

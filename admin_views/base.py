@@ -147,7 +147,10 @@ class SecuredModelView(RoleGuardMixin, ModelView):
     column_display_pk = False
     # Stored instants (UTC) are shown in the bureau's time zone, to the minute (SPEC §3.17).
     # Exports keep them as date-times (local, to the second) so spreadsheets can sort and compute.
-    column_type_formatters = {**typefmt.BASE_FORMATTERS, dt.datetime: lambda view, value, name: clock.format_time(value)}
+    column_type_formatters = {
+        **typefmt.BASE_FORMATTERS,
+        dt.datetime: lambda view, value, name: clock.format_time(value),
+    }
     column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS,
                                      dt.datetime: lambda view, value, name: clock.format_time(value, seconds=True)}
     column_type_formatters_export = {

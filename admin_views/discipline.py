@@ -28,6 +28,7 @@ from admin_views.formatters import linked, yes_no
 from app import clock, validators
 from app.auth.rights import allowed
 from app.extensions import db
+from app.form_choices import options
 from app.services.discipline import assessment as assessment_service
 from app.services.discipline import ladder as discipline_service
 from app.services.discipline.assessment import followup_info
@@ -120,9 +121,15 @@ class ViolationView(SecuredModelView):
     form_columns = ("expert", "found_on", "finding", "investigation", "illegal_referral", "referral_note")
     form_args = {
         "expert": {"label": "专家", "validators": [validators.required("请选择专家")]},
-        "found_on": {"label": "发现日期", "validators": [validators.required("请填写发现日期"), validators.not_in_future]},
-        "finding": {"label": "违规情形", "validators": [validators.required("请填写违规情形")],
-                    "description": "违反第十条专家义务或《专家服务承诺书》（附件1）的具体情形"},
+        "found_on": {
+            "label": "发现日期",
+            "validators": [validators.required("请填写发现日期"), validators.not_in_future],
+        },
+        "finding": {
+            "label": "违规情形",
+            "validators": [validators.required("请填写违规情形")],
+            "description": "违反第十条专家义务或《专家服务承诺书》（附件1）的具体情形",
+        },
         "investigation": {"label": "调查核实结果", "description": "核实时必填"},
         "illegal_referral": {"label": "属违法违规行为，移送处理"},
         "referral_note": {"label": "移送情况", "description": "移送机关、日期、文号"},
@@ -256,9 +263,9 @@ class ViolationView(SecuredModelView):
         if verified_on is None or verified_on > clock.today():
             return jsonify({"error": "请填写不晚于今天的有效核实日期。"}), 400
         step = discipline_service.preview_step(model, verified_on)
+        basis = f"以核实日期{verified_on.isoformat()}计算；暂停、黑名单期满之日起自动恢复，无需任何操作。"
         return jsonify({"verified_on": verified_on.isoformat(), "sanction": step.sanction, "label": step.label,
-                        "note": step.note, "interview": step.interview,
-                        "basis": f"以核实日期{verified_on.isoformat()}计算；暂停、黑名单期满之日起自动恢复，无需任何操作。"})
+                        "note": step.note, "interview": step.interview, "basis": basis})
 
     @expose("/dismiss/", methods=("GET", "POST"))
     def dismiss_view(self):
@@ -329,8 +336,11 @@ class ViolationView(SecuredModelView):
             kwargs["can_propose_dismissal"] = allowed(current_role(), "dismissal", "create") and (
                 model.state == "verified" and (model.sanction in (None, "blacklist") or model.illegal_referral))
             kwargs["can_announce_blacklist"] = (
-                model.state == "verified" and model.sanction == "blacklist"
-                and allowed(current_role(), "announcement", "create") and "announcement.details_view" in current_app.view_functions)
+                model.state == "verified"
+                and model.sanction == "blacklist"
+                and allowed(current_role(), "announcement", "create")
+                and "announcement.details_view" in current_app.view_functions
+            )
         return super().render(template, **kwargs)
 
 
@@ -351,12 +361,15 @@ class InterviewView(SecuredModelView):
     column_searchable_list = ("expert.name", "reason")
     column_filters = (FilterEmpty(Interview.held_on, "待约谈"), "held_on")
     column_formatters = {
-        "held_on": lambda v, c, m, n: _date(m.held_on) if m.held_on else Markup('<span class="badge badge-warning">待约谈</span>'),
+        "held_on": lambda v, c, m, n: (
+            _date(m.held_on) if m.held_on else Markup('<span class="badge badge-warning">待约谈</span>')
+        ),
         "outcome": lambda v, c, m, n: m.outcome_label,
         "interviewer": lambda v, c, m, n: (m.interviewer.full_name or m.interviewer.username) if m.interviewer else "",
         "notes": lambda v, c, m, n: _short(m.notes, 40),
-        "violation": lambda v, c, m, n: (f"{m.violation.found_on.isoformat()} {_short(m.violation.finding, 40)}"
-                                         if m.violation else ""),
+        "violation": lambda v, c, m, n: (
+            f"{m.violation.found_on.isoformat()} {_short(m.violation.finding, 40)}" if m.violation else ""
+        ),
         "assessment": lambda v, c, m, n: f"{m.assessment.year}年度 {m.assessment.grade_label}" if m.assessment else "",
         "created_at": lambda v, c, m, n: local_time(m.created_at),
     }
@@ -369,7 +382,7 @@ class InterviewView(SecuredModelView):
         "expert": {"label": "专家", "validators": [validators.required("请选择专家")]},
         "reason": {"label": "约谈事由", "validators": [validators.required("请填写约谈事由")]},
         "held_on": {"label": "约谈日期", "validators": [validators.not_in_future], "description": "约谈后填写"},
-        "outcome": {"label": "约谈结论", "choices": [("", "（不适用）")] + list(INTERVIEW_OUTCOMES.items()),
+        "outcome": {"label": "约谈结论", "choices": options(INTERVIEW_OUTCOMES, blank="（不适用）"),
                     "description": "年度考核不合格的约谈必选；“仍无法达到工作要求”将列入拟解聘名单（第十三条(六)）"},
         "notes": {"label": "约谈情况"},
     }
@@ -431,7 +444,8 @@ class AnnualAssessmentView(SecuredModelView):
         "absences": "无故缺席", "grade": "等次", "grade_reason": "评定依据", "announcement": "公示",
         "decided_at": "评定时间", "enterprise_voice": "企业回访",
     }
-    column_descriptions = {"enterprise_voice": "份数和平均分，仅供参考，不计入等次", "evaluation_count": "份", "follow_up_count": "次", "follow_up_average": "满分5分",
+    column_descriptions = {"enterprise_voice": "份数和平均分，仅供参考，不计入等次", "evaluation_count": "份",
+                           "follow_up_count": "次", "follow_up_average": "满分5分",
                            "violation_count": "年度内发现并经核实的违规次数", "assignments": "被选派（含拒绝）次数",
                            "absences": "无正当理由拒绝或未到场次数"}
     column_default_sort = [("year", True), ("average_score", True)]
@@ -442,7 +456,9 @@ class AnnualAssessmentView(SecuredModelView):
         "expert": lambda v, c, m, n: _nowrap(m.expert.name),
         "grade": lambda v, c, m, n: _nowrap(m.grade_label),
         "decided_at": lambda v, c, m, n: local_time(m.decided_at),
-        "announcement": lambda v, c, m, n: f"已公示（{_date(m.announcement.published_on)}）" if m.announcement else "未公示",
+        "announcement": lambda v, c, m, n: (
+            f"已公示（{_date(m.announcement.published_on)}）" if m.announcement else "未公示"
+        ),
         "grade_reason": lambda v, c, m, n: m.grade_reason or "",
         "enterprise_voice": lambda v, c, m, n: followup_info(m.expert_id, m.year).label,
     }
@@ -496,8 +512,11 @@ class AnnualAssessmentView(SecuredModelView):
                 kwargs["year_choices"] = list(range(clock.today().year, 2019, -1))
                 kwargs["can_assess"] = current_role() in ASSESSORS
                 kwargs["pending_interviews"] = db.session.scalar(
-                    select(func.count()).select_from(Interview).join(AnnualAssessment, Interview.assessment_id == AnnualAssessment.id)
-                    .where(AnnualAssessment.year == year, Interview.held_on.is_(None)))
+                    select(func.count())
+                    .select_from(Interview)
+                    .join(AnnualAssessment, Interview.assessment_id == AnnualAssessment.id)
+                    .where(AnnualAssessment.year == year, Interview.held_on.is_(None))
+                )
         return super().render(template, **kwargs)
 
     def _assessor_or_403(self):
@@ -575,9 +594,15 @@ class FollowUpView(SecuredModelView):
     form_args = {
         "expert": {"label": "专家", "validators": [validators.required("请选择专家")]},
         "enterprise": {"label": "服务企业"},
-        "visited_on": {"label": "回访日期", "validators": [validators.required("请填写回访日期"), validators.not_in_future]},
-        "satisfaction": {"label": "企业满意度", "coerce": int,
-                         "choices": [(k, f"{k}分 {v}") for k, v in FOLLOW_UP_SATISFACTION.items()]},
+        "visited_on": {
+            "label": "回访日期",
+            "validators": [validators.required("请填写回访日期"), validators.not_in_future],
+        },
+        "satisfaction": {
+            "label": "企业满意度",
+            "coerce": int,
+            "choices": options((k, f"{k}分 {v}") for k, v in FOLLOW_UP_SATISFACTION.items()),
+        },
         "comment": {"label": "企业意见", "description": "企业对专家服务的评价、反映的问题"},
     }
     form_widget_args = {"comment": {"rows": 3}}
@@ -610,13 +635,23 @@ def discipline_overview(expert) -> dict:
            "may_record": allowed(role, "violation", "create"),
            "may_interview": allowed(role, "interview", "edit")}
     if out["see_violations"]:
-        out["violations"] = list(db.session.scalars(
-            select(Violation).where(Violation.expert_id == expert.id).order_by(Violation.found_on.desc(), Violation.id.desc())))
+        out["violations"] = list(
+            db.session.scalars(
+                select(Violation)
+                .where(Violation.expert_id == expert.id)
+                .order_by(Violation.found_on.desc(), Violation.id.desc())
+            )
+        )
         out["sanction"] = discipline_service.current_sanction(expert)
     if out["see_interviews"]:
         out["interviews"] = list(db.session.scalars(
             select(Interview).where(Interview.expert_id == expert.id).order_by(Interview.created_at.desc())))
     if out["see_assessments"]:
-        out["assessments"] = list(db.session.scalars(
-            select(AnnualAssessment).where(AnnualAssessment.expert_id == expert.id).order_by(AnnualAssessment.year.desc())))
+        out["assessments"] = list(
+            db.session.scalars(
+                select(AnnualAssessment)
+                .where(AnnualAssessment.expert_id == expert.id)
+                .order_by(AnnualAssessment.year.desc())
+            )
+        )
     return out

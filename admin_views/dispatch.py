@@ -29,6 +29,7 @@ from admin_views.formatters import choice, linked, yes_no
 from app import clock, validators
 from app.auth.rights import allowed
 from app.extensions import db
+from app.form_choices import options
 from app.services.dispatch import (
     candidates,
     completion,
@@ -173,7 +174,9 @@ def _group_query():
 
 
 def _unit_query():
-    return db.session.scalars(select(OrgUnit).where(OrgUnit.active.is_(True)).order_by(OrgUnit.kind, OrgUnit.name)).all()
+    return db.session.scalars(
+        select(OrgUnit).where(OrgUnit.active.is_(True)).order_by(OrgUnit.kind, OrgUnit.name)
+    ).all()
 
 
 REQUEST_LABELS = {
@@ -232,14 +235,19 @@ class UsageRequestView(SecuredModelView):
         "groups": {"query_factory": _group_query, "validators": [validators.required("请至少选择一个专家组别")]},
         "unit": {"query_factory": _unit_query},
         "emergency_reason": {
-            "choices": [("", "否——按正常流程申请")] + list(EMERGENCY_REASONS.items()),
-            "description": "督查、举报核查、应急救援处置可先行使用：保存后立即随机抽取，并在规定工作日内补办手续（第十五条）。",
+            "choices": options(EMERGENCY_REASONS, blank="否——按正常流程申请"),
+            "description": (
+                "督查、举报核查、应急救援处置可先行使用：保存后立即随机抽取，"
+                "并在规定工作日内补办手续（第十五条）。"
+            ),
         },
         "backups": {"description": "随机抽取时另抽的候补人数；专家拒绝或回避时依次递补。"},
         "description": {"description": "紧急使用的，可在事后补办手续时补充。"},
     }
     form_widget_args = {"description": {"rows": 3}}
-    form_ajax_refs = {"enterprises": {"fields": ("name", "uscc"), "page_size": 10, "placeholder": "输入企业名称或信用代码"}}
+    form_ajax_refs = {
+        "enterprises": {"fields": ("name", "uscc"), "page_size": 10, "placeholder": "输入企业名称或信用代码"}
+    }
 
     def get_query(self):
         return super().get_query().options(selectinload(self.model.unit), selectinload(self.model.assignments))
@@ -279,7 +287,9 @@ class UsageRequestView(SecuredModelView):
         if name or code:
             if not (name and code):
                 raise DomainError("新建企业须同时填写企业全称和统一社会信用代码。")
-            town = db.session.get(OrgUnit, int(form.new_enterprise_town.data)) if form.new_enterprise_town.data else None
+            town = (
+                db.session.get(OrgUnit, int(form.new_enterprise_town.data)) if form.new_enterprise_town.data else None
+            )
             chosen.append(usage_requests.register_enterprise(name, code, town=town))
         return chosen
 
@@ -319,7 +329,10 @@ class UsageRequestView(SecuredModelView):
 
         changes, ok = _commit_or_flash(action)
         if ok and changes:
-            flash("使用条件已变更（" + "；".join(changes) + "），原抽取结果和未完成的选派已作废并留有记录，请重新抽取。", "warning")
+            flash(
+                "使用条件已变更（" + "；".join(changes) + "），原抽取结果和未完成的选派已作废并留有记录，请重新抽取。",
+                "warning",
+            )
         return ok
 
     def get_save_return_url(self, model, is_created=False):
@@ -493,7 +506,10 @@ class UsageRequestView(SecuredModelView):
         elif outcome.backups_exhausted:
             flash("候补专家已用尽，请补充随机抽取或指定专家。", "warning")
         if outcome.proposal is not None:
-            flash(f"{outcome.assignment.expert.name}已符合第十三条(四)缺席情形，已列入拟解聘名单，待局领导审批。", "warning")
+            flash(
+                f"{outcome.assignment.expert.name}已符合第十三条(四)缺席情形，已列入拟解聘名单，待局领导审批。",
+                "warning",
+            )
 
     @expose("/<int:id>/reclassify/<int:aid>", methods=["POST"])
     def reclassify_view(self, id, aid):
@@ -506,7 +522,9 @@ class UsageRequestView(SecuredModelView):
         if ok:
             flash(f"已认定为“{assignment.response_label}”。", "success")
             if proposal is not None:
-                flash(f"{assignment.expert.name}已符合第十三条(四)缺席情形，已列入拟解聘名单，待局领导审批。", "warning")
+                flash(
+                    f"{assignment.expert.name}已符合第十三条(四)缺席情形，已列入拟解聘名单，待局领导审批。", "warning"
+                )
         return self._back(req, "assignments")
 
     @expose("/<int:id>/complete/<int:aid>", methods=["POST"])
@@ -619,7 +637,9 @@ class AssignmentView(ReadOnlyView):
             return query.filter(self.model.expert_id == (current_user.expert_id or -1))
         unit_id = own_unit_id()
         if unit_id is not None:
-            return query.filter(self.model.request_id.in_(select(UsageRequest.id).where(UsageRequest.unit_id == unit_id)))
+            return query.filter(
+                self.model.request_id.in_(select(UsageRequest.id).where(UsageRequest.unit_id == unit_id))
+            )
         return query
 
 
@@ -724,7 +744,9 @@ class NoticeView(ReadOnlyView):
     def scope_query(self, query):
         unit_id = own_unit_id()
         if unit_id is not None:
-            return query.filter(self.model.request_id.in_(select(UsageRequest.id).where(UsageRequest.unit_id == unit_id)))
+            return query.filter(
+                self.model.request_id.in_(select(UsageRequest.id).where(UsageRequest.unit_id == unit_id))
+            )
         return query
 
     def can_upload(self, notice: Notice) -> bool:
@@ -823,8 +845,8 @@ class OpinionView(SecuredModelView):
     also record an opinion received on paper or by telephone (create)."""
 
     column_list = ("created_at", "expert", "subject", "replied_at")
-    column_labels = {"created_at": "提交时间", "expert": "专家", "subject": "主题", "body": "内容", "reply": "基础科答复",
-                     "replied_at": "答复时间", "expert.name": "专家姓名"}
+    column_labels = {"created_at": "提交时间", "expert": "专家", "subject": "主题", "body": "内容",
+                     "reply": "基础科答复", "replied_at": "答复时间", "expert.name": "专家姓名"}
     column_formatters = {
         "created_at": lambda v, c, m, n: notices.format_time(m.created_at),
         "replied_at": lambda v, c, m, n: notices.format_time(m.replied_at) if m.replied_at else Markup(

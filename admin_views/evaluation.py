@@ -340,6 +340,7 @@ class CoverageView(ReadOnlyView):
                  r.evaluations, r.required if r.required is not None else "",
                  f"{r.percent}%" if r.percent is not None else "", r.all_evaluations, r.status_label]
                 for r in coverage_service.coverage(year, unit_ids=_scoped_unit_ids())]
-        headers = ["单位", "类别", "年度执法计划（次）", "服务质量考评（份）", "应达（20%）", "覆盖率", "全部评价（份）", "状态"]
+        headers = ["单位", "类别", "年度执法计划（次）", "服务质量考评（份）", "应达（20%）", "覆盖率",
+                   "全部评价（份）", "状态"]
         record_export(self, len(rows), export_type, what=f"{year}年专家服务质量考评覆盖率")
         return _table_file(export_type, f"{year}年考评覆盖率", headers, rows, f"专家服务质量考评覆盖率-{year}")

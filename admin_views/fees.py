@@ -28,6 +28,7 @@ from admin_views.formatters import choice, money, money_value
 from app import clock
 from app.auth.rights import allowed
 from app.extensions import db
+from app.form_choices import options
 from app.services.errors import DomainError
 from app.services.fees import payouts, pricing, quarters
 from app.services.fees.record_status import record_status
@@ -161,12 +162,14 @@ class ServiceRecordView(SecuredModelView):
                     "note")
     form_choices = {"activity": list(ACTIVITY_TYPES.items())}
     form_extra_fields = {
-        "payer": SelectField("支付方（第十九条）", choices=[("", "按使用单位自动确定"), *PAYERS.items()], default=""),
+        "payer": SelectField("支付方（第十九条）", choices=options(PAYERS, blank="按使用单位自动确定"), default=""),
     }
     form_args = {
         "started_at": {"description": "应急救援处置必填：开始处置的当地时间，决定是否按夜间标准计费"},
         "units": {"description": "天数（执法检查等）、次数（事故调查）或起数（应急救援处置），正整数"},
-        "proposed_amount": {"description": "标准化评审：按上级标准录入的金额；其他、教育培训授课及上级库专家：建议金额，须经局领导批准"},
+        "proposed_amount": {
+            "description": "标准化评审：按上级标准录入的金额；其他、教育培训授课及上级库专家：建议金额，须经局领导批准"
+        },
     }
     form_ajax_refs = {
         "expert": {"fields": ("name",), "page_size": 10},

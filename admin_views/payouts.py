@@ -89,7 +89,12 @@ class PayoutBatchView(SecuredModelView):
     column_sortable_list = ("pay_date",)
     column_filters = ("year", "quarter", "state")
     form_columns = ("pay_date",)
-    form_args = {"pay_date": {"label": "计划发放日期", "description": "个人所得税按发放月份合并计算（同一月份多次发放只补扣差额）"}}
+    form_args = {
+        "pay_date": {
+            "label": "计划发放日期",
+            "description": "个人所得税按发放月份合并计算（同一月份多次发放只补扣差额）",
+        }
+    }
 
     # -- list / details -------------------------------------------------------------------
 

@@ -73,7 +73,13 @@ class PermitView(DistinctCountMixin, SecuredModelView):
     column_sortable_list = ("permit_no", "issued_at", "scan_count", "revoked_at", ("expert", "expert.name"))
     column_default_sort = ("issued_at", True)
     column_searchable_list = ("permit_no", "expert.name")
-    column_filters = (PermitFilterEmpty(Permit.revoked_at, "证件状态"), "expert.groups.name", "expert.name", "permit_no", "issued_at")
+    column_filters = (
+        PermitFilterEmpty(Permit.revoked_at, "证件状态"),
+        "expert.groups.name",
+        "expert.name",
+        "permit_no",
+        "issued_at",
+    )
     column_auto_select_related = False
     can_view_details = True
 

@@ -105,7 +105,9 @@ class FeeStandardView(SecuredModelView):
                 )
             )
         if duplicate:
-            raise DomainError(f"{STANDARD_ROWS.get(model.activity)}已有一条自{model.effective_from:%Y-%m-%d}起执行的标准")
+            raise DomainError(
+                f"{STANDARD_ROWS.get(model.activity)}已有一条自{model.effective_from:%Y-%m-%d}起执行的标准"
+            )
         dates = [model.effective_from]
         if not is_created:
             history = inspect(model).attrs.effective_from.history

@@ -61,8 +61,9 @@ def expert_panel_templates() -> list[str]:
 
 EXPERT_LABELS = {
     "serial_no": "登记表编号", "name": "姓名", "gender": "性别", "birth_date": "出生日期", "ethnicity": "民族",
-    "party": "党派", "birthplace": "出生地", "photo": "照片", "photo_upload": "一寸照片", "employer": "工作单位（全称）",
-    "employer_uscc": "工作单位统一社会信用代码", "supervising_dept": "主管部门（全称）", "position": "现任职务",
+    "party": "党派", "birthplace": "出生地", "photo": "照片", "photo_upload": "一寸照片",
+    "employer": "工作单位（全称）", "employer_uscc": "工作单位统一社会信用代码", "supervising_dept": "主管部门（全称）",
+    "position": "现任职务",
     "title": "职称（全称）", "title_level": "职称等级", "graduated_from": "毕业院校", "education": "学历",
     "full_time_education": "全日制学历", "profession": "从事专业", "specialty": "擅长领域",
     "registered_safety_engineer": "注册安全工程师", "registered_safety_assessor": "注册安全评价师",
@@ -112,7 +113,13 @@ class OrgUnitView(SecuredModelView):
     """科室、大队、镇、开发区、街道."""
 
     column_list = ("kind", "name", "contact_person", "contact_phone", "active")
-    column_labels = {"kind": "类别", "name": "名称", "contact_person": "联系人", "contact_phone": "联系电话", "active": "启用"}
+    column_labels = {
+        "kind": "类别",
+        "name": "名称",
+        "contact_person": "联系人",
+        "contact_phone": "联系电话",
+        "active": "启用",
+    }
     column_formatters = {"kind": choice(ORG_KINDS), "active": yes_no}
     column_filters = ("kind", "active")
     column_searchable_list = ("name",)
@@ -154,7 +161,9 @@ class UserView(SecuredModelView):
     column_export_list = ("username", "full_name", "role", "org_unit", "active", "last_login_at")
     form_columns = ("username", "full_name", "role", "org_unit", "expert", "phone", "active", "new_password")
     form_choices = {"role": _choices(ROLES)}
-    form_extra_fields = {"new_password": PasswordField("新密码", description="新建账号必填；修改时留空表示不改密码。至少10位。")}
+    form_extra_fields = {
+        "new_password": PasswordField("新密码", description="新建账号必填；修改时留空表示不改密码。至少10位。")
+    }
     form_args = {
         "username": {"validators": [validators.required("请输入用户名")]},
         "phone": {"validators": [validators.mobile]},
@@ -304,7 +313,8 @@ class ExpertView(ExtraFieldsMixin, BoundedCountMixin, SecuredModelView):
         "health_declared": yes_no,
         "ethics_declared": yes_no,
         "work_history": lambda v, c, m, n: "；".join(
-            f"{w.period} {w.employer} {w.department or ''} {w.position or ''} {w.title or ''}".strip() for w in m.work_history
+            f"{w.period} {w.employer} {w.department or ''} {w.position or ''} {w.title or ''}".strip()
+            for w in m.work_history
         ),
         "documents": names,
     }
@@ -337,7 +347,9 @@ class ExpertView(ExtraFieldsMixin, BoundedCountMixin, SecuredModelView):
         "recommender_phone", "review_opinion", "source", "upper_pool_level", "town", "health_declared",
         "ethics_declared", "note",
     )
-    form_extra_fields = {"photo_upload": FileField("一寸照片", description="JPEG或PNG，不超过5MB；保存时去除拍摄信息。")}
+    form_extra_fields = {
+        "photo_upload": FileField("一寸照片", description="JPEG或PNG，不超过5MB；保存时去除拍摄信息。")
+    }
     form_choices = {
         "gender": _choices(GENDERS),
         "education": _choices(EDUCATION_LEVELS),

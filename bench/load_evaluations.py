@@ -10,8 +10,8 @@ phone page's script does (form fields, ``Accept: application/json``, a fresh
 form from two connections at the same moment: each must be answered, and stored once.
 
 Then it counts, from the database: evaluations stored (must be exactly 2,000), their form
-submissions (2,000) and item scores (2,000 × 15), duplicates; and from the responses: 5xx (must be 0), other failures, and the
-throughput. Exit status 1 when anything is lost, duplicated or answered 5xx.
+submissions (2,000) and item scores (2,000 × 15), duplicates; and from the responses: 5xx
+(must be 0), other failures, and the throughput. Exit status 1 when anything is lost, duplicated or answered 5xx.
 
     .venv/bin/python bench/load_evaluations.py                  # SQLite and PostgreSQL
     .venv/bin/python bench/load_evaluations.py --database sqlite
@@ -283,7 +283,7 @@ def client_run(n: int, port: int, share: int, form_id: int, items, results: dict
             twin.cookies = dict(phone.cookies)
             outcome = {}
 
-            def send(p, key):
+            def send(p, key, body, outcome):
                 t0 = time.perf_counter()
                 try:
                     outcome[key] = p.request("POST", "/m/score/new", body, {
@@ -292,7 +292,8 @@ def client_run(n: int, port: int, share: int, form_id: int, items, results: dict
                     outcome[key] = f"connection error: {type(exc).__name__}"
                 latencies.append(time.perf_counter() - t0)
 
-            pair = [threading.Thread(target=send, args=(phone, "a")), threading.Thread(target=send, args=(twin, "b"))]
+            pair = [threading.Thread(target=send, args=(phone, "a", body, outcome)),
+                    threading.Thread(target=send, args=(twin, "b", body, outcome))]
             for t in pair:
                 t.start()
             for t in pair:
@@ -387,7 +388,8 @@ def one_run(label: str, url: str) -> bool:
           and statuses.get(201, 0) == EVALUATIONS
           and all(r == ("200", "201") for r in results["races"]) and len(results["races"]) == RACES)
     print(f"\n== {label}：gunicorn {WORKERS} 个 worker，{CLIENTS} 个并发客户端，127.0.0.1 ==")
-    print(f"  发送：{requests_sent} 次提交（{sent_unique} 份评价表，其中 {requests_sent - sent_unique} 份按原 client_uuid 重发）")
+    resent = requests_sent - sent_unique
+    print(f"  发送：{requests_sent} 次提交（{sent_unique} 份评价表，其中 {resent} 份按原 client_uuid 重发）")
     print(f"  应答：{', '.join(f'{s}×{c}' for s, c in sorted(statuses.items(), key=str))}；5xx：{server_errors}")
     print(f"  入库：评价表 {stored['evaluations']} 份（应为 {EVALUATIONS}），表单填报 {stored['submissions']} 份，"
           f"不同 client_uuid {stored['distinct_uuids']}，"

@@ -61,11 +61,14 @@ def populate() -> None:
     from models import Expert, OrgUnit, ServiceRecord
 
     rng = random.Random(2026)
-    db.session.execute(insert(OrgUnit), [{"kind": "section", "name": "基准测试科室"}, {"kind": "town", "name": "基准测试镇"}])
+    db.session.execute(
+        insert(OrgUnit), [{"kind": "section", "name": "基准测试科室"}, {"kind": "town", "name": "基准测试镇"}]
+    )
     section, town = db.session.scalars(select(OrgUnit.id).order_by(OrgUnit.id)).all()
     db.session.execute(insert(Expert), [
-        {"name": f"专家{n:04d}", "gender": "male", "birth_date": dt.date(1970, 1, 1), "employer": f"基准测试公司{n % 97}",
-         "education": "bachelor", "title_level": "intermediate", "id_number": _id_number(n),
+        {"name": f"专家{n:04d}", "gender": "male", "birth_date": dt.date(1970, 1, 1),
+         "employer": f"基准测试公司{n % 97}", "education": "bachelor", "title_level": "intermediate",
+         "id_number": _id_number(n),
          "mobile": f"139{n:08d}", "stage": "in_pool", "source": "district"}
         for n in range(1, EXPERTS + 1)
     ])
@@ -77,13 +80,16 @@ def populate() -> None:
         rows.append({
             # Every expert gets at least one record, the rest at random.
             "expert_id": expert_ids[i] if i < EXPERTS else rng.choice(expert_ids),
-            "unit_id": section, "activity": "inspection", "service_date": q_first + dt.timedelta(days=rng.randrange(91)),
-            "units": Decimal(1), "payer": "bureau", "amount": rng.choice(amounts), "basis": "执法检查 1000元/天 × 1天",
+            "unit_id": section, "activity": "inspection",
+            "service_date": q_first + dt.timedelta(days=rng.randrange(91)),
+            "units": Decimal(1), "payer": "bureau", "amount": rng.choice(amounts),
+            "basis": "执法检查 1000元/天 × 1天",
         })
     for i in range(NOISE):
         other_quarter = i % 2 == 0
         rows.append({
-            "expert_id": rng.choice(expert_ids), "unit_id": section if other_quarter else town, "activity": "inspection",
+            "expert_id": rng.choice(expert_ids), "unit_id": section if other_quarter else town,
+            "activity": "inspection",
             "service_date": (q_first - dt.timedelta(days=1 + rng.randrange(80))) if other_quarter
             else q_first + dt.timedelta(days=rng.randrange(91)),
             "units": Decimal(1), "payer": "bureau" if other_quarter else "unit", "amount": Decimal("1000.00"),

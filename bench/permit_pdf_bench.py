@@ -8,7 +8,8 @@ the same way. Each render has its own photo and token, as in real use.
 Prints the cold time, the warm median (wall clock and CPU) and p90, the cold/warm ratio, and the PDF size; also
 checks that the PDF embeds the Chinese font (``pdffonts``) and that its text holds the name
 and permit number (``pdftotext``). Targets: warm median CPU time ≤ 250 ms per card (wall
-time on a busy machine also counts other processes), card PDF ≤ 100 KB. Exit status 1 when a target is missed. Run from the repository root::
+time on a busy machine also counts other processes), card PDF ≤ 100 KB. Exit status 1 when a
+target is missed. Run from the repository root::
 
     .venv/bin/python bench/permit_pdf_bench.py [--renders 20]
 """
@@ -73,11 +74,11 @@ def timed(render, contexts) -> tuple[list[float], list[float]]:
 def cold_ms() -> float:
     """The first render in a fresh interpreter (font parsing included)."""
     code = (
-        "import sys, time; sys.path.insert(0, %r); sys.path.insert(0, %r)\n"
+        f"import sys, time; sys.path.insert(0, {str(ROOT)!r}); sys.path.insert(0, {str(ROOT / 'bench')!r})\n"
         "import permit_pdf_bench as b; from printables import render_pdf\n"
         "ctx = {'permit': b.card(1)}\n"
         "t = time.perf_counter(); render_pdf('permit.html', ctx); print((time.perf_counter() - t) * 1000)\n"
-    ) % (str(ROOT), str(ROOT / "bench"))
+    )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
     return float(out.strip().splitlines()[-1])
 
@@ -115,13 +116,15 @@ def main() -> int:
     median_cpu = statistics.median(warm_cpu)
     p90 = warm[max(0, int(len(warm) * 0.9) - 1)]
     try:
-        load = "，机器负载 %.1f" % __import__("os").getloadavg()[0]
+        load = f"，机器负载 {__import__('os').getloadavg()[0]:.1f}"
     except OSError:
         load = ""
     print(f"专家工作证 PDF（printables.render_pdf('permit.html')，热渲染 {len(warm)} 次）")
     print(f"  冷启动首次渲染（新进程，含解析字体）：{cold:.0f} ms")
-    print(f"  热渲染：中位数 {median:.0f} ms（CPU {median_cpu:.0f} ms{load}），p90 {p90:.0f} ms；冷/热 = {cold / median:.1f}")
-    print(f"  单张证件 PDF 大小：{len(single) / 1024:.1f} KB（正反两面）；{check_pdf(single, [cards[0]['name'], cards[0]['permit_no']])}")
+    print(f"  热渲染：中位数 {median:.0f} ms（CPU {median_cpu:.0f} ms{load}），p90 {p90:.0f} ms；"
+          f"冷/热 = {cold / median:.1f}")
+    single_check = check_pdf(single, [cards[0]["name"], cards[0]["permit_no"]])
+    print(f"  单张证件 PDF 大小：{len(single) / 1024:.1f} KB（正反两面）；{single_check}")
     print(f"  A4 八证排版 permit_sheet.html：中位数 {statistics.median(sheet_ms):.0f} ms"
           f"（每证 {statistics.median(sheet_ms) / 8:.0f} ms），{len(sheet) / 1024:.1f} KB")
     # The target is on CPU time: on a shared 2-core machine the wall time also counts the

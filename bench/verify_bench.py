@@ -159,7 +159,8 @@ def run_wrk(port: int, paths: list[str], seconds: int, connections: int, workdir
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if errors:
         raise SystemExit(f"{errors.group(1)} error responses during the load:\n{out}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), int(re.search(r"(\d+) requests in", out).group(1))
+    requests_per_second = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    return requests_per_second, int(re.search(r"(\d+) requests in", out).group(1))
 
 
 def run_python(port: int, paths: list[str], seconds: int, connections: int) -> tuple[float, int]:
@@ -331,7 +332,8 @@ def main() -> int:
     cpu_ms = {name: statistics.median(values) for name, values in cpu.items()}
     wall_ratio = {name: rate[name] / rate["pure"] for name in ("bare", "verify")}
     cpu_ratio = {name: cpu_ms["pure"] / cpu_ms[name] for name in ("bare", "verify")}
-    per_round = {name: [v / p for p, v in zip(rounds["pure"], rounds[name])] for name in ("bare", "verify")}
+    per_round = {name: [v / p for p, v in zip(rounds["pure"], rounds[name], strict=True)]
+                 for name in ("bare", "verify")}
     targets = {"bare": BARE_TARGET, "verify": VERIFY_TARGET}
     judged = wall_ratio if args.judge == "wall" else cpu_ratio
     besides_photo = sum(v for k, v in sizes.items() if k != "photo")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install everything the tests need and run every test (README, second command):
 # the whole suite on SQLite, then again on a private PostgreSQL server; a private Redis server
-# runs throughout for the rate-limit tests across processes.
+# runs throughout for the rate-limit tests across processes. Each pass runs in parallel on
+# every core (pytest-xdist; TEST_WORKERS=N to choose, 0 for one process) and prints its duration.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,9 +26,24 @@ command -v "$PY" >/dev/null || PY=python3
 source scripts/redis-test-server.sh
 trap redis_test_server_stop EXIT
 redis_test_server_start
+# Each xdist worker is a process with its own SQLite in memory; on PostgreSQL each worker
+# creates and uses a database of its own (tests/__init__.py). --dist loadfile keeps a file's
+# tests on one worker, so module-scoped fixtures (servers, installations) are built once.
+workers=${TEST_WORKERS:-auto}
+parallel=(-n "$workers" --dist loadfile)
+[ "$workers" != "0" ] || parallel=()
+
+# Seconds since $1, as "N 秒（M 分 S 秒）".
+took() {
+  local s=$(( $(date +%s) - $1 ))
+  echo "${s} 秒（$((s / 60)) 分 $((s % 60)) 秒）"
+}
+
 status=0
 echo "== 测试：SQLite =="
-.venv/bin/python -m pytest -q -p no:cacheprovider "$@" || status=$?
+started=$(date +%s)
+.venv/bin/python -m pytest -q -p no:cacheprovider "${parallel[@]}" "$@" || status=$?
+echo "== SQLite 测试用时：$(took "$started") =="
 
 if [ "${SKIP_POSTGRES:-0}" != "1" ]; then
   echo "== 测试：PostgreSQL =="
@@ -35,7 +51,10 @@ if [ "${SKIP_POSTGRES:-0}" != "1" ]; then
   trap 'pg_test_server_stop; redis_test_server_stop' EXIT
   pg_test_server_start
   pg_status=0
-  TEST_DATABASE_URL="$PG_TEST_URL" .venv/bin/python -m pytest -q -p no:cacheprovider "$@" || pg_status=$?
+  started=$(date +%s)
+  TEST_DATABASE_URL="$PG_TEST_URL" .venv/bin/python -m pytest -q -p no:cacheprovider "${parallel[@]}" "$@" \
+    || pg_status=$?
+  echo "== PostgreSQL 测试用时：$(took "$started") =="
   [ "$status" != "0" ] || status=$pg_status
   pg_test_server_stop
   trap redis_test_server_stop EXIT

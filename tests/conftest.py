@@ -1,12 +1,17 @@
-"""Shared fixtures: an app on a fresh database, a client, a runner, and factories.
+"""Shared fixtures: an app on a fresh database, a client, a runner, a logged-in user.
 
 The database is SQLite in memory unless ``TEST_DATABASE_URL`` names a server
 (CI runs the whole suite a second time on PostgreSQL).
+
+Records are made by plain functions, called inside the ``app`` fixture: ``tests/factories.py``
+for what every area needs, ``tests/<area>/records.py`` for an area's own; conftest files hold
+fixtures only.
 """
 import re
 import sqlite3
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from app import create_app
@@ -82,11 +87,22 @@ class _Database:
             _db.engine.dispose()
 
 
+class BufferedClient(FlaskClient):
+    """A test client that reads every response whole and closes it, as a server does: a file
+    sent with ``send_file`` (photos, scans, signatures) is closed at once instead of being left
+    to the garbage collector, which warnings-as-errors would turn into a failure elsewhere."""
+
+    def open(self, *args, **kwargs):
+        kwargs.setdefault("buffered", True)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def _session_app(tmp_path_factory):
     """One app for the whole run: building the admin's ~40 views per test costs seconds."""
     app = create_app({"ENV_NAME": "testing", "UPLOAD_DIR": str(tmp_path_factory.mktemp("uploads")),
                       "PUBLIC_BASE_URL": "http://testserver"})
+    app.test_client_class = BufferedClient
     database = _Database(app)
     # The Limiter object is shared by every app of the process; a test that builds its own
     # rate-limited app switches it on. Each test gets back the state it had here.
@@ -134,12 +150,6 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
-
-
-@pytest.fixture
-def make(app):
-    """Factory functions: ``make.expert(...)``, ``make.user(...)``..."""
-    return factories
 
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')

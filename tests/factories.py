@@ -84,12 +84,13 @@ def expert(name=None, groups=("化工",), birth=dt.date(1975, 5, 17), male=True,
     return e
 
 
-def appointed_expert(start=None, **kw) -> Expert:
-    """An expert with a current term and a signed commitment letter."""
+def appointed_expert(start=None, end=None, **kw) -> Expert:
+    """An expert with a term from ``start`` (30 days ago) to ``end`` (three years on) and a
+    signed commitment letter."""
     start = start or dt.date.today() - dt.timedelta(days=30)
     e = expert(**kw)
     term = Term(expert=e, cohort=1, doc_no="武应急〔2026〕1号", start_date=start,
-                end_date=start.replace(year=start.year + 3) - dt.timedelta(days=1))
+                end_date=end or start.replace(year=start.year + 3) - dt.timedelta(days=1))
     db.session.add(term)
     db.session.add(CommitmentLetter(expert=e, signed_on=start))
     db.session.flush()
@@ -106,7 +107,8 @@ def enterprise(name=None, **kw) -> Enterprise:
 
 def evaluation(form, *, unit, expert, enterprise_name: str, matter: str, evaluator_name: str, variant: str,
                     day: dt.date, submitted_at: dt.datetime, scores: dict[int, int], notes: dict[int, str],
-                    suggestions: str | None = None, assignment=None, enterprise_id=None, paper: bool = False) -> Evaluation:
+                    suggestions: str | None = None, assignment=None, enterprise_id=None,
+                    paper: bool = False) -> Evaluation:
     """An evaluation with its submission written straight into the tables, as the phone page
     would have saved it, for tests that need evaluations on past days without the scoring
     service's checks of "today"; ``scores`` and ``notes`` by score field id."""

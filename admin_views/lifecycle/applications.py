@@ -38,6 +38,7 @@ from admin_views.lifecycle import OfficeStepActions
 from app import clock, validators
 from app.auth.rights import sees_unmasked
 from app.extensions import db
+from app.form_choices import options
 from app.public.apply_forms import SelfRecommendationForm
 from app.services.errors import DomainError
 from app.services.lifecycle import announcements as announcement_service
@@ -62,13 +63,13 @@ def unit_choices() -> list[tuple[str, str]]:
 # --- forms ------------------------------------------------------------------------------------
 
 
-CHANNEL_CHOICES = list(APPLICATION_CHANNELS.items())
+CHANNEL_CHOICES = list(APPLICATION_CHANNELS.items())  # Flask-Admin filters and form_choices take tuples
 
 
 class ChannelFields:
     """推荐渠道 and the recommending unit's opinion, contact person and phone (附件2 填表说明11)."""
 
-    channel = SelectField("推荐渠道", choices=CHANNEL_CHOICES, default="town")
+    channel = SelectField("推荐渠道", choices=options(APPLICATION_CHANNELS), default="town")
     recommending_unit = SelectField("推荐单位", choices=[], default="",
                                     description="镇安监科、局科室、大队推荐时选择推荐单位。")
     recommending_unit_name = StringField("推荐单位（本人所在单位全称）",
@@ -141,7 +142,7 @@ class OpinionForm(FlaskForm):
 
 
 class TestResultForm(FlaskForm):
-    result = RadioField("测试结果", choices=[("1", "合格"), ("0", "不合格")])
+    result = RadioField("测试结果", choices=options([("1", "合格"), ("0", "不合格")]))
     score = StringField("测试成绩（分）", render_kw={"inputmode": "decimal", "placeholder": "0–100，可不填"})
     opinion = TextAreaField("说明", validators=[Length(max=2000, message="说明不能超过2000字")], render_kw={"rows": 3})
 
@@ -154,7 +155,9 @@ class AppointForm(FlaskForm):
 
 
 class AgeOverrideForm(FlaskForm):
-    reason = TextAreaField("特批理由", validators=[Length(max=1000, message="理由不能超过1000字")], render_kw={"rows": 3})
+    reason = TextAreaField(
+        "特批理由", validators=[Length(max=1000, message="理由不能超过1000字")], render_kw={"rows": 3}
+    )
 
 
 # --- Application ------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from admin_views.formatters import choice, fmt_time, linked, local_time
 from admin_views.lifecycle import OfficeStepActions
 from app import clock, validators
 from app.extensions import db
+from app.form_choices import options
 from app.services.errors import DomainError
 from app.services.lifecycle import announcements as announcement_service
 from app.services.lifecycle import dismissal as dismissal_service
@@ -40,8 +41,8 @@ from models.choices import DISMISSAL_ORIGINS, DISMISSAL_REASONS, DISMISSAL_STATE
 
 
 class DecideForm(FlaskForm):
-    decision = RadioField("决定", choices=[("approve", "批准解聘"), ("reject", "不予解聘")], validate_choice=False,
-                          validators=[InputRequired("请选择批准解聘或不予解聘。")])
+    decision = RadioField("决定", choices=options([("approve", "批准解聘"), ("reject", "不予解聘")]),
+                          validate_choice=False, validators=[InputRequired("请选择批准解聘或不予解聘。")])
     effective_on = DateField("解聘生效日期", format="%Y-%m-%d", validators=[OptionalValidator()])
     note = TextAreaField("审批意见", validators=[Length(max=2000, message="意见不能超过2000字")], render_kw={"rows": 3})
 
@@ -67,7 +68,9 @@ class DismissalView(OfficeStepActions, SecuredModelView):
     def _announced(view, context, model, name):
         if not model.announcement_id:
             return "待公告" if model.state == "approved" else ""
-        return Markup(f'<a href="{escape(url_for("announcement.details_view", id=model.announcement_id))}">已编入公告</a>')
+        return Markup(
+            f'<a href="{escape(url_for("announcement.details_view", id=model.announcement_id))}">已编入公告</a>'
+        )
 
     column_formatters = {
         "reason": choice(DISMISSAL_REASONS), "origin": choice(DISMISSAL_ORIGINS), "state": choice(DISMISSAL_STATES),
@@ -176,9 +179,14 @@ class DismissalView(OfficeStepActions, SecuredModelView):
             except DomainError as err:
                 refuse(err)
             else:
-                commit_and_flash(f"{dismissal.expert.name}：{dismissal.state_label}。"
-                                 + ("工作证已作废，已停止选派，生效日及以后的未完成任务已解除；解聘公告由基础科起草并发布。"
-                                    if dismissal.state == "approved" else ""))
+                commit_and_flash(
+                    f"{dismissal.expert.name}：{dismissal.state_label}。"
+                    + (
+                        "工作证已作废，已停止选派，生效日及以后的未完成任务已解除；解聘公告由基础科起草并发布。"
+                        if dismissal.state == "approved"
+                        else ""
+                    )
+                )
                 return redirect(url_for(".details_view", id=dismissal.id))
         return self.render("admin/lifecycle/dismissal_decide.html", form=form, dismissal=dismissal,
                            permit=current_permit(dismissal.expert), fmt_time=fmt_time, confirm=confirm)

@@ -66,8 +66,11 @@ class RenewForm(FlaskForm):
                          render_kw={"placeholder": "例：武应急〔2027〕3号"})
     start_date = DateField("新聘期起始日期", format="%Y-%m-%d", validators=[OptionalValidator()])
     cohort = IntegerField("届次", validators=[OptionalValidator(), NumberRange(min=1, max=99, message="届次须为1到99")])
-    age_override_reason = TextAreaField("年龄特批理由（超过65周岁时填写）",
-                                        validators=[Length(max=1000, message="理由不能超过1000字")], render_kw={"rows": 2})
+    age_override_reason = TextAreaField(
+        "年龄特批理由（超过65周岁时填写）",
+        validators=[Length(max=1000, message="理由不能超过1000字")],
+        render_kw={"rows": 2},
+    )
 
 
 # --- Term ----------------------------------------------------------------------------------------------
@@ -234,7 +237,9 @@ class CommitmentLetterView(SecuredModelView):
     column_default_sort = ("signed_on", True)
     column_auto_select_related = False
     form_columns = ("expert", "signed_on", "scan")
-    form_extra_fields = {"scan": FileField("签字扫描件", description="签字后的承诺书扫描件，JPEG、PNG或PDF，不超过10MB。")}
+    form_extra_fields = {
+        "scan": FileField("签字扫描件", description="签字后的承诺书扫描件，JPEG、PNG或PDF，不超过10MB。")
+    }
     form_args = {"expert": {"validators": [validators.required("请选择专家")]},
                  "signed_on": {"validators": [validators.required("请填写签署日期"), validators.not_in_future]}}
     form_ajax_refs = {"expert": {"fields": ("name",), "page_size": 10}}

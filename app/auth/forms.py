@@ -31,7 +31,10 @@ class PasswordChangeForm(FlaskForm):
     new_password = PasswordField("新密码", validators=[DataRequired(message="请输入新密码"), Length(max=200)])
     new_password2 = PasswordField(
         "再次输入新密码",
-        validators=[DataRequired(message="请再次输入新密码"), EqualTo("new_password", message="两次输入的新密码不一致")],
+        validators=[
+            DataRequired(message="请再次输入新密码"),
+            EqualTo("new_password", message="两次输入的新密码不一致"),
+        ],
     )
 
 

@@ -127,8 +127,14 @@ def extend_demo(rng: random.Random, today: dt.date, units: dict, experts: list, 
     _not_violations(last_year, office)
     _verified(blacklisted, dt.date(last_year, 3, 12), dt.date(last_year, 3, 20),
               "在执法检查中迟到一小时以上，且未佩戴专家工作证。", "经向执法大队核实，情况属实。", office)
-    _verified(blacklisted, dt.date(last_year, 8, 5), dt.date(last_year, 8, 18),
-              "借区应急管理局名义向被检查企业推荐安全托管服务。", "经调查核实，企业提供了微信聊天记录，情况属实。", office)
+    _verified(
+        blacklisted,
+        dt.date(last_year, 8, 5),
+        dt.date(last_year, 8, 18),
+        "借区应急管理局名义向被检查企业推荐安全托管服务。",
+        "经调查核实，企业提供了微信聊天记录，情况属实。",
+        office,
+    )
 
     # -- last year's assessment, published in January; the unqualified are interviewed -------
     published_on = min(dt.date(today.year, 1, 20), today)

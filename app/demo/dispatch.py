@@ -73,7 +73,12 @@ def _paper_scan(enterprise: str, signer: str, day: dt.date) -> bytes:
     d.text((40, 110), "武进区应急管理局：", fill=(20, 20, 20), font=small)
     d.text((80, 160), "贵局的专家服务告知书我单位已收悉，感谢贵局的热情服务！", fill=(20, 20, 20), font=small)
     d.text((40, 260), f"签收单位（盖章）：{enterprise}", fill=(20, 20, 20), font=small)
-    d.text((40, 320), f"签收人：{signer}      签收时间：{day.year}年{day.month}月{day.day}日", fill=(20, 20, 20), font=small)
+    d.text(
+        (40, 320),
+        f"签收人：{signer}      签收时间：{day.year}年{day.month}月{day.day}日",
+        fill=(20, 20, 20),
+        font=small,
+    )
     d.ellipse((620, 210, 800, 390), outline=(200, 30, 30), width=5)
     buf = io.BytesIO()
     img.save(buf, "PNG")
@@ -206,8 +211,8 @@ def jobs(rng: random.Random, today: dt.date, units: dict, experts: list, enterpr
         day_off += dt.timedelta(days=1)
 
     def holiday_emergency(day):
-        req = demo.request(hutang, "emergency", "企业储罐泄漏应急救援处置", day, groups=g("化工"), headcount=1, backups=1,
-                           emergency="emergency", description="储罐法兰泄漏，现场处置。", called_at=(13, 50))
+        req = demo.request(hutang, "emergency", "企业储罐泄漏应急救援处置", day, groups=g("化工"), headcount=1,
+                           backups=1, emergency="emergency", description="储罐法兰泄漏，现场处置。", called_at=(13, 50))
         demo.accept_all(req, when=_at(day, 13, 55))
         demo.complete_all(req, started_at=dt.datetime.combine(day, dt.time(14, 20)))
         done = _at(day + dt.timedelta(days=2), 9)
@@ -301,7 +306,9 @@ def jobs(rng: random.Random, today: dt.date, units: dict, experts: list, enterpr
                             groups=[gr.id for gr in me.groups], headcount=1, backups=0, draw=False,
                             ents=demo.ents(1, avoid=_conflicted(me)))
         with at(min(done_day - dt.timedelta(days=3), today), 9, 20):
-            designation.designate(past, me, "该专家长期从事危险化学品储存安全，熟悉相关标准", demo.user_of(chem_section))
+            designation.designate(
+                past, me, "该专家长期从事危险化学品储存安全，熟悉相关标准", demo.user_of(chem_section)
+            )
         demo.accept_all(past)
         demo.complete_all(past, units=1)
         demo.notices(past)

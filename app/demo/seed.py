@@ -44,9 +44,14 @@ TOWNS = [
     ("subdistrict", "潞城街道"), ("subdistrict", "戚墅堰街道"), ("devzone", "常州武进国家高新技术产业开发区"),
     ("devzone", "常州经济开发区"), ("devzone", "西太湖科技产业园"),
 ]
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
-GIVEN = ["建国", "志强", "海涛", "立新", "国华", "晓东", "卫东", "文斌", "建华", "明", "伟", "敏", "静", "丽华", "红梅",
-         "振宇", "俊杰", "德明", "永刚", "春林", "秀英", "玉兰", "新民", "国平", "洪波", "宏伟", "雪峰", "亚军", "学军", "晨"]
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁"
+    "任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+)
+GIVEN = ["建国", "志强", "海涛", "立新", "国华", "晓东", "卫东", "文斌", "建华", "明", "伟", "敏", "静", "丽华",
+         "红梅", "振宇", "俊杰", "德明", "永刚", "春林", "秀英", "玉兰", "新民", "国平", "洪波", "宏伟", "雪峰", "亚军",
+         "学军", "晨"]
+ROADS = ["武宜", "长虹", "延政", "常武", "湖滨", "人民"]
 EMPLOYERS = {
     "化工": ["江苏常州化工研究所有限公司", "常州新东化工发展有限公司", "江苏长海复合材料股份有限公司"],
     "烟花爆竹": ["常州市烟花爆竹安全技术服务中心", "江苏安泰安全技术有限公司"],
@@ -158,10 +163,14 @@ def _registry(experts: int, today: dt.date) -> tuple[list[Expert], dict[str, Org
 
     enterprises = []
     for i, name in enumerate(ENTERPRISES, start=1):
-        ent = Enterprise(name=name, uscc=_uscc(rng, 1000 + i), town=rng.choice(towns),
-                         address=f"常州市武进区{rng.choice(['武宜', '长虹', '延政', '常武', '湖滨', '人民'])}路{rng.randint(1, 999)}号",
-                         contact_person=rng.choice(SURNAMES) + rng.choice(["经理", "主任", "科长"]),
-                         contact_phone=f"0519-8{rng.randint(1000000, 9999999)}")
+        ent = Enterprise(
+            name=name,
+            uscc=_uscc(rng, 1000 + i),
+            town=rng.choice(towns),
+            address=f"常州市武进区{rng.choice(ROADS)}路{rng.randint(1, 999)}号",
+            contact_person=rng.choice(SURNAMES) + rng.choice(["经理", "主任", "科长"]),
+            contact_phone=f"0519-8{rng.randint(1000000, 9999999)}",
+        )
         enterprises.append(ent)
     db.session.add_all(enterprises)
 
@@ -180,33 +189,54 @@ def _registry(experts: int, today: dt.date) -> tuple[list[Expert], dict[str, Org
         employer = rng.choice(EMPLOYERS[main_group])
         start_year = birth.year + 23
         expert = Expert(
-            serial_no=f"WJZJ{2024}{n + 1:03d}", name=name, gender="male" if male else "female", birth_date=birth,
-            ethnicity="汉族", party=rng.choice(["中共党员", "群众", "群众", "九三学社社员"]),
+            serial_no=f"WJZJ{2024}{n + 1:03d}",
+            name=name,
+            gender="male" if male else "female",
+            birth_date=birth,
+            ethnicity="汉族",
+            party=rng.choice(["中共党员", "群众", "群众", "九三学社社员"]),
             birthplace=rng.choice(["江苏常州", "江苏无锡", "江苏苏州", "安徽合肥", "浙江湖州"]),
-            employer=employer, supervising_dept=rng.choice(["常州市武进区工业和信息化局", "常州市国有资产监督管理委员会", "常州市武进区应急管理局"]),
+            employer=employer,
+            supervising_dept=rng.choice(
+                ["常州市武进区工业和信息化局", "常州市国有资产监督管理委员会", "常州市武进区应急管理局"]
+            ),
             position=rng.choice(["安全总监", "技术部经理", "总工程师", "安全环保部部长", "副总经理", "高级顾问"]),
-            title=title, title_level=level, graduated_from=rng.choice(SCHOOLS),
+            title=title,
+            title_level=level,
+            graduated_from=rng.choice(SCHOOLS),
             education=rng.choice(["bachelor", "bachelor", "master", "junior_college", "doctor"]),
-            full_time_education=rng.random() < 0.7, profession=main_group + "安全",
+            full_time_education=rng.random() < 0.7,
+            profession=main_group + "安全",
             specialty=f"{main_group}行业安全生产检查、隐患排查与事故调查",
-            registered_safety_engineer=rng.random() < 0.5, registered_safety_assessor=rng.random() < 0.15,
-            id_number=_id_number(birth, male, n + 1), retired=birth.year < 1964,
+            registered_safety_engineer=rng.random() < 0.5,
+            registered_safety_assessor=rng.random() < 0.15,
+            id_number=_id_number(birth, male, n + 1),
+            retired=birth.year < 1964,
             address=f"常州市武进区湖塘镇{rng.choice(['花园', '星河', '府南', '聚湖'])}新村{rng.randint(1, 60)}幢",
-            wechat=f"wx_{n + 1:03d}", work_phone=f"0519-8{rng.randint(1000000, 9999999)}",
+            wechat=f"wx_{n + 1:03d}",
+            work_phone=f"0519-8{rng.randint(1000000, 9999999)}",
             mobile=f"1{rng.choice('35789')}{rng.randint(100000000, 999999999)}",
-            email=f"expert{n + 1:03d}@example.cn", field_start_year=start_year,
+            email=f"expert{n + 1:03d}@example.cn",
+            field_start_year=start_year,
             achievements=f"长期从事{main_group}行业安全管理工作，参与多起隐患排查和事故调查。",
             awards=rng.choice(["", "常州市安全生产先进个人", "江苏省安全生产科技进步三等奖"]),
             own_opinion="本人自愿加入武进区安全生产专家库，遵守专家管理办法。",
-            recommender_opinion="同意推荐。", recommender_contact="周焱", recommender_phone="0519-86310627",
-            review_opinion="符合聘任条件。", source="district", stage="not_appointed", town=rng.choice(towns),
-            health_declared=True, ethics_declared=True,
+            recommender_opinion="同意推荐。",
+            recommender_contact="周焱",
+            recommender_phone="0519-86310627",
+            review_opinion="符合聘任条件。",
+            source="district",
+            stage="not_appointed",
+            town=rng.choice(towns),
+            health_declared=True,
+            ethics_declared=True,
         )
         extra = rng.sample([g for g in group_names if g != main_group], k=rng.choice([0, 0, 1, 2]))
         expert.groups = [groups[main_group]] + [groups[g] for g in extra]
         expert.work_history = [
-            WorkHistory(position_no=1, period=f"{start_year}.07-{start_year + 8}.06", employer=rng.choice(EMPLOYERS[main_group]),
-                        department="生产技术部", position="技术员", title="助理工程师"),
+            WorkHistory(position_no=1, period=f"{start_year}.07-{start_year + 8}.06",
+                        employer=rng.choice(EMPLOYERS[main_group]), department="生产技术部", position="技术员",
+                        title="助理工程师"),
             WorkHistory(position_no=2, period=f"{start_year + 8}.07-至今", employer=employer, department="安全环保部",
                         position=expert.position, title=title),
         ]

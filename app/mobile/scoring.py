@@ -95,11 +95,15 @@ def scoring_links():
 def score_index():
     """Start here: assignments to score, scoring from scratch, paper entry, recent evaluations."""
     unit = current_user.org_unit
-    pending = list(db.session.scalars(
-        scoring.scorable_assignments_query(unit.id)
-        .options(selectinload(Assignment.expert), selectinload(Assignment.request).selectinload(UsageRequest.enterprises))
-        .limit(PENDING_LIMIT)
-    ))
+    pending = list(
+        db.session.scalars(
+            scoring.scorable_assignments_query(unit.id)
+            .options(
+                selectinload(Assignment.expert), selectinload(Assignment.request).selectinload(UsageRequest.enterprises)
+            )
+            .limit(PENDING_LIMIT)
+        )
+    )
     recent = list(db.session.scalars(
         select(Evaluation).where(Evaluation.unit_id == unit.id)
         .options(selectinload(Evaluation.expert))

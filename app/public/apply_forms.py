@@ -16,6 +16,7 @@ from wtforms.validators import Length, Optional, StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app import clock, validators
+from app.form_choices import options
 from app.services.images import DOCUMENT_MAX_BYTES, PHOTO_MAX_BYTES
 from app.services.lifecycle import intake
 from models.choices import EDUCATION_LEVELS, EXPERT_GROUPS, GENDERS, TITLE_LEVELS
@@ -74,29 +75,38 @@ class SelfRecommendationForm(FlaskForm):
     # 基本信息
     name = StringField("姓名", validators=[_req("请填写姓名"), Length(max=50, message="姓名不能超过50字")],
                        render_kw={"autocomplete": "name"})
-    gender = RadioField("性别", choices=list(GENDERS.items()), validators=[_req("请选择性别")])
+    gender = RadioField("性别", choices=options(GENDERS), validators=[_req("请选择性别")])
     birth_date = DateField("出生日期", validators=[_req("请填写出生日期"), validators.not_in_future],
                            format="%Y-%m-%d")
     id_number = StringField("身份证号", validators=[_req("请填写身份证号"), validators.id_number],
                             render_kw={"autocomplete": "off", "maxlength": 22, "spellcheck": "false"})
     ethnicity = StringField("民族", default="汉族",
                             validators=[_req("请填写民族"), Length(max=20, message="民族不能超过20字")])
-    party = SelectField("党派（政治面貌）", choices=[("", "请选择")] + [(p, p) for p in PARTIES],
+    party = SelectField("党派（政治面貌）", choices=options([(p, p) for p in PARTIES], blank="请选择"),
                         validators=[_req("请选择党派（政治面貌）")])
-    birthplace = StringField("出生地", validators=[_req("请填写出生地"), Length(max=100, message="出生地不能超过100字")],
-                             render_kw={"placeholder": "例：江苏常州"})
+    birthplace = StringField(
+        "出生地",
+        validators=[_req("请填写出生地"), Length(max=100, message="出生地不能超过100字")],
+        render_kw={"placeholder": "例：江苏常州"},
+    )
 
     # 工作单位与职称
     employer = StringField("工作单位（全称）", validators=[_req("请填写工作单位全称"),
                                                    Length(max=200, message="工作单位不能超过200字")],
                            render_kw={"placeholder": "填写准确的法人名称，不写简称", "autocomplete": "organization"})
-    supervising_dept = StringField("主管部门（全称）", validators=[Optional(), Length(max=200, message="主管部门不能超过200字")],
-                                   render_kw={"placeholder": "直接上级行政主管部门，没有可不填"})
-    position = StringField("现任职务", validators=[_req("请填写现任职务"), Length(max=100, message="职务不能超过100字")],
-                           render_kw={"placeholder": "行政职务，例：安全环保部经理"})
-    retired = RadioField("在岗情况", choices=[("0", "在岗"), ("1", "退休")], default="0",
+    supervising_dept = StringField(
+        "主管部门（全称）",
+        validators=[Optional(), Length(max=200, message="主管部门不能超过200字")],
+        render_kw={"placeholder": "直接上级行政主管部门，没有可不填"},
+    )
+    position = StringField(
+        "现任职务",
+        validators=[_req("请填写现任职务"), Length(max=100, message="职务不能超过100字")],
+        render_kw={"placeholder": "行政职务，例：安全环保部经理"},
+    )
+    retired = RadioField("在岗情况", choices=options([("0", "在岗"), ("1", "退休")]), default="0",
                          validators=[_req("请选择在岗情况")])
-    title_level = SelectField("职称等级", choices=[("", "请选择")] + list(TITLE_LEVELS.items()),
+    title_level = SelectField("职称等级", choices=options(TITLE_LEVELS, blank="请选择"),
                               validators=[_req("请选择职称等级")])
     title = StringField("职称（全称）", validators=[Length(max=100, message="职称不能超过100字")],
                         render_kw={"placeholder": "按证书填写，例：高级工程师"})
@@ -104,20 +114,29 @@ class SelfRecommendationForm(FlaskForm):
     registered_safety_assessor = BooleanField("国家注册安全评价师")
     graduated_from = StringField("毕业院校", validators=[_req("请填写毕业院校"),
                                                      Length(max=100, message="毕业院校不能超过100字")])
-    education = SelectField("学历", choices=[("", "请选择")] + list(EDUCATION_LEVELS.items()),
+    education = SelectField("学历", choices=options(EDUCATION_LEVELS, blank="请选择"),
                             validators=[_req("请选择学历")])
-    full_time_education = RadioField("是否全日制", choices=[("1", "全日制"), ("0", "非全日制")],
+    full_time_education = RadioField("是否全日制", choices=options([("1", "全日制"), ("0", "非全日制")]),
                                      validators=[_req("请选择是否全日制")])
-    profession = StringField("从事专业", validators=[_req("请填写从事专业"), Length(max=100, message="从事专业不能超过100字")],
-                             render_kw={"placeholder": "现在从事的专业，例：化工安全"})
-    specialty = TextAreaField("擅长领域", validators=[_req("请填写擅长领域"), Length(max=1000, message="擅长领域不能超过1000字")],
-                              render_kw={"rows": 3, "placeholder": "例：危险化学品储存与使用安全、HAZOP分析"})
+    profession = StringField(
+        "从事专业",
+        validators=[_req("请填写从事专业"), Length(max=100, message="从事专业不能超过100字")],
+        render_kw={"placeholder": "现在从事的专业，例：化工安全"},
+    )
+    specialty = TextAreaField(
+        "擅长领域",
+        validators=[_req("请填写擅长领域"), Length(max=1000, message="擅长领域不能超过1000字")],
+        render_kw={"rows": 3, "placeholder": "例：危险化学品储存与使用安全、HAZOP分析"},
+    )
 
     # 联系方式
     mobile = StringField("手机", validators=[_req("请填写手机号码"), validators.mobile],
                          render_kw={"type": "tel", "inputmode": "tel", "autocomplete": "tel"})
-    work_phone = StringField("工作电话", validators=[validators.landline_or_mobile],
-                             render_kw={"type": "tel", "inputmode": "tel", "placeholder": "请写明区号，例：0519-86310627"})
+    work_phone = StringField(
+        "工作电话",
+        validators=[validators.landline_or_mobile],
+        render_kw={"type": "tel", "inputmode": "tel", "placeholder": "请写明区号，例：0519-86310627"},
+    )
     home_phone = StringField("住宅电话", validators=[validators.landline_or_mobile],
                              render_kw={"type": "tel", "inputmode": "tel", "placeholder": "请写明区号"})
     email = StringField("电子邮箱", validators=[validators.email],
@@ -125,11 +144,14 @@ class SelfRecommendationForm(FlaskForm):
     wechat = StringField("微信号", validators=[Length(max=50, message="微信号不能超过50字")])
     qq = StringField("QQ号", validators=[Length(max=20, message="QQ号不能超过20位")],
                      render_kw={"inputmode": "numeric"})
-    address = StringField("通讯地址", validators=[_req("请填写通讯地址"), Length(max=200, message="通讯地址不能超过200字")],
-                          render_kw={"autocomplete": "street-address"})
+    address = StringField(
+        "通讯地址",
+        validators=[_req("请填写通讯地址"), Length(max=200, message="通讯地址不能超过200字")],
+        render_kw={"autocomplete": "street-address"},
+    )
 
     # 专家组别
-    groups = MultiCheckboxField("专家组别", choices=EXPERT_GROUPS)
+    groups = MultiCheckboxField("专家组别", choices=options(EXPERT_GROUPS))
 
     # 主要工作经历
     work_history = FieldList(FormField(WorkRowForm), min_entries=WORK_ROW_SLOTS, max_entries=WORK_ROWS_MAX)
@@ -140,8 +162,11 @@ class SelfRecommendationForm(FlaskForm):
                                  render_kw={"rows": 5, "placeholder": "相关业绩概述，尽量简洁"})
     awards = TextAreaField("曾获何种奖励", validators=[Length(max=2000, message="曾获奖励不能超过2000字")],
                            render_kw={"rows": 3, "placeholder": "没有可不填"})
-    own_opinion = TextAreaField("本人意见", validators=[Length(max=1000, message="本人意见不能超过1000字")],
-                                render_kw={"rows": 3, "placeholder": "例：本人自愿申请加入武进区安全生产专家库，遵守专家管理办法。"})
+    own_opinion = TextAreaField(
+        "本人意见",
+        validators=[Length(max=1000, message="本人意见不能超过1000字")],
+        render_kw={"rows": 3, "placeholder": "例：本人自愿申请加入武进区安全生产专家库，遵守专家管理办法。"},
+    )
 
     # 证明材料
     photo = FileField("一寸彩色电子照片", render_kw={"accept": "image/jpeg,image/png", "required": True,
@@ -276,6 +301,8 @@ class StatusLookupForm(FlaskForm):
     receipt_no = StringField("回执编号", validators=[_req("请填写回执编号"), Length(max=40, message="回执编号过长")],
                              render_kw={"placeholder": "例：ZJ2026-7KQM-4TWX-9HRB", "autocomplete": "off",
                                         "autocapitalize": "characters", "spellcheck": "false"})
-    id_last4 = StringField("身份证号后4位", validators=[_req("请填写身份证号后4位"), Length(max=8, message="请填写身份证号后4位")],
-                           render_kw={"autocomplete": "off", "maxlength": 4, "autocapitalize": "characters",
-                                      "placeholder": "例：002X"})
+    id_last4 = StringField(
+        "身份证号后4位",
+        validators=[_req("请填写身份证号后4位"), Length(max=8, message="请填写身份证号后4位")],
+        render_kw={"autocomplete": "off", "maxlength": 4, "autocapitalize": "characters", "placeholder": "例：002X"},
+    )

@@ -29,9 +29,14 @@ class ComplaintForm(FlaskForm):
                                                        validators.landline_or_mobile])
     subject = StringField("被投诉专家", validators=[Length(max=100, message="不能超过100个字")],
                           description="专家姓名或工作证编号（如 WJAQZJ-2026-0001），知道的请填写")
-    body = TextAreaField("情况说明", validators=[validators.required("请说明发生了什么"),
-                                                 Length(min=10, max=BODY_MAX, message=f"请用10至{BODY_MAX}个字说明时间、地点和经过")],
-                         description="时间、地点、经过，专家提出了什么要求（如推销产品、收取费用、要求委托辅导等）")
+    body = TextAreaField(
+        "情况说明",
+        validators=[
+            validators.required("请说明发生了什么"),
+            Length(min=10, max=BODY_MAX, message=f"请用10至{BODY_MAX}个字说明时间、地点和经过"),
+        ],
+        description="时间、地点、经过，专家提出了什么要求（如推销产品、收取费用、要求委托辅导等）",
+    )
     photo = FileField("现场照片（可选）", description="JPEG或PNG，不超过5MB")
 
 

@@ -81,5 +81,7 @@ _SWEEP_LOCK = threading.Lock()
 # permit verification (bench/verify_bench.py). The timer only frees memory — ``get`` drops
 # an expired counter by itself — so the sweep runs on the request path instead, at most
 # once a second. Only ``memory://`` is concerned; Redis storage has no such timer.
-if hasattr(MemoryStorage, "_MemoryStorage__schedule_expiry") and hasattr(MemoryStorage, "_MemoryStorage__expire_events"):
+if hasattr(MemoryStorage, "_MemoryStorage__schedule_expiry") and hasattr(
+    MemoryStorage, "_MemoryStorage__expire_events"
+):
     MemoryStorage._MemoryStorage__schedule_expiry = _sweep_on_request

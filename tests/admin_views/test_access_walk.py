@@ -65,7 +65,7 @@ def walked(demo):
 
 
 def test_anonymous(app, client, walked):
-    for url, owner, action in walked:
+    for url, owner, _action in walked:
         response = client.get(url)
         assert response.status_code < 500, url
         if owner in RIGHTS or owner in ("admin", "mobile"):

@@ -16,7 +16,11 @@ def _row(**changes):
     row.update({
         "姓名": "陈国华", "性别": "男", "出生日期": birth.isoformat(), "身份证号": factories.id_number(birth),
         "工作单位": "常州市安全生产科学研究院", "职称等级": "副高级", "学历": "本科", "手机": "13900001111",
-        "专家组别": "化工、有限空间", "主要工作经历": "1992.07-2000.06|常州化工厂|安全科|科员|工程师\n2000.07-至今|常州市安全生产科学研究院|||高级工程师",
+        "专家组别": "化工、有限空间",
+        "主要工作经历": (
+            "1992.07-2000.06|常州化工厂|安全科|科员|工程师\n"
+            "2000.07-至今|常州市安全生产科学研究院|||高级工程师"
+        ),
     })
     row.update(changes)
     return row
@@ -35,8 +39,12 @@ def _xlsx(rows):
 
 def _upload(client, data):
     page = client.get("/admin/expert/import/").get_data(as_text=True)
-    return client.post("/admin/expert/import/", data={"csrf_token": csrf_from(page), "file": (io.BytesIO(data), "名单.xlsx")},
-                       content_type="multipart/form-data", follow_redirects=True)
+    return client.post(
+        "/admin/expert/import/",
+        data={"csrf_token": csrf_from(page), "file": (io.BytesIO(data), "名单.xlsx")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
 
 
 def test_the_untouched_template_imports_nothing(app, db, client, login_as):
@@ -109,7 +117,9 @@ def test_an_expert_already_in_the_pool_is_refused(app, db, client, login_as):
     login_as("office")
     existing = factories.expert()
     db.session.commit()
-    html = _upload(client, _xlsx([_row(身份证号=existing.id_number, 出生日期=existing.birth_date.isoformat())])).get_data(as_text=True)
+    html = _upload(
+        client, _xlsx([_row(身份证号=existing.id_number, 出生日期=existing.birth_date.isoformat())])
+    ).get_data(as_text=True)
     assert "已在库中" in html
     assert db.session.query(Expert).count() == 1
 

@@ -19,7 +19,7 @@ from app.services.scoring import submissions
 from app.services.status import status_of
 from models import Assignment, UsageRequest, Violation
 from tests import factories
-from tests.scoring.conftest import ScoringMakers
+from tests.scoring import records
 
 UTC = dt.UTC
 
@@ -82,20 +82,18 @@ def test_a_terms_last_day_is_the_bureaus(app, utc_process, hour, status):
     (_at(dt.date(2026, 12, 25), 23), "late"),  # 26 December 07:30 in Beijing: one day late
 ])
 def test_the_25th_is_the_25th_in_beijing(app, utc_process, sent_at, status):
-    smake = ScoringMakers()
-    town = smake.unit(kind="town", name="湖塘镇")
-    scorer = smake.scorer(role="town", unit=town)
-    job = smake.job(town, on=dt.date(2026, 12, 10))
+    town = records.unit(kind="town", name="湖塘镇")
+    scorer = records.scorer(role="town", unit=town)
+    job = records.job(town, on=dt.date(2026, 12, 10))
     with clock.frozen(sent_at):
-        smake.evaluation(scorer, job.expert, on=dt.date(2026, 12, 10), assignment_id=job.id)
+        records.evaluation(scorer, job.expert, on=dt.date(2026, 12, 10), assignment_id=job.id)
         cells = submissions.submissions_board(2026, unit_ids=[town.id])[0].cells
     assert cells[3].status == status
 
 
 def test_a_quarter_with_nothing_sent_is_missing_from_the_26th_in_beijing(app, utc_process):
-    smake = ScoringMakers()
-    town = smake.unit(kind="town", name="湖塘镇")
-    smake.job(town, on=dt.date(2026, 12, 10))
+    town = records.unit(kind="town", name="湖塘镇")
+    records.job(town, on=dt.date(2026, 12, 10))
     with clock.frozen(_at(dt.date(2026, 12, 25), 0)):
         assert submissions.submissions_board(2026, unit_ids=[town.id])[0].cells[3].status == "pending"
     with clock.frozen(_at(dt.date(2026, 12, 25), 23)):  # the server still says the 25th

@@ -5,6 +5,7 @@ import re
 from sqlalchemy import event
 
 from admin_views.registry import ExpertView
+from tests import factories
 
 
 def test_a_public_page_neither_reads_nor_sets_the_session_cookie(client):
@@ -49,10 +50,10 @@ def test_large_pages_are_compressed_and_small_ones_are_not(client, login_as):
     assert "Content-Encoding" not in small.headers
 
 
-def test_the_expert_list_counts_up_to_its_cap(client, login_as, make, monkeypatch):
+def test_the_expert_list_counts_up_to_its_cap(client, login_as, monkeypatch):
     login_as("office")
     for n in range(3):
-        make.expert(name=f"计数专家{n}")
+        factories.expert(name=f"计数专家{n}")
     monkeypatch.setattr(ExpertView, "count_cap", 5)
     exact = client.get("/admin/expert/").get_data(as_text=True)
     assert 'class="nav-link active">列表 (3)<' in exact and "未逐一计数" not in exact

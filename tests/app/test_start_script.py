@@ -62,8 +62,10 @@ class Started:
     def __init__(self, env: dict, port: int, log: Path):
         self.port = port
         self.log = log
-        self.proc = subprocess.Popen(["bash", str(ROOT / "scripts" / "start.sh")], env={**env, "PORT": str(port)},
-                                     stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+        # The child writes its own copy of the descriptor; ours is closed at once.
+        with log.open("w") as out:
+            self.proc = subprocess.Popen(["bash", str(ROOT / "scripts" / "start.sh")], env={**env, "PORT": str(port)},
+                                         stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -8,6 +8,7 @@ from app.services import audit
 from app.services.audit import chain
 from app.services.audit.chain import GENESIS, AppendOnlyError, entry_hash, sm3_hex
 from models import AuditLog, OrgUnit
+from tests import factories
 from tests.audit.conftest import head, stored, tamper
 
 
@@ -60,8 +61,8 @@ def test_a_transaction_rolled_back_writes_nothing(app, db):
     assert db.session.scalars(select(AuditLog)).all() == []
 
 
-def test_permission_changes_are_named_as_such(app, db, make):
-    user = make.user(role="office", username="zhou")
+def test_permission_changes_are_named_as_such(app, db):
+    user = factories.user(role="office", username="zhou")
     db.session.commit()
     user.role = "leader"
     db.session.commit()

@@ -137,7 +137,7 @@ def test_wrong_codes_lock_the_account_and_a_correct_password_does_not_reset_the_
     user, secret = enrolled(username="zhou")
     valid = {code_for(secret, k) for k in (-1, 0, 1)}
     wrong = next(f"{n:06d}" for n in range(1000000) if f"{n:06d}" not in valid)
-    for attempt in range(app.config["LOGIN_MAX_FAILURES"]):
+    for _attempt in range(app.config["LOGIN_MAX_FAILURES"]):
         # Logging in with the right password again before each guess must not help.
         login(client, "zhou")
         post_form(client, "/login/2fa", {"code": wrong})

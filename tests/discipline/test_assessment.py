@@ -19,6 +19,8 @@ from app.services.discipline.assessment import (
 from app.services.discipline.ladder import record_violation, verify_violation
 from app.services.errors import DomainError
 from models import Dismissal, Interview, Setting
+from tests import factories
+from tests.discipline import records
 
 D = dt.date
 T = Thresholds()  # 90 / 75 / 60, at least 1 evaluation, follow-ups 3 (lower one step) and 4 (for 优秀)
@@ -87,17 +89,17 @@ def test_thresholds_come_from_settings_and_are_checked(app):
         thresholds_from_settings()
 
 
-def test_run_assessment_gathers_the_year(app, dmake):
-    expert = dmake.expert_on_term(D(2025, 6, 1), D(2028, 5, 31))
+def test_run_assessment_gathers_the_year(app):
+    expert = factories.appointed_expert(D(2025, 6, 1), D(2028, 5, 31))
     for total in (92, 88, 95):
-        dmake.evaluation(expert, D(2025, 9, 1), total)
-    dmake.evaluation(expert, D(2026, 1, 3), 40)  # next year: not counted
-    dmake.follow_up(expert, D(2025, 10, 1), 5)
-    dmake.follow_up(expert, D(2025, 11, 1), 4)
-    dmake.assignment(expert, D(2025, 7, 1))
-    dmake.assignment(expert, D(2025, 8, 1), response="declined_unjustified", attended=False)
-    dmake.assignment(expert, D(2025, 8, 2), response="pending", attended=None)  # never answered: not counted
-    idle = dmake.expert_on_term(D(2025, 6, 1), D(2028, 5, 31))
+        records.evaluation(expert, D(2025, 9, 1), total)
+    records.evaluation(expert, D(2026, 1, 3), 40)  # next year: not counted
+    records.follow_up(expert, D(2025, 10, 1), 5)
+    records.follow_up(expert, D(2025, 11, 1), 4)
+    records.assignment(expert, D(2025, 7, 1))
+    records.assignment(expert, D(2025, 8, 1), response="declined_unjustified", attended=False)
+    records.assignment(expert, D(2025, 8, 2), response="pending", attended=None)  # never answered: not counted
+    idle = factories.appointed_expert(D(2025, 6, 1), D(2028, 5, 31))
     rows = {a.expert_id: a for a in run_assessment(2025, today=D(2026, 1, 15))}
     a = rows[expert.id]
     assert (a.evaluation_count, a.average_score, a.follow_up_count, a.follow_up_average) == (
@@ -107,10 +109,10 @@ def test_run_assessment_gathers_the_year(app, dmake):
     assert rows[idle.id].grade == "ungraded"
 
 
-def test_suspension_in_the_year_makes_unqualified(app, dmake):
-    expert = dmake.expert_on_term(D(2025, 1, 1), D(2027, 12, 31))
+def test_suspension_in_the_year_makes_unqualified(app):
+    expert = factories.appointed_expert(D(2025, 1, 1), D(2027, 12, 31))
     for total in (95, 96):
-        dmake.evaluation(expert, D(2025, 3, 1), total)
+        records.evaluation(expert, D(2025, 3, 1), total)
     for found, verified in ((D(2025, 2, 1), D(2025, 2, 5)), (D(2025, 6, 1), D(2025, 6, 5))):
         v = record_violation(expert, found, "索取服务对象财物", today=verified)
         v.investigation = "属实"
@@ -119,9 +121,9 @@ def test_suspension_in_the_year_makes_unqualified(app, dmake):
     assert (a.violation_count, a.grade) == (2, "unqualified")
 
 
-def test_run_refuses_future_years_and_published_years(app, dmake):
-    expert = dmake.expert_on_term(D(2025, 1, 1), D(2027, 12, 31))
-    dmake.evaluation(expert, D(2025, 3, 1), 80)
+def test_run_refuses_future_years_and_published_years(app):
+    expert = factories.appointed_expert(D(2025, 1, 1), D(2027, 12, 31))
+    records.evaluation(expert, D(2025, 3, 1), 80)
     with pytest.raises(DomainError, match="考核年度无效"):
         run_assessment(2027, today=D(2026, 1, 15))
     run_assessment(2025, today=D(2026, 1, 15))
@@ -132,11 +134,11 @@ def test_run_refuses_future_years_and_published_years(app, dmake):
         publish_assessment(2025, today=D(2026, 1, 21), doc_no="武应急〔2026〕5号")
 
 
-def test_publish_announces_every_grade_and_opens_interviews(app, dmake):
-    good = dmake.expert_on_term(D(2025, 1, 1), D(2027, 12, 31), name="王优秀")
-    bad = dmake.expert_on_term(D(2025, 1, 1), D(2027, 12, 31), name="李较差")
-    dmake.evaluation(good, D(2025, 3, 1), 95)
-    dmake.evaluation(bad, D(2025, 3, 1), 50)
+def test_publish_announces_every_grade_and_opens_interviews(app):
+    good = factories.appointed_expert(D(2025, 1, 1), D(2027, 12, 31), name="王优秀")
+    bad = factories.appointed_expert(D(2025, 1, 1), D(2027, 12, 31), name="李较差")
+    records.evaluation(good, D(2025, 3, 1), 95)
+    records.evaluation(bad, D(2025, 3, 1), 50)
     with pytest.raises(DomainError, match="尚未评定"):
         publish_assessment(2025, today=D(2026, 1, 20), doc_no="武应急〔2026〕5号")
     run_assessment(2025, today=D(2026, 1, 15))
@@ -150,9 +152,9 @@ def test_publish_announces_every_grade_and_opens_interviews(app, dmake):
     assert db.session.scalar(select(Dismissal.id)) is None  # a first 不合格 is not a dismissal
 
 
-def test_unqualified_again_after_the_interview_is_proposed_for_dismissal(app, dmake):
-    bad = dmake.expert_on_term(D(2024, 6, 1), D(2027, 5, 31))
-    dmake.evaluation(bad, D(2024, 9, 1), 50)
+def test_unqualified_again_after_the_interview_is_proposed_for_dismissal(app):
+    bad = factories.appointed_expert(D(2024, 6, 1), D(2027, 5, 31))
+    records.evaluation(bad, D(2024, 9, 1), 50)
     run_assessment(2024, today=D(2025, 1, 10))
     publish_assessment(2024, today=D(2025, 1, 15), doc_no="武应急〔2026〕5号")
     interview = db.session.scalar(select(Interview).where(Interview.expert_id == bad.id))
@@ -160,7 +162,7 @@ def test_unqualified_again_after_the_interview_is_proposed_for_dismissal(app, dm
                      today=D(2025, 2, 1))
     assert db.session.scalar(select(Dismissal.id)) is None
 
-    dmake.evaluation(bad, D(2025, 9, 1), 55)
+    records.evaluation(bad, D(2025, 9, 1), 55)
     run_assessment(2025, today=D(2026, 1, 10))
     publish_assessment(2025, today=D(2026, 1, 15), doc_no="武应急〔2026〕5号")
     proposal = db.session.scalar(select(Dismissal).where(Dismissal.expert_id == bad.id))
@@ -168,19 +170,19 @@ def test_unqualified_again_after_the_interview_is_proposed_for_dismissal(app, dm
     assert "2024年度考核不合格" in proposal.detail and "2025年度考核仍不合格" in proposal.detail
 
 
-def test_unqualified_again_without_a_held_interview_is_not_proposed(app, dmake):
-    bad = dmake.expert_on_term(D(2024, 6, 1), D(2027, 5, 31))
+def test_unqualified_again_without_a_held_interview_is_not_proposed(app):
+    bad = factories.appointed_expert(D(2024, 6, 1), D(2027, 5, 31))
     for year in (2024, 2025):
-        dmake.evaluation(bad, D(year, 9, 1), 50)
+        records.evaluation(bad, D(year, 9, 1), 50)
         run_assessment(year, today=D(year + 1, 1, 10))
         publish_assessment(year, today=D(year + 1, 1, 15), doc_no="武应急〔2026〕5号")
     assert db.session.scalar(select(Dismissal.id)) is None  # 经约谈 is the condition of 第十三条(六)
     assert len(list(db.session.scalars(select(Interview).where(Interview.expert_id == bad.id)))) == 2
 
 
-def test_interview_concluding_still_unqualified_proposes_dismissal(app, dmake):
-    bad = dmake.expert_on_term(D(2025, 1, 1), D(2027, 12, 31))
-    dmake.evaluation(bad, D(2025, 3, 1), 40)
+def test_interview_concluding_still_unqualified_proposes_dismissal(app):
+    bad = factories.appointed_expert(D(2025, 1, 1), D(2027, 12, 31))
+    records.evaluation(bad, D(2025, 3, 1), 40)
     run_assessment(2025, today=D(2026, 1, 10))
     publish_assessment(2025, today=D(2026, 1, 15), doc_no="武应急〔2026〕5号")
     interview = db.session.scalar(select(Interview).where(Interview.expert_id == bad.id))

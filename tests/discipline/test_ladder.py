@@ -18,6 +18,8 @@ from app.services.discipline.ladder import (
 from app.services.errors import DomainError
 from app.services.status import status_of
 from models import CommitmentLetter, Interview, Setting, StatusEvent, Term, Violation
+from tests import factories
+from tests.discipline import records
 
 D = dt.date
 
@@ -76,17 +78,17 @@ def _violation(expert, found_on, today):
     return v
 
 
-def _two_terms(dmake):
+def _two_terms():
     """An expert appointed 2026-06-01 and renewed 2029-06-01 (two 3-year terms), letters signed."""
-    expert = dmake.expert_on_term(D(2026, 6, 1), D(2029, 5, 31))
+    expert = factories.appointed_expert(D(2026, 6, 1), D(2029, 5, 31))
     db.session.add(Term(expert=expert, cohort=2, start_date=D(2029, 6, 1), end_date=D(2032, 5, 31), is_renewal=True))
     db.session.add(CommitmentLetter(expert=expert, signed_on=D(2029, 6, 1)))
     db.session.flush()
     return expert
 
 
-def test_ladder_step_by_step_with_its_dates_and_status(app, dmake):
-    expert = _two_terms(dmake)
+def test_ladder_step_by_step_with_its_dates_and_status(app):
+    expert = _two_terms()
     assert status_of(expert, D(2027, 1, 9)).dispatchable
 
     # 1. first verified violation: a warning, which restricts nothing
@@ -126,8 +128,8 @@ def test_ladder_step_by_step_with_its_dates_and_status(app, dmake):
     assert events == ["警告（第二十一条）", "约谈并暂停专家资格三个月（第二十一条）", "列入黑名单三年（第二十一条）"]
 
 
-def test_second_violation_during_suspension_is_recorded_and_suspension_runs_on(app, dmake):
-    expert = _two_terms(dmake)
+def test_second_violation_during_suspension_is_recorded_and_suspension_runs_on(app):
+    expert = _two_terms()
     verify_violation(_violation(expert, D(2027, 1, 5), today=D(2027, 1, 10)), today=D(2027, 1, 10))
     suspension = _violation(expert, D(2027, 2, 20), today=D(2027, 3, 1))
     verify_violation(suspension, today=D(2027, 3, 1))
@@ -151,8 +153,8 @@ def test_second_violation_during_suspension_is_recorded_and_suspension_runs_on(a
     assert status_of(expert, D(2027, 7, 2)).code == "blacklisted"
 
 
-def test_illegal_act_is_referred_and_the_ladder_applies_besides(app, dmake):
-    expert = dmake.expert_on_term(D(2026, 1, 1), D(2028, 12, 31))
+def test_illegal_act_is_referred_and_the_ladder_applies_besides(app):
+    expert = factories.appointed_expert(D(2026, 1, 1), D(2028, 12, 31))
     v = _violation(expert, D(2026, 10, 1), today=D(2026, 10, 9))
     v.illegal_referral = True
     with pytest.raises(DomainError, match="移送情况"):
@@ -171,8 +173,8 @@ def test_illegal_act_is_referred_and_the_ladder_applies_besides(app, dmake):
     (lambda v: None, D(2026, 10, 10), "不能晚于今天"),
     (lambda v: setattr(v, "state", "dismissed"), D(2026, 10, 9), "不能再次核实"),
 ])
-def test_verification_refusals_change_nothing(app, dmake, change, verified_on, message):
-    expert = dmake.expert_on_term(D(2026, 1, 1), D(2028, 12, 31))
+def test_verification_refusals_change_nothing(app, change, verified_on, message):
+    expert = factories.appointed_expert(D(2026, 1, 1), D(2028, 12, 31))
     v = _violation(expert, D(2026, 10, 1), today=D(2026, 10, 9))
     change(v)
     state = v.state
@@ -182,16 +184,16 @@ def test_verification_refusals_change_nothing(app, dmake, change, verified_on, m
     assert db.session.scalar(select(StatusEvent.id).where(StatusEvent.expert_id == expert.id)) is None
 
 
-def test_verification_may_not_go_back_before_the_previous_one(app, dmake):
-    expert = dmake.expert_on_term(D(2026, 1, 1), D(2028, 12, 31))
+def test_verification_may_not_go_back_before_the_previous_one(app):
+    expert = factories.appointed_expert(D(2026, 1, 1), D(2028, 12, 31))
     verify_violation(_violation(expert, D(2026, 5, 1), today=D(2026, 5, 10)), today=D(2026, 5, 10))
     late = _violation(expert, D(2026, 4, 1), today=D(2026, 6, 1))
     with pytest.raises(DomainError, match="上一次违规的核实日期"):
         verify_violation(late, verified_on=D(2026, 5, 2), today=D(2026, 6, 1))
 
 
-def test_dismissed_draft_has_no_consequence(app, dmake):
-    expert = dmake.expert_on_term(D(2026, 1, 1), D(2028, 12, 31))
+def test_dismissed_draft_has_no_consequence(app):
+    expert = factories.appointed_expert(D(2026, 1, 1), D(2028, 12, 31))
     v = _violation(expert, D(2026, 5, 1), today=D(2026, 5, 10))
     with pytest.raises(DomainError, match="理由"):
         dismiss_violation(v, " ")
@@ -205,8 +207,8 @@ def test_dismissed_draft_has_no_consequence(app, dmake):
         dismiss_violation(nxt, "理由")
 
 
-def test_recording_refuses_missing_finding_and_future_dates(app, dmake):
-    expert = dmake.expert_on_term(D(2026, 1, 1), D(2028, 12, 31))
+def test_recording_refuses_missing_finding_and_future_dates(app):
+    expert = factories.appointed_expert(D(2026, 1, 1), D(2028, 12, 31))
     with pytest.raises(DomainError, match="违规情形"):
         record_violation(expert, D(2026, 5, 1), "  ", today=D(2026, 5, 2))
     with pytest.raises(DomainError, match="发现日期"):
@@ -216,10 +218,10 @@ def test_recording_refuses_missing_finding_and_future_dates(app, dmake):
 
 # -- a very low item score opens a draft for the office, never a sanction ---------------------
 
-def test_low_item_score_opens_one_draft_listing_the_items(app, dmake):
-    expert = dmake.expert_on_term(D(2026, 1, 1), D(2028, 12, 31))
+def test_low_item_score_opens_one_draft_listing_the_items(app):
+    expert = factories.appointed_expert(D(2026, 1, 1), D(2028, 12, 31))
     # position 2: 发现及分析问题、隐患的能力 (10): 3 < 4; position 7: 遵纪守法…不“吃拿卡要” (5): 1 < 2
-    ev = dmake.evaluation(expert, D(2026, 9, 1), low={2: (3, "未发现明显隐患"), 7: (1, "接受企业宴请")})
+    ev = records.evaluation(expert, D(2026, 9, 1), low={2: (3, "未发现明显隐患"), 7: (1, "接受企业宴请")})
     draft = open_draft_from_low_score(ev)
     assert draft is not None and draft.state == "draft" and draft.sanction is None
     assert draft.evaluation_id == ev.id and draft.found_on == D(2026, 9, 1)
@@ -236,17 +238,17 @@ def test_low_item_score_opens_one_draft_listing_the_items(app, dmake):
     ("0.5", 4, True),    # the threshold is a setting
     ("0", 0, False),     # 0 switches the rule off
 ])
-def test_low_score_threshold_is_a_setting(app, dmake, ratio, item_score, opens):
+def test_low_score_threshold_is_a_setting(app, ratio, item_score, opens):
     db.session.get(Setting, "low_item_ratio").value = ratio
-    expert = dmake.expert_on_term(D(2026, 1, 1), D(2028, 12, 31))
-    ev = dmake.evaluation(expert, D(2026, 9, 1), low={2: (item_score, None)})
+    expert = factories.appointed_expert(D(2026, 1, 1), D(2028, 12, 31))
+    ev = records.evaluation(expert, D(2026, 9, 1), low={2: (item_score, None)})
     assert (open_draft_from_low_score(ev) is not None) == opens
 
 
-def test_blacklist_announcement_is_drafted_once_with_public_facts_only(app, dmake):
+def test_blacklist_announcement_is_drafted_once_with_public_facts_only(app):
     from app.services.discipline.ladder import draft_blacklist_announcement
 
-    expert = _two_terms(dmake)
+    expert = _two_terms()
     for found, verified in ((D(2027, 1, 5), D(2027, 1, 10)), (D(2027, 2, 20), D(2027, 3, 1)),
                             (D(2028, 2, 29), D(2028, 2, 29))):
         v = _violation(expert, found, today=verified)

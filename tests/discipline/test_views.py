@@ -8,6 +8,7 @@ from app.extensions import db
 from models import Announcement, AnnualAssessment, Dismissal, FollowUp, Interview, Violation
 from tests import factories
 from tests.conftest import csrf_from
+from tests.discipline import records
 
 D = dt.date
 TODAY = dt.date.today()
@@ -17,13 +18,13 @@ def _token(client, url="/admin/violation/"):
     return csrf_from(client.get(url).get_data(as_text=True))
 
 
-def _appointed(dmake, **kw):
-    return dmake.expert_on_term(TODAY - dt.timedelta(days=400), TODAY + dt.timedelta(days=600), **kw)
+def _appointed(**kw):
+    return factories.appointed_expert(TODAY - dt.timedelta(days=400), TODAY + dt.timedelta(days=600), **kw)
 
 
-def test_office_records_then_verifies_and_sees_the_sanction(app, client, login_as, dmake):
+def test_office_records_then_verifies_and_sees_the_sanction(app, client, login_as):
     login_as("office")
-    expert = _appointed(dmake, name="张违规")
+    expert = _appointed(name="张违规")
     db.session.commit()
     token = _token(client, "/admin/violation/new/")
     response = client.post("/admin/violation/new/", data={
@@ -71,39 +72,48 @@ def test_office_records_then_verifies_and_sees_the_sanction(app, client, login_a
     assert "违规与处理" in html and "约谈并暂停专家资格三个月" in html and "待约谈" in html
 
 
-def test_verified_violation_keeps_its_facts(app, client, login_as, dmake):
+def test_verified_violation_keeps_its_facts(app, client, login_as):
     login_as("office")
-    expert = _appointed(dmake)
+    expert = _appointed()
     v = Violation(expert=expert, found_on=TODAY - dt.timedelta(days=5), finding="迟到", state="verified",
                   sanction="warning", sanction_start=TODAY, verified_on=TODAY, investigation="属实")
     db.session.add(v)
     db.session.commit()
     page = client.get(f"/admin/violation/edit/?id={v.id}").get_data(as_text=True)
-    data = {"csrf_token": csrf_from(page), "expert": str(expert.id), "found_on": (TODAY - dt.timedelta(days=9)).isoformat(),
-            "finding": "迟到", "investigation": "属实", "version": str(v.version)}
+    data = {
+        "csrf_token": csrf_from(page),
+        "expert": str(expert.id),
+        "found_on": (TODAY - dt.timedelta(days=9)).isoformat(),
+        "finding": "迟到",
+        "investigation": "属实",
+        "version": str(v.version),
+    }
     html = client.post(f"/admin/violation/edit/?id={v.id}", data=data, follow_redirects=True).get_data(as_text=True)
     assert "不能再修改发现日期" in html
     db.session.expire_all()
     assert db.session.get(Violation, v.id).found_on == TODAY - dt.timedelta(days=5)
 
 
-def test_dismiss_flow(app, client, login_as, dmake):
+def test_dismiss_flow(app, client, login_as):
     login_as("office")
-    expert = _appointed(dmake)
+    expert = _appointed()
     v = Violation(expert=expert, found_on=TODAY, finding="企业反映专家态度恶劣", state="draft")
     db.session.add(v)
     db.session.commit()
     page = client.get(f"/admin/violation/dismiss/?id={v.id}").get_data(as_text=True)
-    html = client.post("/admin/violation/dismiss/", data={"csrf_token": csrf_from(page), "id": v.id,
-                                                          "reason": "经核查不属实"}, follow_redirects=True).get_data(as_text=True)
+    html = client.post(
+        "/admin/violation/dismiss/",
+        data={"csrf_token": csrf_from(page), "id": v.id, "reason": "经核查不属实"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
     assert "已不予认定" in html
     db.session.expire_all()
     assert db.session.get(Violation, v.id).state == "dismissed"
 
 
-def test_propose_dismissal_from_a_verified_violation(app, client, login_as, dmake):
+def test_propose_dismissal_from_a_verified_violation(app, client, login_as):
     login_as("office")
-    expert = _appointed(dmake)
+    expert = _appointed()
     v = Violation(expert=expert, found_on=TODAY, finding="暂停期间以专家身份开展中介活动", state="verified",
                   verified_on=TODAY, investigation="属实", ladder_note="恢复专家资格前发现")
     db.session.add(v)
@@ -115,8 +125,8 @@ def test_propose_dismissal_from_a_verified_violation(app, client, login_as, dmak
     assert (proposal.expert_id, proposal.reason, proposal.state) == (expert.id, "7", "proposed")
 
 
-def test_leader_reads_but_cannot_verify(app, client, login_as, dmake):
-    expert = _appointed(dmake)
+def test_leader_reads_but_cannot_verify(app, client, login_as):
+    expert = _appointed()
     v = Violation(expert=expert, found_on=TODAY, finding="迟到", state="draft")
     db.session.add(v)
     db.session.commit()
@@ -132,8 +142,8 @@ def test_leader_reads_but_cannot_verify(app, client, login_as, dmake):
 
 
 @pytest.mark.parametrize("role", ["department", "town"])
-def test_units_see_no_violations_on_the_expert_page(app, client, login_as, dmake, role):
-    expert = _appointed(dmake)
+def test_units_see_no_violations_on_the_expert_page(app, client, login_as, role):
+    expert = _appointed()
     db.session.add(Violation(expert=expert, found_on=TODAY, finding="秘密的违规情形", state="draft"))
     db.session.commit()
     login_as(role)
@@ -142,12 +152,12 @@ def test_units_see_no_violations_on_the_expert_page(app, client, login_as, dmake
     assert "秘密的违规情形" not in html and "违规与处理" not in html
 
 
-def test_office_runs_and_publishes_the_assessment(app, client, login_as, dmake):
+def test_office_runs_and_publishes_the_assessment(app, client, login_as):
     year = TODAY.year - 1
-    good = dmake.expert_on_term(D(year, 1, 1), D(year + 2, 12, 31), name="王优秀")
-    bad = dmake.expert_on_term(D(year, 1, 1), D(year + 2, 12, 31), name="李较差")
-    dmake.evaluation(good, D(year, 5, 1), 96)
-    dmake.evaluation(bad, D(year, 5, 1), 52)
+    good = factories.appointed_expert(D(year, 1, 1), D(year + 2, 12, 31), name="王优秀")
+    bad = factories.appointed_expert(D(year, 1, 1), D(year + 2, 12, 31), name="李较差")
+    records.evaluation(good, D(year, 5, 1), 96)
+    records.evaluation(bad, D(year, 5, 1), 52)
     db.session.commit()
     login_as("office")
     page = client.get(f"/admin/annual_assessment/?year={year}").get_data(as_text=True)
@@ -180,7 +190,7 @@ def test_office_runs_and_publishes_the_assessment(app, client, login_as, dmake):
     assert proposal is not None and proposal.reason == "6"
 
 
-def test_only_the_office_runs_the_assessment(app, client, login_as, dmake):
+def test_only_the_office_runs_the_assessment(app, client, login_as):
     login_as("leader")
     page = client.get("/admin/annual_assessment/").get_data(as_text=True)
     assert "评定" not in page.split("考核年度")[1][:400]
@@ -189,9 +199,9 @@ def test_only_the_office_runs_the_assessment(app, client, login_as, dmake):
     assert db.session.scalar(select(AnnualAssessment.id)) is None
 
 
-def test_expert_sees_only_his_own_assessments(app, client, login_as, dmake):
-    me = _appointed(dmake, name="周本人")
-    other = _appointed(dmake, name="吴他人")
+def test_expert_sees_only_his_own_assessments(app, client, login_as):
+    me = _appointed(name="周本人")
+    other = _appointed(name="吴他人")
     for e in (me, other):
         db.session.add(AnnualAssessment(expert=e, year=TODAY.year - 1, grade="qualified", evaluation_count=2))
     db.session.commit()
@@ -202,9 +212,9 @@ def test_expert_sees_only_his_own_assessments(app, client, login_as, dmake):
     assert client.get(f"/admin/annual_assessment/details/?id={other_row}").status_code in (302, 404)
 
 
-def test_follow_up_is_recorded_by_staff(app, client, login_as, dmake):
+def test_follow_up_is_recorded_by_staff(app, client, login_as):
     user = login_as("office")
-    expert = _appointed(dmake)
+    expert = _appointed()
     ent = factories.enterprise()
     db.session.commit()
     page = client.get("/admin/follow_up/new/").get_data(as_text=True)
@@ -221,7 +231,7 @@ def test_follow_up_is_recorded_by_staff(app, client, login_as, dmake):
     assert "3分 基本满意" in client.get("/admin/follow_up/").get_data(as_text=True)
 
 
-def test_dashboard_shows_the_score_charts_and_a_unit_its_own_coverage(app, client, login_as, dmake):
+def test_dashboard_shows_the_score_charts_and_a_unit_its_own_coverage(app, client, login_as):
     from models import EnforcementPlan
 
     year = dt.datetime.now(__import__("zoneinfo").ZoneInfo("Asia/Shanghai")).year
@@ -229,9 +239,9 @@ def test_dashboard_shows_the_score_charts_and_a_unit_its_own_coverage(app, clien
     theirs = factories.org_unit("牛塘镇", kind="town")
     db.session.add_all([EnforcementPlan(unit=mine, year=year, planned_checks=10),
                         EnforcementPlan(unit=theirs, year=year, planned_checks=20)])
-    expert = _appointed(dmake, groups=("电气",))
+    expert = _appointed(groups=("电气",))
     for total in (95, 55):
-        ev = dmake.evaluation(expert, D(year, 1, 2), total, variant="B", unit=mine)
+        ev = records.evaluation(expert, D(year, 1, 2), total, variant="B", unit=mine)
         ev.is_service_quality = True
     db.session.commit()
     login_as("office")
@@ -246,9 +256,9 @@ def test_dashboard_shows_the_score_charts_and_a_unit_its_own_coverage(app, clien
     assert "20.0%（2/10）" in html and "牛塘镇" not in html
 
 
-def test_blacklist_announcement_drafted_from_the_violation(app, client, login_as, dmake):
+def test_blacklist_announcement_drafted_from_the_violation(app, client, login_as):
     login_as("office")
-    expert = _appointed(dmake, name="钱黑名")
+    expert = _appointed(name="钱黑名")
     v = Violation(expert=expert, found_on=TODAY, finding="恢复专家资格后开展中介活动", state="verified",
                   verified_on=TODAY, investigation="属实", sanction="blacklist", sanction_start=TODAY,
                   sanction_end=TODAY + dt.timedelta(days=1095))
@@ -262,9 +272,9 @@ def test_blacklist_announcement_drafted_from_the_violation(app, client, login_as
     assert response.headers["Location"].endswith(f"/admin/announcement/details/?id={ann.id}")
 
 
-def test_violation_interview_is_recorded_without_an_outcome(app, client, login_as, dmake):
+def test_violation_interview_is_recorded_without_an_outcome(app, client, login_as):
     login_as("office")
-    expert = _appointed(dmake)
+    expert = _appointed()
     v = Violation(expert=expert, found_on=TODAY, finding="迟到", state="verified", verified_on=TODAY,
                   investigation="属实", sanction="suspension", sanction_start=TODAY,
                   sanction_end=TODAY + dt.timedelta(days=90))

@@ -4,6 +4,7 @@ import datetime as dt
 
 from app.services.discipline import ladder
 from app.services.discipline.ladder import PastViolation, next_step
+from tests import factories
 from tests.conftest import csrf_from
 
 D = dt.date
@@ -20,9 +21,9 @@ def test_a_violation_found_on_the_warnings_day_says_same_day():
     assert before.note.startswith("发现于2026年12月3日警告之前")
 
 
-def test_the_preview_follows_the_verification_date(app, db, client, login_as, dmake):
+def test_the_preview_follows_the_verification_date(app, db, client, login_as):
     office = login_as("office")
-    expert = dmake.expert_on_term(TODAY - dt.timedelta(days=400), TODAY + dt.timedelta(days=600), name="张违规")
+    expert = factories.appointed_expert(TODAY - dt.timedelta(days=400), TODAY + dt.timedelta(days=600), name="张违规")
     first = ladder.record_violation(expert, TODAY - dt.timedelta(days=30), "迟到", today=TODAY)
     ladder.verify_violation(first, investigation="属实", actor=office, verified_on=TODAY - dt.timedelta(days=25),
                             today=TODAY)
@@ -42,8 +43,8 @@ def test_the_preview_follows_the_verification_date(app, db, client, login_as, dm
     assert csrf_from(page)
 
 
-def test_units_may_not_ask_for_a_preview(app, db, client, login_as, dmake):
-    expert = dmake.expert_on_term(TODAY - dt.timedelta(days=400), TODAY + dt.timedelta(days=600))
+def test_units_may_not_ask_for_a_preview(app, db, client, login_as):
+    expert = factories.appointed_expert(TODAY - dt.timedelta(days=400), TODAY + dt.timedelta(days=600))
     v = ladder.record_violation(expert, TODAY - dt.timedelta(days=3), "接受宴请", today=TODAY)
     db.session.commit()
     login_as("town")

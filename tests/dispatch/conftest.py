@@ -2,12 +2,10 @@
 import datetime as dt
 
 import pytest
-from sqlalchemy import select
 
-from app.extensions import db
 from app.services.dispatch import usage_requests
-from models import ExpertGroup
 from tests import factories
+from tests.dispatch.records import group_ids
 
 # A Monday with no holiday around it, so dates in tests read plainly.
 MONDAY = dt.date(2026, 6, 8)
@@ -31,10 +29,6 @@ def pool(app):
         return [factories.appointed_expert(start=dt.date(2026, 1, 1), groups=groups, **kw) for _ in range(n)]
 
     return _pool
-
-
-def group_ids(*names):
-    return [db.session.scalar(select(ExpertGroup.id).where(ExpertGroup.name == n)) for n in names]
 
 
 @pytest.fixture

@@ -7,14 +7,17 @@ from app.extensions import db
 from app.services.dispatch import candidates, draws, responses
 from models import CommitmentLetter, ConflictOfInterest, Violation
 from tests import factories
-from tests.dispatch.conftest import MONDAY, group_ids
+from tests.dispatch.conftest import MONDAY
+from tests.dispatch.records import group_ids
 
 
 def _find(ents, groups=("化工",), start=MONDAY, end=None, **kw):
     from models import ExpertGroup
 
     group_objs = [db.session.get(ExpertGroup, gid) for gid in group_ids(*groups)]
-    return candidates.find_candidates(start_date=start, end_date=end or start, groups=group_objs, enterprises=ents, **kw)
+    return candidates.find_candidates(
+        start_date=start, end_date=end or start, groups=group_objs, enterprises=ents, **kw
+    )
 
 
 def _reasons(cands, expert):
@@ -26,8 +29,9 @@ def test_each_exclusion_names_its_rule(app, pool):
     ok, = pool(1)
     no_letter = factories.expert(groups=("化工",))  # never appointed
     suspended, = pool(1)
-    db.session.add(Violation(expert=suspended, state="verified", sanction="suspension", found_on=MONDAY - dt.timedelta(days=20),
-                             sanction_start=MONDAY - dt.timedelta(days=10), sanction_end=MONDAY + dt.timedelta(days=80),
+    db.session.add(Violation(expert=suspended, state="verified", sanction="suspension",
+                             found_on=MONDAY - dt.timedelta(days=20), sanction_start=MONDAY - dt.timedelta(days=10),
+                             sanction_end=MONDAY + dt.timedelta(days=80),
                              finding="违规收取费用"))
     wrong_group, = pool(1, groups=("电气",))
     related, = pool(1)

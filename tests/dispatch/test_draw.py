@@ -12,7 +12,8 @@ from app.services.dispatch import candidates, designation, draws, responses, usa
 from app.services.errors import DomainError
 from models import Assignment, ConflictOfInterest, Draw, StatusEvent, UsageRequest, Violation
 from tests import factories
-from tests.dispatch.conftest import MONDAY, group_ids
+from tests.dispatch.conftest import MONDAY
+from tests.dispatch.records import group_ids
 
 
 def test_algorithm_is_the_documented_sha256_ranking():

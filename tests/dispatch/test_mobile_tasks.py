@@ -9,7 +9,7 @@ from app.services.dispatch import draws, usage_requests
 from models import ConflictOfInterest, Opinion
 from tests import factories
 from tests.conftest import csrf_from
-from tests.dispatch.conftest import group_ids
+from tests.dispatch.records import group_ids
 
 
 @pytest.fixture
@@ -19,8 +19,9 @@ def job(app):
     unit = factories.org_unit(name="应急管理综合行政执法大队二中队", kind="brigade")
     ent = factories.enterprise(name="常州洛阳冶金铸造有限公司")
     day = dt.date.today() + dt.timedelta(days=5)
-    req = usage_requests.create_request(unit=unit, activity_type="inspection", subject="冶金企业执法检查", start_date=day,
-                                        end_date=day, groups=group_ids("化工"), enterprises=[ent], headcount=1, backups=1)
+    req = usage_requests.create_request(unit=unit, activity_type="inspection", subject="冶金企业执法检查",
+                                        start_date=day, end_date=day, groups=group_ids("化工"), enterprises=[ent],
+                                        headcount=1, backups=1)
     record = draws.draw(req)
     chosen = next(e for e in experts if e.id == record.chosen_ids[0])
     user = factories.user(role="expert", expert_=chosen)
@@ -85,7 +86,12 @@ def test_declare_a_conflict(app, client, auth, job):
                                                    "relation": "relative", "note": "配偶在该企业任安全科长"})
     db.session.expire_all()
     row = db.session.scalar(select(ConflictOfInterest))
-    assert (row.expert_id, row.enterprise_id, row.relation, row.source) == (user.expert_id, ent.id, "relative", "expert")
+    assert (row.expert_id, row.enterprise_id, row.relation, row.source) == (
+        user.expert_id,
+        ent.id,
+        "relative",
+        "expert",
+    )
     assert a.response == "conflict"
     assert not next(x for x in req.assignments if x.expert_id == backup_id).is_backup
 
@@ -136,7 +142,11 @@ def test_the_office_replies_and_the_expert_reads_it(app, client, auth, login_as,
         "csrf_token": csrf_from(page), "version": "", "reply": "已采纳，自下月起提前两个工作日通知。"})
     db.session.expire_all()
     stored = db.session.get(Opinion, opinion.id)
-    assert stored.reply.startswith("已采纳") and stored.replied_at is not None and stored.body == "建议提前两个工作日通知。"
+    assert (
+        stored.reply.startswith("已采纳")
+        and stored.replied_at is not None
+        and stored.body == "建议提前两个工作日通知。"
+    )
     assert office
     auth.logout()
     auth.login(user.username)

@@ -10,7 +10,7 @@ from app.services.dispatch import candidates, completion, draws, fairness, paper
 from app.services.errors import DomainError
 from models import ServiceRecord, Setting
 from tests import factories
-from tests.dispatch.conftest import group_ids
+from tests.dispatch.records import group_ids
 
 FRIDAY = dt.date(2026, 6, 12)  # the next Monday–Wednesday are ordinary working days
 
@@ -158,8 +158,8 @@ def test_fairness_report_flags_twice_the_group_average(app, pool, section):
     for i, (eid, n) in enumerate([(experts[0].id, 4), (experts[1].id, 1), (experts[2].id, 1)]):
         for k in range(n):
             day = dt.date(2026, 3, 2) + dt.timedelta(days=14 * k + i * 3)
-            req = usage_requests.create_request(unit=section, activity_type="inspection", subject="检查", start_date=day,
-                                                end_date=day, groups=group_ids("化工"),
+            req = usage_requests.create_request(unit=section, activity_type="inspection", subject="检查",
+                                                start_date=day, end_date=day, groups=group_ids("化工"),
                                                 enterprises=[factories.enterprise()], headcount=1, backups=0,
                                                 today=day)
             seed = next(s for s in (f"{x:032x}" for x in range(10_000))

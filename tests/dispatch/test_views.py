@@ -11,7 +11,7 @@ from app.services.dispatch import draws, notices, responses, usage_requests
 from models import Assignment, Draw, Enterprise, Notice, ServiceRecord, UsageRequest
 from tests import factories
 from tests.conftest import csrf_from
-from tests.dispatch.conftest import group_ids
+from tests.dispatch.records import group_ids
 
 TODAY = dt.date.today()
 NEXT_WEEK = TODAY + dt.timedelta(days=7)
@@ -151,9 +151,9 @@ def test_draw_replay_respond_complete_and_notice_through_the_page(app, client, d
 def test_completion_through_the_page_makes_the_service_record(app, client, dept, pool):
     pool(3)
     day = TODAY - dt.timedelta(days=1)
-    req = usage_requests.create_request(unit=dept.org_unit, activity_type="emergency", subject="泄漏处置", start_date=day,
-                                        end_date=day, groups=group_ids("化工"), enterprises=[factories.enterprise()],
-                                        headcount=1, backups=0)
+    req = usage_requests.create_request(unit=dept.org_unit, activity_type="emergency", subject="泄漏处置",
+                                        start_date=day, end_date=day, groups=group_ids("化工"),
+                                        enterprises=[factories.enterprise()], headcount=1, backups=0)
     a = req.assignments[0]
     responses.respond(a, "accepted")
     db.session.commit()

@@ -7,13 +7,12 @@ from app.extensions import db
 from app.services.discipline.ladder import record_violation, verify_violation
 from models import EnforcementPlan, Violation
 from tests import factories
-from tests.discipline.conftest import DisciplineMakers
+from tests.discipline import records
 
 TODAY = dt.date.today()
 
 
 def _data():
-    make = DisciplineMakers()
     factories.user(role="office", username="zhouyan", full_name="周焱")
     unit = factories.org_unit("湖塘镇", kind="town")
     other = factories.org_unit("应急管理综合行政执法大队一中队", kind="brigade")
@@ -21,20 +20,22 @@ def _data():
                         EnforcementPlan(unit=other, year=TODAY.year, planned_checks=40)])
     start = dt.date(TODAY.year - 1, 1, 1)
     end = dt.date(TODAY.year + 1, 12, 31)
-    experts = [make.expert_on_term(start, end, name=name, groups=groups) for name, groups in (
+    experts = [factories.appointed_expert(start, end, name=name, groups=groups) for name, groups in (
         ("王建国", ("化工",)), ("李志强", ("化工", "电气")), ("张海涛", ("机械",)), ("刘立新", ("有限空间",)),
         ("陈国华", ("电气",)))]
-    for expert, totals in zip(experts, ((96, 92), (88, 84, 90), (74, 69), (58, 52), (91,))):
+    for expert, totals in zip(experts, ((96, 92), (88, 84, 90), (74, 69), (58, 52), (91,)), strict=True):
         for k, total in enumerate(totals):
-            make.evaluation(expert, dt.date(TODAY.year - 1, 3 + k, 10), total, unit=unit)
-            ev = make.evaluation(expert, TODAY - dt.timedelta(days=20 + k), min(100, total + 2), variant="B",
+            records.evaluation(expert, dt.date(TODAY.year - 1, 3 + k, 10), total, unit=unit)
+            ev = records.evaluation(expert, TODAY - dt.timedelta(days=20 + k), min(100, total + 2), variant="B",
                                  unit=unit if k % 2 == 0 else other)
             ev.is_service_quality = True
     warned = experts[1]
     first = record_violation(warned, TODAY - dt.timedelta(days=60), "现场检查时接受企业安排的午餐宴请。", today=TODAY)
     verify_violation(first, investigation="经核实属实。", today=TODAY - dt.timedelta(days=50))
     db.session.flush()
-    record_violation(warned, TODAY - dt.timedelta(days=3), "借区应急管理局名义向被检查企业推荐安全托管服务。", today=TODAY)
+    record_violation(
+        warned, TODAY - dt.timedelta(days=3), "借区应急管理局名义向被检查企业推荐安全托管服务。", today=TODAY
+    )
     record_violation(experts[3], TODAY - dt.timedelta(days=1), "企业投诉：专家迟到一小时。", today=TODAY)
     db.session.commit()
 

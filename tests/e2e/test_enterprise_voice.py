@@ -204,7 +204,8 @@ def test_office_adds_a_field_citizen_fills_it_and_it_reaches_admin_pdf_export(ap
 
     pdf = page.request.get(f"{live_server}/admin/application/registration/{expert_id}").body()
     (tmp_path / "reg.pdf").write_bytes(pdf)
-    text = subprocess.run(["pdftotext", str(tmp_path / "reg.pdf"), "-"], capture_output=True, check=True).stdout.decode()
+    text = subprocess.run(["pdftotext", str(tmp_path / "reg.pdf"), "-"],
+                          capture_output=True, check=True).stdout.decode()
     assert "T32041219800109" in text and "特种作业操" in text
     import os
     import shutil

@@ -13,7 +13,7 @@ from app.services.lifecycle import terms
 from app.services.permits.issuing import current_permit
 from app.services.scoring import evaluations as scoring
 from tests import factories
-from tests.scoring.conftest import form_v1, full_scores
+from tests.scoring.records import form_v1, full_scores
 
 TODAY = dt.date.today()
 

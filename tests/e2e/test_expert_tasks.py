@@ -8,7 +8,7 @@ def test_expert_accepts_a_task_on_the_phone(app, page, live_server, browser_logi
     with app.app_context():
         from app.extensions import db
         from app.services.dispatch import draws, usage_requests
-        from tests.dispatch.conftest import group_ids
+        from tests.dispatch.records import group_ids
 
         experts = [factories.appointed_expert(start=dt.date(2026, 1, 1), name=n, employer="常州大学")
                    for n in ("王建国", "李志强")]
@@ -17,8 +17,8 @@ def test_expert_accepts_a_task_on_the_phone(app, page, live_server, browser_logi
                 factories.enterprise(name="江苏武进液压启闭机有限公司")]
         day = dt.date.today() + dt.timedelta(days=6)
         req = usage_requests.create_request(unit=unit, activity_type="inspection", subject="危险化学品企业专项执法检查",
-                                            start_date=day, end_date=day + dt.timedelta(days=1), groups=group_ids("化工"),
-                                            enterprises=ents, headcount=1, backups=1)
+                                            start_date=day, end_date=day + dt.timedelta(days=1),
+                                            groups=group_ids("化工"), enterprises=ents, headcount=1, backups=1)
         record = draws.draw(req)
         me = next(e for e in experts if e.id == record.chosen_ids[0])
         factories.user(role="expert", username="wangjg", expert_=me)

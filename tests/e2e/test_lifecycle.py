@@ -6,7 +6,7 @@ from tests import factories
 def test_bulk_prelim_from_the_list_and_timeline(app, page, live_server, browser_login, screenshot):
     with app.app_context():
         from app.extensions import db
-        from tests.lifecycle.conftest import make_applicant, make_application
+        from tests.lifecycle.records import make_applicant, make_application
 
         factories.user(role="office", username="zhouyan")
         first = make_application(make_applicant(name="王建国"))

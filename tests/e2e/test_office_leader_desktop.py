@@ -14,7 +14,7 @@ from models import Application, Expert
 from tests import factories
 from tests.admin_views.test_roster_import import _row
 from tests.e2e.conftest import SHOTS
-from tests.lifecycle.conftest import make_applicant, make_application
+from tests.lifecycle.records import make_applicant, make_application
 
 DESKTOP = {"width": 1366, "height": 768}
 TODAY = dt.date.today()

@@ -44,8 +44,14 @@ def _inspector_with_a_job(app, username="qianlijun"):
         req.enterprises = [ent]
         db.session.add(req)
         # designated (a drawn job would need its draw: flask check-integrity runs after each journey)
-        job = Assignment(request=req, expert=expert, method="designated", designation_reason="熟悉危险化学品企业，指定参加",
-                         response="accepted", attended=True)
+        job = Assignment(
+            request=req,
+            expert=expert,
+            method="designated",
+            designation_reason="熟悉危险化学品企业，指定参加",
+            response="accepted",
+            attended=True,
+        )
         db.session.add(job)
         db.session.commit()
         return job.id
@@ -87,7 +93,9 @@ def test_an_inspector_scores_an_expert_from_an_assignment_and_sees_the_total(app
 
     # A score over the item's maximum is explained beside it, in words, and left out of the total.
     page.fill(".item:has-text('发现及分析问题') input[type=number]", "12")
-    assert "12分超过该项满分10分，未计入合计" in page.locator(".item:has-text('发现及分析问题') .field-error").inner_text()
+    assert (
+        "12分超过该项满分10分，未计入合计" in page.locator(".item:has-text('发现及分析问题') .field-error").inner_text()
+    )
     assert page.locator("#total").inner_text() == "0"
     _tap_full_marks(page, ".card:has(h2:text-is('必填项（50分）'))")
     assert page.locator(".item:has-text('发现及分析问题') .field-error").is_hidden()

@@ -1,26 +1,9 @@
-"""Fixtures for fees and payouts: service records and a fees helper bound to the test DB."""
-import datetime as dt
-from decimal import Decimal
+"""Fixtures for fees and payouts: staff users and ``record`` (records.service_record, bound to the app)."""
 
 import pytest
 
-from app.extensions import db
-from models import ServiceRecord
 from tests import factories
-
-
-def service_record(expert, activity="inspection", day=dt.date(2026, 5, 12), units=1, payer="bureau", unit=None,
-                   started_at=None, proposed_amount=None, **kw) -> ServiceRecord:
-    """A completed service as the dispatch area records it (一条服务记录)."""
-    if activity == "emergency" and started_at is None:
-        started_at = dt.datetime.combine(day, dt.time(10, 0))
-    record = ServiceRecord(
-        expert=expert, activity=activity, service_date=day, started_at=started_at, units=Decimal(units),
-        payer=payer, unit=unit, proposed_amount=proposed_amount, **kw,
-    )
-    db.session.add(record)
-    db.session.flush()
-    return record
+from tests.fees.records import service_record
 
 
 @pytest.fixture

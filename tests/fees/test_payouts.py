@@ -78,7 +78,10 @@ def test_review_links_the_drafts_records_to_their_lines(wang, li, record, office
     assert record_status(w1) == "已汇总待审核"
     payouts.review_batch(batch, office)
     db.session.commit()
-    lines = {line.expert_id: line.id for line in db.session.scalars(select(PayoutLine).where(PayoutLine.batch_id == batch.id))}
+    lines = {
+        line.expert_id: line.id
+        for line in db.session.scalars(select(PayoutLine).where(PayoutLine.batch_id == batch.id))
+    }
     assert (w1.payout_line_id, w2.payout_line_id, l1.payout_line_id) == (lines[wang.id], lines[wang.id], lines[li.id])
     assert record_status(w1) == "已审核待发放"
     # A record priced after the review is paid by no batch yet, not by the locked one.

@@ -20,7 +20,9 @@ Q2 = (2026, 2)
 
 
 def pdf_text(data: bytes) -> str:
-    return subprocess.run(["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True).stdout.decode()
+    return subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True
+    ).stdout.decode()
 
 
 @pytest.fixture
@@ -312,8 +314,8 @@ def test_attachment4_pdf(client, login_as):
     response = client.get("/admin/fee_standard/print/?on=2026-05-01")
     assert response.status_code == 200
     text = pdf_text(response.data)
-    for words in ("武进区安全生产专家费用发放标准", "执法检查", "一天", "1000", "事故调查", "应急处置", "夜间、节假日1500",
-                  "另行确定", "经局领导批准同意后执行"):
+    for words in ("武进区安全生产专家费用发放标准", "执法检查", "一天", "1000", "事故调查", "应急处置",
+                  "夜间、节假日1500", "另行确定", "经局领导批准同意后执行"):
         assert words in text
 
 

@@ -256,7 +256,7 @@ def _make_notice():
     import datetime as dt
 
     from app.services.dispatch import draws, notices, usage_requests
-    from tests.dispatch.conftest import group_ids
+    from tests.dispatch.records import group_ids
 
     for _ in range(2):
         factories.appointed_expert(start=dt.date(2026, 1, 1))

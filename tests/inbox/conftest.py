@@ -9,8 +9,8 @@ from app.services.lifecycle import dismissal as dm
 from app.services.lifecycle import review
 from app.services.permits.issuing import issue_permit
 from tests import factories
-from tests.fees.conftest import service_record
-from tests.lifecycle.conftest import make_applicant, make_application
+from tests.fees.records import service_record
+from tests.lifecycle.records import make_applicant, make_application
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ def test_every_kind_waits_for_the_leader_with_its_count(waiting):
 
 
 def test_a_fee_without_a_proposal_waits_for_the_unit_not_the_leader(waiting, office):
-    from tests.fees.conftest import service_record
+    from tests.fees.records import service_record
 
     service_record(factories.expert(name="库外专家", source="outside"), activity="other")
     db.session.commit()

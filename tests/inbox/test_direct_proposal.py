@@ -3,7 +3,7 @@ import pytest
 
 from app.services.errors import DomainError
 from app.services.lifecycle import review
-from tests.lifecycle.conftest import make_applicant, make_application
+from tests.lifecycle.records import make_applicant, make_application
 
 
 def test_the_office_proposes_with_a_reason_and_the_state_stays(app, office):

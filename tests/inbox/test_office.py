@@ -13,7 +13,7 @@ from app.services.lifecycle import dismissal as dm
 from app.services.permits import issuing
 from models import BackupRun, CalendarYear
 from tests import factories
-from tests.lifecycle.conftest import make_applicant, make_application
+from tests.lifecycle.records import make_applicant, make_application
 
 
 def _sections():
@@ -84,7 +84,7 @@ def test_complaints_until_closed_and_violations_until_verified(app):
 
 def test_draft_payout_batches_wait_for_review(app):
     from app.services.fees import pricing
-    from tests.fees.conftest import service_record
+    from tests.fees.records import service_record
 
     office_user = factories.user(role="office")
     pricing.price_record(service_record(factories.appointed_expert(), day=dt.date(2026, 5, 12)))

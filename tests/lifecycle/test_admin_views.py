@@ -13,7 +13,7 @@ from app.services.status import dispatchable
 from models import Announcement, Application, CommitmentLetter, Dismissal, Term
 from tests import factories
 from tests.conftest import csrf_from
-from tests.lifecycle.conftest import make_applicant, make_application
+from tests.lifecycle.records import make_applicant, make_application
 
 TODAY = dt.date.today()
 
@@ -111,12 +111,15 @@ def test_office_enters_a_recommendation(app, client, login_as):
         "ethnicity": "汉族", "party": "群众", "birthplace": "江苏常州", "employer": "常州新东化工发展有限公司",
         "supervising_dept": "", "position": "安全总监", "retired": "0", "title_level": "intermediate",
         "title": "工程师", "graduated_from": "常州大学", "education": "bachelor", "full_time_education": "1",
-        "profession": "化工安全", "specialty": "危化品储存安全", "mobile": "13912340001", "address": "常州市武进区湖塘镇",
-        "groups": ["chemical"], "work_history-0-period": "2003.07-至今", "work_history-0-employer": "常州新东化工发展有限公司",
+        "profession": "化工安全", "specialty": "危化品储存安全", "mobile": "13912340001",
+        "address": "常州市武进区湖塘镇", "groups": ["chemical"], "work_history-0-period": "2003.07-至今",
+        "work_history-0-employer": "常州新东化工发展有限公司",
         "achievements": "参与隐患排查", "health_declared": "y", "ethics_declared": "y",
     }
     # the recommending unit's contact is required (附件2 填表说明11): nothing is saved without it
-    html = post(client, "/admin/application/new/", {**data, "recommender_contact": ""}, status=200).get_data(as_text=True)
+    html = post(client, "/admin/application/new/", {**data, "recommender_contact": ""}, status=200).get_data(
+        as_text=True
+    )
     assert "经办联系人" in html and db.session.scalar(select(Application)) is None
     response = post(client, "/admin/application/new/", data)
     application = db.session.scalar(select(Application))
@@ -146,7 +149,9 @@ def test_step_forms_walk_the_procedure_and_refuse_out_of_order(app, client, auth
     # office cannot approve; the leader can
     page(client, f"/admin/application/step/{a.id}/approve", status=403)
     token = csrf_from(page(client, "/admin/application/candidates/"))
-    assert client.post("/admin/application/bulk/approve", data={"ids": str(a.id), "csrf_token": token}).status_code == 403
+    assert (
+        client.post("/admin/application/bulk/approve", data={"ids": str(a.id), "csrf_token": token}).status_code == 403
+    )
     assert db.session.get(Application, a.id).state == "shortlisted"
     client.post("/logout", data={"csrf_token": token})
     auth.login(leader.username)

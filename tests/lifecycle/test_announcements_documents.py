@@ -11,7 +11,7 @@ from app.services.lifecycle import documents as docs
 from app.services.lifecycle import review, terms
 from models import WorkHistory
 from tests import factories
-from tests.lifecycle.conftest import make_applicant, make_application
+from tests.lifecycle.records import make_applicant, make_application
 
 TODAY = dt.date.today()
 
@@ -35,7 +35,9 @@ def squash(text: str) -> str:
 def new_terms(app, office):
     made = []
     for name, group, employer in (("王建国", "化工", "江苏常州化工研究所有限公司"), ("李海涛", "机械", "常州大学")):
-        expert = make_applicant(name=name, groups=(group, "有限空间"), employer=employer, address="常州市武进区湖塘镇某路1号")
+        expert = make_applicant(
+            name=name, groups=(group, "有限空间"), employer=employer, address="常州市武进区湖塘镇某路1号"
+        )
         made.append(terms.start_term(expert, cohort=3, doc_no="武应急〔2026〕12号", start_date=dt.date(2026, 7, 1),
                                      actor=office))
     return made

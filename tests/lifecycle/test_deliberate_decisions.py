@@ -9,7 +9,7 @@ from app.services.lifecycle import announcements, review
 from models import Announcement, Application
 from tests import factories
 from tests.conftest import csrf_from
-from tests.lifecycle.conftest import make_applicant, make_application
+from tests.lifecycle.records import make_applicant, make_application
 
 TODAY = dt.date.today()
 

@@ -67,7 +67,9 @@ def test_approval_removes_the_expert_from_dispatch_at_once(app, office, leader, 
     assert status_of(member).code == "dismissed"
     assert member.stage == "dismissed"
     assert current_permit(member) is None
-    assert all(p.revoked_at is not None for p in db.session.scalars(select(Permit).where(Permit.expert_id == member.id)))
+    assert all(
+        p.revoked_at is not None for p in db.session.scalars(select(Permit).where(Permit.expert_id == member.id))
+    )
     assert member.terms[0].ended_on == TODAY
     other = db.session.scalar(select(Dismissal).where(Dismissal.reason == "4"))
     assert other.state == "rejected" and "合并处理" in other.decision_note

@@ -5,7 +5,7 @@ import pytest
 
 from app.services.lifecycle.eligibility import age_on, check_conditions, eligibility_of
 from models import WorkHistory
-from tests.lifecycle.conftest import make_applicant, make_application
+from tests.lifecycle.records import make_applicant, make_application
 
 ON = dt.date(2026, 6, 15)
 BASE = dict(

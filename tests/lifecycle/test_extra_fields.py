@@ -153,7 +153,8 @@ def test_pdf_and_export_carry_the_fields(fields, client, login_as):
     extra_fields.save_values(expert, {cert.key: "=HYPERLINK(1)", until.key: "2028-06-30"})
     db.session.commit()
     _name, pdf = registration_form_pdf(expert)
-    text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf,
+                          capture_output=True, check=True).stdout.decode()
     # the narrow label column wraps its words: 注册证书有 / 效期
     assert "注册证书有" in text and "效期" in text and "2028年6月30日" in text
     login_as("office")

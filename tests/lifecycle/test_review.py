@@ -11,7 +11,7 @@ from app.services.lifecycle import review
 from app.services.status import dispatchable
 from models import Permit, StatusEvent, Term
 from tests import factories
-from tests.lifecycle.conftest import make_applicant, make_application, steps_of
+from tests.lifecycle.records import make_applicant, make_application, steps_of
 
 TODAY = dt.date.today()
 
@@ -66,15 +66,15 @@ def test_full_path_records_who_when_and_opinion(app, office, leader):
 # Every step taken from every state it is not allowed from is refused, and nothing changes.
 ALL_STATES = ["submitted", "prelim_passed", "test_passed", "shortlisted", "approved"]
 STEP_CALLS = {
-    "prelim_pass": lambda a, o, l: review.pass_prelim(a, o),
-    "prelim_reject": lambda a, o, l: review.reject_prelim(a, o, "材料不全"),
-    "test": lambda a, o, l: review.record_test_result(a, o, True, 80),
-    "shortlist": lambda a, o, l: review.shortlist([a], o),
-    "approve": lambda a, o, l: review.approve(a, l),
-    "reject": lambda a, o, l: review.reject(a, l, "名额已满"),
-    "appoint": lambda a, o, l: review.appoint(a, o, cohort=1, doc_no="武应急〔2026〕1号", start_date=TODAY),
-    "direct": lambda a, o, l: review.direct_appoint(a, l, "急需有限空间专家"),
-    "withdraw": lambda a, o, l: review.withdraw(a, o, "本人撤回"),
+    "prelim_pass": lambda a, o, lead: review.pass_prelim(a, o),
+    "prelim_reject": lambda a, o, lead: review.reject_prelim(a, o, "材料不全"),
+    "test": lambda a, o, lead: review.record_test_result(a, o, True, 80),
+    "shortlist": lambda a, o, lead: review.shortlist([a], o),
+    "approve": lambda a, o, lead: review.approve(a, lead),
+    "reject": lambda a, o, lead: review.reject(a, lead, "名额已满"),
+    "appoint": lambda a, o, lead: review.appoint(a, o, cohort=1, doc_no="武应急〔2026〕1号", start_date=TODAY),
+    "direct": lambda a, o, lead: review.direct_appoint(a, lead, "急需有限空间专家"),
+    "withdraw": lambda a, o, lead: review.withdraw(a, o, "本人撤回"),
 }
 ALLOWED = {
     "prelim_pass": {"submitted"}, "prelim_reject": {"submitted"}, "test": {"prelim_passed"},
@@ -104,7 +104,7 @@ def test_each_step_only_from_its_states(app, office, leader, step, state):
 @pytest.mark.parametrize("final", ["prelim_rejected", "test_failed", "rejected", "appointed", "withdrawn"])
 def test_nothing_moves_a_finished_application(app, office, leader, final):
     application = make_application(state=final)
-    for step, call in STEP_CALLS.items():
+    for call in STEP_CALLS.values():
         with pytest.raises(DomainError):
             call(application, office, leader)
     assert application.state == final

@@ -10,7 +10,7 @@ from app.services.lifecycle import terms
 from app.services.permits.issuing import current_permit
 from app.services.status import dispatchable, status_of
 from models import AnnualAssessment, CommitmentLetter, Dismissal, Setting, Term, Violation
-from tests.lifecycle.conftest import make_applicant
+from tests.lifecycle.records import make_applicant
 
 TODAY = dt.date.today()
 
@@ -71,7 +71,9 @@ def test_renewal_of_an_expert_who_no_longer_qualifies_is_refused(app, office):
     assert "不能续聘" in str(err.value) and "年龄" in str(err.value)
     assert db.session.scalars(select(Term).where(Term.expert_id == expert.id)).all() == [term]
     # the office may override the age rule in writing
-    new = terms.renew_term(expert, actor=office, doc_no="武应急〔2027〕3号", age_override_reason="冶金煤气组急需，体检合格")
+    new = terms.renew_term(
+        expert, actor=office, doc_no="武应急〔2027〕3号", age_override_reason="冶金煤气组急需，体检合格"
+    )
     assert new.is_renewal
 
 
@@ -150,7 +152,9 @@ def test_terms_ending_within_90_and_30_days(app):
 
 def test_commitment_letter_makes_an_appointed_expert_dispatchable(app, office):
     expert = make_applicant()
-    terms.start_term(expert, cohort=1, doc_no="武应急〔2026〕1号", start_date=TODAY - dt.timedelta(days=5), actor=office)
+    terms.start_term(
+        expert, cohort=1, doc_no="武应急〔2026〕1号", start_date=TODAY - dt.timedelta(days=5), actor=office
+    )
     assert not dispatchable(expert)[0]
     with pytest.raises(DomainError, match="晚于今天"):
         terms.record_commitment(expert, signed_on=TODAY + dt.timedelta(days=1), actor=office)

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from models import AuditLog
 from tests.conftest import csrf_from
-from tests.mobile.conftest import make_job
+from tests.mobile.records import make_job
 
 
 def _logged(action):

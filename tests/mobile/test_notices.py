@@ -13,7 +13,7 @@ from app.services.dispatch import notices
 from models import Notice
 from tests import factories
 from tests.conftest import csrf_from
-from tests.mobile.conftest import make_job
+from tests.mobile.records import make_job
 
 
 def _png() -> bytes:

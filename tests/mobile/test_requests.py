@@ -10,8 +10,8 @@ from app.extensions import db
 from models import Assignment, Draw, Enterprise, ServiceRecord, UsageRequest
 from tests import factories
 from tests.conftest import csrf_from
-from tests.dispatch.conftest import group_ids
-from tests.mobile.conftest import MONDAY, finish, make_job
+from tests.dispatch.records import group_ids
+from tests.mobile.records import MONDAY, finish, make_job
 
 DAY = dt.timedelta(days=1)
 

@@ -8,8 +8,8 @@ from app.services import workspace
 from app.services.dispatch import notices, paperwork, responses, usage_requests
 from models import EnforcementPlan
 from tests import factories
-from tests.dispatch.conftest import group_ids
-from tests.mobile.conftest import MONDAY, evaluate, finish, make_job
+from tests.dispatch.records import group_ids
+from tests.mobile.records import MONDAY, evaluate, finish, make_job
 
 DAY = dt.timedelta(days=1)
 

@@ -54,9 +54,9 @@ def suspend(expert, start=None, days=92):
 def blacklist(expert, start=None):
     """列入黑名单三年."""
     start = start or today() - dt.timedelta(days=1)
-    v = Violation(expert=expert, found_on=start, finding="恢复资格后再次以检查为由收取企业费用", investigation="经调查属实",
-                  state="verified", verified_on=start, sanction="blacklist", sanction_start=start,
-                  sanction_end=start.replace(year=start.year + 3))
+    v = Violation(expert=expert, found_on=start, finding="恢复资格后再次以检查为由收取企业费用",
+                  investigation="经调查属实", state="verified", verified_on=start, sanction="blacklist",
+                  sanction_start=start, sanction_end=start.replace(year=start.year + 3))
     db.session.add(v)
     db.session.flush()
     return v

@@ -44,7 +44,9 @@ def test_batch_print_puts_eight_cards_on_an_a4_sheet(app, client, login_as, admi
     sizes, text = pdf_info(response.data)
     assert sizes == [A4, A4]  # 9 cards: a full sheet of 8 and a second sheet
     assert all(f"专家甲{i}" in text for i in range(9)) and "沿裁切标记裁切" in text
-    backs = admin_post("/admin/permit/action/", {"action": "print_sheet_backs", "rowid": [str(p.id) for p in permits[:8]]})
+    backs = admin_post(
+        "/admin/permit/action/", {"action": "print_sheet_backs", "rowid": [str(p.id) for p in permits[:8]]}
+    )
     sizes, text = pdf_info(backs.data)
     assert sizes == [A4, A4] and "使用须知" in text
 
@@ -119,7 +121,10 @@ def test_readers_can_neither_print_nor_reissue(app, client, login_as, admin_post
     assert client.get(f"/admin/permit/reissue/?id={permit.id}").status_code == 403
     response = admin_post("/admin/permit/action/", {"action": "print_sheet", "rowid": [str(permit.id)]})
     assert response.mimetype != "application/pdf"
-    assert admin_post("/admin/permit/action/", {"action": "reissue", "rowid": [str(permit.id)]}).status_code in (302, 403)
+    assert admin_post("/admin/permit/action/", {"action": "reissue", "rowid": [str(permit.id)]}).status_code in (
+        302,
+        403,
+    )
     db.session.expire_all()
     assert db.session.get(Permit, permit.id).revoked_at is None
 
@@ -195,8 +200,12 @@ def test_no_permit_for_an_expert_outside_a_term(app, client, login_as, admin_pos
     expert = factories.expert(name="未聘丁")
     db.session.commit()
     login_as("office")
-    html = admin_post("/admin/permit/issue/", {"expert_id": expert.id}, token_page=f"/admin/expert/details/?id={expert.id}",
-                      follow_redirects=True).get_data(as_text=True)
+    html = admin_post(
+        "/admin/permit/issue/",
+        {"expert_id": expert.id},
+        token_page=f"/admin/expert/details/?id={expert.id}",
+        follow_redirects=True,
+    ).get_data(as_text=True)
     assert "不在聘期内" in html
     assert db.session.scalar(select(Permit).where(Permit.expert_id == expert.id)) is None
 

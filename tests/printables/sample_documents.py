@@ -155,7 +155,9 @@ def _annex5(variant: str | None = "A", notes: dict | None = None):
     if variant is None:
         return version, None
     fields = {f.key: f for f in version.fields}
-    scores = {f.key: f.max_value for f in version.fields if f.kind == "score" and f.section.key in ("required", variant)}
+    scores = {
+        f.key: f.max_value for f in version.fields if f.kind == "score" and f.section.key in ("required", variant)
+    }
     scores.update(R2=8, A1=3)
     texts = {"enterprise_name": "常州市武进区某某化工有限公司", "matter": "2026年第二季度危险化学品企业执法检查",
              "evaluator_name": "李执法、王检查", "evaluated_on": "2026-05-20",
@@ -224,10 +226,18 @@ def announcement() -> dict:
             "现将名单予以公告。" + XSS,
         ],
         "experts": [
-            {"name": "刘大地", "groups": ["冶金煤气", "金属冶炼", "有限空间"], "employer": "江苏常州武进钢铁集团有限公司"},
+            {
+                "name": "刘大地",
+                "groups": ["冶金煤气", "金属冶炼", "有限空间"],
+                "employer": "江苏常州武进钢铁集团有限公司",
+            },
             {"name": "张卫国", "groups": ["机械"], "employer": "常州大学"},
             {"name": "陈静", "groups": ["化工"], "employer": "常州市武进区某某安全技术服务有限公司"},
-            {"name": "欧阳晓东", "groups": ["化工", "烟花爆竹"], "employer": "中国石化集团金陵石油化工有限责任公司常州分公司"},
+            {
+                "name": "欧阳晓东",
+                "groups": ["化工", "烟花爆竹"],
+                "employer": "中国石化集团金陵石油化工有限责任公司常州分公司",
+            },
         ],
         "closing": ["特此公告。"],
         "issuer": "武进区应急管理局",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import subprocess
 import time
 
@@ -105,7 +106,7 @@ def test_crop_marks_sit_on_the_card_edges(pdf_png):
     row = int(24 / px)  # inside the top lane of vertical marks
     xs = [x * px for x in range(image.width) if image.getpixel((x, row)) < 128]
     assert len(xs) >= 4
-    left_edges = [xs[0]] + [b for a, b in zip(xs, xs[1:]) if b - a > 1]
+    left_edges = [xs[0]] + [b for a, b in itertools.pairwise(xs) if b - a > 1]
     assert left_edges[1] - left_edges[0] == pytest.approx(85.6, abs=0.3)
     assert left_edges[3] - left_edges[2] == pytest.approx(85.6, abs=0.3)
 

@@ -26,7 +26,8 @@ from tests.public.conftest import (
 
 def test_form_page_is_light_and_grouped(client):
     html = client.get("/apply").get_data(as_text=True)
-    for section in ("基本信息", "工作单位与职称", "联系方式", "专家组别", "主要工作经历", "业绩与奖励", "证明材料", "声明"):
+    for section in ("基本信息", "工作单位与职称", "联系方式", "专家组别", "主要工作经历", "业绩与奖励", "证明材料",
+                    "声明"):
         assert section in html
     for group in ("化工", "烟花爆竹", "冶金煤气", "机械", "电气", "建材", "纺织", "轻工", "金属冶炼", "金属粉尘",
                   "木质粉尘", "有限空间"):

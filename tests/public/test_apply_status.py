@@ -53,8 +53,14 @@ def test_lookup_shows_state_and_dates_but_no_personal_data(client, submitted):
 def test_lookup_follows_review_steps_with_their_dates(client, submitted):
     receipt, id_number, expert = submitted
     application = db.session.scalar(select(Application).where(Application.receipt_no == receipt))
-    application.steps.append(ReviewStep(from_state="submitted", to_state="prelim_passed", opinion="材料齐全，王科长同意",
-                                        at=dt.datetime(2026, 3, 2, 2, 0, tzinfo=dt.UTC)))
+    application.steps.append(
+        ReviewStep(
+            from_state="submitted",
+            to_state="prelim_passed",
+            opinion="材料齐全，王科长同意",
+            at=dt.datetime(2026, 3, 2, 2, 0, tzinfo=dt.UTC),
+        )
+    )
     application.steps.append(ReviewStep(from_state="prelim_passed", to_state="test_passed", opinion="考试82分",
                                         at=dt.datetime(2026, 4, 10, 17, 0, tzinfo=dt.UTC)))
     application.state = "test_passed"

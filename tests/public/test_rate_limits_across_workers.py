@@ -111,6 +111,7 @@ def _stop(workers):
     for proc, _ in workers:
         proc.terminate()
         proc.wait(timeout=10)
+        proc.stdout.close()
 
 
 def test_a_limit_shared_through_redis_holds_in_total(redis_url, database, tmp_path):

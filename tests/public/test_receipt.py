@@ -16,7 +16,7 @@ from app.services.dispatch import draws, notices, usage_requests
 from models import Notice
 from tests import factories
 from tests.conftest import csrf_from
-from tests.dispatch.conftest import group_ids
+from tests.dispatch.records import group_ids
 
 
 @pytest.fixture
@@ -26,8 +26,9 @@ def notice(app):
     unit = factories.org_unit(name="应急管理综合行政执法大队一中队", kind="brigade")
     ent = factories.enterprise(name="常州市武进红光无纺布有限公司")
     day = dt.date.today() + dt.timedelta(days=3)
-    req = usage_requests.create_request(unit=unit, activity_type="inspection", subject="纺织企业执法检查", start_date=day,
-                                        end_date=day, groups=group_ids("化工"), enterprises=[ent], headcount=1, backups=0)
+    req = usage_requests.create_request(unit=unit, activity_type="inspection", subject="纺织企业执法检查",
+                                        start_date=day, end_date=day, groups=group_ids("化工"), enterprises=[ent],
+                                        headcount=1, backups=0)
     draws.draw(req)
     made, = notices.issue_notices(req)
     db.session.commit()
@@ -42,8 +43,10 @@ def _signed(name: str) -> dict:
 
 def _qr_from_pdf(pdf: bytes, tmp_path) -> str:
     (tmp_path / "n.pdf").write_bytes(pdf)
-    subprocess.run(["pdftoppm", "-png", "-r", "150", "-f", "1", "-l", "1", str(tmp_path / "n.pdf"), str(tmp_path / "p")],
-                   check=True)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "150", "-f", "1", "-l", "1", str(tmp_path / "n.pdf"), str(tmp_path / "p")],
+        check=True,
+    )
     png = next(tmp_path.glob("p*.png"))
     found = zxingcpp.read_barcodes(Image.open(png))
     assert found, "no QR code found on the printed notice"

@@ -16,7 +16,8 @@ from app.services.scoring import evaluations as scoring
 from models import EnforcementPlan
 from tests import factories
 from tests.conftest import csrf_from
-from tests.scoring.conftest import full_scores
+from tests.scoring import records
+from tests.scoring.records import full_scores
 
 JSON = {"Accept": "application/json"}
 
@@ -30,14 +31,14 @@ def pdf_text(pdf: bytes, tmp_path, layout: bool = False) -> str:
     return text if layout else "".join(text.split())
 
 
-def test_an_evaluation_sent_from_a_page_of_an_older_version_keeps_that_version(app, smake):
+def test_an_evaluation_sent_from_a_page_of_an_older_version_keeps_that_version(app):
     """A phone that filled version 1 offline sends it after version 2 was published."""
     v1 = scoring.current_form()
     v2 = definitions.start_draft(scoring.annex5_form())
     v2.sections[1].fields[0].label = "态度诚恳"
     definitions.publish(v2)
     assert scoring.current_form().number == 2
-    ev = smake.evaluation(smake.scorer("town"), form=v1, scores=full_scores(v1))
+    ev = records.evaluation(records.scorer("town"), form=v1, scores=full_scores(v1))
     assert ev.version.number == 1 and ev.submission.version_id == v1.id
 
 
@@ -60,13 +61,13 @@ def test_units_can_print_a_blank_form_from_the_evaluation_list(client, login_as,
     assert response.status_code == 200 and response.mimetype == "application/pdf"
 
 
-def test_the_filled_pdf_carries_the_scores_the_total_and_the_notes(client, login_as, smake, tmp_path):
-    inspector = smake.scorer("department")
+def test_the_filled_pdf_carries_the_scores_the_total_and_the_notes(client, login_as, tmp_path):
+    inspector = records.scorer("department")
     form = scoring.current_form()
     sections = scoring.form_sections(form)
     scores = full_scores(form, "B")
     scores[sections["B"][2].id] = 7
-    ev = smake.evaluation(inspector, factories.appointed_expert(name="赵卫东"), variant="B", scores=scores,
+    ev = records.evaluation(inspector, factories.appointed_expert(name="赵卫东"), variant="B", scores=scores,
                           problems={str(sections["B"][2].id): "未辨识氯化工艺"}, suggestions="建议加强工艺安全学习",
                           enterprise_name="常州新东化工发展有限公司", on=dt.date(2026, 3, 5))
     login_as("department", org_unit_=inspector.org_unit)
@@ -81,11 +82,11 @@ def test_the_filled_pdf_carries_the_scores_the_total_and_the_notes(client, login
     assert "迟到、早退情况" not in text  # only the chosen variant is printed
 
 
-def test_units_see_their_own_evaluations_and_experts_their_own(client, login_as, smake, auth):
-    mine = smake.scorer("town")
+def test_units_see_their_own_evaluations_and_experts_their_own(client, login_as, auth):
+    mine = records.scorer("town")
     expert = factories.appointed_expert(name="周明")
-    own = smake.evaluation(mine, expert, enterprise_name="本镇企业有限公司")
-    other = smake.evaluation(smake.scorer("town"), enterprise_name="外镇企业有限公司")
+    own = records.evaluation(mine, expert, enterprise_name="本镇企业有限公司")
+    other = records.evaluation(records.scorer("town"), enterprise_name="外镇企业有限公司")
     login_as("town", org_unit_=mine.org_unit)
     html = client.get("/admin/evaluation/").get_data(as_text=True)
     assert "本镇企业有限公司" in html and "外镇企业有限公司" not in html
@@ -98,19 +99,19 @@ def test_units_see_their_own_evaluations_and_experts_their_own(client, login_as,
     assert "本镇企业有限公司" in html and "外镇企业有限公司" not in html
 
 
-def test_evaluations_are_not_created_or_edited_in_the_admin(client, login_as, smake, auth):
-    ev = smake.evaluation(smake.scorer("town"))
+def test_evaluations_are_not_created_or_edited_in_the_admin(client, login_as, auth):
+    ev = records.evaluation(records.scorer("town"))
     login_as("sysadmin")
     assert client.get("/admin/evaluation/new/").status_code == 403
     assert client.get(f"/admin/evaluation/edit/?id={ev.id}").status_code == 403
     auth.logout()
-    login_as("office", org_unit_=smake.unit("section"))
+    login_as("office", org_unit_=records.unit("section"))
     html = client.get("/admin/evaluation/").get_data(as_text=True)
     assert "/m/score/new?paper=1" in html
 
 
-def test_the_evaluation_export_lists_scores(client, login_as, smake):
-    smake.evaluation(smake.scorer("town"), factories.appointed_expert(name="钱国华"))
+def test_the_evaluation_export_lists_scores(client, login_as):
+    records.evaluation(records.scorer("town"), factories.appointed_expert(name="钱国华"))
     login_as("office")
     response = client.get("/admin/evaluation/export/xlsx/")
     sheet = load_workbook(io.BytesIO(response.data)).active
@@ -119,8 +120,8 @@ def test_the_evaluation_export_lists_scores(client, login_as, smake):
     assert "第1项5分" in rows[1][rows[0].index("各项评分")]
 
 
-def test_an_enforcement_plan_per_unit_and_year(client, login_as, smake):
-    unit = smake.unit("town", "牛塘镇")
+def test_an_enforcement_plan_per_unit_and_year(client, login_as):
+    unit = records.unit("town", "牛塘镇")
     login_as("office")
     page = client.get("/admin/enforcement_plan/new/").get_data(as_text=True)
     data = {"csrf_token": csrf_from(page), "unit": str(unit.id), "year": "2026", "planned_checks": "80"}
@@ -133,13 +134,13 @@ def test_an_enforcement_plan_per_unit_and_year(client, login_as, smake):
     assert db.session.scalar(select(func.count()).select_from(EnforcementPlan)) == 1
 
 
-def test_the_coverage_page_flags_units_under_20_percent_in_red(client, login_as, smake):
-    low, ok = smake.scorer("town"), smake.scorer("town")
+def test_the_coverage_page_flags_units_under_20_percent_in_red(client, login_as):
+    low, ok = records.scorer("town").scorer("town")
     year = clock.today().year
     db.session.add_all([EnforcementPlan(unit=low.org_unit, year=year, planned_checks=50),
                         EnforcementPlan(unit=ok.org_unit, year=year, planned_checks=5)])
-    smake.evaluation(low, variant="B")
-    smake.evaluation(ok, variant="B")
+    records.evaluation(low, variant="B")
+    records.evaluation(ok, variant="B")
     db.session.commit()
     login_as("leader")
     html = client.get("/admin/coverage/").get_data(as_text=True)
@@ -149,11 +150,11 @@ def test_the_coverage_page_flags_units_under_20_percent_in_red(client, login_as,
     assert ["2.0%" in (r or ()) for r in sheet.values].count(True) == 1
 
 
-def test_the_submissions_board_for_office_and_for_a_unit(client, login_as, smake, auth):
-    inspector = smake.scorer("department")
-    other = smake.scorer("department")
+def test_the_submissions_board_for_office_and_for_a_unit(client, login_as, auth):
+    inspector = records.scorer("department")
+    other = records.scorer("department")
     year = clock.today().year
-    smake.job(inspector.org_unit, on=dt.date(year, 1, 8))
+    records.job(inspector.org_unit, on=dt.date(year, 1, 8))
     login_as("office")
     html = client.get(f"/admin/submissions/?year={year}").get_data(as_text=True)
     assert inspector.org_unit.name in html and other.org_unit.name in html
@@ -176,10 +177,10 @@ def test_experts_see_neither_board(client, login_as, role):
     assert client.get("/admin/coverage/").status_code == 403
 
 
-def test_the_evaluation_list_searches_by_expert_name(client, login_as, smake):
-    town = smake.scorer("town", unit=smake.unit("town", "遥观镇"))
-    smake.evaluation(town, factories.appointed_expert(name="钱国华"), enterprise_name="遥观钢结构有限公司")
-    smake.evaluation(smake.scorer("department"), factories.appointed_expert(name="孙志强"))
+def test_the_evaluation_list_searches_by_expert_name(client, login_as):
+    town = records.scorer("town", unit=records.unit("town", "遥观镇"))
+    records.evaluation(town, factories.appointed_expert(name="钱国华"), enterprise_name="遥观钢结构有限公司")
+    records.evaluation(records.scorer("department"), factories.appointed_expert(name="孙志强"))
     login_as("office")
     html = client.get("/admin/evaluation/?search=钱国华").get_data(as_text=True)
     assert "遥观钢结构有限公司" in html and "孙志强" not in html

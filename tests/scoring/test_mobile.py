@@ -10,7 +10,8 @@ from app.services.scoring import evaluations as scoring
 from models import Evaluation
 from tests import factories
 from tests.conftest import csrf_from
-from tests.scoring.conftest import form_fields, full_scores, item_at
+from tests.scoring import records
+from tests.scoring.records import form_fields, full_scores, item_at
 
 JSON = {"Accept": "application/json"}
 
@@ -19,8 +20,8 @@ def _count():
     return db.session.scalar(select(func.count()).select_from(Evaluation))
 
 
-def _login_scorer(login_as, smake, role="department"):
-    unit = smake.unit("brigade" if role == "department" else "town" if role == "town" else "section")
+def _login_scorer(login_as, role="department"):
+    unit = records.unit("brigade" if role == "department" else "town" if role == "town" else "section")
     return login_as(role, org_unit_=unit)
 
 
@@ -30,9 +31,9 @@ def _post(client, data, **kw):
     return client.post("/m/score/new", data=data, **kw)
 
 
-def test_the_empty_form_shows_every_item_with_its_maximum_and_both_variants(client, login_as, smake):
+def test_the_empty_form_shows_every_item_with_its_maximum_and_both_variants(client, login_as):
     factories.appointed_expert(name="王建国")
-    _login_scorer(login_as, smake)
+    _login_scorer(login_as)
     html = client.get("/m/score/new").get_data(as_text=True)
     form = scoring.current_form()
     for item in form.fields:
@@ -47,8 +48,8 @@ def test_the_empty_form_shows_every_item_with_its_maximum_and_both_variants(clie
     assert "<script>" not in html  # CSP: no inline script
 
 
-def test_a_plain_post_saves_and_shows_the_total(client, login_as, smake):
-    user = _login_scorer(login_as, smake)
+def test_a_plain_post_saves_and_shows_the_total(client, login_as):
+    user = _login_scorer(login_as)
     expert = factories.appointed_expert(name="李志强")
     form = scoring.current_form()
     scores = full_scores(form)
@@ -61,8 +62,8 @@ def test_a_plain_post_saves_and_shows_the_total(client, login_as, smake):
     assert (ev.total, ev.unit_id, ev.expert_id) == (97, user.org_unit_id, expert.id)
 
 
-def test_the_total_sent_by_a_client_is_ignored(client, login_as, smake):
-    _login_scorer(login_as, smake)
+def test_the_total_sent_by_a_client_is_ignored(client, login_as):
+    _login_scorer(login_as)
     expert = factories.appointed_expert()
     form = scoring.current_form()
     response = _post(client, form_fields(form, expert_id=expert.id, total="100", variant="B",
@@ -73,8 +74,8 @@ def test_the_total_sent_by_a_client_is_ignored(client, login_as, smake):
     assert db.session.get(Evaluation, response.json["id"]).total == 95
 
 
-def test_a_refused_post_shows_every_problem_and_keeps_what_was_typed(client, login_as, smake):
-    _login_scorer(login_as, smake)
+def test_a_refused_post_shows_every_problem_and_keeps_what_was_typed(client, login_as):
+    _login_scorer(login_as)
     expert = factories.appointed_expert()
     form = scoring.current_form()
     scores = full_scores(form)
@@ -94,8 +95,8 @@ def test_a_refused_post_shows_every_problem_and_keeps_what_was_typed(client, log
     assert _count() == 0
 
 
-def test_json_refusals_list_the_problems(client, login_as, smake):
-    _login_scorer(login_as, smake)
+def test_json_refusals_list_the_problems(client, login_as):
+    _login_scorer(login_as)
     form = scoring.current_form()
     scores = full_scores(form)
     del scores[item_at(form, 5).id]
@@ -107,8 +108,8 @@ def test_json_refusals_list_the_problems(client, login_as, smake):
     assert any(e.startswith("第5项未评分") for e in response.json["errors"])
 
 
-def test_sending_twice_creates_one_evaluation(client, login_as, smake):
-    _login_scorer(login_as, smake)
+def test_sending_twice_creates_one_evaluation(client, login_as):
+    _login_scorer(login_as)
     form = scoring.current_form()
     data = form_fields(form, expert_id=factories.appointed_expert().id)
     first = _post(client, data, headers=JSON)
@@ -121,10 +122,10 @@ def test_sending_twice_creates_one_evaluation(client, login_as, smake):
     assert "该评价表此前已提交，未重复保存。" in page
 
 
-def test_scoring_from_an_assignment_prefills_the_form(client, login_as, smake):
-    user = _login_scorer(login_as, smake)
+def test_scoring_from_an_assignment_prefills_the_form(client, login_as):
+    user = _login_scorer(login_as)
     ent = factories.enterprise(name="常州华润化工有限公司")
-    job = smake.job(user.org_unit, expert=factories.appointed_expert(name="张海涛"), enterprises=[ent])
+    job = records.job(user.org_unit, expert=factories.appointed_expert(name="张海涛"), enterprises=[ent])
     index = client.get("/m/score").get_data(as_text=True)
     assert f"/m/score/new?assignment={job.id}" in index and "张海涛" in index
     html = client.get(f"/m/score/new?assignment={job.id}").get_data(as_text=True)
@@ -138,16 +139,16 @@ def test_scoring_from_an_assignment_prefills_the_form(client, login_as, smake):
     assert f"/m/score/new?assignment={job.id}" not in client.get("/m/score").get_data(as_text=True)
 
 
-def test_another_units_assignment_is_not_found(client, login_as, smake):
-    _login_scorer(login_as, smake)
-    job = smake.job(smake.unit("brigade"))
+def test_another_units_assignment_is_not_found(client, login_as):
+    _login_scorer(login_as)
+    job = records.job(records.unit("brigade"))
     assert client.get(f"/m/score/new?assignment={job.id}").status_code == 404
     assert client.get("/m/score/new?assignment=abc").status_code == 404
 
 
-def test_an_evaluation_page_is_shown_to_its_own_unit_only(client, login_as, smake):
-    other = smake.evaluation(smake.scorer("town"))
-    _login_scorer(login_as, smake)
+def test_an_evaluation_page_is_shown_to_its_own_unit_only(client, login_as):
+    other = records.evaluation(records.scorer("town"))
+    _login_scorer(login_as)
     assert client.get(f"/m/score/{other.id}").status_code == 404
 
 
@@ -167,8 +168,8 @@ def test_anonymous_json_clients_get_401_and_browsers_the_login_page(client):
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
-def test_a_token_for_a_queue_sent_later(client, login_as, smake):
-    user = _login_scorer(login_as, smake)
+def test_a_token_for_a_queue_sent_later(client, login_as):
+    user = _login_scorer(login_as)
     response = client.get("/m/score/token", headers=JSON)
     assert response.json["user"] == user.id and response.json["csrf_token"]
     assert response.headers["Cache-Control"] == "no-store"
@@ -177,8 +178,8 @@ def test_a_token_for_a_queue_sent_later(client, login_as, smake):
     assert client.post("/m/score/new", data=data, headers=JSON).status_code == 201
 
 
-def test_the_service_worker_is_served_for_the_scoring_pages(client, login_as, smake):
-    _login_scorer(login_as, smake)
+def test_the_service_worker_is_served_for_the_scoring_pages(client, login_as):
+    _login_scorer(login_as)
     response = client.get("/m/sw.js")
     assert response.status_code == 200
     assert response.mimetype == "text/javascript"
@@ -186,10 +187,10 @@ def test_the_service_worker_is_served_for_the_scoring_pages(client, login_as, sm
     assert "form-queue" in response.get_data(as_text=True)
 
 
-def test_office_enters_a_paper_form_for_a_town(client, login_as, smake):
-    office_unit = smake.unit("section", "安全生产基础科")
+def test_office_enters_a_paper_form_for_a_town(client, login_as):
+    office_unit = records.unit("section", "安全生产基础科")
     login_as("office", org_unit_=office_unit)
-    town = smake.unit("town", "牛塘镇")
+    town = records.unit("town", "牛塘镇")
     html = client.get("/m/score/new?paper=1").get_data(as_text=True)
     assert "填表单位" in html and "纸质表报送日期" in html and 'id="is_paper" checked' in html
     form = scoring.current_form()
@@ -200,8 +201,8 @@ def test_office_enters_a_paper_form_for_a_town(client, login_as, smake):
     assert (ev.unit_id, ev.is_paper) == (town.id, True)
 
 
-def test_the_phone_home_links_to_scoring_for_scorers_only(client, login_as, smake):
-    _login_scorer(login_as, smake, "town")
+def test_the_phone_home_links_to_scoring_for_scorers_only(client, login_as):
+    _login_scorer(login_as, "town")
     assert "/m/score" in client.get("/m/").get_data(as_text=True)
 
 

@@ -5,7 +5,7 @@ import datetime as dt
 from app.services.scoring import evaluations as scoring
 from models import FollowUp
 from tests import factories
-from tests.scoring.conftest import form_v1, full_scores, item_at
+from tests.scoring.records import form_v1, full_scores, item_at
 
 
 def _evaluate(expert, unit, scorer, day, scores, **kw):

@@ -15,7 +15,7 @@ from app.services.forms import definitions
 from app.services.forms.builtin import annex5_spec
 from app.services.forms.validation import Filled, FormInvalid, validate_submission
 from app.services.scoring import evaluations as scoring
-from tests.scoring.conftest import form_v1, full_scores, item_at
+from tests.scoring.records import form_v1, full_scores, item_at
 
 # 附件5 as printed: (序号, section, maximum). Variants A and B are both numbered 8–15.
 ATTACHMENT_5 = (

@@ -7,6 +7,7 @@ import pytest
 from app.services.scoring import submissions
 from app.services.scoring.submissions import Period, cell_status, due_date, period_of
 from tests import factories
+from tests.scoring import records
 
 D = dt.date
 
@@ -86,18 +87,18 @@ def _cells(rows, unit):
     return {c.period.number: c for c in row.cells}
 
 
-def test_the_board_shows_on_time_late_and_missing_months_of_a_brigade(app, smake):
-    inspector = smake.scorer("department")
+def test_the_board_shows_on_time_late_and_missing_months_of_a_brigade(app):
+    inspector = records.scorer("department")
     unit = inspector.org_unit
     year = 2026
     # January: used and scored in time; February: scored in March; March: used, never scored.
-    smake.job(unit, on=D(year, 1, 10))
-    smake.evaluation(inspector, on=D(year, 1, 10), submitted_on=D(year, 1, 31))
-    smake.job(unit, on=D(year, 2, 5))
-    smake.evaluation(inspector, on=D(year, 2, 5), submitted_on=D(year, 3, 2))
-    smake.job(unit, on=D(year, 3, 20))
+    records.job(unit, on=D(year, 1, 10))
+    records.evaluation(inspector, on=D(year, 1, 10), submitted_on=D(year, 1, 31))
+    records.job(unit, on=D(year, 2, 5))
+    records.evaluation(inspector, on=D(year, 2, 5), submitted_on=D(year, 3, 2))
+    records.job(unit, on=D(year, 3, 20))
     # April: used, deadline ahead
-    smake.job(unit, on=D(year, 4, 2))
+    records.job(unit, on=D(year, 4, 2))
     cells = _cells(submissions.submissions_board(year, today=D(year, 4, 10)), unit)
     assert [cells[m].status for m in (1, 2, 3, 4, 5)] == ["on_time", "late", "missing", "pending", "none"]
     assert (cells[1].used, cells[1].on_time, cells[1].evaluated_uses) == (1, 1, 0)
@@ -105,30 +106,30 @@ def test_the_board_shows_on_time_late_and_missing_months_of_a_brigade(app, smake
     assert cells[3].due == D(year, 3, 31)
 
 
-def test_the_board_reports_a_towns_quarters_and_paper_forms(app, smake):
-    inspector = smake.scorer("town")
+def test_the_board_reports_a_towns_quarters_and_paper_forms(app):
+    inspector = records.scorer("town")
     unit = inspector.org_unit
-    job = smake.job(unit, on=D(2026, 3, 10))
-    smake.evaluation(inspector, job.expert, assignment_id=job.id, on=D(2026, 3, 10), submitted_on=D(2026, 3, 25),
+    job = records.job(unit, on=D(2026, 3, 10))
+    records.evaluation(inspector, job.expert, assignment_id=job.id, on=D(2026, 3, 10), submitted_on=D(2026, 3, 25),
                      is_paper=True)
-    smake.job(unit, on=D(2026, 3, 28))  # after the Q1 deadline: owed with Q2
+    records.job(unit, on=D(2026, 3, 28))  # after the Q1 deadline: owed with Q2
     cells = _cells(submissions.submissions_board(2026, today=D(2026, 7, 1)), unit)
     assert (cells[1].status, cells[1].paper, cells[1].evaluated_uses) == ("on_time", 1, 1)
     assert (cells[2].status, cells[2].used) == ("missing", 1)
     assert [c.due for c in cells.values()] == [D(2026, 3, 25), D(2026, 6, 25), D(2026, 9, 25), D(2026, 12, 25)]
 
 
-def test_a_declined_or_absent_job_is_not_owed(app, smake):
-    inspector = smake.scorer("department")
+def test_a_declined_or_absent_job_is_not_owed(app):
+    inspector = records.scorer("department")
     unit = inspector.org_unit
-    smake.job(unit, on=D(2026, 5, 6), response="declined_justified", attended=None)
-    smake.job(unit, on=D(2026, 5, 7), response="no_show", attended=False)
+    records.job(unit, on=D(2026, 5, 6), response="declined_justified", attended=None)
+    records.job(unit, on=D(2026, 5, 7), response="no_show", attended=False)
     cells = _cells(submissions.submissions_board(2026, today=D(2026, 7, 1)), unit)
     assert cells[5].status == "none"
 
 
-def test_a_unit_sees_only_its_own_row(app, smake):
-    mine = smake.scorer("department").org_unit
+def test_a_unit_sees_only_its_own_row(app):
+    mine = records.scorer("department").org_unit
     factories.org_unit(kind="town")
     rows = submissions.submissions_board(2026, unit_ids=[mine.id])
     assert [r.unit.id for r in rows] == [mine.id]

@@ -22,7 +22,7 @@ from app.extensions import db
 from app.services.dispatch import notices
 from tests import factories
 from tests.conftest import csrf_from
-from tests.mobile.conftest import finish, make_job
+from tests.mobile.records import finish, make_job
 
 ROLES = ["sysadmin", "secadmin", "auditor", "office", "department", "town", "leader", "expert"]
 # /m/ routes that are not the unit workspace, with their own guards and tests (scoring, the

@@ -45,7 +45,7 @@ def test_every_admin_page_escapes_markup(app, client, login_as, hostile, role):
         rid = first_id(view.model)
         if rid is None:
             not_built.append(view.endpoint)
-        for name, url in _pages(app, view, rid):
+        for _name, url in _pages(app, view, rid):
             try:
                 response = client.get(url)
             except Exception as exc:  # noqa: BLE001 - TESTING re-raises; collect every page's result

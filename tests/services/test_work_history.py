@@ -105,7 +105,7 @@ def test_shared_boundary_month_is_allowed():
 def test_check_history_errors(rows, errors):
     found = check_history(rows, TODAY)
     assert [error.index for error in found] == [index for index, _ in errors]
-    for error, (_, message) in zip(found, errors):
+    for error, (_, message) in zip(found, errors, strict=True):
         assert isinstance(error, RowError)
         assert error.message.startswith(message)
 

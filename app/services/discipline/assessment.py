@@ -263,7 +263,9 @@ def run_assessment(year: int, *, today: dt.date | None = None) -> list[AnnualAss
     if not ids:
         raise DomainError(f"{year}年度没有在聘或参加过评价的区库专家，无需考核。")
     figures = figures_for(year, ids)
-    existing = {a.expert_id: a for a in db.session.scalars(select(AnnualAssessment).where(AnnualAssessment.year == year))}
+    existing = {
+        a.expert_id: a for a in db.session.scalars(select(AnnualAssessment).where(AnnualAssessment.year == year))
+    }
     for eid, row in existing.items():
         if eid not in figures:
             db.session.delete(row)

@@ -222,8 +222,10 @@ def verify_violation(violation: Violation, *, verified_on: dt.date | None = None
     if violation.illegal_referral and not (violation.referral_note or "").strip():
         raise DomainError("已标记“违法违规、移送处理”，请填写移送情况（移送机关、日期、文号）。")
     previous = db.session.scalar(
-        select(Violation.verified_on).where(Violation.expert_id == violation.expert_id, Violation.state == "verified",
-                                            Violation.id != violation.id).order_by(Violation.verified_on.desc()).limit(1)
+        select(Violation.verified_on)
+        .where(Violation.expert_id == violation.expert_id, Violation.state == "verified", Violation.id != violation.id)
+        .order_by(Violation.verified_on.desc())
+        .limit(1)
     )
     if previous is not None and verified_on < previous:
         raise DomainError(f"核实日期不能早于该专家上一次违规的核实日期（{previous.isoformat()}）。")

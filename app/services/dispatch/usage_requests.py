@@ -134,7 +134,9 @@ def register_enterprise(name: str, uscc: str, *, town: OrgUnit | None = None, ad
 def next_request_no(year: int) -> str:
     """The next request number of ``year``: WJSQ-2026-0001."""
     prefix = f"WJSQ-{year}-"
-    last = db.session.scalar(select(func.max(UsageRequest.request_no)).where(UsageRequest.request_no.like(prefix + "%")))
+    last = db.session.scalar(
+        select(func.max(UsageRequest.request_no)).where(UsageRequest.request_no.like(prefix + "%"))
+    )
     seq = int(last.rsplit("-", 1)[1]) + 1 if last else 1
     return f"{prefix}{seq:04d}"
 
@@ -167,7 +169,9 @@ def create_request(*, unit: OrgUnit, activity_type: str, subject: str, start_dat
     if emergency_reason is not None and emergency_reason not in EMERGENCY_REASONS:
         raise DomainError("紧急情况类型无效（督查、举报核查或应急救援处置）。")
     if emergency_reason is None and start_date < today:
-        raise DomainError("开始日期不能早于今天；督查、举报核查、应急救援处置等紧急情况请选择“紧急情况”类型，先行使用、事后补办手续。")
+        raise DomainError(
+            "开始日期不能早于今天；督查、举报核查、应急救援处置等紧急情况请选择“紧急情况”类型，先行使用、事后补办手续。"
+        )
     group_list = load_groups(groups)
     if not group_list:
         raise DomainError("请至少选择一个专家组别。")

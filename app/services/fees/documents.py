@@ -156,12 +156,14 @@ def payout_workbook(batch: PayoutBatch, role: str | None) -> bytes:
         ws.cell(row, col).border = border
     for col in (7, 8, 9):
         ws.cell(row, col).number_format = MONEY_FORMAT
-    for letter, width in zip("ABCDEFGHIJK", (6, 10, 21, 34, 10, 9, 15, 19, 15, 8, 30)):
+    for letter, width in zip("ABCDEFGHIJK", (6, 10, 21, 34, 10, 9, 15, 19, 15, 8, 30), strict=True):
         ws.column_dimensions[letter].width = width
     ws.freeze_panes = "A4"
 
     records = wb.create_sheet("服务记录明细")
-    records.append(["姓名", "身份证号", "服务日期", "开始时间", "服务类别", "使用单位", "数量", "金额（元）", "计费依据"])
+    records.append(
+        ["姓名", "身份证号", "服务日期", "开始时间", "服务类别", "使用单位", "数量", "金额（元）", "计费依据"]
+    )
     for cell in records[1]:
         cell.font = bold
     query = (
@@ -177,14 +179,14 @@ def payout_workbook(batch: PayoutBatch, role: str | None) -> bytes:
     for name, id_number, day, started, activity, unit, units, amount, basis in db.session.execute(query):
         records.append([
             name, id_number, day, started.strftime("%H:%M") if started and activity == "emergency" else "",
-            ACTIVITY_TYPES.get(activity, activity), unit or "", int(units) if units == units.to_integral_value() else units,
-            amount, basis or "",
+            ACTIVITY_TYPES.get(activity, activity), unit or "",
+            int(units) if units == units.to_integral_value() else units, amount, basis or "",
         ])
         row = records.max_row
         records.cell(row, 2).number_format = "@"
         records.cell(row, 3).number_format = "yyyy-mm-dd"
         records.cell(row, 8).number_format = MONEY_FORMAT
-    for letter, width in zip("ABCDEFGHI", (10, 21, 12, 9, 14, 30, 6, 12, 44)):
+    for letter, width in zip("ABCDEFGHI", (10, 21, 12, 9, 14, 30, 6, 12, 44), strict=True):
         records.column_dimensions[letter].width = width
     records.freeze_panes = "A2"
     return workbook_bytes(wb)  # no cell (a name, an employer, a note) is ever a live formula
@@ -209,8 +211,14 @@ def fee_standard_context(on: dt.date | None = None) -> dict:
         remark = row.note or ""
         if row.night_holiday_amount is not None and not remark:
             remark = f"夜间、节假日{row.night_holiday_amount.normalize():f}"
-        rows.append(dict(category=ATTACHMENT4_CATEGORIES.get(row.activity, row.activity_label), unit=row.unit_label if row.unit_label.startswith("一")
-                         else f"一{count_unit(row.unit_label)}", amount=row.amount, remark=remark))
+        rows.append(
+            dict(
+                category=ATTACHMENT4_CATEGORIES.get(row.activity, row.activity_label),
+                unit=row.unit_label if row.unit_label.startswith("一") else f"一{count_unit(row.unit_label)}",
+                amount=row.amount,
+                remark=remark,
+            )
+        )
         effective = max(effective, row.effective_from) if effective else row.effective_from
     rows.append(dict(category="其他", unit="", amount=None, remark="另行确定"))
     return dict(rows=rows, effective_from=effective)

@@ -50,7 +50,9 @@ def _line_batch_state(connection, line_id) -> str | None:
     if line_id is None:
         return None
     return connection.execute(
-        select(PayoutBatch.state).join(PayoutLine, PayoutLine.batch_id == PayoutBatch.id).where(PayoutLine.id == line_id)
+        select(PayoutBatch.state)
+        .join(PayoutLine, PayoutLine.batch_id == PayoutBatch.id)
+        .where(PayoutLine.id == line_id)
     ).scalar()
 
 

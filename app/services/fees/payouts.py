@@ -81,7 +81,10 @@ from models import Expert, PayoutBatch, PayoutLine, ServiceRecord, User
 LOCKED_STATES = ("reviewed", "paid")
 
 LOCKED_MESSAGE = "该发放批次已审核锁定，不能修改；如需更正，请在以后的草稿批次中录入调整。"
-SETTLED_MESSAGE = "该服务记录的金额已结算（已纳入已审核的发放批次或用人单位已支付），不能再修改或删除；如需更正，请在以后的批次中录入调整。"
+SETTLED_MESSAGE = (
+    "该服务记录的金额已结算（已纳入已审核的发放批次或用人单位已支付），不能再修改或删除；"
+    "如需更正，请在以后的批次中录入调整。"
+)
 
 
 # --- money in SQL: whole 分 -----------------------------------------------------------
@@ -127,13 +130,17 @@ def settled_condition():
 def draft_of(year: int, quarter: int) -> PayoutBatch | None:
     """The quarter's draft batch, if it has one (there is at most one)."""
     return db.session.scalar(
-        select(PayoutBatch).where(PayoutBatch.year == year, PayoutBatch.quarter == quarter, PayoutBatch.state == "draft")
+        select(PayoutBatch).where(
+            PayoutBatch.year == year, PayoutBatch.quarter == quarter, PayoutBatch.state == "draft"
+        )
     )
 
 
 def draft_quarters() -> set[tuple[int, int]]:
     """(year, quarter) of every draft batch (one query; for list pages and statements)."""
-    return set(db.session.execute(select(PayoutBatch.year, PayoutBatch.quarter).where(PayoutBatch.state == "draft")).all())
+    return set(
+        db.session.execute(select(PayoutBatch.year, PayoutBatch.quarter).where(PayoutBatch.state == "draft")).all()
+    )
 
 
 def in_draft_scope(record: ServiceRecord) -> bool:
@@ -272,7 +279,9 @@ def quarter_overview(year: int, quarter: int) -> QuarterOverview:
     """Counts of the quarter's records by where their payment stands, and its batches."""
     first, last = quarter_bounds(year, quarter)
     rows = db.session.execute(
-        select(ServiceRecord.payer, ServiceRecord.amount.is_(None), ServiceRecord.payout_line_id.is_(None), func.count())
+        select(
+            ServiceRecord.payer, ServiceRecord.amount.is_(None), ServiceRecord.payout_line_id.is_(None), func.count()
+        )
         .where(ServiceRecord.service_date >= first, ServiceRecord.service_date <= last)
         .group_by(ServiceRecord.payer, ServiceRecord.amount.is_(None), ServiceRecord.payout_line_id.is_(None))
     ).all()
@@ -281,7 +290,9 @@ def quarter_overview(year: int, quarter: int) -> QuarterOverview:
         key = "unit" if payer == "unit" else "settled" if not unlinked else "unpriced" if unpriced else "open"
         counts[key] += n
     batches = db.session.scalars(
-        select(PayoutBatch).where(PayoutBatch.year == year, PayoutBatch.quarter == quarter).order_by(PayoutBatch.sequence)
+        select(PayoutBatch)
+        .where(PayoutBatch.year == year, PayoutBatch.quarter == quarter)
+        .order_by(PayoutBatch.sequence)
     ).all()
     has_draft = any(b.state == "draft" for b in batches)
     return QuarterOverview(
@@ -314,7 +325,8 @@ def build_batch(year: int, quarter: int, actor: User | None, pay_date: dt.date |
         raise DomainError(f"发放日期不能早于{quarter_label(year, quarter)}开始日期")
     if not db.session.scalar(select(exists().where(_unpaid_bureau_filter(first, last)))):
         raise DomainError(
-            f"{quarter_label(year, quarter)}没有待发放的区应急管理局支付的服务记录（已计价且未纳入发放批次），未生成批次"
+            f"{quarter_label(year, quarter)}没有待发放的区应急管理局支付的服务记录"
+            "（已计价且未纳入发放批次），未生成批次"
         )
     sequence = (
         db.session.scalar(

@@ -125,7 +125,9 @@ def announcement_context(announcement: Announcement) -> dict:
         "doc_no": announcement.doc_no,
         "body": announcement.body,
         "experts": [{"name": e.name, "groups": e.groups, "employer": e.employer} for e in announcement.entries],
-        "table_title": "专家名单" if announcement.kind == "appointment" else ("解聘专家名单" if announcement.entries else None),
+        "table_title": "专家名单"
+        if announcement.kind == "appointment"
+        else ("解聘专家名单" if announcement.entries else None),
         "closing": ["特此公告。"],
         "issuer": ISSUER,
         "issued_on": announcement.published_on,

@@ -209,8 +209,8 @@ def check_conditions(
     out.append(Condition("health", "第十一条（六）", "身体健康", bool(health_declared),
                          "本人已声明身体健康" if health_declared else "本人尚未声明身体健康", kind="declaration"))
     out.append(Condition("ethics", "第十一条（一）", "职业道德", bool(ethics_declared),
-                         "本人已声明热爱安全生产工作、具有良好职业道德" if ethics_declared else "本人尚未作职业道德声明",
-                         kind="declaration"))
+                         "本人已声明热爱安全生产工作、具有良好职业道德" if ethics_declared
+                         else "本人尚未作职业道德声明", kind="declaration"))
     return Eligibility(on=on, conditions=tuple(out))
 
 

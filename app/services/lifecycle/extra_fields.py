@@ -273,8 +273,9 @@ def sheet_columns() -> list[tuple[str, FormField]]:
 
 def sheet_hint(field: FormField) -> str:
     """The template's hint line for a field."""
+    length = f"{field.max_length}字以内" if field.max_length else ""
     hint = {"date": "如 2027-05-01", "integer": "整数", "yesno": "是/否",
-            "choice": "/".join(field.options or [])}.get(field.kind, f"{field.max_length}字以内" if field.max_length else "")
+            "choice": "/".join(field.options or [])}.get(field.kind, length)
     return ("必填；" if field.required else "") + hint
 
 

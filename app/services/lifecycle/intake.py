@@ -182,11 +182,11 @@ def history_problems(rows: Sequence[Mapping[str, str]], today: dt.date) -> dict[
         return {"work_history": "请至少填写一段主要工作经历（起止年月和单位）"}
     slots = [int(row.get("slot", i)) for i, row in enumerate(rows)]
     problems: dict[str, str] = {}
-    for slot, row in zip(slots, rows):
+    for slot, row in zip(slots, rows, strict=True):
         missing = [label for key, label in (("period", "起止年月"), ("employer", "单位")) if _blank(row.get(key))]
         if missing:
             problems[f"work_history-{slot}"] = f"请填写{'和'.join(missing)}"
-    periods = [(slot, row["period"]) for slot, row in zip(slots, rows) if not _blank(row.get("period"))]
+    periods = [(slot, row["period"]) for slot, row in zip(slots, rows, strict=True) if not _blank(row.get("period"))]
 
     def renumber(message: str) -> str:
         return re.sub(r"第(\d+)行", lambda m: f"第{periods[int(m[1]) - 1][0] + 1}行", message)

@@ -63,7 +63,12 @@ COLUMNS = [
     ("电子邮箱", "email", False, ""),
     ("QQ号", "qq", False, ""),
     ("专家组别", "groups", True, "可多个，用顿号分隔，如 化工、有限空间"),
-    ("主要工作经历", "work_history", False, "每行一段：起止年月|单位|部门|职务|职称，如 1988.09-1992.07|某公司|安全部|科员|助理工程师"),
+    (
+        "主要工作经历",
+        "work_history",
+        False,
+        "每行一段：起止年月|单位|部门|职务|职称，如 1988.09-1992.07|某公司|安全部|科员|助理工程师",
+    ),
     ("主要工作业绩", "achievements", False, ""),
     ("曾获奖励", "awards", False, ""),
 ]
@@ -80,7 +85,9 @@ EXAMPLE_ROW = [
     "", "",
 ]
 EXAMPLE_ID_NUMBER = EXAMPLE_ROW[HEADERS.index("身份证号")]
-NOTHING_TO_IMPORT = "模板中没有可导入的数据：请在“专家名单”工作表第3行起逐行填写专家信息（“填写示例”工作表仅供参考，不会导入）。"
+NOTHING_TO_IMPORT = (
+    "模板中没有可导入的数据：请在“专家名单”工作表第3行起逐行填写专家信息（“填写示例”工作表仅供参考，不会导入）。"
+)
 BOOL_WORDS = {"是": True, "否": False, "": False, "y": True, "n": False}
 
 
@@ -157,8 +164,9 @@ def template_workbook() -> bytes:
     example.append(EXAMPLE_ROW)
     _style_extra(example, extra)
     example.cell(row=3, column=HEADERS.index("主要工作经历") + 1).alignment = Alignment(wrap_text=True)
-    example.cell(row=5, column=1, value="本工作表仅为填写示例，导入时不会读取。请在“专家名单”工作表中填写。").font = Font(
-        bold=True, color="B3261E")
+    example.cell(
+        row=5, column=1, value="本工作表仅为填写示例，导入时不会读取。请在“专家名单”工作表中填写。"
+    ).font = Font(bold=True, color="B3261E")
     _style_sheet(example, 3)
     wb.active = 0
     return workbook_bytes(wb)
@@ -196,14 +204,14 @@ def _parse_row(values: dict, groups: dict[str, ExpertGroup], today: dt.date) -> 
     out: dict = {}
     problems: list[tuple[str, str]] = []
 
-    def check(header, fn):
+    def check(header, fn, *args, **kwargs):
         try:
-            return fn()
+            return fn(*args, **kwargs)
         except DomainError as err:
             problems.append((header, str(err)))
             return None
 
-    for header, attr, required, _ in COLUMNS:
+    for header, _attr, required, _ in COLUMNS:
         if required and not _text(values.get(header)):
             problems.append((header, "必填"))
     if problems:
@@ -212,25 +220,25 @@ def _parse_row(values: dict, groups: dict[str, ExpertGroup], today: dt.date) -> 
         raw = values.get(header)
         text = _text(raw)
         if attr == "gender":
-            out[attr] = check(header, lambda: _choice(text, GENDERS, "性别"))
+            out[attr] = check(header, _choice, text, GENDERS, "性别")
         elif attr == "birth_date":
-            out[attr] = check(header, lambda: identity.not_in_future(_date(raw), today, "出生日期"))
+            out[attr] = check(header, lambda raw=raw: identity.not_in_future(_date(raw), today, "出生日期"))
         elif attr == "id_number":
-            out[attr] = check(header, lambda: identity.check_id_number(text, today=today))
+            out[attr] = check(header, identity.check_id_number, text, today=today)
         elif attr == "education":
-            out[attr] = check(header, lambda: _choice(text, EDUCATION_LEVELS, "学历"))
+            out[attr] = check(header, _choice, text, EDUCATION_LEVELS, "学历")
         elif attr == "title_level":
-            out[attr] = check(header, lambda: _choice(text, TITLE_LEVELS, "职称等级"))
+            out[attr] = check(header, _choice, text, TITLE_LEVELS, "职称等级")
         elif attr in ("full_time_education", "registered_safety_engineer", "registered_safety_assessor", "retired"):
             if text.lower() not in BOOL_WORDS:
                 problems.append((header, "应填写“是”或“否”"))
             out[attr] = BOOL_WORDS.get(text.lower(), False)
         elif attr == "mobile":
-            out[attr] = check(header, lambda: identity.check_mobile(text))
+            out[attr] = check(header, identity.check_mobile, text)
         elif attr in ("work_phone", "home_phone"):
-            out[attr] = check(header, lambda: identity.check_phone(text)) if text else None
+            out[attr] = check(header, identity.check_phone, text) if text else None
         elif attr == "email":
-            out[attr] = check(header, lambda: identity.check_email(text)) if text else None
+            out[attr] = check(header, identity.check_email, text) if text else None
         elif attr == "groups":
             names = [n for n in re.split(r"[、,，;；\s]+", text) if n]
             unknown = [n for n in names if n not in groups]

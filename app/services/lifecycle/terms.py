@@ -143,7 +143,9 @@ def check_renewal(expert: Expert, *, on: dt.date, age_override_reason: str | Non
         .order_by(AnnualAssessment.year.desc()).limit(1)
     )
     if assessment is not None and assessment.grade == "unqualified":
-        raise DomainError(f"{expert.name}{assessment.year}年度考核不合格，不能续聘（第二十二条：评定结果作为下一年度是否聘用的依据）。")
+        raise DomainError(
+            f"{expert.name}{assessment.year}年度考核不合格，不能续聘（第二十二条：评定结果作为下一年度是否聘用的依据）。"
+        )
     eligibility_of(expert, on=on, age_override_reason=age_override_reason).require(f"{expert.name}不能续聘")
     return latest
 

@@ -218,7 +218,9 @@ def permit_overview(expert: Expert) -> PermitOverview:
     check = check_permit(permit.token, log=False) if permit else None
     scans = scan_totals([expert.id]).get(expert.id, 0)
     last = db.session.scalar(
-        select(func.max(VerifyScan.at)).join(Permit, Permit.id == VerifyScan.permit_id).where(Permit.expert_id == expert.id)
+        select(func.max(VerifyScan.at))
+        .join(Permit, Permit.id == VerifyScan.permit_id)
+        .where(Permit.expert_id == expert.id)
     )
     revoked = db.session.scalar(
         select(func.count()).select_from(Permit).where(Permit.expert_id == expert.id, Permit.revoked_at.is_not(None))

@@ -53,7 +53,10 @@ ADVICE = {
     "dismissed": "持证人已被解聘，本证已失效，不得再以区安全生产专家身份开展工作。",
     "expired": "本证聘期已届满，证件已失效。",
     "revoked": "本证已作废（已补办、换发或收回），不能作为专家身份凭证。",
-    "invalid": "未查到此证件，可能是伪造、涂改或二维码已损坏的证件。请勿让持证人以专家身份开展工作，并可向区应急管理局举报。",
+    "invalid": (
+        "未查到此证件，可能是伪造、涂改或二维码已损坏的证件。"
+        "请勿让持证人以专家身份开展工作，并可向区应急管理局举报。"
+    ),
 }
 
 _P = Permit.__table__
@@ -225,8 +228,9 @@ def check_permit(token: str | None, *, ip: str | None = None, secret: str = "", 
 
     The scan is logged through ``app.services.permits.scan_log.record_scan``: in the session's
     transaction where one is open (see ``_dbapi``), else buffered for
-    ``VERIFY_SCAN_FLUSH_SECONDS`` (written at once when that is 0). ``log=False`` (office screens, printing) reads only. A malformed or unknown token
-    gives the 无效证件 answer (``found`` False), never an exception.
+    ``VERIFY_SCAN_FLUSH_SECONDS`` (written at once when that is 0). ``log=False`` (office screens,
+    printing) reads only. A malformed or unknown token gives the 无效证件 answer (``found``
+    False), never an exception.
     """
     now = clock.now()
     on = on or now.date()

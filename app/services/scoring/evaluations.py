@@ -177,7 +177,9 @@ def find_by_uuid(client_uuid: str | None) -> Evaluation | None:
 
 def may_score(user: User) -> bool:
     """Whether ``user`` scores experts (科室、大队、镇街 and 基础科 accounts with a unit)."""
-    return bool(getattr(user, "is_authenticated", False)) and user.role in SCORING_ROLES and user.org_unit_id is not None
+    return (
+        bool(getattr(user, "is_authenticated", False)) and user.role in SCORING_ROLES and user.org_unit_id is not None
+    )
 
 
 def may_enter_paper(user: User) -> bool:
