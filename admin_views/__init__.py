@@ -16,14 +16,11 @@ from admin_views.discipline import (
     discipline_overview,
     span_text,
 )
-from admin_views.dispatch import (
-    AssignmentView,
-    FairnessView,
-    NoticeView,
-    OpinionView,
-    PaperworkView,
-    UsageRequestView,
-)
+from admin_views.dispatch.assignments import AssignmentView
+from admin_views.dispatch.notices import NoticeView
+from admin_views.dispatch.opinions import OpinionView
+from admin_views.dispatch.reports import FairnessView, PaperworkView
+from admin_views.dispatch.requests import UsageRequestView
 from admin_views.evaluation import (
     CoverageView,
     EnforcementPlanView,
