@@ -23,8 +23,9 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectField
 
-from admin_views.base import ReadOnlyView, SecuredModelView, current_role, refuse
+from admin_views.base import ReadOnlyView, SecuredModelView, current_role
 from admin_views.formatters import choice, money, money_value
+from admin_views.helpers import refuse
 from app import clock
 from app.auth.rights import allowed
 from app.extensions import db

@@ -19,17 +19,10 @@ from flask_login import current_user
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import selectinload
 
-from admin_views.base import (
-    ReadOnlyView,
-    SecuredModelView,
-    current_role,
-    parse_date,
-    pdf_response,
-    record_export,
-    refuse,
-)
+from admin_views.base import ReadOnlyView, SecuredModelView, current_role, record_export
 from admin_views.fees import own_unit_id, quarter_options
 from admin_views.formatters import choice, fmt_money
+from admin_views.helpers import parse_date, pdf_response, refuse
 from app import clock
 from app.auth.rights import allowed, sees_unmasked
 from app.extensions import db

@@ -18,7 +18,8 @@ from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from admin_views.base import SecuredModelView, pdf_response
+from admin_views.base import SecuredModelView
+from admin_views.helpers import pdf_response
 from app import clock
 from app.extensions import db
 from app.services.errors import DomainError
