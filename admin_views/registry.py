@@ -23,7 +23,7 @@ from admin_views.list_counts import BoundedCountMixin
 from app import clock, validators
 from app.auth.login import end_all_sessions
 from app.auth.passwords import check_password_policy, hash_password
-from app.auth.rights import ACCOUNT_CREATE_FIELDS, ACCOUNT_FIELDS, ADMIN_ROLES
+from app.auth.rights import ACCOUNT_CREATE_FIELDS, ACCOUNT_FIELDS, ADMIN_ROLES, sees_unmasked
 from app.extensions import db
 from app.services import duties, identity
 from app.services.errors import DomainError
@@ -374,7 +374,9 @@ class ExpertView(ExtraFieldsMixin, BoundedCountMixin, SecuredModelView):
         return query
 
     def search_placeholder(self):
-        return "姓名, 工作单位, 手机或身份证号（完整号码）"
+        if sees_unmasked(current_role()):
+            return "姓名, 工作单位, 手机或身份证号（完整号码）"
+        return "姓名, 工作单位"
 
     def _apply_search(self, query, count_query, joins, count_joins, search):
         """Each word: in the name or the employer, or (a whole number) the expert's 手机 or
@@ -383,8 +385,11 @@ class ExpertView(ExtraFieldsMixin, BoundedCountMixin, SecuredModelView):
             if not term:
                 continue
             like = parse_like_term(term)
-            clauses = [self.model.name.ilike(like), self.model.employer.ilike(like),
-                       *expert_search_clauses(term)]
+            clauses = [self.model.name.ilike(like), self.model.employer.ilike(like)]
+            if sees_unmasked(current_role()):
+                # Only roles that see numbers in full may search by them: for the others the
+                # search would tell whose a known number is (an oracle).
+                clauses += expert_search_clauses(term)
             query = query.filter(or_(*clauses))
             if count_query is not None:
                 count_query = count_query.filter(or_(*clauses))
