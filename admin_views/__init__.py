@@ -6,7 +6,6 @@ from flask import Flask
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
-from admin_views.base import base_url_mismatch, form_error_summary
 from admin_views.dashboard import DashboardView
 from admin_views.discipline import (
     AnnualAssessmentView,
@@ -16,14 +15,11 @@ from admin_views.discipline import (
     discipline_overview,
     span_text,
 )
-from admin_views.dispatch import (
-    AssignmentView,
-    FairnessView,
-    NoticeView,
-    OpinionView,
-    PaperworkView,
-    UsageRequestView,
-)
+from admin_views.dispatch.assignments import AssignmentView
+from admin_views.dispatch.notices import NoticeView
+from admin_views.dispatch.opinions import OpinionView
+from admin_views.dispatch.reports import FairnessView, PaperworkView
+from admin_views.dispatch.requests import UsageRequestView
 from admin_views.evaluation import (
     CoverageView,
     EnforcementPlanView,
@@ -33,6 +29,7 @@ from admin_views.evaluation import (
 from admin_views.fees import FeeApprovalView, ServiceRecordView
 from admin_views.formatters import fmt_time
 from admin_views.forms import FormDefinitionView, FormSubmissionView
+from admin_views.helpers import base_url_mismatch, form_error_summary
 from admin_views.inbox import ApprovalsView, OfficeQueueView, inbox_menu
 from admin_views.lifecycle.announcements import AnnouncementView
 from admin_views.lifecycle.applications import ApplicationView

@@ -15,12 +15,11 @@
 import datetime as dt
 import functools
 import gettext
-import io
 import logging
 import os
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
-from flask import abort, current_app, flash, g, has_request_context, redirect, request, send_file, url_for
+from flask import abort, current_app, flash, g, has_request_context, redirect, request, url_for
 from flask_admin import babel as admin_babel
 from flask_admin.actions import action
 from flask_admin.babel import lazy_gettext
@@ -499,142 +498,3 @@ def record_export(view, rows: int, fmt: str, what: str | None = None) -> None:
             session.commit()
     finally:
         session.expire_on_commit = keep
-
-
-def require_role(*roles: str) -> None:
-    if current_role() not in roles:
-        abort(403)
-
-
-def one_or_404(view, raw):
-    """The row with id ``raw`` that the view may show, or 404 (also for a non-numeric id)."""
-    raw = str(raw or "").strip()
-    model = view.get_one(raw) if raw.isdigit() else None
-    if model is None:
-        abort(404)
-    return model
-
-
-def int_ids(values) -> list[int]:
-    return [int(v) for v in values if str(v).isdigit()]
-
-
-def commit_and_flash(success: str) -> bool:
-    """Commit and flash ``success``; on a DomainError the caller has already rolled back."""
-    db.session.commit()
-    if success:
-        flash(success, "success")
-    return True
-
-
-def refuse(err: Exception) -> None:
-    db.session.rollback()
-    flash(str(err), "error")
-
-
-def parse_date(raw: str | None, label: str) -> dt.date | None:
-    if not raw or not raw.strip():
-        return None
-    try:
-        return dt.date.fromisoformat(raw.strip())
-    except ValueError:
-        raise DomainError(f"{label}不是有效的日期：{raw}") from None
-
-
-def inline_pdf(filename: str, data: bytes):
-    return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=False, download_name=filename)
-
-
-def pdf_response(data: bytes, filename: str, inline: bool = True):
-    response = send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=not inline,
-                         download_name=filename)
-    response.headers["Content-Disposition"] = (
-        f"{'inline' if inline else 'attachment'}; filename*=UTF-8''{quote(filename)}"
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
-# --- a refused form: every error, named, at the top (admin/expertpool_base.html) -------------
-
-
-def form_error_summary(form) -> list[tuple[str, str, str | None]]:
-    """(field label, message, anchor id) for every error of ``form``, in the form's order.
-
-    Errors of inline rows (主要工作经历) are named by their list and row ("主要工作经历 第2行
-    单位"); errors of the form as a whole have no anchor. Each field's every message is kept.
-    """
-    out: list[tuple[str, str, str | None]] = []
-
-    def walk(field, prefix: str) -> None:
-        label = f"{prefix}{_label_text(field)}"
-        entries = getattr(field, "entries", None)
-        if entries is not None:  # FieldList (inline rows)
-            for n, entry in enumerate(entries, 1):
-                walk(entry, f"{label} 第{n}行 ")
-            for message in _messages(getattr(field, "errors", None) if not entries else None):
-                out.append((label, message, field.id))
-            return
-        if hasattr(field, "form") and hasattr(field.form, "_fields"):  # FormField / an inline row
-            for sub in field.form:
-                walk(sub, prefix)
-            return
-        for message in _messages(field.errors):
-            out.append((label.strip(), message, field.id))
-
-    for field in form:
-        if getattr(field, "type", "") in ("CSRFTokenField", "HiddenField") and not field.errors:
-            continue
-        walk(field, "")
-    for message in _messages(getattr(form, "form_errors", None)):
-        out.append(("整张表", message, None))
-    return out
-
-
-def _label_text(field) -> str:
-    label = getattr(field, "label", None)
-    text = getattr(label, "text", "") if label is not None else ""
-    return str(text or getattr(field, "short_name", "") or "")
-
-
-def _messages(errors) -> list[str]:
-    """Flatten WTForms errors (a list, or a dict/list of lists for nested fields) to strings."""
-    if not errors:
-        return []
-    if isinstance(errors, dict):
-        return [m for value in errors.values() for m in _messages(value)]
-    if isinstance(errors, (list, tuple)):
-        return [m for value in errors for m in _messages(value)]
-    return [str(errors)]
-
-
-# --- the printed address ------------------------------------------------------------------------
-
-#: Who is warned that the printed QR address is not the address in use: those who print.
-BASE_URL_WARNED_ROLES = ("office", "sysadmin")
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    scheme = (parts.scheme or "http").lower()
-    try:
-        port = parts.port or {"http": 80, "https": 443}.get(scheme)
-    except ValueError:
-        port = None
-    return scheme, (parts.hostname or "").lower(), port
-
-
-def base_url_mismatch() -> dict | None:
-    """For 基础科 and sysadmin: the configured ``PUBLIC_BASE_URL`` and the address this page
-    was opened at, when the two differ; otherwise None.
-
-    Every QR code printed on a permit or a 告知书 carries ``PUBLIC_BASE_URL``; a wrong one
-    cannot be corrected on paper afterwards, so the admin says so before anyone prints.
-    """
-    if not has_request_context() or current_role() not in BASE_URL_WARNED_ROLES:
-        return None
-    configured = (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
-    opened = request.host_url.rstrip("/")
-    if configured and _origin(configured) == _origin(opened):
-        return None
-    return {"configured": configured or "（未设置）", "opened": opened}

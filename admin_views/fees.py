@@ -23,14 +23,15 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectField
 
-from admin_views.base import ReadOnlyView, SecuredModelView, current_role, refuse
+from admin_views.base import ReadOnlyView, SecuredModelView, current_role
 from admin_views.formatters import choice, money, money_value
+from admin_views.helpers import refuse
 from app import clock
 from app.auth.rights import allowed
 from app.extensions import db
 from app.form_choices import options
 from app.services.errors import DomainError
-from app.services.fees import payouts, pricing, quarters
+from app.services.fees import pricing, quarters, settlement
 from app.services.fees.record_status import record_status
 from app.services.fees.records import payer_for_unit
 from app.services.fees.standard import whole_units
@@ -91,7 +92,7 @@ class PricedFilter(BaseSQLAFilter):
 
 class SettledFilter(BaseSQLAFilter):
     def apply(self, query, value, alias=None):
-        condition = payouts.settled_condition()
+        condition = settlement.settled_condition()
         return query.filter(condition if value == "1" else ~condition)
 
     def operation(self):
@@ -112,7 +113,7 @@ def _batch_state_of(line_id):
 def _record_status(view, context, model, name):
     state = _batch_state_of(model.payout_line_id) if model.payout_line_id else ""
     if "fees_draft_quarters" not in g:
-        g.fees_draft_quarters = payouts.draft_quarters()
+        g.fees_draft_quarters = settlement.draft_quarters()
     return record_status(model, state, g.fees_draft_quarters)
 
 
@@ -209,7 +210,7 @@ class ServiceRecordView(SecuredModelView):
     def edit_view(self):
         """A settled record opens read-only, the reason at the top, instead of a form refused at 保存."""
         record = self.get_one(request.args.get("id", ""))
-        if record is not None and payouts.is_settled(record):
+        if record is not None and settlement.is_settled(record):
             return redirect(url_for(".details_view", id=record.id, url=request.args.get("url")))
         return super().edit_view()
 
@@ -220,12 +221,12 @@ class ServiceRecordView(SecuredModelView):
 
     def _lock_of(self, record: ServiceRecord) -> dict | None:
         """Why a settled record may not change, and the batch that settled it (linked when allowed)."""
-        if not payouts.is_settled(record):
+        if not settlement.is_settled(record):
             return None
         if record.unit_paid_on is not None:
             reason = f"用人单位已于{record.unit_paid_on}支付该服务费用（第十九条），金额已结算，不能修改或删除。"
             return {"reason": reason, "batch": None, "url": None}
-        batch = payouts.batch_of_record(record)
+        batch = settlement.batch_of_record(record)
         label = f"{quarters.quarter_label(batch.year, batch.quarter)}第{batch.sequence}批"
         state = {"paid": "已发放", "reviewed": "已审核"}.get(batch.state, batch.state)
         url = (url_for("payout_batch.details_view", id=batch.id)
@@ -257,8 +258,8 @@ class ServiceRecordView(SecuredModelView):
         return ok
 
     def on_model_change(self, form, model, is_created):
-        if not is_created and payouts.is_settled(model):
-            raise DomainError(payouts.SETTLED_MESSAGE)
+        if not is_created and settlement.is_settled(model):
+            raise DomainError(settlement.SETTLED_MESSAGE)
         model.payer = form.payer.data or payer_for_unit(model.unit)
         if model.activity == "emergency" and model.started_at and model.started_at.date() != model.service_date:
             model.service_date = model.started_at.date()
@@ -283,8 +284,8 @@ class ServiceRecordView(SecuredModelView):
             flash(f"已计价：{model.basis}，金额{model.amount:,.2f}元。", "success")
 
     def on_model_delete(self, model):
-        if payouts.is_settled(model):
-            raise DomainError(payouts.SETTLED_MESSAGE)
+        if settlement.is_settled(model):
+            raise DomainError(settlement.SETTLED_MESSAGE)
 
     @action("price", "计价", "按现行费用标准和节假日安排对选中的未结算服务记录重新计价？")
     def action_price(self, ids):

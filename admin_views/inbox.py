@@ -19,7 +19,8 @@ from flask_admin import BaseView, expose
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
-from admin_views.base import RoleGuardMixin, current_role, int_ids, pdf_response, refuse
+from admin_views.base import RoleGuardMixin, current_role
+from admin_views.helpers import int_ids, pdf_response, refuse
 from app.auth.rights import allowed
 from app.extensions import db
 from app.services.errors import DomainError

@@ -19,22 +19,15 @@ from flask_login import current_user
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import selectinload
 
-from admin_views.base import (
-    ReadOnlyView,
-    SecuredModelView,
-    current_role,
-    parse_date,
-    pdf_response,
-    record_export,
-    refuse,
-)
+from admin_views.base import ReadOnlyView, SecuredModelView, current_role, record_export
 from admin_views.fees import own_unit_id, quarter_options
 from admin_views.formatters import choice, fmt_money
+from admin_views.helpers import parse_date, pdf_response, refuse
 from app import clock
 from app.auth.rights import allowed, sees_unmasked
 from app.extensions import db
 from app.services.errors import DomainError
-from app.services.fees import payouts, pricing, quarters, town_dues
+from app.services.fees import payouts, pricing, quarters, settlement, town_dues
 from app.services.fees.documents import (
     payout_sheet_context,
     payout_workbook,
@@ -113,7 +106,7 @@ class PayoutBatchView(SecuredModelView):
                 select(Expert.id, Expert.name, Expert.employer)
                 .where(Expert.id.in_(
                     select(PayoutLine.expert_id).join(PayoutBatch, PayoutBatch.id == PayoutLine.batch_id)
-                    .where(PayoutBatch.state.in_(payouts.LOCKED_STATES))
+                    .where(PayoutBatch.state.in_(settlement.LOCKED_STATES))
                 ))
                 .order_by(Expert.name)
             ).all()
@@ -158,7 +151,7 @@ class PayoutBatchView(SecuredModelView):
                 if report is not None and (report.failed):
                     flash(f"计价情况：{report.summary()}未计价的记录未纳入本批次。", "info")
                 return redirect(url_for(".details_view", id=batch.id))
-        overview = payouts.quarter_overview(year, quarter)
+        overview = settlement.quarter_overview(year, quarter)
         return self.render("admin/fees/payout_build.html", year=year, quarter=quarter, overview=overview,
                            previous=quarters.shift_quarter(year, quarter, -1),
                            following=quarters.shift_quarter(year, quarter, 1),
@@ -170,7 +163,7 @@ class PayoutBatchView(SecuredModelView):
     def edit_view(self):
         batch = self.get_one(request.args.get("id", ""))
         if batch is not None and batch.state != "draft":
-            flash(payouts.LOCKED_MESSAGE, "error")
+            flash(settlement.LOCKED_MESSAGE, "error")
             return redirect(url_for(".details_view", id=batch.id))
         return super().edit_view()
 
@@ -178,7 +171,7 @@ class PayoutBatchView(SecuredModelView):
         if is_created:
             raise DomainError("请通过“生成批次”汇总季度服务记录")
         if _old_state(model) != "draft":
-            raise DomainError(payouts.LOCKED_MESSAGE)
+            raise DomainError(settlement.LOCKED_MESSAGE)
 
     def after_model_change(self, form, model, is_created):
         try:
@@ -253,7 +246,7 @@ class PayoutBatchView(SecuredModelView):
         batch = self._batch_or_404(batch_id)
         expert = db.session.get(Expert, request.values.get("expert", type=int) or -1)
         if batch.state != "draft":
-            flash(payouts.LOCKED_MESSAGE, "error")
+            flash(settlement.LOCKED_MESSAGE, "error")
             return redirect(url_for(".details_view", id=batch_id))
         if expert is None:
             flash("请选择要调整的专家", "error")
@@ -303,7 +296,7 @@ class PayoutBatchView(SecuredModelView):
         if line is None:
             abort(404)
         records = db.session.scalars(
-            select(ServiceRecord).where(payouts.line_records_condition(line))
+            select(ServiceRecord).where(settlement.line_records_condition(line))
             .options(selectinload(ServiceRecord.unit))
             .order_by(ServiceRecord.service_date, ServiceRecord.id)
         ).all()

@@ -17,8 +17,9 @@ from flask_admin import expose
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from sqlalchemy import extract, func, inspect, select
 
-from admin_views.base import SecuredModelView, parse_date, pdf_response, refuse
+from admin_views.base import SecuredModelView
 from admin_views.formatters import choice, money
+from admin_views.helpers import parse_date, pdf_response, refuse
 from app import clock
 from app.extensions import db
 from app.services.errors import DomainError

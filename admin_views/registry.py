@@ -15,14 +15,9 @@ from sqlalchemy import or_
 from sqlalchemy.orm import defer, joinedload, selectinload
 from wtforms import FileField, PasswordField
 
-from admin_views.base import (
-    SecuredModelView,
-    commit_and_flash,
-    current_role,
-    int_ids,
-    refuse,
-)
+from admin_views.base import SecuredModelView, current_role
 from admin_views.formatters import choice, names, thumbnail, yes_no
+from admin_views.helpers import commit_and_flash, int_ids, refuse
 from admin_views.lifecycle.expert_fields import ExtraFieldsMixin
 from admin_views.list_counts import BoundedCountMixin
 from app import clock, validators

@@ -106,8 +106,8 @@ def populate() -> None:
 
 def time_baseline() -> tuple[float, float]:
     """The plain aggregate over the same rows (what any report would cost)."""
-    from app.services.fees.payouts import _unpaid_bureau_filter
     from app.services.fees.quarters import quarter_bounds
+    from app.services.fees.settlement import _unpaid_bureau_filter
     from models import ServiceRecord
 
     first, last = quarter_bounds(YEAR, QUARTER)

@@ -18,11 +18,12 @@ from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from admin_views.base import SecuredModelView, pdf_response
+from admin_views.base import SecuredModelView
+from admin_views.helpers import pdf_response
 from app import clock
 from app.extensions import db
 from app.services.errors import DomainError
-from app.services.forms import definitions, documents
+from app.services.forms import definitions, documents, editing
 from models import FormDefinition, FormField, FormSection, FormSubmission, FormVersion, OrgUnit
 from models.choices import FIELD_KINDS, FORM_PURPOSES, ROLES
 
@@ -200,7 +201,7 @@ class FormDefinitionView(SecuredModelView):
         holder = {}
 
         def add():
-            holder["s"] = definitions.add_section(version, title=f.get("title", ""), help=f.get("help"),
+            holder["s"] = editing.add_section(version, title=f.get("title", ""), help=f.get("help"),
                                                   points=f.get("points"), choice_group=f.get("choice_group"))
         response = self._act(version.form, add, f"已添加部分“{f.get('title', '').strip()}”。")
         if "s" in holder:
@@ -219,7 +220,7 @@ class FormDefinitionView(SecuredModelView):
         section = self._section()
         if request.method == "POST":
             f = request.form
-            return self._act(section.version.form, lambda: definitions.update_section(
+            return self._act(section.version.form, lambda: editing.update_section(
                 section, title=f.get("title", ""), help=f.get("help"), points=f.get("points"),
                 choice_group=f.get("choice_group")), "已保存部分设置。", f"section-{section.id}")
         groups = sorted({s.choice_group for s in section.version.sections if s.choice_group})
@@ -229,20 +230,20 @@ class FormDefinitionView(SecuredModelView):
     def section_move_view(self):
         section = self._section()
         delta = -1 if request.form.get("direction") == "up" else 1
-        return self._act(section.version.form, lambda: definitions.move_section(section, delta), "已调整部分顺序。",
+        return self._act(section.version.form, lambda: editing.move_section(section, delta), "已调整部分顺序。",
                          f"section-{section.id}")
 
     @expose("/section/remove/", methods=("POST",))
     def section_remove_view(self):
         section = self._section()
         form, title = section.version.form, section.title
-        return self._act(form, lambda: definitions.remove_section(section), f"已删除部分“{title}”。")
+        return self._act(form, lambda: editing.remove_section(section), f"已删除部分“{title}”。")
 
     @expose("/field/add/", methods=("POST",))
     def field_add_view(self):
         section = self._section()
         raw = _field_form()
-        return self._act(section.version.form, lambda: definitions.add_field(section, raw),
+        return self._act(section.version.form, lambda: editing.add_field(section, raw),
                          f"已添加题目“{raw['label'].strip()}”。", f"section-{section.id}")
 
     def _field(self) -> FormField:
@@ -259,7 +260,7 @@ class FormDefinitionView(SecuredModelView):
         if request.method == "POST":
             target = db.session.get(FormSection, int(request.form.get("move_to", 0) or 0))
             raw = _field_form()
-            return self._act(form, lambda: definitions.update_field(field, raw, section=target),
+            return self._act(form, lambda: editing.update_field(field, raw, section=target),
                              f"已保存题目“{raw['label'].strip()}”。", f"field-{field.id}")
         return self.render("admin/forms/field_edit.html", field=field, form=form, kinds=FIELD_KINDS,
                            kind_help=KIND_HELP, sections=field.section.version.sections,
@@ -269,14 +270,14 @@ class FormDefinitionView(SecuredModelView):
     def field_move_view(self):
         field = self._field()
         delta = -1 if request.form.get("direction") == "up" else 1
-        return self._act(field.section.version.form, lambda: definitions.move_field(field, delta), "已调整题目顺序。",
+        return self._act(field.section.version.form, lambda: editing.move_field(field, delta), "已调整题目顺序。",
                          f"field-{field.id}")
 
     @expose("/field/remove/", methods=("POST",))
     def field_remove_view(self):
         field = self._field()
         form, label, section_id = field.section.version.form, field.label, field.section_id
-        return self._act(form, lambda: definitions.remove_field(field), f"已删除题目“{label}”。",
+        return self._act(form, lambda: editing.remove_field(field), f"已删除题目“{label}”。",
                          f"section-{section_id}")
 
     @expose("/publish/", methods=("POST",))

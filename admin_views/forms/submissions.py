@@ -20,7 +20,8 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy.orm import selectinload
 
-from admin_views.base import SecuredModelView, pdf_response
+from admin_views.base import SecuredModelView
+from admin_views.helpers import pdf_response
 from app import clock
 from app.extensions import db
 from app.services.discipline import followups

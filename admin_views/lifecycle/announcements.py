@@ -8,16 +8,9 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from admin_views.base import (
-    SecuredModelView,
-    commit_and_flash,
-    current_role,
-    inline_pdf,
-    one_or_404,
-    refuse,
-    require_role,
-)
+from admin_views.base import SecuredModelView, current_role
 from admin_views.formatters import choice, linked, local_time, yes_no
+from admin_views.helpers import commit_and_flash, inline_pdf, one_or_404, refuse, require_role
 from app import validators
 from app.extensions import db
 from app.services.errors import DomainError

@@ -23,17 +23,9 @@ from wtforms import (
 )
 from wtforms.validators import Length, NumberRange
 
-from admin_views.base import (
-    SecuredModelView,
-    commit_and_flash,
-    current_role,
-    inline_pdf,
-    int_ids,
-    one_or_404,
-    refuse,
-    require_role,
-)
+from admin_views.base import SecuredModelView, current_role
 from admin_views.formatters import choice, fmt_time, linked, local_time, yes_no
+from admin_views.helpers import commit_and_flash, inline_pdf, int_ids, one_or_404, refuse, require_role
 from admin_views.lifecycle import OfficeStepActions
 from app import clock, validators
 from app.auth.rights import sees_unmasked

@@ -16,17 +16,9 @@ from wtforms import DateField, RadioField, TextAreaField
 from wtforms.validators import InputRequired, Length
 from wtforms.validators import Optional as OptionalValidator
 
-from admin_views.base import (
-    STALE_MESSAGE,
-    SecuredModelView,
-    commit_and_flash,
-    current_role,
-    int_ids,
-    one_or_404,
-    refuse,
-    require_role,
-)
+from admin_views.base import STALE_MESSAGE, SecuredModelView, current_role
 from admin_views.formatters import choice, fmt_time, linked, local_time
+from admin_views.helpers import commit_and_flash, int_ids, one_or_404, refuse, require_role
 from admin_views.lifecycle import OfficeStepActions
 from app import clock, validators
 from app.extensions import db

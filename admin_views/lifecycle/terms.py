@@ -19,17 +19,9 @@ from wtforms import DateField, FileField, IntegerField, StringField, TextAreaFie
 from wtforms.validators import Length, NumberRange
 from wtforms.validators import Optional as OptionalValidator
 
-from admin_views.base import (
-    SecuredModelView,
-    commit_and_flash,
-    current_role,
-    inline_pdf,
-    int_ids,
-    one_or_404,
-    refuse,
-    require_role,
-)
+from admin_views.base import SecuredModelView, current_role
 from admin_views.formatters import linked, local_time, yes_no
+from admin_views.helpers import commit_and_flash, inline_pdf, int_ids, one_or_404, refuse, require_role
 from admin_views.lifecycle import OfficeStepActions
 from app import clock, validators
 from app.extensions import db

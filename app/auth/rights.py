@@ -58,14 +58,18 @@ RIGHTS: dict[str, dict[str, frozenset]] = {
     # The review steps, appointments, dismissals and announcements are the office's and the
     # leaders' (第十二、十三、十七条); sysadmin reads. A term comes only from an appointment:
     # no one creates one by hand, the office may correct its 发文文号 (admin_views.lifecycle).
-    "application": {"sysadmin": READ_EXPORT, "office": WRITE_EXPORT, "leader": READ_EXPORT},
-    "term": {"sysadmin": READ_EXPORT, "office": READ_EXPORT | {"edit"}, "leader": READ, "expert": READ},
+    # review: the office's steps (初审, 测试, 拟聘名单, 发文, 第十七条); decide: the 局长办公会议 (第十二条).
+    "application": {"sysadmin": READ_EXPORT, "office": WRITE_EXPORT | {"review"}, "leader": READ_EXPORT | {"decide"}},
+    # renew: 续聘 and 换届 (第十一条), by the office.
+    "term": {"sysadmin": READ_EXPORT, "office": READ_EXPORT | {"edit", "renew"}, "leader": READ, "expert": READ},
     "commitment_letter": {"sysadmin": ALL, "office": WRITE, "expert": READ},
     # Permits change only through services (issue, 补办/换发, revoke), never through forms;
     # printing and 补办 are custom actions of 基础科 and sysadmin (admin_views/permits.py).
     "permit": {"sysadmin": READ_EXPORT, "office": READ_EXPORT, "leader": READ, "expert": READ},
-    "dismissal": {"sysadmin": READ_EXPORT, "office": WRITE_EXPORT, "leader": READ_EXPORT},
-    "announcement": {"sysadmin": READ_EXPORT, "office": WRITE_EXPORT | {"delete"}, "leader": READ},
+    # announce: the office drafts the 解聘公告; decide: the leader approves or declines (第十三条).
+    "dismissal": {"sysadmin": READ_EXPORT, "office": WRITE_EXPORT | {"announce"}, "leader": READ_EXPORT | {"decide"}},
+    # publish: the office publishes a drafted announcement.
+    "announcement": {"sysadmin": READ_EXPORT, "office": WRITE_EXPORT | {"delete", "publish"}, "leader": READ},
     # using experts. Requests are cancelled, never deleted; assignments and notices change only
     # through the request page, the expert's phone and the receipt page (admin_views/dispatch.py).
     "usage_request": {

@@ -1,7 +1,7 @@
 """service records are linked to a payout line when its batch is reviewed, not while it is a draft
 
 A draft batch now pays its quarter's open bureau records as they are
-(app.services.fees.payouts.batch_records_condition); records already linked to a draft's
+(app.services.fees.settlement.batch_records_condition); records already linked to a draft's
 lines by the earlier code are set free, so that the draft and its quarter agree.
 
 Revision ID: 0003

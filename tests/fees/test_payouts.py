@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.services.errors import DomainError
-from app.services.fees import payouts, pricing, statements, town_dues
+from app.services.fees import payouts, pricing, settlement, statements, town_dues
 from app.services.fees.record_status import record_status
 from models import PayoutBatch, PayoutLine, ServiceRecord
 from tests import factories
@@ -64,7 +64,7 @@ def test_batch_gathers_the_quarters_unpaid_bureau_records(wang, li, record, offi
     assert (totals.experts, totals.services, totals.gross, totals.tax, totals.net) == (
         2, 4, Decimal("4000.00"), Decimal("480.00"), Decimal("3520.00"))
     # The town's record, the other quarters and the unpriced record stay off the bureau's batch.
-    paid = set(db.session.scalars(select(ServiceRecord).where(payouts.batch_records_condition(batch))))
+    paid = set(db.session.scalars(select(ServiceRecord).where(settlement.batch_records_condition(batch))))
     assert len(paid) == 4 and unpriced not in paid and {r.expert_id for r in paid} == {wang.id, li.id}
     assert all(r.service_date.month in (4, 5, 6) and r.payer == "bureau" for r in paid)
 
@@ -87,7 +87,7 @@ def test_review_links_the_drafts_records_to_their_lines(wang, li, record, office
     # A record priced after the review is paid by no batch yet, not by the locked one.
     (late,) = priced(record, wang, [dt.date(2026, 6, 3)])
     assert late.payout_line_id is None and record_status(late) == "待纳入季度发放"
-    assert late not in set(db.session.scalars(select(ServiceRecord).where(payouts.batch_records_condition(batch))))
+    assert late not in set(db.session.scalars(select(ServiceRecord).where(settlement.batch_records_condition(batch))))
 
 
 def test_a_record_deleted_under_a_draft_makes_it_refresh_before_review(wang, record, office):
@@ -109,13 +109,13 @@ def test_the_quarter_overview_counts_where_each_record_stands(wang, record, offi
     priced(record, wang, [dt.date(2026, 4, 2), dt.date(2026, 4, 3)])
     priced(record, wang, [dt.date(2026, 5, 20)], payer="unit", unit=town)
     record(wang, activity="other", day=dt.date(2026, 6, 1))
-    before = payouts.quarter_overview(*Q2)
+    before = settlement.quarter_overview(*Q2)
     assert (before.ready, before.in_draft, before.unpriced, before.settled, before.unit) == (2, 0, 1, 0, 1)
     batch = payouts.build_batch(*Q2, office, pay_date=JULY_10)
-    draft = payouts.quarter_overview(*Q2)
+    draft = settlement.quarter_overview(*Q2)
     assert (draft.ready, draft.in_draft, draft.settled) == (0, 2, 0) and draft.batches == [batch]
     payouts.review_batch(batch, office)
-    after = payouts.quarter_overview(*Q2)
+    after = settlement.quarter_overview(*Q2)
     assert (after.ready, after.in_draft, after.settled) == (0, 0, 2)
 
 

@@ -7,7 +7,7 @@ from PIL import Image
 
 from app.demo.signatures import drawn_signature
 from app.extensions import db
-from app.services.forms import definitions
+from app.services.forms import definitions, editing
 from tests import factories
 
 
@@ -23,13 +23,13 @@ def service_record_form(*, publish=True, by=None):
                                ("人数", "integer", {"min_value": "1", "max_value": "20", "required": False}),
                                ("检查类型", "choice", {"options": "执法检查\n隐患排查", "required": False}),
                                ("涉及区域", "multi", {"options": "储罐区\n装卸区\n仓库", "required": False})):
-        definitions.add_field(info, {"label": label, "kind": kind, "required": extra.pop("required", True), **extra})
-    scores = definitions.add_section(version, title="服务评价", points="20")
-    definitions.add_field(scores, {"label": "专业水平", "kind": "score", "max_value": "10", "required": True,
+        editing.add_field(info, {"label": label, "kind": kind, "required": extra.pop("required", True), **extra})
+    scores = editing.add_section(version, title="服务评价", points="20")
+    editing.add_field(scores, {"label": "专业水平", "kind": "score", "max_value": "10", "required": True,
                                    "note_label": "发现问题"})
-    definitions.add_field(scores, {"label": "服务态度", "kind": "score", "max_value": "10", "required": True})
-    sign = definitions.add_section(version, title="签字确认")
-    definitions.add_field(sign, {"label": "专家签字", "kind": "signature", "required": True})
+    editing.add_field(scores, {"label": "服务态度", "kind": "score", "max_value": "10", "required": True})
+    sign = editing.add_section(version, title="签字确认")
+    editing.add_field(sign, {"label": "专家签字", "kind": "signature", "required": True})
     definitions.update_version(version, title="专家现场服务记录", total_max="20")
     if publish:
         definitions.publish(version)

@@ -3,7 +3,7 @@ publishing, a published version that never changes, drafts, retiring and deletin
 import pytest
 
 from app.extensions import db
-from app.services.forms import definitions
+from app.services.forms import definitions, editing
 from app.services.forms.definitions import DefinitionError
 from tests.forms.conftest import service_record_form
 
@@ -39,7 +39,7 @@ def test_the_built_form_passes_the_check_and_is_published(app):
 def test_a_section_whose_maxima_do_not_add_up_is_named_with_both_figures(app):
     form = service_record_form(publish=False)
     version = definitions.draft_of(form)
-    definitions.update_field(version.sections[1].fields[1], {"label": "服务态度", "kind": "score", "max_value": "5",
+    editing.update_field(version.sections[1].fields[1], {"label": "服务态度", "kind": "score", "max_value": "5",
                                                               "required": True})
     problems = definitions.definition_problems(version)
     assert "服务评价各项满分合计应为20分，现为15分" in problems
@@ -65,7 +65,7 @@ def test_a_field_that_makes_no_sense_is_refused_when_saved_naming_section_and_fi
     section = definitions.draft_of(form).sections[1]
     before = len(section.fields)
     with pytest.raises(DefinitionError) as err:
-        definitions.add_field(section, raw)
+        editing.add_field(section, raw)
     assert message in err.value.problems
     assert len(section.fields) == before
 
@@ -74,16 +74,16 @@ def test_alternatives_need_two_sections_next_to_each_other_with_equal_maxima(app
     form = service_record_form(publish=False)
     version = definitions.draft_of(form)
     scores = version.sections[1]
-    definitions.update_section(scores, title="配合工作", points="20", choice_group="考评对象")
+    editing.update_section(scores, title="配合工作", points="20", choice_group="考评对象")
     assert "“考评对象”只有一个部分：多选一至少需要两个可选部分" in definitions.definition_problems(version)
-    other = definitions.add_section(version, title="服务质量", points="10", choice_group="考评对象")
-    definitions.add_field(other, {"label": "及时复查", "kind": "score", "max_value": "10"})
+    other = editing.add_section(version, title="服务质量", points="10", choice_group="考评对象")
+    editing.add_field(other, {"label": "及时复查", "kind": "score", "max_value": "10"})
     problems = definitions.definition_problems(version)
     assert "“考评对象”的各个可选部分应排在一起" in problems
     assert "“考评对象”的各个可选部分满分应相同（配合工作20分、服务质量10分）" in problems
-    definitions.move_section(other, -1)
-    definitions.update_section(other, title="服务质量", points="20", choice_group="考评对象")
-    definitions.update_field(other.fields[0], {"label": "及时复查", "kind": "score", "max_value": "20"})
+    editing.move_section(other, -1)
+    editing.update_section(other, title="服务质量", points="20", choice_group="考评对象")
+    editing.update_field(other.fields[0], {"label": "及时复查", "kind": "score", "max_value": "20"})
     assert definitions.definition_problems(version) == []
 
 
@@ -91,13 +91,13 @@ def test_a_published_version_never_changes_and_a_revision_is_a_new_draft(app):
     form = service_record_form()
     v1 = definitions.current_version(form)
     with pytest.raises(DefinitionError, match="已发布的版本不能修改"):
-        definitions.add_field(v1.sections[0], {"label": "新题", "kind": "text"})
+        editing.add_field(v1.sections[0], {"label": "新题", "kind": "text"})
     with pytest.raises(DefinitionError, match="已发布的版本不能修改"):
         definitions.update_version(v1, title="改名")
     v2 = definitions.start_draft(form)
     assert (v2.number, v2.state) == (2, "draft") and definitions.start_draft(form) is v2
     assert [f.label for f in v2.fields] == [f.label for f in v1.fields]
-    definitions.update_field(v2.fields[0], {"label": "服务企业名称", "kind": "text", "required": True})
+    editing.update_field(v2.fields[0], {"label": "服务企业名称", "kind": "text", "required": True})
     definitions.publish(v2)
     assert definitions.current_version(form) is v2
     assert v1.fields[0].label == "服务单位"  # the old version is as it was
@@ -133,17 +133,17 @@ def test_the_software_own_fields_and_sections_stay(app):
     draft = definitions.start_draft(annex5)
     by_key = {f.key: f for f in draft.fields}
     with pytest.raises(DefinitionError, match="系统必需的题目，不能删除"):
-        definitions.remove_field(by_key["enterprise_name"])
+        editing.remove_field(by_key["enterprise_name"])
     with pytest.raises(DefinitionError, match="类型不能改为"):
-        definitions.update_field(by_key["evaluated_on"], {"label": "考评时间", "kind": "text"})
+        editing.update_field(by_key["evaluated_on"], {"label": "考评时间", "kind": "text"})
     with pytest.raises(DefinitionError, match="含有系统必需的内容"):
-        definitions.remove_section(next(s for s in draft.sections if s.key == "B"))
+        editing.remove_section(next(s for s in draft.sections if s.key == "B"))
     with pytest.raises(DefinitionError, match="系统表单不能删除"):
         definitions.delete_form(annex5)
     with pytest.raises(DefinitionError, match="系统表单的关联对象和填报人由办法规定"):
         definitions.update_form(annex5, title=annex5.title, purpose="none", fill_roles=["town"], fill_unit_ids=[],
                                 public=False)
-    definitions.update_field(by_key["enterprise_name"], {"label": "被服务企业名称", "kind": "text", "required": True})
+    editing.update_field(by_key["enterprise_name"], {"label": "被服务企业名称", "kind": "text", "required": True})
     assert definitions.definition_problems(draft) == []
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from app import clock
 from app.extensions import db
-from app.services.forms import definitions, documents
+from app.services.forms import definitions, documents, editing
 from app.services.forms.submissions import Subject, save_submission
 from app.services.forms.validation import Filled, FormInvalid
 from models import FormAnswer, FormSubmission
@@ -93,7 +93,7 @@ def test_a_retired_form_takes_no_submission(form, town):
 def test_a_page_of_an_older_version_is_saved_on_that_version(form, town):
     v1 = definitions.current_version(form)
     v2 = definitions.start_draft(form)
-    definitions.update_field(v2.fields[0], {"label": "服务企业", "kind": "text", "required": True})
+    editing.update_field(v2.fields[0], {"label": "服务企业", "kind": "text", "required": True})
     definitions.publish(v2)
     values, files = good_values(v1)
     sub, _ = save_submission(form, Filled(values=values, files=files), by=town, version_id=v1.id,

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app.demo.signatures import drawn_signature
 from app.extensions import db
-from app.services.forms import definitions
+from app.services.forms import definitions, editing
 from models import AuditLog, FormDefinition, FormField, FormSubmission
 from tests import factories
 from tests.conftest import csrf_from
@@ -212,7 +212,7 @@ def test_the_admin_lists_and_exports_a_units_submissions_only(client, login_as, 
 def test_a_public_form_is_filled_through_its_link(client):
     form = definitions.create_form("企业意见征集", public=True)
     version = form.versions[0]
-    definitions.add_field(version.sections[0], {"label": "意见", "kind": "textarea", "required": True})
+    editing.add_field(version.sections[0], {"label": "意见", "kind": "textarea", "required": True})
     definitions.publish(version)
     db.session.commit()
     url = f"/f/{form.public_token}"

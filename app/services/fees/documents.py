@@ -25,10 +25,11 @@ from sqlalchemy import select
 from app import clock
 from app.auth.rights import sees_unmasked
 from app.extensions import db
-from app.services.fees.payouts import batch_lines, batch_records_condition
+from app.services.fees.payouts import batch_lines
 from app.services.fees.pricing import standard_in_force_rows
 from app.services.fees.quarters import quarter_label
 from app.services.fees.records import count_unit
+from app.services.fees.settlement import batch_records_condition
 from app.services.identity import mask_id
 from app.services.spreadsheets import workbook_bytes
 from models import Expert, OrgUnit, PayoutBatch, ServiceRecord, User

@@ -19,7 +19,7 @@ from sqlalchemy import event, inspect, select
 
 from app.services.errors import DomainError
 from app.services.fees import pricing
-from app.services.fees.payouts import LOCKED_MESSAGE, LOCKED_STATES, SETTLED_MESSAGE
+from app.services.fees.settlement import LOCKED_MESSAGE, LOCKED_STATES, SETTLED_MESSAGE
 from models import FeeStandard, PayoutBatch, PayoutLine, ServiceRecord
 
 _BATCH_MUTABLE_ON_PAY = {"state", "paid_at", "pay_date", "updated_at", "version"}

@@ -27,18 +27,18 @@ from app import clock
 from app.clock import utcnow
 from app.extensions import db
 from app.services.errors import DomainError
-from app.services.fees.payouts import (
+from app.services.fees.payouts import refresh_batch
+from app.services.fees.quarters import quarter_bounds, quarter_of
+from app.services.fees.records import PricingContext, fee_of
+from app.services.fees.settlement import (
     SETTLED_MESSAGE,
     draft_of,
     in_draft_scope,
     is_settled,
     parse_money,
-    refresh_batch,
     settled_condition,
     who,
 )
-from app.services.fees.quarters import quarter_bounds, quarter_of
-from app.services.fees.records import PricingContext, fee_of
 from app.services.fees.standard import STANDARD_ACTIVITY, FeeBasis, fee_basis
 from models import Expert, FeeStandard, PayoutBatch, ServiceRecord, User
 from models.choices import ACTIVITY_TYPES

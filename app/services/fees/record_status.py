@@ -5,9 +5,9 @@ where a priced record stands in the quarterly batches (payouts).
 """
 from __future__ import annotations
 
-from app.services.fees.payouts import batch_of_record, draft_of, in_draft_scope
 from app.services.fees.pricing import unpriced_status
 from app.services.fees.quarters import quarter_of
+from app.services.fees.settlement import batch_of_record, draft_of, in_draft_scope
 from models import ServiceRecord
 
 

@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.services.fees.payouts import LOCKED_STATES, draft_quarters
 from app.services.fees.record_status import record_status
+from app.services.fees.settlement import LOCKED_STATES, draft_quarters
 from models import Expert, PayoutBatch, PayoutLine, ServiceRecord
 from models.choices import ACTIVITY_TYPES, PAYERS, PAYOUT_STATES
 

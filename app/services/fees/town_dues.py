@@ -6,7 +6,7 @@ or unit that engaged the expert directly). The bureau's quarterly batches
 owes (:func:`what_town_owes`, :func:`town_totals`) and records what it has paid
 (:func:`mark_unit_paid`), which settles the amount: it is never altered afterwards.
 
-Money is ``Decimal``; sums are taken in SQL as whole 分 (:func:`app.services.fees.payouts.cents`).
+Money is ``Decimal``; sums are taken in SQL as whole 分 (:func:`app.services.fees.settlement.cents`).
 """
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ from sqlalchemy.orm import selectinload
 from app import clock
 from app.extensions import db
 from app.services.errors import DomainError
-from app.services.fees.payouts import cents, yuan
 from app.services.fees.quarters import quarter_bounds
+from app.services.fees.settlement import cents, yuan
 from app.services.fees.tax import withholding_tax
 from models import Expert, OrgUnit, ServiceRecord, User
 

@@ -28,7 +28,8 @@ from app import clock
 from app.auth.rights import sees_unmasked
 from app.extensions import db
 from app.services.errors import DomainError
-from app.services.forms.definitions import DefinitionError, add_version, clean_field, current_version, spec_of
+from app.services.forms.definitions import DefinitionError, add_version, current_version, spec_of
+from app.services.forms.editing import clean_field
 from app.services.forms.validation import Filled, FormInvalid, validate_submission
 from app.services.identity import mask
 from models import Expert, ExpertFieldValue, FormDefinition, FormField, FormVersion, User

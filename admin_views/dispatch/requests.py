@@ -1,31 +1,30 @@
-"""Using experts in the admin (第十四—十六条, SPEC §3.5, §3.6): usage requests with their
-candidates, the recorded draw and the responses; assignments; notices and receipts; the
-emergency paperwork list and the fairness report.
-
-Who may act on a request: the requesting unit (局科室/大队 or 镇街, its own requests only)
-and the system administrator. 基础科 reads everything, and may reclassify a decline as
-justified or not (it runs the absence rule). Paper receipts are uploaded by the unit that
-issued the notice (第十六条: 使用专家的科室、大队……做好回执回收工作).
+"""Usage requests in the admin (第十四条, 第十五条, SPEC §3.5): the request with its candidates,
+the recorded draw, the experts' responses and the classification of declines.
 """
 from __future__ import annotations
 
-import datetime as dt
-import io
-from urllib.parse import quote
-
-from flask import abort, flash, redirect, request, send_file, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
-from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual
 from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.exc import StaleDataError
 from wtforms import SelectField, StringField
 from wtforms.validators import Optional as OptionalValidator
 
-from admin_views.base import STALE_MESSAGE, ReadOnlyView, SecuredModelView, current_role
-from admin_views.formatters import choice, linked, yes_no
+from admin_views.base import STALE_MESSAGE, SecuredModelView, current_role
+from admin_views.dispatch.common import (
+    STAFF_RESPONSES,
+    UNIT_ROLES,
+    _commit_or_flash,
+    _parse_date,
+    _parse_datetime,
+    _unit_query,
+    can_classify,
+    can_manage,
+    own_unit_id,
+)
+from admin_views.formatters import choice, linked
 from app import clock, validators
 from app.auth.rights import allowed
 from app.extensions import db
@@ -35,7 +34,6 @@ from app.services.dispatch import (
     completion,
     designation,
     draws,
-    fairness,
     notices,
     paperwork,
     responses,
@@ -44,7 +42,6 @@ from app.services.dispatch import (
 )
 from app.services.dispatch.assignments import still_needed
 from app.services.errors import DomainError
-from app.services.uploads import read_upload
 from models import Assignment, Expert, ExpertGroup, Notice, OrgUnit, ServiceRecord, UsageRequest, User
 from models.choices import (
     ACTIVITY_TYPES,
@@ -59,74 +56,6 @@ from models.choices import (
     SELECTION_METHODS,
     UPPER_POOL_LEVELS,
 )
-
-CATEGORY = "专家使用"
-UNIT_ROLES = ("department", "town")
-STAFF_RESPONSES = ("accepted", "declined_justified", "declined_unjustified", "conflict", "no_show")
-
-
-# --------------------------------------------------------------------------------------
-# who may act
-# --------------------------------------------------------------------------------------
-
-
-def own_unit_id() -> int | None:
-    """The unit whose rows a 局科室/大队 or 镇街 user is limited to (None: not limited)."""
-    if current_role() in UNIT_ROLES:
-        return current_user.org_unit_id or -1
-    return None
-
-
-def can_manage(req: UsageRequest) -> bool:
-    """The requesting unit and the system administrator act on a request."""
-    role = current_role()
-    if role == "sysadmin":
-        return True
-    return role in UNIT_ROLES and current_user.org_unit_id is not None and current_user.org_unit_id == req.unit_id
-
-
-def can_classify(req: UsageRequest) -> bool:
-    """Whether a decline may be reclassified: the requesting unit, 基础科, the administrator."""
-    return can_manage(req) or current_role() == "office"
-
-
-def _parse_date(value: str | None, what: str) -> dt.date | None:
-    value = (value or "").strip()
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise DomainError(f"{what}格式不正确，应为“年-月-日”，例如2026-03-05。") from None
-
-
-def _parse_datetime(value: str | None, what: str) -> dt.datetime | None:
-    value = (value or "").strip()
-    if not value:
-        return None
-    try:
-        return dt.datetime.fromisoformat(value.replace(" ", "T"))
-    except ValueError:
-        raise DomainError(f"{what}格式不正确，应为“年-月-日 时:分”，例如2026-03-05 22:30。") from None
-
-
-def _commit_or_flash(action, success: str | None = None):
-    """Run ``action``; commit on success, roll back and show the Chinese message on refusal."""
-    try:
-        result = action()
-        db.session.commit()
-    except DomainError as err:
-        db.session.rollback()
-        flash(str(err), "error")
-        return None, False
-    except StaleDataError:
-        db.session.rollback()
-        flash(STALE_MESSAGE, "error")
-        return None, False
-    if success:
-        flash(success, "success")
-    return result, True
-
 
 # --------------------------------------------------------------------------------------
 # usage requests
@@ -171,12 +100,6 @@ def _request_link(view, context, model, name):
 
 def _group_query():
     return db.session.scalars(select(ExpertGroup).order_by(ExpertGroup.sort_order)).all()
-
-
-def _unit_query():
-    return db.session.scalars(
-        select(OrgUnit).where(OrgUnit.active.is_(True)).order_by(OrgUnit.kind, OrgUnit.name)
-    ).all()
 
 
 REQUEST_LABELS = {
@@ -236,18 +159,15 @@ class UsageRequestView(SecuredModelView):
         "unit": {"query_factory": _unit_query},
         "emergency_reason": {
             "choices": options(EMERGENCY_REASONS, blank="否——按正常流程申请"),
-            "description": (
-                "督查、举报核查、应急救援处置可先行使用：保存后立即随机抽取，"
-                "并在规定工作日内补办手续（第十五条）。"
-            ),
+            "description": "督查、举报核查、应急救援处置可先行使用：保存后立即随机抽取，"
+                           "并在规定工作日内补办手续（第十五条）。",
         },
         "backups": {"description": "随机抽取时另抽的候补人数；专家拒绝或回避时依次递补。"},
         "description": {"description": "紧急使用的，可在事后补办手续时补充。"},
     }
     form_widget_args = {"description": {"rows": 3}}
-    form_ajax_refs = {
-        "enterprises": {"fields": ("name", "uscc"), "page_size": 10, "placeholder": "输入企业名称或信用代码"}
-    }
+    form_ajax_refs = {"enterprises": {"fields": ("name", "uscc"), "page_size": 10,
+                                      "placeholder": "输入企业名称或信用代码"}}
 
     def get_query(self):
         return super().get_query().options(selectinload(self.model.unit), selectinload(self.model.assignments))
@@ -287,9 +207,8 @@ class UsageRequestView(SecuredModelView):
         if name or code:
             if not (name and code):
                 raise DomainError("新建企业须同时填写企业全称和统一社会信用代码。")
-            town = (
-                db.session.get(OrgUnit, int(form.new_enterprise_town.data)) if form.new_enterprise_town.data else None
-            )
+            town_id = form.new_enterprise_town.data
+            town = db.session.get(OrgUnit, int(town_id)) if town_id else None
             chosen.append(usage_requests.register_enterprise(name, code, town=town))
         return chosen
 
@@ -329,10 +248,8 @@ class UsageRequestView(SecuredModelView):
 
         changes, ok = _commit_or_flash(action)
         if ok and changes:
-            flash(
-                "使用条件已变更（" + "；".join(changes) + "），原抽取结果和未完成的选派已作废并留有记录，请重新抽取。",
-                "warning",
-            )
+            flash("使用条件已变更（" + "；".join(changes) + "），原抽取结果和未完成的选派已作废并留有记录，"
+                  "请重新抽取。", "warning")
         return ok
 
     def get_save_return_url(self, model, is_created=False):
@@ -506,10 +423,8 @@ class UsageRequestView(SecuredModelView):
         elif outcome.backups_exhausted:
             flash("候补专家已用尽，请补充随机抽取或指定专家。", "warning")
         if outcome.proposal is not None:
-            flash(
-                f"{outcome.assignment.expert.name}已符合第十三条(四)缺席情形，已列入拟解聘名单，待局领导审批。",
-                "warning",
-            )
+            flash(f"{outcome.assignment.expert.name}已符合第十三条(四)缺席情形，已列入拟解聘名单，"
+                  "待局领导审批。", "warning")
 
     @expose("/<int:id>/reclassify/<int:aid>", methods=["POST"])
     def reclassify_view(self, id, aid):
@@ -522,9 +437,8 @@ class UsageRequestView(SecuredModelView):
         if ok:
             flash(f"已认定为“{assignment.response_label}”。", "success")
             if proposal is not None:
-                flash(
-                    f"{assignment.expert.name}已符合第十三条(四)缺席情形，已列入拟解聘名单，待局领导审批。", "warning"
-                )
+                flash(f"{assignment.expert.name}已符合第十三条(四)缺席情形，已列入拟解聘名单，"
+                      "待局领导审批。", "warning")
         return self._back(req, "assignments")
 
     @expose("/<int:id>/complete/<int:aid>", methods=["POST"])
@@ -583,313 +497,3 @@ class UsageRequestView(SecuredModelView):
             else:
                 flash("每家企业都已有告知书。", "info")
         return self._back(req, "notices")
-
-
-# --------------------------------------------------------------------------------------
-# assignments
-# --------------------------------------------------------------------------------------
-
-
-def _assignment_request(view, context, model, name):
-    url = url_for("usage_request.details_view", id=model.request_id)
-    return Markup(f'<a href="{escape(url)}">{escape(model.request.request_no)}</a> {escape(model.request.subject)}')
-
-
-class AssignmentView(ReadOnlyView):
-    """选派记录: every expert on every job, how chosen and how he answered (read-only;
-    answers are recorded on the request page or by the expert on his phone)."""
-
-    column_list = ("request", "expert", "method", "is_backup", "response", "responded_at", "attended", "work_units",
-                   "completed_at")
-    column_labels = {
-        "request": "使用申请", "expert": "专家", "method": "选派方式", "is_backup": "候补", "response": "答复",
-        "response_reason": "答复理由", "responded_at": "答复时间", "attended": "到场", "work_units": "工作量",
-        "completed_at": "完成登记时间", "designation_reason": "指定/添加理由", "rank": "序号",
-        "work_started_at": "开始工作时间", "expert.name": "专家姓名",
-    }
-    column_formatters = {
-        "request": _assignment_request,
-        "method": choice(SELECTION_METHODS),
-        "response": choice(RESPONSES),
-        "is_backup": yes_no,
-        "attended": yes_no,
-    }
-    column_formatters_export = {
-        "request": lambda v, c, m, n: f"{m.request.request_no} {m.request.subject}",
-        "method": choice(SELECTION_METHODS), "response": choice(RESPONSES), "is_backup": yes_no, "attended": yes_no,
-    }
-    column_details_list = ("request", "expert", "method", "designation_reason", "is_backup", "rank", "response",
-                           "response_reason", "responded_at", "attended", "work_units", "work_started_at",
-                           "completed_at")
-    column_export_list = column_details_list
-    column_formatters_detail = column_formatters
-    column_filters = ("response", "method", "is_backup")
-    column_searchable_list = ("expert.name",)
-    column_default_sort = ("id", True)
-    column_auto_select_related = False
-
-    def get_query(self):
-        return super().get_query().options(selectinload(self.model.request), selectinload(self.model.expert))
-
-    def scope_query(self, query):
-        role = current_role()
-        if role == "expert":
-            return query.filter(self.model.expert_id == (current_user.expert_id or -1))
-        unit_id = own_unit_id()
-        if unit_id is not None:
-            return query.filter(
-                self.model.request_id.in_(select(UsageRequest.id).where(UsageRequest.unit_id == unit_id))
-            )
-        return query
-
-
-# --------------------------------------------------------------------------------------
-# notices
-# --------------------------------------------------------------------------------------
-
-
-class NoticeUnitFilter(BaseSQLAFilter):
-    """Notices of the requests of one unit."""
-
-    def apply(self, query, value, alias=None):
-        try:
-            unit_id = int(value)
-        except (TypeError, ValueError):
-            return query
-        return query.filter(Notice.request_id.in_(select(UsageRequest.id).where(UsageRequest.unit_id == unit_id)))
-
-    def operation(self):
-        return "为"
-
-
-class _UnitOptions:
-    """The units as filter options, read when the list is shown (Flask-Admin caches the
-    options object at start-up, when there is no database session yet)."""
-
-    def __bool__(self):
-        return True
-
-    def __iter__(self):
-        return iter([(str(u.id), u.name) for u in _unit_query()])
-
-
-def _notice_actions(view, context, model, name):
-    pdf = url_for("notice.pdf_view", id=model.id)
-    parts = [f'<a class="btn btn-sm btn-outline-primary" href="{escape(pdf)}">下载告知书</a>']
-    if model.receipt_state == "pending" and view.can_upload(model):
-        up = url_for("notice.upload_view", id=model.id)
-        parts.append(f'<a class="btn btn-sm btn-outline-secondary" href="{escape(up)}">上传纸质回执</a>')
-    if model.scan_path:
-        scan = url_for("notice.scan_view", id=model.id)
-        parts.append(f'<a class="btn btn-sm btn-outline-secondary" href="{escape(scan)}">查看回执扫描件</a>')
-    return Markup(" ".join(parts))
-
-
-def _receipt_state(view, context, model, name):
-    label = RECEIPT_STATES.get(model.receipt_state, model.receipt_state)
-    cls = "badge-success" if model.receipt_state == "received" else "badge-warning"
-    return Markup(f'<span class="badge {cls}">{escape(label)}</span>')
-
-
-def _notice_request(view, context, model, name):
-    url = url_for("usage_request.details_view", id=model.request_id)
-    return Markup(f'<a href="{escape(url)}">{escape(model.request.request_no)}</a>'
-                  f'<br><small>{escape(model.request.unit.name)}</small>')
-
-
-class NoticeView(ReadOnlyView):
-    """告知书与回执 (第十六条, 附件3): 未回收 / 已回收 by unit; PDF; paper receipts."""
-
-    column_list = ("notice_no", "request", "enterprise", "issued_on", "receipt_state", "receipt_method",
-                   "signer_name", "signed_at", "actions")
-    column_labels = {
-        "notice_no": "告知书编号", "request": "使用申请", "enterprise": "企业", "issued_on": "发放日期",
-        "receipt_state": "回执状态", "receipt_method": "签收方式", "signer_name": "签收人", "signed_at": "签收时间",
-        "actions": "操作", "enterprise.name": "企业名称",
-    }
-    column_formatters = {
-        "notice_no": lambda v, c, m, n: Markup(f'<span class="text-nowrap">{escape(m.notice_no)}</span>'),
-        "issued_on": lambda v, c, m, n: Markup(f'<span class="text-nowrap">{escape(m.issued_on.isoformat())}</span>'),
-        "signer_name": lambda v, c, m, n: Markup(f'<span class="text-nowrap">{escape(m.signer_name or "")}</span>'),
-        "request": _notice_request,
-        "receipt_state": _receipt_state,
-        "receipt_method": choice(RECEIPT_METHODS),
-        "signed_at": lambda v, c, m, n: notices.format_time(m.signed_at),
-        "actions": _notice_actions,
-    }
-    column_formatters_export = {
-        "request": lambda v, c, m, n: f"{m.request.request_no} {m.request.unit.name}",
-        "receipt_state": choice(RECEIPT_STATES), "receipt_method": choice(RECEIPT_METHODS),
-        "signed_at": lambda v, c, m, n: notices.format_time(m.signed_at),
-    }
-    column_export_list = ("notice_no", "request", "enterprise", "issued_on", "receipt_state", "receipt_method",
-                          "signer_name", "signed_at")
-    column_details_list = column_export_list
-    column_formatters_detail = {k: v for k, v in column_formatters.items() if k != "actions"}
-    column_sortable_list = ("notice_no", "issued_on", "receipt_state", "signed_at")
-    column_searchable_list = ("notice_no", "enterprise.name")
-    column_default_sort = ("issued_on", True)
-    column_auto_select_related = False
-
-    column_filters = [
-        FilterEqual(column=Notice.receipt_state, name="回执状态", options=list(RECEIPT_STATES.items())),
-        NoticeUnitFilter(column=Notice.request_id, name="使用单位", options=_UnitOptions()),
-        FilterEqual(column=Notice.receipt_method, name="签收方式", options=list(RECEIPT_METHODS.items())),
-    ]
-
-    def get_query(self):
-        return super().get_query().options(
-            selectinload(self.model.request).selectinload(UsageRequest.unit), selectinload(self.model.enterprise))
-
-    def scope_query(self, query):
-        unit_id = own_unit_id()
-        if unit_id is not None:
-            return query.filter(
-                self.model.request_id.in_(select(UsageRequest.id).where(UsageRequest.unit_id == unit_id))
-            )
-        return query
-
-    def can_upload(self, notice: Notice) -> bool:
-        return can_manage(notice.request)
-
-    def _notice(self, id: int) -> Notice:
-        notice = self.get_one(str(id))
-        if notice is None:
-            abort(404)
-        return notice
-
-    @expose("/<int:id>/pdf")
-    def pdf_view(self, id):
-        """The 告知书 with its 回执 and QR code, as PDF."""
-        notice = self._notice(id)
-        data = notices.notice_pdf(notice)
-        response = send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
-                             download_name=notices.notice_filename(notice))
-        response.headers["Content-Disposition"] = (
-            f"attachment; filename=\"notice-{notice.notice_no}.pdf\"; "
-            f"filename*=UTF-8''{quote(notices.notice_filename(notice))}")
-        return response
-
-    @expose("/<int:id>/scan")
-    def scan_view(self, id):
-        """The uploaded paper receipt."""
-        notice = self._notice(id)
-        data = read_upload(notice.scan_path)
-        if data is None:
-            abort(404)
-        mime = "application/pdf" if data[:4] == b"%PDF" else "image/jpeg"
-        return send_file(io.BytesIO(data), mimetype=mime, download_name=f"receipt-{notice.notice_no}")
-
-    @expose("/<int:id>/upload", methods=["GET", "POST"])
-    def upload_view(self, id):
-        """Upload the scan of a signed paper 回执; the notice becomes 已回收."""
-        notice = self._notice(id)
-        if not self.can_upload(notice):
-            abort(403)
-        if request.method == "POST":
-            upload = request.files.get("scan")
-            data = upload.read() if upload and upload.filename else b""
-
-            def action():
-                return notices.record_paper_receipt(
-                    notice, data, signer_name=request.form.get("signer_name"),
-                    signed_on=_parse_date(request.form.get("signed_on"), "签收日期"),
-                )
-
-            _, ok = _commit_or_flash(action, f"已上传{notice.enterprise.name}的纸质回执，状态为“已回收”。")
-            if ok:
-                return redirect(url_for("notice.index_view"))
-        return self.render("admin/dispatch/notice_upload.html", notice=notice, today=clock.today())
-
-
-# --------------------------------------------------------------------------------------
-# paperwork and fairness pages
-# --------------------------------------------------------------------------------------
-
-
-class PaperworkView(ReadOnlyView):
-    """紧急使用补办手续: overdue and pending paperwork, for the unit or for 基础科 across units.
-
-    A report page over usage requests: only its list page is reachable (RIGHTS: list)."""
-
-    @expose("/")
-    def index_view(self):
-        today = clock.today()
-        unit_id = own_unit_id()
-        chosen = unit_id if unit_id is not None else request.args.get("unit", type=int)
-        overview = paperwork.paperwork_overview(chosen, today)
-        db.session.commit()  # deadlines computed once the holiday table covers them
-        return self.render("admin/dispatch/paperwork.html", overview=overview, today=today,
-                           units=_unit_query() if unit_id is None else [], chosen=chosen,
-                           emergency=EMERGENCY_REASONS, activity=ACTIVITY_TYPES)
-
-
-class FairnessView(ReadOnlyView):
-    """抽取公平性: per expert, how often drawn this year against the group's average
-    (a report page over experts: only its list page is reachable)."""
-
-    @expose("/")
-    def index_view(self):
-        today = clock.today()
-        year = request.args.get("year", type=int) or today.year
-        if not 2000 <= year <= today.year + 1:
-            year = today.year
-        return self.render("admin/dispatch/fairness.html", report=fairness.fairness_report(year), year=year,
-                           years=list(range(today.year, today.year - 5, -1)), ratio=fairness.FLAG_RATIO)
-
-
-class OpinionView(SecuredModelView):
-    """专家意见建议 (第九条(三)): what experts sent from their phones, and the office's reply.
-
-    An expert's words are never edited: the edit form carries the reply only. 基础科 may
-    also record an opinion received on paper or by telephone (create)."""
-
-    column_list = ("created_at", "expert", "subject", "replied_at")
-    column_labels = {"created_at": "提交时间", "expert": "专家", "subject": "主题", "body": "内容",
-                     "reply": "基础科答复", "replied_at": "答复时间", "expert.name": "专家姓名"}
-    column_formatters = {
-        "created_at": lambda v, c, m, n: notices.format_time(m.created_at),
-        "replied_at": lambda v, c, m, n: notices.format_time(m.replied_at) if m.replied_at else Markup(
-            '<span class="badge badge-warning">待答复</span>'),
-    }
-    column_formatters_export = {"created_at": lambda v, c, m, n: notices.format_time(m.created_at),
-                                "replied_at": lambda v, c, m, n: notices.format_time(m.replied_at)}
-    column_details_list = ("created_at", "expert", "subject", "body", "reply", "replied_at")
-    column_formatters_detail = {"created_at": column_formatters["created_at"],
-                                "replied_at": column_formatters_export["replied_at"]}
-    column_searchable_list = ("subject", "expert.name")
-    column_default_sort = ("created_at", True)
-    column_auto_select_related = False
-    form_columns = ("expert", "subject", "body", "reply")
-    form_args = {
-        "expert": {"validators": [validators.required("请选择专家")]},
-        "subject": {"validators": [validators.required("请填写主题")]},
-        "body": {"validators": [validators.required("请填写内容")]},
-    }
-    form_widget_args = {"body": {"rows": 5}, "reply": {"rows": 5}}
-    form_ajax_refs = {"expert": {"fields": ("name",), "page_size": 10}}
-    edit_template = "admin/dispatch/opinion_edit.html"
-
-    def get_query(self):
-        return super().get_query().options(selectinload(self.model.expert))
-
-    def scope_query(self, query):
-        if current_role() == "expert":
-            return query.filter(self.model.expert_id == (current_user.expert_id or -1))
-        return query
-
-    def edit_form(self, obj=None):
-        form = super().edit_form(obj)
-        for name in ("expert", "subject", "body"):
-            if hasattr(form, name):
-                delattr(form, name)
-        return form
-
-    def on_model_change(self, form, model, is_created):
-        from app.clock import utcnow
-
-        if (model.reply or "").strip():
-            model.reply = model.reply.strip()
-            model.replied_at = utcnow()
-        else:
-            model.reply, model.replied_at = None, None
