@@ -87,8 +87,8 @@ def test_existing_entries_are_hashed_in_id_order(tmp_path, which):
                 raw.close()
             result = verify_chain()
             assert result.finding.kind == "changed" and result.finding.first_bad == 2
-            # And back down: the earlier schema, its entries kept.
-            downgrade(revision="0020_audit_client_addr")
+            # And back down: the schema before the chain, its entries kept.
+            downgrade(revision="0012_login_security")  # the schema just before the chain
             with db.engine.connect() as conn:
                 assert conn.execute(text("SELECT count(*) FROM audit_log")).scalar() == 6
     finally:
