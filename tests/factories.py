@@ -5,6 +5,7 @@ import itertools
 from sqlalchemy import select
 from stdnum.cn import ric
 
+from app import clock
 from app.auth.passwords import hash_password
 from app.extensions import db
 from models import (
@@ -87,7 +88,7 @@ def expert(name=None, groups=("化工",), birth=dt.date(1975, 5, 17), male=True,
 def appointed_expert(start=None, end=None, **kw) -> Expert:
     """An expert with a term from ``start`` (30 days ago) to ``end`` (three years on) and a
     signed commitment letter."""
-    start = start or dt.date.today() - dt.timedelta(days=30)
+    start = start or clock.today() - dt.timedelta(days=30)
     e = expert(**kw)
     term = Term(expert=e, cohort=1, doc_no="武应急〔2026〕1号", start_date=start,
                 end_date=end or start.replace(year=start.year + 3) - dt.timedelta(days=1))

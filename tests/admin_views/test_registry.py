@@ -6,6 +6,7 @@ import openpyxl
 import pytest
 from PIL import Image
 
+from app import clock
 from models import AuditLog, Expert
 from tests import factories
 from tests.conftest import csrf_from
@@ -87,7 +88,7 @@ def test_delete_with_token_works(app, db, client, login_as):
     ("work_phone", "86310627", "区号"),
     ("email", "not-an-email", "邮箱"),
     ("employer_uscc", "91320412MA0000012A", "统一社会信用代码"),
-    ("birth_date", (dt.date.today() + dt.timedelta(days=2)).isoformat(), "晚于今天"),
+    ("birth_date", (clock.today() + dt.timedelta(days=2)).isoformat(), "晚于今天"),
     ("groups", [], "专家组别"),
 ])
 def test_bad_input_is_refused_in_chinese_and_stores_nothing(app, db, client, login_as, field, value, message):

@@ -4,6 +4,7 @@ the service, with a Chinese message that says the limit (105,000 characters were
 import pytest
 from sqlalchemy import String, Text, select
 
+from app import clock
 from app.extensions import db
 from app.services.errors import DomainError
 from app.services.limits import limit_of
@@ -62,7 +63,7 @@ def test_the_experts_phone_refuses_a_too_long_decline_reason(app, client, auth):
     expert = factories.appointed_expert(name="王建国", start=dt.date(2026, 1, 1))
     user = factories.user(role="expert", username="wjg", expert_=expert)
     unit = factories.org_unit(name="湖塘镇", kind="town")
-    day = dt.date.today() + dt.timedelta(days=3)
+    day = clock.today() + dt.timedelta(days=3)
     req = UsageRequest(request_no="LIM-1", unit=unit, activity_type="inspection", subject="执法检查",
                        start_date=day, end_date=day, headcount=1, state="dispatched")
     db.session.add(req)

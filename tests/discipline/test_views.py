@@ -4,6 +4,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from app import clock
 from app.extensions import db
 from models import Announcement, AnnualAssessment, Dismissal, FollowUp, Interview, Violation
 from tests import factories
@@ -11,7 +12,7 @@ from tests.conftest import csrf_from
 from tests.discipline import records
 
 D = dt.date
-TODAY = dt.date.today()
+TODAY = clock.today()
 
 
 def _token(client, url="/admin/violation/"):

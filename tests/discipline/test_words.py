@@ -2,13 +2,14 @@
 says 同日, and the verify page's preview is recomputed for the date chosen."""
 import datetime as dt
 
+from app import clock
 from app.services.discipline import ladder
 from app.services.discipline.ladder import PastViolation, next_step
 from tests import factories
 from tests.conftest import csrf_from
 
 D = dt.date
-TODAY = dt.date.today()
+TODAY = clock.today()
 
 
 def test_a_violation_found_on_the_warnings_day_says_same_day():

@@ -4,6 +4,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from app import clock
 from app.extensions import db
 from app.services.dispatch import draws, usage_requests
 from models import ConflictOfInterest, Opinion
@@ -18,7 +19,7 @@ def job(app):
     experts = [factories.appointed_expert(start=dt.date(2026, 1, 1)) for _ in range(2)]
     unit = factories.org_unit(name="应急管理综合行政执法大队二中队", kind="brigade")
     ent = factories.enterprise(name="常州洛阳冶金铸造有限公司")
-    day = dt.date.today() + dt.timedelta(days=5)
+    day = clock.today() + dt.timedelta(days=5)
     req = usage_requests.create_request(unit=unit, activity_type="inspection", subject="冶金企业执法检查",
                                         start_date=day, end_date=day, groups=group_ids("化工"), enterprises=[ent],
                                         headcount=1, backups=1)

@@ -5,6 +5,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from app import clock
 from app.demo.signatures import receipt_filled
 from app.extensions import db
 from app.services.dispatch import draws, notices, responses, usage_requests
@@ -13,7 +14,7 @@ from tests import factories
 from tests.conftest import csrf_from
 from tests.dispatch.records import group_ids
 
-TODAY = dt.date.today()
+TODAY = clock.today()
 NEXT_WEEK = TODAY + dt.timedelta(days=7)
 
 

@@ -3,13 +3,14 @@ publishes last year's assessment, and reads the score charts on the dashboard �
 at phone size (390×844) and on a desktop (1280×800)."""
 import datetime as dt
 
+from app import clock
 from app.extensions import db
 from app.services.discipline.ladder import record_violation, verify_violation
 from models import EnforcementPlan, Violation
 from tests import factories
 from tests.discipline import records
 
-TODAY = dt.date.today()
+TODAY = clock.today()
 
 
 def _data():

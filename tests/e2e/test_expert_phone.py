@@ -8,6 +8,7 @@ import re
 import zxingcpp
 from PIL import Image
 
+from app import clock
 from app.extensions import db
 from app.services.lifecycle import terms
 from app.services.permits.issuing import current_permit
@@ -15,7 +16,7 @@ from app.services.scoring import evaluations as scoring
 from tests import factories
 from tests.scoring.records import form_v1, full_scores
 
-TODAY = dt.date.today()
+TODAY = clock.today()
 
 
 def _expert_with_permit_and_evaluations():

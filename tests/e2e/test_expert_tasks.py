@@ -1,6 +1,7 @@
 """Browser at 390×844: an expert opens his tasks on the phone and accepts one (issue: using experts)."""
 import datetime as dt
 
+from app import clock
 from tests import factories
 
 
@@ -15,7 +16,7 @@ def test_expert_accepts_a_task_on_the_phone(app, page, live_server, browser_logi
         unit = factories.org_unit(name="应急管理综合行政执法大队一中队", kind="brigade")
         ents = [factories.enterprise(name="常州华润化工有限公司", address="常州市武进区延政路88号"),
                 factories.enterprise(name="江苏武进液压启闭机有限公司")]
-        day = dt.date.today() + dt.timedelta(days=6)
+        day = clock.today() + dt.timedelta(days=6)
         req = usage_requests.create_request(unit=unit, activity_type="inspection", subject="危险化学品企业专项执法检查",
                                             start_date=day, end_date=day + dt.timedelta(days=1),
                                             groups=group_ids("化工"), enterprises=ents, headcount=1, backups=1)

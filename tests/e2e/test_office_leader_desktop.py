@@ -7,6 +7,7 @@ import os
 import openpyxl
 import pytest
 
+from app import clock
 from app.extensions import db
 from app.services.discipline import ladder
 from app.services.lifecycle import review
@@ -17,7 +18,7 @@ from tests.e2e.conftest import SHOTS
 from tests.lifecycle.records import make_applicant, make_application
 
 DESKTOP = {"width": 1366, "height": 768}
-TODAY = dt.date.today()
+TODAY = clock.today()
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from app import clock
 from app.demo.signatures import drawn_signature
 from app.extensions import db
 from app.services.forms import definitions, editing
@@ -262,7 +263,7 @@ def _make_notice():
         factories.appointed_expert(start=dt.date(2026, 1, 1))
     unit = factories.org_unit(name="应急管理综合行政执法大队一中队", kind="brigade")
     ent = factories.enterprise(name="常州市武进红光无纺布有限公司")
-    day = dt.date.today() + dt.timedelta(days=3)
+    day = clock.today() + dt.timedelta(days=3)
     req = usage_requests.create_request(unit=unit, activity_type="inspection", subject="纺织企业执法检查",
                                         start_date=day, end_date=day, groups=group_ids("化工"), enterprises=[ent],
                                         headcount=1, backups=0)

@@ -5,6 +5,7 @@ import io
 import pytest
 from sqlalchemy import select
 
+from app import clock
 from app.extensions import db
 from app.services.lifecycle import dismissal as dm
 from app.services.lifecycle import review
@@ -15,7 +16,7 @@ from tests import factories
 from tests.conftest import csrf_from
 from tests.lifecycle.records import make_applicant, make_application
 
-TODAY = dt.date.today()
+TODAY = clock.today()
 
 
 def page(client, url, status=200):

@@ -4,6 +4,7 @@ import subprocess
 
 import pytest
 
+from app import clock
 from app.services.errors import DomainError
 from app.services.lifecycle import announcements as ann
 from app.services.lifecycle import dismissal as dm
@@ -13,7 +14,7 @@ from models import WorkHistory
 from tests import factories
 from tests.lifecycle.records import make_applicant, make_application
 
-TODAY = dt.date.today()
+TODAY = clock.today()
 
 
 @pytest.mark.parametrize("n, text", [(1, "一"), (3, "三"), (10, "十"), (12, "十二"), (20, "二十"), (21, "二十一")])

@@ -2,16 +2,16 @@
 a confirmation lists who is approved and who refused with their counts before anything is
 saved; the appointment 发文 can draft its 聘任公告 in one step; the applicant's status page
 mentions an announcement only once it is published, with a link."""
-import datetime as dt
 import re
 
+from app import clock
 from app.services.lifecycle import announcements, review
 from models import Announcement, Application
 from tests import factories
 from tests.conftest import csrf_from
 from tests.lifecycle.records import make_applicant, make_application
 
-TODAY = dt.date.today()
+TODAY = clock.today()
 
 
 def _three_on_the_list(office):

@@ -4,6 +4,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from app import clock
 from app.extensions import db
 from app.services.errors import DomainError
 from app.services.lifecycle import dismissal as dm
@@ -13,7 +14,7 @@ from models import Dismissal, Permit, StatusEvent
 from models.choices import DISMISSAL_REASONS
 from tests import factories
 
-TODAY = dt.date.today()
+TODAY = clock.today()
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from app import clock
 from app.extensions import db
 from app.services.errors import DomainError
 from app.services.lifecycle import review
@@ -13,7 +14,7 @@ from models import Permit, StatusEvent, Term
 from tests import factories
 from tests.lifecycle.records import make_applicant, make_application, steps_of
 
-TODAY = dt.date.today()
+TODAY = clock.today()
 
 
 def walk_to(state, office, leader, expert=None):

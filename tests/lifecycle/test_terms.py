@@ -4,6 +4,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from app import clock
 from app.extensions import db
 from app.services.errors import DomainError
 from app.services.lifecycle import terms
@@ -12,7 +13,7 @@ from app.services.status import dispatchable, status_of
 from models import AnnualAssessment, CommitmentLetter, Dismissal, Setting, Term, Violation
 from tests.lifecycle.records import make_applicant
 
-TODAY = dt.date.today()
+TODAY = clock.today()
 
 
 @pytest.mark.parametrize("start, end", [

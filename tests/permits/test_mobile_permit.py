@@ -3,12 +3,13 @@ shows, the QR code to /verify/<token>, and a note that it is the printed card.""
 import datetime as dt
 import re
 
+from app import clock
 from app.services.discipline import ladder
 from app.services.lifecycle import terms
 from app.services.permits.issuing import current_permit
 from tests import factories
 
-TODAY = dt.date.today()
+TODAY = clock.today()
 
 
 def _appointed(db, name="李海涛"):

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
+from app import clock
 from app.extensions import db
 from app.services.uploads import upload_path
 from models import Application, Expert, StatusEvent
@@ -114,7 +115,7 @@ BAD_INPUT = [
     pytest.param({"mobile": "0519-8631"}, {}, "手机号码应为11位数字", id="bad-mobile"),
     pytest.param({"work_phone": "86310627"}, {}, "电话号码格式不正确", id="landline-without-area-code"),
     pytest.param({"email": "chen@"}, {}, "电子邮箱格式不正确", id="bad-email"),
-    pytest.param({"birth_date": (dt.date.today() + dt.timedelta(days=3)).isoformat()}, {}, "日期不能晚于今天",
+    pytest.param({"birth_date": (clock.today() + dt.timedelta(days=3)).isoformat()}, {}, "日期不能晚于今天",
                  id="birth-in-future"),
     pytest.param({"health_declared": None}, {}, "请阅读并勾选此项声明", id="health-not-declared"),
     pytest.param({"title": ""}, {}, "请填写职称全称", id="level-without-title"),

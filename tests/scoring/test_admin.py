@@ -135,7 +135,7 @@ def test_an_enforcement_plan_per_unit_and_year(client, login_as):
 
 
 def test_the_coverage_page_flags_units_under_20_percent_in_red(client, login_as):
-    low, ok = records.scorer("town").scorer("town")
+    low, ok = records.scorer("town"), records.scorer("town")
     year = clock.today().year
     db.session.add_all([EnforcementPlan(unit=low.org_unit, year=year, planned_checks=50),
                         EnforcementPlan(unit=ok.org_unit, year=year, planned_checks=5)])

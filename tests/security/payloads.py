@@ -14,6 +14,7 @@ from decimal import Decimal
 from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Integer, Numeric, String, Text, Time, inspect, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from app import clock
 from app.extensions import db
 
 # A script tag for long text columns, a harmless tag for short ones: either, unescaped,
@@ -79,7 +80,7 @@ def _plain_value(column, n: int):
     if isinstance(t, DateTime):
         return dt.datetime.now(dt.UTC)
     if isinstance(t, Date):
-        return dt.date.today()
+        return clock.today()
     if isinstance(t, Time):
         return dt.time(9, 0)
     if isinstance(t, JSON):

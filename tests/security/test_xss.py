@@ -4,13 +4,13 @@ in every admin list, details and edit page, on the public and phone pages, and i
 Rows are built generically from each admin view's model (tests/security/payloads.py), so
 views added later are covered without editing this file.
 """
-import datetime as dt
 import re
 import subprocess
 
 import pytest
 from flask import url_for
 
+from app import clock
 from app.extensions import db
 from models import Announcement, Enterprise, Expert, Notice, OrgUnit
 from tests import factories
@@ -100,7 +100,7 @@ def test_verify_page_escapes_the_expert_name(app, client, hostile):
 
 def test_public_announcements_escape_title_and_body(app, client, hostile):
     ann = Announcement(kind="appointment", title='<script>alert("t")</script>聘任公告',
-                       body='<img src=x onerror=alert(1)>正文', published=True, published_on=dt.date.today())
+                       body='<img src=x onerror=alert(1)>正文', published=True, published_on=clock.today())
     db.session.add(ann)
     db.session.commit()
     listing = _public_get(client, "/announcements")
