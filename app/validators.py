@@ -3,6 +3,7 @@
 Each adapter turns a ``DomainError`` into a ``ValidationError`` so the form shows the
 Chinese message next to the field and nothing is saved.
 """
+import datetime as dt
 from datetime import date
 
 from wtforms.validators import StopValidation, ValidationError
@@ -49,3 +50,27 @@ def required(message: str):
 
     validator.field_flags = {"required": True}
     return validator
+
+
+# --- form values read by hand (phone pages, the admin's action forms) ---
+
+def parse_date(value: str | None, what: str) -> dt.date | None:
+    """A ``YYYY-MM-DD`` form value; empty → None; anything else → a Chinese refusal."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise DomainError(f"{what}格式不正确，应为“年-月-日”，例如2026-03-05。") from None
+
+
+def parse_datetime(value: str | None, what: str) -> dt.datetime | None:
+    """A ``YYYY-MM-DDTHH:MM`` form value (``datetime-local``); empty → None."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return dt.datetime.fromisoformat(value.replace(" ", "T"))
+    except ValueError:
+        raise DomainError(f"{what}格式不正确，应为“年-月-日 时:分”，例如2026-03-05 22:30。") from None

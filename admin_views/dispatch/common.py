@@ -4,8 +4,6 @@ and the commit-or-flash step every action ends with.
 """
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import flash
 from flask_login import current_user
 from sqlalchemy import select
@@ -44,26 +42,6 @@ def can_manage(req: UsageRequest) -> bool:
 def can_classify(req: UsageRequest) -> bool:
     """Whether a decline may be reclassified: the requesting unit, 基础科, the administrator."""
     return can_manage(req) or current_role() == "office"
-
-
-def _parse_date(value: str | None, what: str) -> dt.date | None:
-    value = (value or "").strip()
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise DomainError(f"{what}格式不正确，应为“年-月-日”，例如2026-03-05。") from None
-
-
-def _parse_datetime(value: str | None, what: str) -> dt.datetime | None:
-    value = (value or "").strip()
-    if not value:
-        return None
-    try:
-        return dt.datetime.fromisoformat(value.replace(" ", "T"))
-    except ValueError:
-        raise DomainError(f"{what}格式不正确，应为“年-月-日 时:分”，例如2026-03-05 22:30。") from None
 
 
 def _commit_or_flash(action, success: str | None = None):

@@ -14,13 +14,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from admin_views.base import ReadOnlyView
-from admin_views.dispatch.common import _commit_or_flash, _parse_date, _unit_query, can_manage, own_unit_id
+from admin_views.dispatch.common import _commit_or_flash, _unit_query, can_manage, own_unit_id
 from admin_views.formatters import choice
 from app import clock
 from app.services.dispatch import (
     notices,
 )
 from app.services.uploads import read_upload
+from app.validators import parse_date
 from models import Notice, UsageRequest
 from models.choices import (
     RECEIPT_METHODS,
@@ -176,7 +177,7 @@ class NoticeView(ReadOnlyView):
             def action():
                 return notices.record_paper_receipt(
                     notice, data, signer_name=request.form.get("signer_name"),
-                    signed_on=_parse_date(request.form.get("signed_on"), "签收日期"),
+                    signed_on=parse_date(request.form.get("signed_on"), "签收日期"),
                 )
 
             _, ok = _commit_or_flash(action, f"已上传{notice.enterprise.name}的纸质回执，状态为“已回收”。")

@@ -17,8 +17,6 @@ from admin_views.dispatch.common import (
     STAFF_RESPONSES,
     UNIT_ROLES,
     _commit_or_flash,
-    _parse_date,
-    _parse_datetime,
     _unit_query,
     can_classify,
     can_manage,
@@ -42,6 +40,7 @@ from app.services.dispatch import (
 )
 from app.services.dispatch.assignments import still_needed
 from app.services.errors import DomainError
+from app.validators import parse_date, parse_datetime
 from models import Assignment, Expert, ExpertGroup, Notice, OrgUnit, ServiceRecord, UsageRequest, User
 from models.choices import (
     ACTIVITY_TYPES,
@@ -452,8 +451,8 @@ class UsageRequestView(SecuredModelView):
             attended = form.get("attended") != "0"
             return completion.complete_assignment(
                 assignment, attended=attended, units=form.get("units"),
-                service_date=_parse_date(form.get("service_date"), "服务日期"),
-                started_at=_parse_datetime(form.get("started_at"), "开始工作时间"), note=form.get("note"),
+                service_date=parse_date(form.get("service_date"), "服务日期"),
+                started_at=parse_datetime(form.get("started_at"), "开始工作时间"), note=form.get("note"),
                 actor=current_user,
             )
 

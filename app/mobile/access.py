@@ -11,7 +11,6 @@ else changed the record, is refused with a message instead of acting twice.
 """
 from __future__ import annotations
 
-import datetime as dt
 import functools
 from collections.abc import Callable
 
@@ -23,6 +22,7 @@ from app.auth.rights import allowed
 from app.errors import render_error
 from app.extensions import db
 from app.services.errors import DomainError
+from app.validators import parse_date, parse_datetime  # noqa: F401  (the phone pages import them from here)
 from models import Assignment, Notice, UsageRequest
 
 STALE_MESSAGE = "该记录刚刚已被更新（可能是重复提交或他人同时操作），请查看最新状态后再操作。"
@@ -102,25 +102,3 @@ def run(action: Callable, success: str | None = None, *, record=None):
     if success:
         flash(success, "success")
     return result, True
-
-
-def parse_date(value: str | None, what: str) -> dt.date | None:
-    """A ``YYYY-MM-DD`` form value; empty → None; anything else → a Chinese refusal."""
-    value = (value or "").strip()
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise DomainError(f"{what}格式不正确，应为“年-月-日”，例如2026-03-05。") from None
-
-
-def parse_datetime(value: str | None, what: str) -> dt.datetime | None:
-    """A ``YYYY-MM-DDTHH:MM`` form value (``datetime-local``); empty → None."""
-    value = (value or "").strip()
-    if not value:
-        return None
-    try:
-        return dt.datetime.fromisoformat(value.replace(" ", "T"))
-    except ValueError:
-        raise DomainError(f"{what}格式不正确，应为“年-月-日 时:分”，例如2026-03-05 22:30。") from None

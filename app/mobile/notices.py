@@ -18,9 +18,10 @@ import segno
 from flask import flash, redirect, render_template, request, send_file, url_for
 
 from app import clock
-from app.mobile.access import own_notice, own_request, parse_date, run, unit_page
+from app.mobile.access import own_notice, own_request, run, unit_page
 from app.mobile.blueprint import bp
 from app.services.dispatch import notices
+from app.validators import parse_date
 from models.choices import RECEIPT_METHODS
 
 

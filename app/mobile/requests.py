@@ -25,11 +25,12 @@ from sqlalchemy.orm import selectinload
 from app import clock
 from app.auth.rights import allowed
 from app.extensions import db
-from app.mobile.access import own_request, parse_date, run, unit_page
+from app.mobile.access import own_request, run, unit_page
 from app.mobile.blueprint import bp
 from app.services.dispatch import candidates, completion, contact, draws, responses, usage_requests
 from app.services.dispatch.assignments import still_needed
 from app.services.errors import DomainError
+from app.validators import parse_date
 from models import Draw, Enterprise, Evaluation, Expert, ExpertGroup, Notice, OrgUnit, UsageRequest
 from models.choices import ACTIVITY_TYPES, CONFLICT_RELATIONS, EMERGENCY_REASONS, RESPONSES
 

@@ -17,9 +17,10 @@ from __future__ import annotations
 from flask import flash, redirect, request, url_for
 from flask_login import current_user
 
-from app.mobile.access import own_assignment, own_request, parse_date, parse_datetime, run, unit_page
+from app.mobile.access import own_assignment, own_request, run, unit_page
 from app.mobile.blueprint import bp
 from app.services.dispatch import completion, draws, paperwork, responses, usage_requests
+from app.validators import parse_date, parse_datetime
 
 
 def _back(req, anchor: str = ""):
