@@ -13,7 +13,8 @@ MESSAGES = {
 }
 
 
-def _wants_json() -> bool:
+def wants_json() -> bool:
+    """The client prefers JSON to HTML (the phone's offline queue, API clients)."""
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
     return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
 
@@ -22,7 +23,7 @@ def render_error(code: int, message: str | None = None):
     """Render the Chinese page (or JSON) for an HTTP error code."""
     title, default = MESSAGES.get(code, MESSAGES[500])
     text = message or default
-    if _wants_json():
+    if wants_json():
         return jsonify({"error": title, "message": text}), code
     return render_template("errors/error.html", title=title, message=text), code
 

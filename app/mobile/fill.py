@@ -35,6 +35,7 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
 from app import clock
+from app.errors import wants_json
 from app.extensions import db
 from app.mobile.blueprint import bp
 from app.services.errors import DomainError
@@ -64,18 +65,13 @@ def form_links():
     return {"has_forms": lambda user: any(not f.code for f in definitions.fillable_forms(user))}
 
 
-def _wants_json() -> bool:
-    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
-    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
-
-
 def login_for_forms(view):
     """Logged in; JSON clients get 401 as JSON (the queue then waits for a new login)."""
 
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
         if not current_user.is_authenticated:
-            if _wants_json():
+            if wants_json():
                 return jsonify({"ok": False, "login": True, "errors": ["登录已过期，请重新登录后再发送。"]}), 401
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         return view(*args, **kwargs)
@@ -187,7 +183,7 @@ def form_submit(form_id: int):
         db.session.rollback()
         errors = getattr(err, "problems", None) or [str(err)]
         field_errors = getattr(err, "field_errors", {})
-        if _wants_json():
+        if wants_json():
             return jsonify({"ok": False, "errors": errors, "fields": field_errors}), 422
         groups = definitions.choice_groups(version)
         choices = {label: request.form.get(f"g_{n}") for n, (label, _) in enumerate(groups, start=1)}
@@ -195,7 +191,7 @@ def form_submit(form_id: int):
                        subject=dict(request.form), errors=errors, field_errors=field_errors,
                        client_uuid=client_uuid, status=422)
     url = url_for("mobile.form_show", submission_id=submission.id)
-    if _wants_json():
+    if wants_json():
         return jsonify({"ok": True, "created": created, "id": submission.id, "total": submission.total,
                         "url": url}), (201 if created else 200)
     total = f"，合计 {submission.total} 分" if submission.total is not None else ""

@@ -37,6 +37,7 @@ from sqlalchemy.orm import selectinload
 
 from app import clock
 from app.auth.rights import allowed
+from app.errors import wants_json
 from app.extensions import db
 from app.mobile.blueprint import bp
 from app.mobile.fill import fill_context
@@ -53,22 +54,17 @@ PENDING_LIMIT = 30
 PREFETCH = 10
 
 
-def _wants_json() -> bool:
-    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
-    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
-
-
 def scorer_required(view):
     """Logged in with a scoring account; JSON clients get 401/403 as JSON, browsers the login page."""
 
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
         if not current_user.is_authenticated:
-            if _wants_json():
+            if wants_json():
                 return jsonify({"ok": False, "login": True, "errors": ["登录已过期，请重新登录后再发送。"]}), 401
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         if not scoring.may_score(current_user):
-            if _wants_json():
+            if wants_json():
                 return jsonify({"ok": False, "errors": ["当前账号不能填写专家评价表。"]}), 403
             abort(403)
         return view(*args, **kwargs)
@@ -218,7 +214,7 @@ def score_submit():
         db.session.rollback()
         errors = getattr(err, "problems", None) or [str(err)]
         field_errors = getattr(err, "field_errors", {})
-        if _wants_json():
+        if wants_json():
             return jsonify({"ok": False, "errors": errors, "fields": field_errors}), 422
         assignment = _own_assignment(entry.assignment_id) if entry.assignment_id else None
         filled, _ = filled_from_post(version, request.form)
@@ -227,7 +223,7 @@ def score_submit():
         return _render_form(version, assignment, dict(filled.values), dict(filled.notes), choices,
                             dict(request.form), errors, field_errors, client_uuid or str(uuid.uuid4()), status=422)
     url = url_for("mobile.score_show", evaluation_id=evaluation.id)
-    if _wants_json():
+    if wants_json():
         return jsonify({"ok": True, "created": created, "id": evaluation.id, "total": evaluation.total,
                         "url": url}), (201 if created else 200)
     flash(f"评价表已提交，总分 {evaluation.total} 分。" if created else "该评价表此前已提交，未重复保存。", "success")
