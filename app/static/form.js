@@ -320,9 +320,11 @@
   form.addEventListener("input", function () { if (sentNotice) sentNotice.hidden = true; updateTotal(); saveDraft(); });
   form.addEventListener("change", function () { refresh(); saveDraft(); });
   saveDraft();
-  // A date that may not be in the future: not after today on this phone (a page kept offline since yesterday too).
+  // A date that may not be in the future. The server rendered the bureau's today as max; a page kept
+  // offline since yesterday moves it on to the phone's today, but a phone whose own date is behind
+  // Beijing's (set to another zone) never takes the bureau's today away: the later of the two wins.
   var now = new Date(), today = new Date(now.getTime() - now.getTimezoneOffset() * 60000).toISOString().slice(0, 10);
-  each(form.querySelectorAll("input[data-no-future]"), function (f) { f.max = today; });
+  each(form.querySelectorAll("input[data-no-future]"), function (f) { if (!f.max || today > f.max) f.max = today; });
 
   /* ---- submit: the comfort checks, then queue and send ---- */
   function problems() {

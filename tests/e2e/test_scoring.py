@@ -130,6 +130,29 @@ def test_an_inspector_scores_an_expert_from_an_assignment_and_sees_the_total(app
     screenshot("score-saved-phone")
 
 
+def test_a_phone_whose_date_is_behind_beijing_still_takes_the_bureaus_today(app, page, live_server,
+                                                                             browser_login):
+    """01:30 in Beijing is still yesterday on a phone set to UTC: the 考评时间 of today (the bureau's
+    date) must not be refused by the browser as a date in the future."""
+    instant = dt.datetime(2026, 12, 3, 17, 30, tzinfo=dt.UTC)  # 2026-12-04 01:30 Beijing
+    page.clock.set_fixed_time(instant)
+    with clock.frozen(instant):
+        job_id = _inspector_with_a_job(app)
+        browser_login("qianlijun")
+        page.goto(f"{live_server}/m/score/new?assignment={job_id}")
+        page.wait_for_selector("#totalbar:not([hidden])")
+        assert page.evaluate("() => new Date().toISOString().slice(0, 10)") == "2026-12-03"
+        date_field = page.locator("input[data-no-future]")
+        assert date_field.get_attribute("max") == "2026-12-04"
+        date_field.fill("2026-12-04")  # the inspection was today, Beijing time
+        _tap_full_marks(page, ".card:has(h2:text-is('必填项（50分）'))")
+        _tap_full_marks(page, ".variant[data-variant=A]")
+        page.locator("#submit").tap()
+        page.wait_for_selector("#queue-list .state.sent")
+        with app.app_context():
+            assert db.session.scalar(select(Evaluation)).evaluated_on == dt.date(2026, 12, 4)
+
+
 def test_an_offline_fill_is_queued_and_sent_when_the_connection_returns(app, page, context, live_server,
                                                                          browser_login, screenshot):
     job_id = _inspector_with_a_job(app)
