@@ -1,5 +1,5 @@
 """``flask --app wsgi …`` commands: create-user, reset-password, reset-2fa, seed-demo, backup, restore,
-check-integrity, audit-verify, audit-archive, rotate-data-key (SPEC §6, §7, §3.20).
+check-integrity, audit-verify, audit-archive, rotate-data-key, reference-data (SPEC §6, §7, §3.20).
 
 Every command of the system answers bad input — a missing or unknown option, a value of the
 wrong kind, a refusal of a rule, a conflict with what is stored — with one Chinese line on
@@ -108,11 +108,12 @@ def register(app: Flask) -> None:
     from app.commands.backup import backup_command, restore_command, verify_command
     from app.commands.data_key import rotate_data_key
     from app.commands.integrity import check_integrity
+    from app.commands.reference import reference_data
     from app.demo import seed_demo_command
 
     for command in (create_user, seed_demo_command, backup_command, restore_command, verify_command, reset_2fa,
                     check_integrity, reset_password, audit_verify_command, audit_archive_command,
-                    rotate_data_key):
+                    rotate_data_key, reference_data):
         if not isinstance(command, ChineseCommand):
             command.__class__ = type("Chinese" + type(command).__name__, (ChineseCommand, type(command)), {})
         app.cli.add_command(command)

@@ -154,8 +154,10 @@ exec /usr/sbin/runuser -u "@APP_USER@" -- "@APP_DIR@/.venv/bin/flask" --app wsgi
 EOF
 chmod 0755 "$FLASK"
 
-step "8. 数据库结构和第一个系统管理员"
+step "8. 数据库结构、基础数据和第一个系统管理员"
 "$FLASK" db upgrade
+# The 附件5 form, the 附件4 fee standard, holidays and settings: added where missing, never overwritten.
+"$FLASK" reference-data
 if [ -n "$ADMIN_PASSWORD_FILE" ]; then
   "$FLASK" create-user "$ADMIN_USER" --role sysadmin --name 系统管理员 --if-absent --password-file - \
     <"$ADMIN_PASSWORD_FILE"

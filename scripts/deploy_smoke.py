@@ -277,6 +277,11 @@ def client_address(b: Browser) -> None:
     except OSError:
         reachable = False
     check(not reachable, f"gunicorn 只监听 127.0.0.1:{APP_PORT}（从 127.0.0.2 连接被拒绝）")
+    # What db upgrade alone does not create (deploy.sh runs reference-data after it).
+    settings, fees, forms = b.get("/admin/setting/"), b.get("/admin/fee_standard/"), b.get("/admin/form_definition/")
+    check(settings.status == 200 and "夜间起始时间" in settings.text, "部署后已有默认参数设置")
+    check(fees.status == 200 and "1500" in fees.text, "部署后已有附件4收费标准")
+    check(forms.status == 200 and "评价表" in forms.text, "部署后已有附件5评价表")
 
 
 def _auditor() -> Browser:

@@ -100,3 +100,26 @@ def test_every_command_of_the_system_is_covered(app):
     commands = app.cli.commands
     assert ours <= set(commands)
     assert all(isinstance(commands[name], ChineseCommand) for name in ours)
+
+
+def test_reference_data_fills_a_fresh_schema_and_keeps_the_office_changes(runner, app):
+    """A deployment runs ``db upgrade`` then ``reference-data``: without it a production database
+    had no 附件5 form, no fee standard, no holidays and no settings."""
+    from models import CalendarYear, FeeStandard, FormDefinition, Holiday, Setting
+
+    db.session.get(Setting, "grade_excellent_min").value = "88"  # the office's change
+    db.session.delete(db.session.get(Setting, "term_years"))
+    for model in (FeeStandard, Holiday, CalendarYear):
+        db.session.execute(model.__table__.delete())
+    db.session.commit()
+    result = runner.invoke(args=["reference-data"])
+    assert result.exit_code == 0, result.output
+    assert "基础数据已补齐" in result.output
+    db.session.expire_all()
+    assert db.session.get(Setting, "term_years").value == "3"
+    assert db.session.get(Setting, "grade_excellent_min").value == "88"
+    assert db.session.scalar(select(func.count()).select_from(FeeStandard)) == 3
+    assert db.session.scalar(select(func.count()).select_from(Holiday)) > 0
+    assert db.session.scalar(select(FormDefinition.id).where(FormDefinition.code == "annex5")) is not None
+    assert runner.invoke(args=["reference-data"]).exit_code == 0  # again: nothing doubles
+    assert db.session.scalar(select(func.count()).select_from(FeeStandard)) == 3
