@@ -14,7 +14,7 @@ from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Tex
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from models.base import TimestampMixin, limited, utcnow
+from models.base import PersonalString, TimestampMixin, limited, utcnow
 from models.choices import FIELD_KINDS, FORM_PURPOSES
 
 
@@ -239,6 +239,9 @@ class ExpertFieldValue(TimestampMixin, db.Model):
     Keyed by the field's ``key``, not its row: a field keeps its key across versions of the
     registry form, and a retired field (no longer in the current version) keeps its values.
     Numbers, dates and yes/no are stored as their text (``12``, ``2027-05-01``, ``1``).
+    The value of a field marked personal data is kept in ``sealed`` (SM4-GCM at rest, like
+    ID numbers; ``value`` is then empty) — read and write both through
+    ``app.services.lifecycle.extra_fields``, which knows which fields are personal.
     """
 
     __tablename__ = "expert_field_value"
@@ -248,3 +251,9 @@ class ExpertFieldValue(TimestampMixin, db.Model):
     expert_id: Mapped[int] = mapped_column(ForeignKey("expert.id", ondelete="CASCADE"), index=True)
     field_key: Mapped[str] = mapped_column(String(40), index=True)
     value: Mapped[str] = mapped_column(Text, info=limited("扩展字段", 2000))
+    sealed: Mapped[str | None] = mapped_column(PersonalString(2000, "expert_field_value.sealed"))
+
+    @property
+    def text(self) -> str:
+        """The value as entered, whichever column holds it."""
+        return self.sealed if self.sealed is not None else self.value

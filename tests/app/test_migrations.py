@@ -319,3 +319,55 @@ def test_0018_encrypts_personal_data_in_place_and_fills_the_blind_indexes(tmp_pa
             db.session.remove()
             db.engine.dispose()
         _clean(url)
+
+
+@pytest.mark.parametrize("which", URLS)
+def test_0021_seals_the_values_of_personal_registry_fields(tmp_path, which):
+    """Values of a registry field marked personal data are encrypted in place (and only
+    those: the others stay searchable); downgrading gives them back in clear, and upgrading
+    again seals them once more."""
+    from alembic.script import ScriptDirectory
+    from flask_migrate import downgrade
+
+    from app.services.lifecycle import extra_fields
+    from tests import factories
+
+    scripts = ScriptDirectory(str(Path(__file__).resolve().parents[2] / "migrations"))
+    before = scripts.get_revision("0021_sealed_field_values").down_revision
+    url = f"sqlite:///{tmp_path / 's.sqlite3'}" if which == "sqlite" else os.environ["TEST_DATABASE_URL"]
+    _clean(url)
+    app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": url})
+    try:
+        with app.app_context():
+            upgrade()
+            secret = extra_fields.add_field({"label": "家属联系电话", "kind": "text", "personal": True})
+            plain = extra_fields.add_field({"label": "特种作业操作证编号", "kind": "text"})
+            expert = factories.appointed_expert(name="王建国")
+            extra_fields.store_values(expert.id, {secret.key: "13912345678", plain.key: "T320412"})
+            expert_id, keys = expert.id, (secret.key, plain.key)
+            db.session.commit()
+            db.session.remove()
+
+            def stored():
+                with db.engine.connect() as conn:
+                    return {key: tuple(conn.execute(text(
+                        "SELECT value, sealed FROM expert_field_value WHERE field_key = :k"), {"k": key}).one())
+                        for key in keys}
+
+            sealed = stored()
+            assert sealed[keys[0]][0] == "" and sealed[keys[0]][1].startswith("sm4gcm:1:")
+            assert "13912345678" not in sealed[keys[0]][1] and sealed[keys[1]] == ("T320412", None)
+            downgrade(revision=before)
+            with db.engine.connect() as conn:
+                rows = dict(conn.execute(text("SELECT field_key, value FROM expert_field_value")).all())
+            assert rows == {keys[0]: "13912345678", keys[1]: "T320412"}
+            upgrade()
+            again = stored()
+            assert again[keys[0]][0] == "" and again[keys[0]][1].startswith("sm4gcm:1:")
+            assert again[keys[1]] == ("T320412", None)
+            assert extra_fields.values_of(expert_id) == {keys[0]: "13912345678", keys[1]: "T320412"}
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        _clean(url)

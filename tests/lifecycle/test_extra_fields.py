@@ -6,12 +6,13 @@ import subprocess
 
 import openpyxl
 import pytest
+from sqlalchemy import select, text
 
 from app.extensions import db
 from app.services.errors import DomainError
 from app.services.lifecycle import extra_fields
 from app.services.lifecycle.roster_import import ImportRefused, import_roster, template_workbook
-from models import Expert, ExpertFieldValue
+from models import AuditLog, Expert, ExpertFieldValue
 from tests import factories
 from tests.admin_views.test_roster_import import HEADERS, _row
 from tests.conftest import csrf_from
@@ -63,7 +64,7 @@ def test_retire_keeps_values_and_delete_is_refused_while_values_exist(fields):
     db.session.commit()
     assert [f.label for f in extra_fields.active_fields()] == ["注册证书有效期"]
     assert [r.field.label for r in extra_fields.retired_fields()] == ["特种作业操作证编号"]
-    assert db.session.query(ExpertFieldValue).filter_by(field_key=cert.key).one().value == "T1234567890"
+    assert db.session.query(ExpertFieldValue).filter_by(field_key=cert.key).one().text == "T1234567890"
     # a field without values goes for good
     extra_fields.delete_field(until.key)
     db.session.commit()
@@ -72,6 +73,23 @@ def test_retire_keeps_values_and_delete_is_refused_while_values_exist(fields):
     db.session.commit()
     assert [f.label for f in extra_fields.active_fields()] == ["特种作业操作证编号"]
     assert extra_fields.values_of(expert)[cert.key] == "T1234567890"
+
+
+def test_personal_values_are_encrypted_at_rest_and_the_others_stay_searchable(fields):
+    cert, until = fields  # cert is marked personal data
+    expert = factories.expert()
+    extra_fields.save_values(expert, {cert.key: "T320412197505170013", until.key: "2028-06-30"})
+    db.session.commit()
+    stored = dict(db.session.execute(text(
+        "SELECT field_key, COALESCE(sealed, value) FROM expert_field_value")).all())
+    assert stored[cert.key].startswith("sm4gcm:") and "T320412197505170013" not in stored[cert.key]
+    assert stored[until.key] == "2028-06-30"  # the list's date filter compares it
+    extra_fields.save_values(expert, {cert.key: "T320412197505170099", until.key: "2028-06-30"})
+    db.session.commit()
+    assert extra_fields.values_of(expert)[cert.key] == "T320412197505170099"
+    entry = db.session.scalars(select(AuditLog).where(AuditLog.table_name == "expert_field_value")
+                               .order_by(AuditLog.id.desc())).first()
+    assert "T320412197505170099" not in str(entry.changes)  # the audit log keeps it masked
 
 
 def test_personal_data_is_masked_like_id_numbers(fields):

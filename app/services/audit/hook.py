@@ -36,7 +36,8 @@ SENSITIVE_ID = {"id_number"}
 SENSITIVE_PHONE = {"mobile", "work_phone", "home_phone", "contact_phone", "phone", "recommender_phone"}
 #: Further personal data (encrypted at rest, SPEC §3.20): the append-only log keeps it masked
 #: like the screens do, never in clear.
-SENSITIVE_OTHER = {"address": "address", "wechat": "account", "qq": "account", "email": "email"}
+SENSITIVE_OTHER = {"address": "address", "wechat": "account", "qq": "account", "email": "email",
+                   "sealed": "id"}  # a registry field the office marked personal data
 SECRET = {"password_hash", "totp_secret", "token"}
 #: Not recorded: bookkeeping, and the blind indexes (keyed hashes of ID numbers and phones).
 UNTRACKED = {"created_at", "updated_at", "version", "id_number_bidx", "mobile_bidx"}

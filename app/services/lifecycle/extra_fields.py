@@ -10,7 +10,8 @@ Rules, all here:
 
 - types the office may choose: :data:`KINDS` (those an Excel cell and a list filter carry);
 - a field marked public appears on the self-recommendation page ``/apply``;
-- a field marked personal data is masked like ID numbers for roles that see those masked;
+- a field marked personal data is masked like ID numbers for roles that see those masked,
+  and its values are stored encrypted (SM4-GCM, ``ExpertFieldValue.sealed``) like them;
 - a field is retired (hidden everywhere, values kept, can be reinstated) at any time, but
   deleted only while no expert has a value for it.
 
@@ -180,8 +181,8 @@ def values_of(expert: Expert | int | None) -> dict[str, str]:
     expert_id = expert if isinstance(expert, int) or expert is None else expert.id
     if expert_id is None:
         return {}
-    return dict(db.session.execute(select(ExpertFieldValue.field_key, ExpertFieldValue.value)
-                                   .where(ExpertFieldValue.expert_id == expert_id)).all())
+    return {row.field_key: row.text for row in db.session.scalars(
+        select(ExpertFieldValue).where(ExpertFieldValue.expert_id == expert_id))}
 
 
 def clean_values(raw: dict[str, Any], *, fields: list[FormField] | None = None) -> dict[str, str | None]:
@@ -223,19 +224,35 @@ def save_values(expert: Expert, raw: dict[str, Any], *, fields: list[FormField] 
     store_values(expert.id, cleaned)
 
 
+def personal_keys() -> set[str]:
+    """Keys of the fields in force that hold personal data (their values are stored encrypted)."""
+    return {f.key for f in active_fields() if f.personal}
+
+
+def _put(row: ExpertFieldValue, value: str, personal: bool) -> None:
+    """``value`` into the column its field's kind of data asks for (personal data sealed)."""
+    value_column, sealed = ("", value) if personal else (value, None)
+    if row.value != value_column:
+        row.value = value_column
+    if row.sealed != sealed:
+        row.sealed = sealed
+
+
 def store_values(expert_id: int, cleaned: dict[str, str | None]) -> None:
     """Write values already cleaned by :func:`clean_values`."""
     existing = {v.field_key: v for v in db.session.scalars(
         select(ExpertFieldValue).where(ExpertFieldValue.expert_id == expert_id))}
+    personal = personal_keys()
     for key, value in cleaned.items():
         row = existing.get(key)
         if value is None:
             if row is not None:
                 db.session.delete(row)
-        elif row is None:
-            db.session.add(ExpertFieldValue(expert_id=expert_id, field_key=key, value=value))
-        elif row.value != value:
-            row.value = value
+            continue
+        if row is None:
+            row = ExpertFieldValue(expert_id=expert_id, field_key=key)
+            db.session.add(row)
+        _put(row, value, key in personal)
     db.session.flush()
 
 
