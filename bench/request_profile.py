@@ -142,7 +142,7 @@ def measure(name: str, app, path: str, requests: int, top: int, counter: dict) -
     print(f"{'whole request (profiled)':<78}{profiled_ms:>11.3f}{1:>8.0%}")
     if top:
         out = io.StringIO()
-        pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(top)
+        pstats.Stats(profile, stream=out).sort_stats(os.environ.get("PROFILE_SORT", "tottime")).print_stats(top)
         print(out.getvalue().split("\n", 6)[-1])
     return {"cpu_ms": cpu_ms, "calls": stats.total_calls / requests, "statements": statements}
 
