@@ -30,6 +30,7 @@ DEFAULT_SETTINGS = {
     "grade_min_evaluations": ("1", "年度考核评定等次所需最少评价表份数（不足时不定等次）"),
     "grade_follow_up_min": ("3", "回访测评平均满意度（满分5）低于此值时年度考核降一等"),
     "grade_excellent_follow_up_min": ("4", "年度考核“优秀”所需回访测评平均满意度（满分5）"),
+    "grade_counts_enterprise_followups": ("否", "企业回访是否计入年度考核的回访测评（填“是”或“否”）"),
     "term_years": ("3", "每届任期（年）"),
     "max_age": ("65", "聘任年龄上限（原则上）"),
 }

@@ -1,6 +1,7 @@
 """企业回访 (issue 17 §1): once per notice, after completion, within 30 days, confidential;
 a reported fee opens a linked complaint; refusals change nothing."""
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 
@@ -9,10 +10,12 @@ from app.demo.signatures import drawn_signature
 from app.extensions import db
 from app.services.discipline import assessment, followups
 from app.services.dispatch import completion, draws, notices, responses, usage_requests
+from app.services.errors import DomainError
 from app.services.forms.validation import Filled, FormInvalid
-from models import Complaint, FormSubmission
+from models import Complaint, FormSubmission, Setting
 from tests import factories
 from tests.conftest import csrf_from
+from tests.discipline import records
 
 TODAY = clock.today()
 
@@ -171,6 +174,28 @@ def test_assessment_shows_count_and_average_without_changing_the_grade(job):
     assert summary.count == 1 and str(summary.average) == "4.5"
     assert summary.label == "企业回访1份，平均4.5分（满分5分）"
     assert hasattr(assessment, "followup_info")
+
+
+@pytest.mark.parametrize("counts, follow_ups, grade", [
+    ("否", (0, None), "excellent"),  # the default: information beside the grade only
+    ("是", (1, Decimal("2.00")), "qualified"),  # rated 2 of 5: one step down, and not 优秀
+])
+def test_enterprise_followups_change_the_grade_only_where_the_setting_says_so(job, counts, follow_ups, grade):
+    expert, year = job["expert"], TODAY.year
+    for total in (96, 94):
+        records.evaluation(expert, TODAY, total)
+    followups.submit_followup(job["notice"].token, _filled(punctuality="2", professionalism="2"))
+    db.session.get(Setting, "grade_counts_enterprise_followups").value = counts
+    db.session.commit()
+    row, = [a for a in assessment.run_assessment(year) if a.expert_id == expert.id]
+    assert (row.follow_up_count, row.follow_up_average, row.grade) == (*follow_ups, grade)
+    assert ("回访测评平均满意度2.00，低于3" in row.grade_reason) == (counts == "是")
+
+
+def test_the_setting_takes_only_yes_or_no(job):
+    db.session.get(Setting, "grade_counts_enterprise_followups").value = "计入"
+    with pytest.raises(DomainError, match="只能填“是”或“否”"):
+        assessment.thresholds_from_settings()
 
 
 def test_receipt_page_offers_the_followup_then_refuses_a_second(job, client):

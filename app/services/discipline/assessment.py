@@ -25,6 +25,11 @@ one pure function over plain values, its thresholds are settings:
    unjustified decline or no-show, and follow-ups averaging at least
    ``grade_excellent_follow_up_min`` (4 of 5) where there are any; otherwise 合格.
 
+The follow-ups of rules 4 and 5 are the office's 回访测评. The enterprises' own 企业回访
+(the receipt page's form, ``followups.py``) are shown beside the grade as information and
+join them only where the office's setting ``grade_counts_enterprise_followups`` says 是:
+each then counts as one follow-up rated the mean of its punctuality and professionalism.
+
 ``run_assessment`` computes the year's rows (again, until published);
 ``publish_assessment`` publishes them as an announcement (kind ``assessment``) and starts
 the consequences: every 不合格 expert gets an interview to hold (约谈); an expert
@@ -98,6 +103,7 @@ class Thresholds:
     min_evaluations: int = 1
     follow_up_min: Decimal = Decimal(3)
     excellent_follow_up_min: Decimal = Decimal(4)
+    counts_enterprise_followups: bool = False
 
 
 def _label(code: str) -> str:
@@ -153,6 +159,22 @@ def _setting_decimal(values: dict[str, str], key: str, default: Decimal) -> Deci
         raise DomainError(f"参数设置“{key}”不是有效数字：{raw}") from err
 
 
+YES = ("是", "1", "true", "yes")
+NO = ("否", "0", "false", "no", "")
+
+
+def _setting_bool(values: dict[str, str], key: str, default: bool) -> bool:
+    raw = values.get(key)
+    if raw is None:
+        return default
+    word = str(raw).strip().lower()
+    if word in YES:
+        return True
+    if word in NO:
+        return False
+    raise DomainError(f"参数设置“{key}”只能填“是”或“否”：{raw}")
+
+
 def thresholds_from_settings() -> Thresholds:
     """The grade thresholds as kept in settings; refuses inconsistent values with a clear message."""
     values = dict(db.session.execute(select(Setting.key, Setting.value).where(Setting.key.like("grade_%"))).all())
@@ -164,6 +186,8 @@ def thresholds_from_settings() -> Thresholds:
         min_evaluations=int(_setting_decimal(values, "grade_min_evaluations", Decimal(d.min_evaluations))),
         follow_up_min=_setting_decimal(values, "grade_follow_up_min", d.follow_up_min),
         excellent_follow_up_min=_setting_decimal(values, "grade_excellent_follow_up_min", d.excellent_follow_up_min),
+        counts_enterprise_followups=_setting_bool(values, "grade_counts_enterprise_followups",
+                                                  d.counts_enterprise_followups),
     )
     if not (Decimal(100) >= t.excellent_min > t.qualified_min > t.basic_min >= 0):
         raise DomainError("年度考核分数线设置有误：须满足 100 ≥ 优秀 > 合格 > 基本合格 ≥ 0，请在参数设置中修改。")
@@ -180,12 +204,14 @@ def _year_bounds(year: int) -> tuple[dt.date, dt.date]:
     return dt.date(year, 1, 1), dt.date(year, 12, 31)
 
 
-def _avg(total: int, count: int, places: Decimal = CENT) -> Decimal | None:
+def _avg(total: int | Decimal, count: int, places: Decimal = CENT) -> Decimal | None:
     return (Decimal(total) / Decimal(count)).quantize(places, ROUND_HALF_UP) if count else None
 
 
-def figures_for(year: int, expert_ids: Iterable[int]) -> dict[int, Figures]:
-    """The figures of many experts for ``year`` in five grouped queries."""
+def figures_for(year: int, expert_ids: Iterable[int], *,
+                enterprise_followups: bool = False) -> dict[int, Figures]:
+    """The figures of many experts for ``year`` in five grouped queries; with
+    ``enterprise_followups`` the enterprises' 企业回访 count among the follow-ups (one more query)."""
     ids = list(set(expert_ids))
     if not ids:
         return {}
@@ -194,10 +220,16 @@ def figures_for(year: int, expert_ids: Iterable[int]) -> dict[int, Figures]:
         select(Evaluation.expert_id, func.count().label("n"), func.sum(Evaluation.total).label("s"))
         .where(Evaluation.expert_id.in_(ids), Evaluation.evaluated_on.between(first, last))
         .group_by(Evaluation.expert_id))}
-    follows = {row.expert_id: (row.n, row.s or 0) for row in db.session.execute(
+    follows = {row.expert_id: (row.n, Decimal(row.s or 0)) for row in db.session.execute(
         select(FollowUp.expert_id, func.count().label("n"), func.sum(FollowUp.satisfaction).label("s"))
         .where(FollowUp.expert_id.in_(ids), FollowUp.visited_on.between(first, last))
         .group_by(FollowUp.expert_id))}
+    if enterprise_followups:
+        from app.services.discipline.followups import followup_ratings
+
+        for eid, ratings in followup_ratings(year, ids).items():
+            n, s = follows.get(eid, (0, Decimal(0)))
+            follows[eid] = (n + len(ratings), s + sum(ratings, Decimal(0)))
     violations: dict[int, list[str | None]] = defaultdict(list)
     for row in db.session.execute(
         select(Violation.expert_id, Violation.sanction).where(
@@ -221,7 +253,7 @@ def figures_for(year: int, expert_ids: Iterable[int]) -> dict[int, Figures]:
     out = {}
     for eid in ids:
         n_eval, s_eval = evals.get(eid, (0, 0))
-        n_follow, s_follow = follows.get(eid, (0, 0))
+        n_follow, s_follow = follows.get(eid, (0, Decimal(0)))
         sanctions = violations.get(eid, [])
         c = calls.get(eid, {})
         out[eid] = Figures(
@@ -262,7 +294,7 @@ def run_assessment(year: int, *, today: dt.date | None = None) -> list[AnnualAss
     ids = assessable_expert_ids(year)
     if not ids:
         raise DomainError(f"{year}年度没有在聘或参加过评价的区库专家，无需考核。")
-    figures = figures_for(year, ids)
+    figures = figures_for(year, ids, enterprise_followups=thresholds.counts_enterprise_followups)
     existing = {
         a.expert_id: a for a in db.session.scalars(select(AnnualAssessment).where(AnnualAssessment.year == year))
     }
@@ -394,7 +426,7 @@ def record_interview(interview: Interview, *, held_on: dt.date, notes: str | Non
 
 def followup_info(expert_id: int, year: int):
     """The year's enterprise follow-ups (企业回访) of an expert's jobs: their count and average,
-    shown beside the grade as information. They do not change the 附件5-based grade."""
+    shown beside the grade; they change it only where ``grade_counts_enterprise_followups`` says 是."""
     from app.services.discipline.followups import followup_summary
 
     return followup_summary(expert_id, year)

@@ -32,7 +32,7 @@ from app.extensions import db
 from app.services.dispatch.assignments import active_assignments
 from app.services.dispatch.notices import ReceiptNotFound, find_notice, format_time
 from app.services.errors import DomainError
-from models import Assignment, FormSubmission, Notice, User
+from models import Assignment, FormAnswer, FormField, FormSubmission, Notice, User
 
 FOLLOWUP_DAYS = 30
 RATING_KEYS = ("punctuality", "professionalism")
@@ -292,3 +292,28 @@ def followup_summary(expert_id: int, year: int) -> FollowupSummary:
                 fees += 1
     average = (Decimal(sum(scores)) / len(scores)).quantize(Decimal("0.1"), ROUND_HALF_UP) if scores else None
     return FollowupSummary(count, average, fees)
+
+
+def followup_ratings(year: int, expert_ids: list[int]) -> dict[int, list[Decimal]]:
+    """Per expert, one rating (of 5) for each follow-up given in ``year`` (the bureau's calendar)
+    on the jobs they completed: the mean of its punctuality and professionalism answers.
+
+    For the annual assessment where the office counts 企业回访 among the follow-ups; a follow-up
+    with neither rating answered is left out. One query for all experts."""
+    rows = db.session.execute(
+        select(Assignment.expert_id, FormSubmission.id, FormSubmission.submitted_at, FormField.key, FormAnswer.number)
+        .join(Notice, Notice.request_id == Assignment.request_id)
+        .join(FormSubmission, FormSubmission.notice_id == Notice.id)
+        .join(FormAnswer, FormAnswer.submission_id == FormSubmission.id)
+        .join(FormField, FormField.id == FormAnswer.field_id)
+        .where(Assignment.expert_id.in_(expert_ids), Assignment.completed_at.is_not(None),
+               Assignment.is_backup.is_(False), FormSubmission.form_id == followup_form().id,
+               FormField.key.in_(RATING_KEYS), FormAnswer.number.is_not(None)))
+    answers: dict[tuple[int, int], dict[str, int]] = {}
+    for expert_id, submission_id, submitted_at, key, number in rows:
+        if clock.local_date(submitted_at).year == year:
+            answers.setdefault((expert_id, submission_id), {})[key] = number
+    out: dict[int, list[Decimal]] = {}
+    for (expert_id, _submission_id), given in sorted(answers.items()):
+        out.setdefault(expert_id, []).append(Decimal(sum(given.values())) / len(given))
+    return out
