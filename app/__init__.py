@@ -107,11 +107,16 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_template_filters(app: Flask) -> None:
-    """Filters every template may use: stored times in the bureau's time zone (SPEC §3.17)."""
+    """Filters every template may use: stored times in the bureau's time zone (SPEC §3.17);
+    and the rights table's named predicates, so a template asks who may see a link instead of
+    comparing roles (``app.auth.rights``)."""
     from app import clock
+    from app.auth import rights
 
     app.add_template_filter(clock.format_time, "local_time")
     app.add_template_filter(clock.local_date, "local_date")
+    for name, predicate in rights.TEMPLATE_PREDICATES.items():
+        app.add_template_global(predicate, name)
 
 
 def register_errorhandlers(app: Flask) -> None:

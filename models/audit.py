@@ -1,12 +1,15 @@
 """Audit log (append-only, hash-chained) and editable settings."""
 from datetime import datetime
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from sqlalchemy import JSON, DateTime, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from models.base import utcnow
+
+if TYPE_CHECKING:
+    from models.org import User
 
 
 class AuditLog(db.Model):
@@ -39,7 +42,7 @@ class AuditLog(db.Model):
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 
-    user: Mapped[Optional["User"]] = relationship(  # noqa: F821
+    user: Mapped[Optional["User"]] = relationship(
         primaryjoin="foreign(AuditLog.user_id) == User.id", viewonly=True)
 
 

@@ -2,7 +2,7 @@
 (第二十一、二十二条)."""
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,6 +10,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import db
 from models.base import TimestampMixin, VersionedMixin, limited, utcnow
 from models.choices import ASSESSMENT_GRADES, INTERVIEW_OUTCOMES, SANCTIONS, VIOLATION_STATES
+
+if TYPE_CHECKING:
+    from models.evaluation import Evaluation
+    from models.expert import Expert
+    from models.lifecycle import Announcement
+    from models.org import User
 
 
 class Violation(TimestampMixin, VersionedMixin, db.Model):
@@ -34,9 +40,9 @@ class Violation(TimestampMixin, VersionedMixin, db.Model):
     # The ladder's decision in words, written on verification (e.g. why nothing was escalated).
     ladder_note: Mapped[str | None] = mapped_column(String(300))
 
-    expert: Mapped["Expert"] = relationship(backref="violations")  # noqa: F821
-    evaluation: Mapped[Optional["Evaluation"]] = relationship()  # noqa: F821
-    verified_by: Mapped[Optional["User"]] = relationship()  # noqa: F821
+    expert: Mapped["Expert"] = relationship(back_populates="violations")
+    evaluation: Mapped[Optional["Evaluation"]] = relationship()
+    verified_by: Mapped[Optional["User"]] = relationship()
 
     @property
     def state_label(self) -> str:
@@ -66,10 +72,10 @@ class Interview(TimestampMixin, db.Model):
     interviewer_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     outcome: Mapped[str | None] = mapped_column(String(20))  # assessment interviews: INTERVIEW_OUTCOMES
 
-    expert: Mapped["Expert"] = relationship(backref="interviews")  # noqa: F821
+    expert: Mapped["Expert"] = relationship(back_populates="interviews")
     violation: Mapped[Violation | None] = relationship()
     assessment: Mapped[Optional["AnnualAssessment"]] = relationship()
-    interviewer: Mapped[Optional["User"]] = relationship()  # noqa: F821
+    interviewer: Mapped[Optional["User"]] = relationship()
 
     @property
     def outcome_label(self) -> str:
@@ -98,8 +104,8 @@ class AnnualAssessment(TimestampMixin, db.Model):
     announcement_id: Mapped[int | None] = mapped_column(ForeignKey("announcement.id"))
     decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
-    expert: Mapped["Expert"] = relationship(backref="assessments")  # noqa: F821
-    announcement: Mapped[Optional["Announcement"]] = relationship()  # noqa: F821
+    expert: Mapped["Expert"] = relationship(back_populates="assessments")
+    announcement: Mapped[Optional["Announcement"]] = relationship()
 
     @property
     def grade_label(self) -> str:

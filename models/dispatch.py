@@ -1,7 +1,7 @@
 """Usage requests, draws, assignments, notices and receipts (第十四、十五、十六条, 附件3)."""
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from sqlalchemy import JSON, Boolean, Column, Date, DateTime, ForeignKey, Integer, Numeric, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -9,6 +9,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import db
 from models.base import TimestampMixin, VersionedMixin, limited, utcnow
 from models.choices import ACTIVITY_TYPES, RECEIPT_STATES, REQUEST_STATES, RESPONSES, SELECTION_METHODS
+
+if TYPE_CHECKING:
+    from models.enterprise import Enterprise
+    from models.expert import Expert, ExpertGroup
+    from models.org import OrgUnit, User
 
 request_enterprise_link = Table(
     "request_enterprise_link",
@@ -46,13 +51,14 @@ class UsageRequest(TimestampMixin, VersionedMixin, db.Model):
     paperwork_done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     state: Mapped[str] = mapped_column(String(20), default="submitted", index=True)
 
-    unit: Mapped["OrgUnit"] = relationship()  # noqa: F821
-    enterprises: Mapped[list["Enterprise"]] = relationship(secondary=request_enterprise_link)  # noqa: F821
-    groups: Mapped[list["ExpertGroup"]] = relationship(secondary=request_group_link)  # noqa: F821
+    unit: Mapped["OrgUnit"] = relationship()
+    enterprises: Mapped[list["Enterprise"]] = relationship(secondary=request_enterprise_link)
+    groups: Mapped[list["ExpertGroup"]] = relationship(secondary=request_group_link)
     assignments: Mapped[list["Assignment"]] = relationship(
         back_populates="request", cascade="all, delete-orphan", order_by="Assignment.rank"
     )
     draws: Mapped[list["Draw"]] = relationship(back_populates="request", cascade="all, delete-orphan")
+    notices: Mapped[list["Notice"]] = relationship(back_populates="request")
 
     @property
     def activity_label(self) -> str:
@@ -84,7 +90,7 @@ class Draw(db.Model):
     void_reason: Mapped[str | None] = mapped_column(Text, info=limited("作废原因", 1000))
 
     request: Mapped[UsageRequest] = relationship(back_populates="draws")
-    drawn_by: Mapped[Optional["User"]] = relationship()  # noqa: F821
+    drawn_by: Mapped[Optional["User"]] = relationship()
 
 
 class Assignment(TimestampMixin, VersionedMixin, db.Model):
@@ -110,7 +116,7 @@ class Assignment(TimestampMixin, VersionedMixin, db.Model):
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     request: Mapped[UsageRequest] = relationship(back_populates="assignments")
-    expert: Mapped["Expert"] = relationship(backref="assignments")  # noqa: F821
+    expert: Mapped["Expert"] = relationship(back_populates="assignments")
 
     @property
     def method_label(self) -> str:
@@ -138,8 +144,8 @@ class Notice(TimestampMixin, VersionedMixin, db.Model):
     signed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     scan_path: Mapped[str | None] = mapped_column(String(255))
 
-    request: Mapped[UsageRequest] = relationship(backref="notices")
-    enterprise: Mapped["Enterprise"] = relationship()  # noqa: F821
+    request: Mapped[UsageRequest] = relationship(back_populates="notices")
+    enterprise: Mapped["Enterprise"] = relationship()
 
     @property
     def receipt_label(self) -> str:

@@ -1,5 +1,5 @@
 """Enterprises served (服务单位) and conflicts of interest (回避, 第十条(四))."""
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -7,6 +7,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import db
 from models.base import TimestampMixin, VersionedMixin, limited
 from models.choices import CONFLICT_RELATIONS, CONFLICT_SOURCES
+
+if TYPE_CHECKING:
+    from models.expert import Expert
+    from models.org import OrgUnit
 
 
 class Enterprise(TimestampMixin, VersionedMixin, db.Model):
@@ -23,7 +27,8 @@ class Enterprise(TimestampMixin, VersionedMixin, db.Model):
     contact_phone: Mapped[str | None] = mapped_column(String(30))
     industry: Mapped[str | None] = mapped_column(String(50))
 
-    town: Mapped[Optional["OrgUnit"]] = relationship()  # noqa: F821
+    town: Mapped[Optional["OrgUnit"]] = relationship()
+    conflicts: Mapped[list["ConflictOfInterest"]] = relationship(back_populates="enterprise")
 
     def __str__(self) -> str:
         return self.name
@@ -42,8 +47,8 @@ class ConflictOfInterest(TimestampMixin, db.Model):
     source: Mapped[str] = mapped_column(String(20), default="office")
     note: Mapped[str | None] = mapped_column(Text, info=limited("备注", 1000))
 
-    expert: Mapped["Expert"] = relationship(backref="conflicts")  # noqa: F821
-    enterprise: Mapped[Enterprise] = relationship(backref="conflicts")
+    expert: Mapped["Expert"] = relationship(back_populates="conflicts")
+    enterprise: Mapped[Enterprise] = relationship(back_populates="conflicts")
 
     @property
     def relation_label(self) -> str:

@@ -4,7 +4,7 @@ The 附件5 form itself is a form definition (:mod:`models.forms`, code ``annex5
 :class:`Evaluation` is the record the rules of 第二十一、二十二条 read, one per submission of it.
 """
 from datetime import date, datetime
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -13,6 +13,11 @@ from app.extensions import db
 from models.base import TimestampMixin, limited, utcnow
 from models.choices import EVAL_VARIANTS
 from models.forms import FormAnswer, FormSubmission, FormVersion
+
+if TYPE_CHECKING:
+    from models.enterprise import Enterprise
+    from models.expert import Expert
+    from models.org import OrgUnit
 
 
 class Evaluation(TimestampMixin, db.Model):
@@ -47,8 +52,8 @@ class Evaluation(TimestampMixin, db.Model):
 
     submission: Mapped[FormSubmission] = relationship()
     version: Mapped[FormVersion] = relationship()
-    expert: Mapped["Expert"] = relationship(backref="evaluations")  # noqa: F821
-    unit: Mapped["OrgUnit"] = relationship()  # noqa: F821
+    expert: Mapped["Expert"] = relationship(back_populates="evaluations")
+    unit: Mapped["OrgUnit"] = relationship()
 
     @property
     def variant_label(self) -> str:
@@ -81,8 +86,8 @@ class FollowUp(TimestampMixin, db.Model):
     comment: Mapped[str | None] = mapped_column(Text, info=limited("回访意见", 2000))
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
-    expert: Mapped["Expert"] = relationship(backref="follow_ups")  # noqa: F821
-    enterprise: Mapped[Optional["Enterprise"]] = relationship()  # noqa: F821
+    expert: Mapped["Expert"] = relationship(back_populates="follow_ups")
+    enterprise: Mapped[Optional["Enterprise"]] = relationship()
 
 
 class EnforcementPlan(TimestampMixin, db.Model):
@@ -96,4 +101,4 @@ class EnforcementPlan(TimestampMixin, db.Model):
     year: Mapped[int] = mapped_column(Integer)
     planned_checks: Mapped[int] = mapped_column(Integer)
 
-    unit: Mapped["OrgUnit"] = relationship()  # noqa: F821
+    unit: Mapped["OrgUnit"] = relationship()

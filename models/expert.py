@@ -1,6 +1,6 @@
 """Experts, their groups, work history and supporting documents (SPEC §2, 附件2)."""
 from datetime import date
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from sqlalchemy import Boolean, Column, Date, ForeignKey, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -8,6 +8,16 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import db
 from models.base import PersonalString, TimestampMixin, VersionedMixin, limited
 from models.choices import EDUCATION_LEVELS, EXPERT_SOURCES, EXPERT_STAGES, GENDERS, TITLE_LEVELS
+
+if TYPE_CHECKING:
+    from models.discipline import AnnualAssessment, Interview, Violation
+    from models.dispatch import Assignment
+    from models.enterprise import ConflictOfInterest
+    from models.evaluation import Evaluation, FollowUp
+    from models.feedback import Opinion
+    from models.fees import ServiceRecord
+    from models.lifecycle import CommitmentLetter, Dismissal, Permit, StatusEvent, Term
+    from models.org import OrgUnit
 
 expert_group_link = Table(
     "expert_group_link",
@@ -91,11 +101,26 @@ class Expert(TimestampMixin, VersionedMixin, db.Model):
     note: Mapped[str | None] = mapped_column(Text, info=limited("备注", 1000))
 
     groups: Mapped[list[ExpertGroup]] = relationship(secondary=expert_group_link, order_by=ExpertGroup.sort_order)
-    town: Mapped[Optional["OrgUnit"]] = relationship()  # noqa: F821
+    town: Mapped[Optional["OrgUnit"]] = relationship()
     work_history: Mapped[list["WorkHistory"]] = relationship(
         back_populates="expert", cascade="all, delete-orphan", order_by="WorkHistory.position_no"
     )
     documents: Mapped[list["ExpertDocument"]] = relationship(back_populates="expert", cascade="all, delete-orphan")
+    # What the expert's record gathers from the other areas (each declared on both sides).
+    violations: Mapped[list["Violation"]] = relationship(back_populates="expert")
+    interviews: Mapped[list["Interview"]] = relationship(back_populates="expert")
+    assessments: Mapped[list["AnnualAssessment"]] = relationship(back_populates="expert")
+    assignments: Mapped[list["Assignment"]] = relationship(back_populates="expert")
+    conflicts: Mapped[list["ConflictOfInterest"]] = relationship(back_populates="expert")
+    evaluations: Mapped[list["Evaluation"]] = relationship(back_populates="expert")
+    follow_ups: Mapped[list["FollowUp"]] = relationship(back_populates="expert")
+    opinions: Mapped[list["Opinion"]] = relationship(back_populates="expert")
+    service_records: Mapped[list["ServiceRecord"]] = relationship(back_populates="expert")
+    terms: Mapped[list["Term"]] = relationship(back_populates="expert")
+    commitment_letters: Mapped[list["CommitmentLetter"]] = relationship(back_populates="expert")
+    permits: Mapped[list["Permit"]] = relationship(back_populates="expert")
+    dismissals: Mapped[list["Dismissal"]] = relationship(back_populates="expert")
+    timeline: Mapped[list["StatusEvent"]] = relationship(back_populates="expert")
 
     @property
     def gender_label(self) -> str:

@@ -1,6 +1,6 @@
 """Experts' opinions (第九条(三)) and enterprises' complaints (附件3 第5点)."""
 from datetime import datetime
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from sqlalchemy import DateTime, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -8,6 +8,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import db
 from models.base import TimestampMixin, limited, utcnow
 from models.choices import COMPLAINT_STATES
+
+if TYPE_CHECKING:
+    from models.expert import Expert
 
 
 class Opinion(TimestampMixin, db.Model):
@@ -22,7 +25,7 @@ class Opinion(TimestampMixin, db.Model):
     reply: Mapped[str | None] = mapped_column(Text, info=limited("答复", 2000))
     replied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
-    expert: Mapped["Expert"] = relationship(backref="opinions")  # noqa: F821
+    expert: Mapped["Expert"] = relationship(back_populates="opinions")
 
 
 class Complaint(TimestampMixin, db.Model):
@@ -48,7 +51,7 @@ class Complaint(TimestampMixin, db.Model):
     followup_id: Mapped[int | None] = mapped_column(ForeignKey("form_submission.id", ondelete="SET NULL"),
                                                     index=True)
 
-    expert: Mapped[Optional["Expert"]] = relationship()  # noqa: F821
+    expert: Mapped[Optional["Expert"]] = relationship()
 
     @property
     def state_label(self) -> str:

@@ -1,7 +1,7 @@
 """Fee standards, holidays, service records and quarterly payouts (第二十条, 附件4)."""
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -9,6 +9,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import db
 from models.base import Money, TimestampMixin, VersionedMixin, limited
 from models.choices import ACTIVITY_TYPES, PAYERS, PAYOUT_STATES
+
+if TYPE_CHECKING:
+    from models.expert import Expert
+    from models.org import OrgUnit
 
 
 class FeeStandard(TimestampMixin, db.Model):
@@ -75,8 +79,8 @@ class ServiceRecord(TimestampMixin, VersionedMixin, db.Model):
     unit_paid_on: Mapped[date | None] = mapped_column(Date)
     note: Mapped[str | None] = mapped_column(Text, info=limited("备注", 1000))
 
-    expert: Mapped["Expert"] = relationship(backref="service_records")  # noqa: F821
-    unit: Mapped[Optional["OrgUnit"]] = relationship()  # noqa: F821
+    expert: Mapped["Expert"] = relationship(back_populates="service_records")
+    unit: Mapped[Optional["OrgUnit"]] = relationship()
 
     @property
     def payer_label(self) -> str:
@@ -130,4 +134,4 @@ class PayoutLine(db.Model):
     note: Mapped[str | None] = mapped_column(Text, info=limited("备注", 1000))
 
     batch: Mapped[PayoutBatch] = relationship(back_populates="lines")
-    expert: Mapped["Expert"] = relationship()  # noqa: F821
+    expert: Mapped["Expert"] = relationship()

@@ -9,6 +9,7 @@ afterwards; a submission keeps the version it was filled on. The rules live in
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -16,6 +17,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import db
 from models.base import PersonalString, TimestampMixin, limited, utcnow
 from models.choices import FIELD_KINDS, FORM_PURPOSES
+
+if TYPE_CHECKING:
+    from models.dispatch import Assignment, Notice
+    from models.enterprise import Enterprise
+    from models.expert import Expert
+    from models.org import OrgUnit, User
 
 
 class FormDefinition(TimestampMixin, db.Model):
@@ -181,12 +188,12 @@ class FormSubmission(TimestampMixin, db.Model):
 
     form: Mapped[FormDefinition] = relationship()
     version: Mapped[FormVersion] = relationship()
-    expert: Mapped[Expert | None] = relationship()  # noqa: F821
-    enterprise: Mapped[Enterprise | None] = relationship()  # noqa: F821
-    assignment: Mapped[Assignment | None] = relationship()  # noqa: F821
-    notice: Mapped[Notice | None] = relationship()  # noqa: F821
-    unit: Mapped[OrgUnit | None] = relationship()  # noqa: F821
-    submitted_by: Mapped[User | None] = relationship()  # noqa: F821
+    expert: Mapped[Expert | None] = relationship()
+    enterprise: Mapped[Enterprise | None] = relationship()
+    assignment: Mapped[Assignment | None] = relationship()
+    notice: Mapped[Notice | None] = relationship()
+    unit: Mapped[OrgUnit | None] = relationship()
+    submitted_by: Mapped[User | None] = relationship()
     answers: Mapped[list[FormAnswer]] = relationship(
         back_populates="submission", cascade="all, delete-orphan"
     )

@@ -2,7 +2,7 @@
 announcements and the expert timeline (第六、七、十二、十三条; SPEC §2)."""
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -17,6 +17,10 @@ from models.choices import (
     DISMISSAL_REASONS,
     DISMISSAL_STATES,
 )
+
+if TYPE_CHECKING:
+    from models.expert import Expert
+    from models.org import OrgUnit, User
 
 
 class Application(TimestampMixin, VersionedMixin, db.Model):
@@ -43,8 +47,8 @@ class Application(TimestampMixin, VersionedMixin, db.Model):
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
-    expert: Mapped["Expert"] = relationship()  # noqa: F821
-    recommending_unit: Mapped[Optional["OrgUnit"]] = relationship()  # noqa: F821
+    expert: Mapped["Expert"] = relationship()
+    recommending_unit: Mapped[Optional["OrgUnit"]] = relationship()
     steps: Mapped[list["ReviewStep"]] = relationship(
         back_populates="application", cascade="all, delete-orphan", order_by="ReviewStep.id"
     )
@@ -75,7 +79,7 @@ class ReviewStep(db.Model):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     application: Mapped[Application] = relationship(back_populates="steps")
-    actor: Mapped[Optional["User"]] = relationship()  # noqa: F821
+    actor: Mapped[Optional["User"]] = relationship()
 
 
 class Term(TimestampMixin, db.Model):
@@ -94,7 +98,7 @@ class Term(TimestampMixin, db.Model):
     ended_on: Mapped[date | None] = mapped_column(Date)  # set when cut short (dismissal, 换届)
     application_id: Mapped[int | None] = mapped_column(ForeignKey("application.id"))
 
-    expert: Mapped["Expert"] = relationship(backref="terms")  # noqa: F821
+    expert: Mapped["Expert"] = relationship(back_populates="terms")
 
     def __str__(self) -> str:
         return f"第{self.cohort}届 {self.start_date}至{self.end_date}"
@@ -111,7 +115,7 @@ class CommitmentLetter(TimestampMixin, db.Model):
     signed_on: Mapped[date] = mapped_column(Date)
     scan_path: Mapped[str | None] = mapped_column(String(255))
 
-    expert: Mapped["Expert"] = relationship(backref="commitment_letters")  # noqa: F821
+    expert: Mapped["Expert"] = relationship(back_populates="commitment_letters")
     term: Mapped[Term | None] = relationship()
 
 
@@ -132,7 +136,7 @@ class Permit(TimestampMixin, db.Model):
     # When the office printed the card (None: issued, still to print — the office's queue).
     printed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
-    expert: Mapped["Expert"] = relationship(backref="permits")  # noqa: F821
+    expert: Mapped["Expert"] = relationship(back_populates="permits")
     term: Mapped[Term | None] = relationship()
 
     def __str__(self) -> str:
@@ -171,7 +175,7 @@ class Dismissal(TimestampMixin, VersionedMixin, db.Model):
     effective_on: Mapped[date | None] = mapped_column(Date)
     announcement_id: Mapped[int | None] = mapped_column(ForeignKey("announcement.id"))
 
-    expert: Mapped["Expert"] = relationship(backref="dismissals")  # noqa: F821
+    expert: Mapped["Expert"] = relationship(back_populates="dismissals")
 
     @property
     def reason_label(self) -> str:
@@ -240,5 +244,5 @@ class StatusEvent(db.Model):
     event: Mapped[str] = mapped_column(String(100))  # Chinese summary, e.g. 初审通过
     reason: Mapped[str | None] = mapped_column(Text, info=limited("说明", 4000))
 
-    actor: Mapped[Optional["User"]] = relationship()  # noqa: F821
-    expert: Mapped["Expert"] = relationship(backref="timeline")  # noqa: F821
+    actor: Mapped[Optional["User"]] = relationship()
+    expert: Mapped["Expert"] = relationship(back_populates="timeline")

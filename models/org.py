@@ -1,6 +1,6 @@
 """Org units and user accounts (SPEC §1, §2)."""
 from datetime import datetime
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
@@ -9,6 +9,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import db
 from models.base import EncryptedString, PersonalString, TimestampMixin
 from models.choices import ORG_KINDS, ROLES, TOWN_LEVEL_KINDS
+
+if TYPE_CHECKING:
+    from models.expert import Expert
 
 
 class OrgUnit(TimestampMixin, db.Model):
@@ -65,7 +68,7 @@ class User(UserMixin, TimestampMixin, db.Model):
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
     org_unit: Mapped[OrgUnit | None] = relationship(back_populates="users", active_history=True)
-    expert: Mapped[Optional["Expert"]] = relationship(foreign_keys=[expert_id], active_history=True)  # noqa: F821
+    expert: Mapped[Optional["Expert"]] = relationship(foreign_keys=[expert_id], active_history=True)
 
     @property
     def role_label(self) -> str:

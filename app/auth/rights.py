@@ -65,7 +65,8 @@ RIGHTS: dict[str, dict[str, frozenset]] = {
     "commitment_letter": {"sysadmin": ALL, "office": WRITE, "expert": READ},
     # Permits change only through services (issue, 补办/换发, revoke), never through forms;
     # printing and 补办 are custom actions of 基础科 and sysadmin (admin_views/permits.py).
-    "permit": {"sysadmin": READ_EXPORT, "office": READ_EXPORT, "leader": READ, "expert": READ},
+    # issue: 签发, print and 补办/换发 (keeps_permits below).
+    "permit": {"sysadmin": READ_EXPORT | {"issue"}, "office": READ_EXPORT | {"issue"}, "leader": READ, "expert": READ},
     # announce: the office drafts the 解聘公告; decide: the leader approves or declines (第十三条).
     "dismissal": {"sysadmin": READ_EXPORT, "office": WRITE_EXPORT | {"announce"}, "leader": READ_EXPORT | {"decide"}},
     # publish: the office publishes a drafted announcement.
@@ -192,3 +193,79 @@ def sees_unmasked(role: str | None) -> bool:
 def watches_backups(role: str | None) -> bool:
     """True if the role is shown the age of the last good backup and its warning."""
     return role in BACKUP_WATCH_ROLES
+
+
+# --- Rights outside one view's actions (issue 15, parts 4–5) ------------------------------------
+# Templates, the phone pages and services ask these instead of comparing a role with a name, so
+# who may see or do a thing is still decided in this module. Each predicate takes a role (None
+# for an anonymous visitor) and says which row of RIGHTS it follows, if any.
+
+#: The accounts of experts themselves: the phone's 我的任务, 我的专家费, 我的工作证, 我的评价 and
+#: 意见建议 are theirs, each showing only the expert's own records (SPEC §1, §3.15).
+EXPERT_SELF_ROLES = frozenset({"expert"})
+#: The staff of a 镇街 or a 局科室/大队: they see and act on their own unit's jobs only.
+UNIT_ROLES = frozenset({"department", "town"})
+#: Who sees a form filled by any unit on the phone (基础科 and the system administrator); every
+#: other role sees the submissions of its own unit and its own.
+EVERY_UNIT_FORM_ROLES = frozenset({"office", "sysadmin"})
+
+
+def holders(endpoint: str, action: str) -> frozenset:
+    """The roles that may perform ``action`` on ``endpoint`` (for a query over who acted)."""
+    return frozenset(role for role, actions in RIGHTS.get(endpoint, {}).items() if action in actions)
+
+
+def is_expert_self(role: str | None) -> bool:
+    """True if the account is an expert's own: the phone pages of his own tasks and fees."""
+    return role in EXPERT_SELF_ROLES
+
+
+def has_phone_workspace(role: str | None) -> bool:
+    """True if the role's day is on the phone workspace under /m/ (its requests' list)."""
+    return allowed(role, "phone_request", "list")
+
+
+def sees_expert_lifecycle(role: str | None) -> bool:
+    """True if the expert page shows the role the 聘任 panel and the 履历 (timeline): those who
+    read the expert's terms — the office, the system administrator, leaders, the expert."""
+    return allowed(role, "term", "details")
+
+
+def sees_eligibility(role: str | None) -> bool:
+    """True if the expert page shows the role the conditions of 第十一条: those who read the
+    applications they are checked for (the office, the system administrator, leaders)."""
+    return allowed(role, "application", "details")
+
+
+def keeps_expert_lifecycle(role: str | None) -> bool:
+    """True if the role starts the expert's lifecycle steps from his page (登记承诺书, 新建申请,
+    提出解聘): 基础科, who reviews the applications (第十二条); each step also needs its page's
+    own right."""
+    return allowed(role, "application", "review")
+
+
+def keeps_permits(role: str | None) -> bool:
+    """True if the role signs, prints and re-issues 专家工作证 (第七条): 基础科 and the system
+    administrator (RIGHTS["permit"] "issue")."""
+    return allowed(role, "permit", "issue")
+
+
+def works_for_a_unit(role: str | None) -> bool:
+    """True if the role is a unit's staff, who see their own unit's jobs and follow-ups only."""
+    return role in UNIT_ROLES
+
+
+def sees_every_unit_form(role: str | None) -> bool:
+    """True if the role opens a form any unit filled on the phone, not only its own unit's."""
+    return role in EVERY_UNIT_FORM_ROLES
+
+
+#: The predicates templates call (registered as Jinja globals by ``app.register_template_filters``).
+TEMPLATE_PREDICATES = {
+    "is_expert_self": is_expert_self,
+    "has_phone_workspace": has_phone_workspace,
+    "sees_expert_lifecycle": sees_expert_lifecycle,
+    "sees_eligibility": sees_eligibility,
+    "keeps_expert_lifecycle": keeps_expert_lifecycle,
+    "keeps_permits": keeps_permits,
+}

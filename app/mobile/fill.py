@@ -35,6 +35,7 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
 from app import clock
+from app.auth.rights import sees_every_unit_form
 from app.errors import wants_json
 from app.extensions import db
 from app.mobile.blueprint import bp
@@ -95,7 +96,7 @@ def _own_submission(submission_id: int) -> FormSubmission:
     sub = db.session.get(FormSubmission, submission_id)
     if sub is None:
         abort(404)
-    if current_user.role in ("office", "sysadmin"):
+    if sees_every_unit_form(current_user.role):
         return sub
     own_unit = sub.unit_id is not None and sub.unit_id == current_user.org_unit_id
     if not (own_unit or sub.submitted_by_id == current_user.id):
@@ -112,7 +113,7 @@ def _subject_choices(form: FormDefinition) -> dict:
     if form.purpose == "assignment":
         query = (select(Assignment).join(UsageRequest, Assignment.request_id == UsageRequest.id)
                  .where(Assignment.response == "accepted").order_by(UsageRequest.start_date.desc()).limit(50))
-        if current_user.role not in ("office", "sysadmin"):
+        if not sees_every_unit_form(current_user.role):
             query = query.where(UsageRequest.unit_id == current_user.org_unit_id)
         return {"assignments": list(db.session.scalars(query))}
     if form.purpose == "enterprise":

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 
+from app.auth.rights import is_expert_self
 from app.errors import render_error
 from app.extensions import db
 from app.mobile.blueprint import bp
@@ -22,7 +23,7 @@ def statement():
     """我的专家费: payouts and service records of the logged-in expert."""
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-    if current_user.role != "expert" or not current_user.expert_id:
+    if not is_expert_self(current_user.role) or not current_user.expert_id:
         return render_error(403, "此页面仅供专家本人查看自己的专家费。")
     expert = db.session.get(Expert, current_user.expert_id)
     if expert is None:

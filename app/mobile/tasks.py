@@ -19,6 +19,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
+from app.auth.rights import is_expert_self
 from app.errors import render_error
 from app.extensions import db
 from app.mobile.blueprint import bp
@@ -35,7 +36,7 @@ def expert_required(view):
     def wrapped(*args, **kwargs):
         if not current_user.is_authenticated:
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-        if current_user.role != "expert" or not current_user.expert_id:
+        if not is_expert_self(current_user.role) or not current_user.expert_id:
             return render_error(403, "此页面仅供专家本人使用。")
         return view(*args, **kwargs)
 
@@ -45,7 +46,7 @@ def expert_required(view):
 @bp.context_processor
 def _task_badge():
     """How many jobs wait for the logged-in expert's answer (shown on the phone home page)."""
-    if not getattr(current_user, "is_authenticated", False) or current_user.role != "expert":
+    if not getattr(current_user, "is_authenticated", False) or not is_expert_self(current_user.role):
         return {}
     count = db.session.scalar(
         select(func.count(Assignment.id)).join(UsageRequest, Assignment.request_id == UsageRequest.id)

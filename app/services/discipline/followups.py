@@ -27,6 +27,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import select
 
 from app import clock
+from app.auth.rights import allowed, works_for_a_unit
 from app.clock import utcnow
 from app.extensions import db
 from app.services.dispatch.assignments import active_assignments
@@ -38,12 +39,10 @@ FOLLOWUP_DAYS = 30
 RATING_KEYS = ("punctuality", "professionalism")
 FULL = "full"
 RATINGS = "ratings"
-#: Roles that see every follow-up whole, words and contact included (those who handle complaints).
-FULL_ROLES = ("office", "sysadmin")
-#: Roles that see the ratings of every job (the bureau's leaders, for an overview).
-ALL_RATINGS_ROLES = ("leader",)
-#: Roles that see the ratings of their own unit's jobs.
-UNIT_ROLES = ("department", "town")
+# Who sees what follows the rights table: those who keep the follow-ups (RIGHTS["follow_up"]
+# "edit": the office, who handle complaints) see them whole, words and contact included; those
+# who only read them (the bureau's leaders) see the ratings of every job; the staff of a unit
+# (app.auth.rights.works_for_a_unit) the ratings of their own unit's jobs.
 
 
 class FollowupRefused(DomainError):
@@ -180,11 +179,11 @@ def followup_access(user: User | None, submission: FormSubmission) -> str | None
     experts see the ratings of those jobs; the expert rated — and anyone else — sees nothing.
     """
     role = getattr(user, "role", None) if user is not None and getattr(user, "is_authenticated", False) else None
-    if role in FULL_ROLES:
+    if allowed(role, "follow_up", "edit"):
         return FULL
-    if role in ALL_RATINGS_ROLES:
+    if allowed(role, "follow_up", "list"):
         return RATINGS
-    if role in UNIT_ROLES and submission.notice is not None and user.org_unit_id is not None \
+    if works_for_a_unit(role) and submission.notice is not None and user.org_unit_id is not None \
             and submission.notice.request.unit_id == user.org_unit_id:
         return RATINGS
     return None
@@ -192,7 +191,7 @@ def followup_access(user: User | None, submission: FormSubmission) -> str | None
 
 def sees_whole_followups(user: User | None) -> bool:
     """Whether ``user`` sees follow-ups whole (lists that cannot hide parts show them only then)."""
-    return getattr(user, "role", None) in FULL_ROLES
+    return allowed(getattr(user, "role", None), "follow_up", "edit")
 
 
 @dataclass

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from app.auth.rights import allowed
 from app.services import audit
 from app.services.dispatch.assignments import OPEN_RESPONSES
 from app.services.errors import DomainError
@@ -20,8 +21,6 @@ from models import Assignment
 
 #: The two ways of contacting an expert, with the words the log and the buttons use.
 CONTACT_KINDS = {"call": "拨打电话", "sms": "发送短信"}
-#: Roles whose staff use experts for their unit's jobs (第十五、十九条).
-UNIT_ROLES = ("department", "town")
 
 
 def _mobile(assignment: Assignment) -> str | None:
@@ -39,7 +38,7 @@ def contact_refusal(user, assignment: Assignment) -> str | None:
     the request not cancelled.
     """
     req = assignment.request
-    if getattr(user, "role", None) not in UNIT_ROLES or user.org_unit_id is None:
+    if not allowed(getattr(user, "role", None), "phone_contact", "create") or user.org_unit_id is None:
         return "只有使用单位的工作人员可以联系本单位任务选派的专家。"
     if req.unit_id != user.org_unit_id:
         return "只能联系本单位任务选派的专家。"

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from app.auth.rights import holders
 from app.extensions import db
 from app.services.errors import DomainError
 from app.services.fees import pricing
@@ -271,8 +272,10 @@ def _who(user: User | None) -> str:
 def recent_decisions(limit: int = 10) -> list[Decision]:
     """The last ``limit`` leaders' decisions on appointments, dismissals and fee amounts."""
     out: list[Decision] = []
+    # The 审定 of an appointment is the step taken by a role that decides applications (第十二条).
+    deciders = sorted(holders("application", "decide"))
     steps = db.session.scalars(
-        select(ReviewStep).join(User, User.id == ReviewStep.actor_id).where(User.role == "leader")
+        select(ReviewStep).join(User, User.id == ReviewStep.actor_id).where(User.role.in_(deciders))
         .options(selectinload(ReviewStep.application).selectinload(Application.expert),
                  selectinload(ReviewStep.actor))
         .order_by(ReviewStep.at.desc(), ReviewStep.id.desc()).limit(limit)

@@ -17,12 +17,12 @@ from collections.abc import Iterable
 from sqlalchemy import select
 
 from app import clock
+from app.auth.rights import allowed
 from app.extensions import db
 from app.services.errors import DomainError
 from app.services.timeline import record_event
 from models import Announcement, AnnouncementEntry, Dismissal, Expert, Term, User
 
-EDITOR_ROLES = ("office",)
 CLOSING = "特此公告。"
 #: Announcements that make a decision of the bureau public: each carries its 文号 and date.
 DECISION_KINDS = ("appointment", "dismissal", "assessment", "blacklist")
@@ -36,7 +36,7 @@ def require_doc_no(kind: str, doc_no: str | None) -> None:
 
 
 def _require_editor(actor: User | None, what: str) -> None:
-    if actor is None or actor.role not in EDITOR_ROLES:
+    if actor is None or not allowed(actor.role, "announcement", "edit"):
         raise DomainError(f"只有基础科可以{what}。")
 
 

@@ -13,6 +13,7 @@ import datetime as dt
 from sqlalchemy import select
 
 from app import clock
+from app.auth.rights import allowed
 from app.clock import utcnow
 from app.extensions import db
 from app.services.dispatch.withdrawal import release_for_penalty
@@ -23,13 +24,10 @@ from app.services.status import Penalty
 from app.services.timeline import record_event
 from models import Dismissal, Expert, Term, User
 
-PROPOSER_ROLES = ("office",)
-DECIDER_ROLES = ("leader",)
-
 
 def propose_by_office(expert: Expert, reason: str, detail: str, actor: User) -> Dismissal:
     """基础科 proposes a dismissal by hand; the facts (``detail``) are required."""
-    if actor is None or actor.role not in PROPOSER_ROLES:
+    if actor is None or not allowed(actor.role, "dismissal", "create"):
         raise DomainError("只有基础科可以提出解聘。")
     if expert.stage == "dismissed":
         raise DomainError(f"{expert.name}已被解聘。")
@@ -41,7 +39,7 @@ def propose_by_office(expert: Expert, reason: str, detail: str, actor: User) -> 
 
 
 def _check_decider(dismissal: Dismissal, actor: User | None, what: str) -> None:
-    if actor is None or actor.role not in DECIDER_ROLES:
+    if actor is None or not allowed(actor.role, "dismissal", "decide"):
         raise DomainError(f"只有局领导可以{what}。")
     if dismissal.state != "proposed":
         raise DomainError(f"该解聘提议已处理（{dismissal.state_label}），不能再{what}。")

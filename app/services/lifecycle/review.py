@@ -30,6 +30,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import select
 
 from app import clock
+from app.auth.rights import allowed, holders
 from app.extensions import db
 from app.services import identity
 from app.services.errors import DomainError
@@ -41,8 +42,9 @@ from app.services.timeline import record_event
 from models import Application, Expert, OrgUnit, ReviewStep, Term, User
 from models.choices import APPLICATION_CHANNELS, APPLICATION_STATES, ROLES
 
-OFFICE = ("office",)
-LEADER = ("leader",)
+# Who takes the steps is the rights table's: 基础科 reviews, the 局长办公会议 decides (第十二条).
+OFFICE = tuple(sorted(holders("application", "review")))
+LEADER = tuple(sorted(holders("application", "decide")))
 
 OPEN_STATES = ("submitted", "prelim_passed", "test_passed", "shortlisted", "approved")
 FINAL_STATES = ("prelim_rejected", "test_failed", "rejected", "appointed", "withdrawn")
@@ -226,7 +228,7 @@ def open_application(expert: Expert, *, channel: str, actor: User, recommending_
     someone not appointed before). New people are entered with their 附件2 data
     through ``app.services.lifecycle.intake.submit_self_recommendation``.
     """
-    if actor is None or actor.role not in OFFICE:
+    if actor is None or not allowed(actor.role, "application", "review"):
         raise DomainError("只有基础科可以录入推荐。")
     if expert.stage == "dismissed":
         raise DomainError(f"{expert.name}已被解聘（第十三条），不能再次申请聘任。")
@@ -283,7 +285,7 @@ def override_age(application: Application, actor: User, reason: str, on: dt.date
     """Accept an applicant over 65 (第十一条(六) 原则上): only 基础科, only with a written reason.
 
     The reason and who gave it are kept on the application and in the timeline."""
-    if actor is None or actor.role not in OFFICE:
+    if actor is None or not allowed(actor.role, "application", "review"):
         raise DomainError("只有基础科可以对年龄超过65周岁的情形作出特批。")
     if application.state not in OPEN_STATES:
         raise DomainError(f"申请已结束（{application.state_label}），不能再特批。")

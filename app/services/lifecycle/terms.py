@@ -22,6 +22,7 @@ from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import aliased, selectinload
 
 from app import clock
+from app.auth.rights import allowed, holders
 from app.extensions import db
 from app.services.errors import DomainError
 from app.services.lifecycle.eligibility import eligibility_of
@@ -33,7 +34,8 @@ from app.services.uploads import store_document
 from models import AnnualAssessment, Application, CommitmentLetter, Dismissal, Expert, Setting, Term, User
 
 DEFAULT_TERM_YEARS = 3
-LETTER_ROLES = ("office", "sysadmin")
+#: Who records commitment letters and their scans (RIGHTS["commitment_letter"] "create").
+LETTER_ROLES = holders("commitment_letter", "create")
 
 
 def term_years() -> int:
@@ -158,7 +160,7 @@ def renew_term(expert: Expert, *, actor: User, doc_no: str, start_date: dt.date 
 
     The conditions are checked on ``on`` (the review date, default today); an expert
     over 65 needs 基础科's written ``age_override_reason``."""
-    if actor is None or actor.role != "office":
+    if actor is None or not allowed(actor.role, "term", "renew"):
         raise DomainError("只有基础科可以办理续聘。")
     on = on or clock.today()
     latest = check_renewal(expert, on=on, age_override_reason=age_override_reason)
@@ -200,7 +202,7 @@ def change_cohort(cohort: int, *, renew_expert_ids: Iterable[int], actor: User, 
     ``start_date`` and end the others. Every renewal is checked first; one refusal
     changes nothing. Terms running past ``start_date`` stop on it (the new 届 replaces
     the old one); the members not renewed are proposed for dismissal, 第十三条(二)."""
-    if actor is None or actor.role != "office":
+    if actor is None or not allowed(actor.role, "term", "renew"):
         raise DomainError("只有基础科可以办理换届。")
     on = on or clock.today()
     check_term_fields(cohort + 1, doc_no, start_date)
@@ -281,7 +283,7 @@ def record_commitment(expert: Expert, *, signed_on: dt.date, actor: User, scan: 
     """Record the signed 《武进区安全生产专家服务承诺书》 (附件1, 第四条) with its scan.
 
     Without a signed letter for the current term an expert is not dispatchable (SPEC §3.4)."""
-    if actor is None or actor.role not in LETTER_ROLES:
+    if actor is None or not allowed(actor.role, "commitment_letter", "create"):
         raise DomainError("只有基础科可以登记承诺书。")
     today = today or clock.today()
     if signed_on is None:
@@ -312,7 +314,7 @@ def record_commitment(expert: Expert, *, signed_on: dt.date, actor: User, scan: 
 
 def attach_commitment_scan(letter: CommitmentLetter, scan: bytes, actor: User) -> None:
     """Store (or replace) the signed scan of a letter."""
-    if actor is None or actor.role not in LETTER_ROLES:
+    if actor is None or not allowed(actor.role, "commitment_letter", "create"):
         raise DomainError("只有基础科可以上传承诺书扫描件。")
     if not scan:
         raise DomainError("请选择扫描件文件。")
