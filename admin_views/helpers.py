@@ -1,8 +1,7 @@
 """Small request-level helpers the admin views share: role and record guards, commit-and-flash,
-refusals, date parsing with a Chinese message, PDF responses, the form error summary and the
+refusals, PDF responses, the form error summary and the
 base-URL warning. The view classes themselves are in :mod:`admin_views.base`.
 """
-import datetime as dt
 import io
 from urllib.parse import quote, urlsplit
 
@@ -10,7 +9,6 @@ from flask import abort, current_app, flash, has_request_context, request, send_
 
 from admin_views.base import current_role
 from app.extensions import db
-from app.services.errors import DomainError
 
 
 def require_role(*roles: str) -> None:
@@ -42,15 +40,6 @@ def commit_and_flash(success: str) -> bool:
 def refuse(err: Exception) -> None:
     db.session.rollback()
     flash(str(err), "error")
-
-
-def parse_date(raw: str | None, label: str) -> dt.date | None:
-    if not raw or not raw.strip():
-        return None
-    try:
-        return dt.date.fromisoformat(raw.strip())
-    except ValueError:
-        raise DomainError(f"{label}不是有效的日期：{raw}") from None
 
 
 def inline_pdf(filename: str, data: bytes):

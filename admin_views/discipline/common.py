@@ -46,9 +46,3 @@ def _short(text: str | None, n: int = 40) -> str:
     text = (text or "").replace("\n", " ")
     return text if len(text) <= n else text[:n] + "…"
 
-
-def _parse_date(raw: str | None) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat((raw or "").strip())
-    except ValueError:
-        return None

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from admin_views.base import SecuredModelView, current_role
-from admin_views.discipline.common import _date, _nowrap, _parse_date, _short, local_time, sanction_span
+from admin_views.discipline.common import _date, _nowrap, _short, local_time, sanction_span
 from admin_views.formatters import linked, yes_no
 from app import clock, validators
 from app.auth.rights import allowed
@@ -159,14 +159,18 @@ class ViolationView(SecuredModelView):
         if response is not None:
             return response
         today = clock.today()
-        verified_on = _parse_date(request.args.get("verified_on")) or today
+        try:
+            verified_on = validators.parse_date(request.args.get("verified_on"), "核实日期") or today
+        except DomainError:  # a mistyped date in the address: the page starts from today
+            verified_on = today
         if request.method == "POST":
-            verified_on = _parse_date(request.form.get("verified_on"))
+            verified_on = None
             model.illegal_referral = request.form.get("illegal_referral") == "y"
             model.referral_note = (request.form.get("referral_note") or "").strip() or None
             try:
+                verified_on = validators.parse_date(request.form.get("verified_on"), "核实日期")
                 if verified_on is None:
-                    raise DomainError("请填写有效的核实日期。")
+                    raise DomainError("请填写核实日期。")
                 step = discipline_service.verify_violation(
                     model, verified_on=verified_on, investigation=request.form.get("investigation", ""),
                     actor=current_user)
@@ -194,9 +198,12 @@ class ViolationView(SecuredModelView):
         model = self.get_one(str(rid)) if rid else None
         if model is None or model.state != "draft":
             abort(404)
-        verified_on = _parse_date(request.args.get("verified_on"))
+        try:
+            verified_on = validators.parse_date(request.args.get("verified_on"), "核实日期")
+        except DomainError as err:
+            return jsonify({"error": str(err)}), 400
         if verified_on is None or verified_on > clock.today():
-            return jsonify({"error": "请填写不晚于今天的有效核实日期。"}), 400
+            return jsonify({"error": "请填写不晚于今天的核实日期。"}), 400
         step = discipline_service.preview_step(model, verified_on)
         basis = f"以核实日期{verified_on.isoformat()}计算；暂停、黑名单期满之日起自动恢复，无需任何操作。"
         return jsonify({"verified_on": verified_on.isoformat(), "sanction": step.sanction, "label": step.label,
