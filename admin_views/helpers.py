@@ -1,4 +1,4 @@
-"""Small request-level helpers the admin views share: role and record guards, commit-and-flash,
+"""Small request-level helpers the admin views share: role and record guards, run-and-commit,
 refusals, PDF responses, the form error summary and the
 base-URL warning. The view classes themselves are in :mod:`admin_views.base`.
 """
@@ -7,7 +7,8 @@ from urllib.parse import quote, urlsplit
 
 from flask import abort, current_app, flash, has_request_context, request, send_file
 
-from admin_views.base import current_role
+from admin_views.base import STALE_MESSAGE, current_role
+from app.database import run_action
 from app.extensions import db
 
 
@@ -29,12 +30,10 @@ def int_ids(values) -> list[int]:
     return [int(v) for v in values if str(v).isdigit()]
 
 
-def commit_and_flash(success: str) -> bool:
-    """Commit and flash ``success``; on a DomainError the caller has already rolled back."""
-    db.session.commit()
-    if success:
-        flash(success, "success")
-    return True
+def run(action, success=None):
+    """Run a domain ``action`` and commit, or roll back and show why (:func:`app.database.run_action`),
+    with the admin's words for a record someone changed meanwhile. Returns ``(result, ok)``."""
+    return run_action(action, success, stale_message=STALE_MESSAGE)
 
 
 def refuse(err: Exception) -> None:

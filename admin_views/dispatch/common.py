@@ -1,17 +1,14 @@
 """Shared by the dispatch admin pages: who may act on a usage request (the requesting unit,
-the system administrator, 基础科 for classifying declines), date parsing with Chinese messages,
-and the commit-or-flash step every action ends with.
+the system administrator, 基础科 for classifying declines) and the active units to choose from.
+Actions commit through :func:`admin_views.helpers.run`.
 """
 from __future__ import annotations
 
-from flask import flash
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm.exc import StaleDataError
 
-from admin_views.base import STALE_MESSAGE, current_role
+from admin_views.base import current_role
 from app.extensions import db
-from app.services.errors import DomainError
 from models import OrgUnit, UsageRequest
 
 CATEGORY = "专家使用"
@@ -42,24 +39,6 @@ def can_manage(req: UsageRequest) -> bool:
 def can_classify(req: UsageRequest) -> bool:
     """Whether a decline may be reclassified: the requesting unit, 基础科, the administrator."""
     return can_manage(req) or current_role() == "office"
-
-
-def _commit_or_flash(action, success: str | None = None):
-    """Run ``action``; commit on success, roll back and show the Chinese message on refusal."""
-    try:
-        result = action()
-        db.session.commit()
-    except DomainError as err:
-        db.session.rollback()
-        flash(str(err), "error")
-        return None, False
-    except StaleDataError:
-        db.session.rollback()
-        flash(STALE_MESSAGE, "error")
-        return None, False
-    if success:
-        flash(success, "success")
-    return result, True
 
 
 def _unit_query():

@@ -6,7 +6,7 @@ from wtforms import PasswordField
 
 from admin_views.base import SecuredModelView, current_role
 from admin_views.formatters import choice, yes_no
-from admin_views.helpers import commit_and_flash, int_ids, refuse
+from admin_views.helpers import int_ids, run
 from admin_views.registry.common import _choices
 from app import clock, validators
 from app.auth.login import end_all_sessions
@@ -163,14 +163,11 @@ class UserView(SecuredModelView):
         return super().is_action_allowed(name)
 
     def _each_selected(self, ids, change, done: str, nothing: str):
-        changed = 0
-        try:
-            for user in self.get_query().filter(User.id.in_(int_ids(ids))).all():
-                changed += bool(change(user, current_user._get_current_object()))
-        except DomainError as err:
-            refuse(err)
-            return
-        commit_and_flash(done.format(n=changed) if changed else nothing)
+        def change_each():
+            users = self.get_query().filter(User.id.in_(int_ids(ids))).all()
+            return sum(bool(change(user, current_user._get_current_object())) for user in users)
+
+        run(change_each, lambda changed: done.format(n=changed) if changed else nothing)
 
     @action("unlock", "解除登录锁定", "确定解除所选账号的登录锁定吗？")
     def action_unlock(self, ids):
