@@ -192,3 +192,29 @@ def sees_unmasked(role: str | None) -> bool:
 def watches_backups(role: str | None) -> bool:
     """True if the role is shown the age of the last good backup and its warning."""
     return role in BACKUP_WATCH_ROLES
+
+
+# --- Rights outside one view's actions, asked by the admin views (issue 15 part 5) ---------------
+# The same names and words as the predicates the templates and phone pages ask (issue 15 part 4):
+# keep one copy of each when both land.
+
+#: The accounts of experts themselves: they see only their own records.
+EXPERT_SELF_ROLES = frozenset({"expert"})
+#: The staff of a 镇街 or a 局科室/大队: they see and act on their own unit's jobs only.
+UNIT_ROLES = frozenset({"department", "town"})
+
+
+def is_expert_self(role: str | None) -> bool:
+    """True if the account is an expert's own: the phone pages of his own tasks and fees."""
+    return role in EXPERT_SELF_ROLES
+
+
+def works_for_a_unit(role: str | None) -> bool:
+    """True if the role is a unit's staff, who see their own unit's jobs and follow-ups only."""
+    return role in UNIT_ROLES
+
+
+def manages_every_request(role: str | None) -> bool:
+    """True if the role acts on any unit's usage request, not only its own unit's: those who
+    may edit requests (RIGHTS["usage_request"]) without being a unit's staff — the sysadmin."""
+    return allowed(role, "usage_request", "edit") and not works_for_a_unit(role)
