@@ -12,6 +12,7 @@ from admin_views.base import SecuredModelView, current_role
 from admin_views.discipline.common import _date, _nowrap, local_time
 from admin_views.formatters import linked
 from app import clock
+from app.auth.rights import is_expert_self
 from app.extensions import db
 from app.services.discipline import assessment as assessment_service
 from app.services.discipline.assessment import followup_info
@@ -70,12 +71,12 @@ class AnnualAssessmentView(SecuredModelView):
     actions_need_edit = False  # each action checks its own right in is_action_allowed
 
     def scope_query(self, query):
-        if current_role() == "expert":
+        if is_expert_self(current_role()):
             return query.filter(self.model.expert_id == (current_user.expert_id or -1))
         return query
 
     def _selected_year(self) -> int | None:
-        if current_role() == "expert":
+        if is_expert_self(current_role()):
             return None
         year = request.args.get("year", type=int)
         if year:

@@ -8,11 +8,11 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from admin_views.base import current_role
+from app.auth.rights import classifies_declines, manages_every_request, works_for_a_unit
 from app.extensions import db
 from models import OrgUnit, UsageRequest
 
 CATEGORY = "专家使用"
-UNIT_ROLES = ("department", "town")
 STAFF_RESPONSES = ("accepted", "declined_justified", "declined_unjustified", "conflict", "no_show")
 
 
@@ -23,7 +23,7 @@ STAFF_RESPONSES = ("accepted", "declined_justified", "declined_unjustified", "co
 
 def own_unit_id() -> int | None:
     """The unit whose rows a 局科室/大队 or 镇街 user is limited to (None: not limited)."""
-    if current_role() in UNIT_ROLES:
+    if works_for_a_unit(current_role()):
         return current_user.org_unit_id or -1
     return None
 
@@ -31,14 +31,14 @@ def own_unit_id() -> int | None:
 def can_manage(req: UsageRequest) -> bool:
     """The requesting unit and the system administrator act on a request."""
     role = current_role()
-    if role == "sysadmin":
+    if manages_every_request(role):
         return True
-    return role in UNIT_ROLES and current_user.org_unit_id is not None and current_user.org_unit_id == req.unit_id
+    return works_for_a_unit(role) and current_user.org_unit_id is not None and current_user.org_unit_id == req.unit_id
 
 
 def can_classify(req: UsageRequest) -> bool:
     """Whether a decline may be reclassified: the requesting unit, 基础科, the administrator."""
-    return can_manage(req) or current_role() == "office"
+    return can_manage(req) or classifies_declines(current_role())
 
 
 def _unit_query():

@@ -15,7 +15,6 @@ from wtforms.validators import Optional as OptionalValidator
 from admin_views.base import STALE_MESSAGE, SecuredModelView, current_role
 from admin_views.dispatch.common import (
     STAFF_RESPONSES,
-    UNIT_ROLES,
     _unit_query,
     can_classify,
     can_manage,
@@ -24,7 +23,7 @@ from admin_views.dispatch.common import (
 from admin_views.formatters import choice, linked
 from admin_views.helpers import run
 from app import clock, validators
-from app.auth.rights import allowed
+from app.auth.rights import allowed, works_for_a_unit
 from app.extensions import db
 from app.form_choices import options
 from app.services.dispatch import (
@@ -181,7 +180,7 @@ class UsageRequestView(SecuredModelView):
     def _prepare(self, form, creating: bool):
         towns = [("", "（不填）")] + [(str(u.id), u.name) for u in _unit_query() if u.is_town_level]
         form.new_enterprise_town.choices = towns
-        if not creating or current_role() in UNIT_ROLES:
+        if not creating or works_for_a_unit(current_role()):
             del form.unit
         if not creating:
             del form.emergency_reason
@@ -213,7 +212,7 @@ class UsageRequestView(SecuredModelView):
 
     def create_model(self, form):
         def action():
-            unit = current_user.org_unit if current_role() in UNIT_ROLES else form.unit.data
+            unit = current_user.org_unit if works_for_a_unit(current_role()) else form.unit.data
             return usage_requests.create_request(
                 unit=unit, activity_type=form.activity_type.data, subject=form.subject.data,
                 description=form.description.data, start_date=form.start_date.data, end_date=form.end_date.data,

@@ -48,11 +48,6 @@ class AnnouncementView(SecuredModelView):
     form_widget_args = {"body": {"rows": 8}}
     details_template = "admin/lifecycle/announcement_details.html"
 
-    def _can(self, action_name):
-        if action_name in ("create", "edit"):
-            return current_role() == "office" and super()._can(action_name)
-        return super()._can(action_name)
-
     def get_query(self):
         return super().get_query().options(selectinload(Announcement.entries))
 

@@ -28,7 +28,7 @@ from admin_views.formatters import choice, fmt_time, linked, local_time, yes_no
 from admin_views.helpers import inline_pdf, int_ids, one_or_404, require_role, run
 from admin_views.lifecycle import OfficeStepActions
 from app import clock, validators
-from app.auth.rights import sees_unmasked
+from app.auth.rights import allowed, sees_unmasked
 from app.extensions import db
 from app.form_choices import options
 from app.public.apply_forms import SelfRecommendationForm
@@ -210,7 +210,7 @@ class ApplicationView(OfficeStepActions, SecuredModelView):
                 steps=review.available_steps(model, current_role()),
                 fmt_time=fmt_time,
                 state_labels=APPLICATION_STATES,
-                can_override=current_role() == "office" and model.state in review.OPEN_STATES,
+                can_override=allowed(current_role(), "application", "review") and model.state in review.OPEN_STATES,
             )
         return super().render(template, **kwargs)
 

@@ -21,6 +21,7 @@ from admin_views.formatters import choice, fmt_time, linked, local_time
 from admin_views.helpers import int_ids, one_or_404, refuse, require_role, run
 from admin_views.lifecycle import OfficeStepActions
 from app import clock, validators
+from app.auth.rights import allowed
 from app.extensions import db
 from app.form_choices import options
 from app.services.errors import DomainError
@@ -92,7 +93,7 @@ class DismissalView(OfficeStepActions, SecuredModelView):
 
     def get_list_row_actions(self):
         actions = list(super().get_list_row_actions())
-        if current_role() == "leader":
+        if allowed(current_role(), "dismissal", "decide"):
             actions.append(EndpointLinkRowAction("fa fa-gavel", ".decide_view", title="审批", id_arg="id"))
         return actions
 

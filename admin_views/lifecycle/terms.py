@@ -24,6 +24,7 @@ from admin_views.formatters import linked, local_time, yes_no
 from admin_views.helpers import inline_pdf, int_ids, one_or_404, refuse, require_role, run
 from admin_views.lifecycle import OfficeStepActions
 from app import clock, validators
+from app.auth.rights import allowed, is_expert_self
 from app.extensions import db
 from app.services.errors import DomainError
 from app.services.lifecycle import announcements as announcement_service
@@ -105,15 +106,13 @@ class TermView(OfficeStepActions, SecuredModelView):
     def _can(self, action_name):
         if action_name in ("create", "delete"):
             return False  # a term is made by an appointment, never typed in
-        if action_name == "edit":
-            return current_role() == "office" and super()._can(action_name)
         return super()._can(action_name)
 
     def get_query(self):
         return super().get_query().options(selectinload(Term.expert))
 
     def scope_query(self, query):
-        if current_role() == "expert":
+        if is_expert_self(current_role()):
             return query.filter(self.model.expert_id == (current_user.expert_id or -1))
         return query
 
@@ -122,7 +121,7 @@ class TermView(OfficeStepActions, SecuredModelView):
 
     def get_list_row_actions(self):
         actions = list(super().get_list_row_actions())
-        if current_role() == "office":
+        if allowed(current_role(), "term", "renew"):
             actions.append(EndpointLinkRowAction("fa fa-redo", ".renew_view", title="续聘", id_arg="id"))
         return actions
 
@@ -257,7 +256,7 @@ class CommitmentLetterView(SecuredModelView):
                                            selectinload(CommitmentLetter.term))
 
     def scope_query(self, query):
-        if current_role() == "expert":
+        if is_expert_self(current_role()):
             return query.filter(self.model.expert_id == (current_user.expert_id or -1))
         return query
 
@@ -305,7 +304,7 @@ class CommitmentLetterView(SecuredModelView):
     @expose("/blank/<int:expert_id>")
     def blank_pdf(self, expert_id):
         """附件1 pre-filled with the expert's name, to print and sign."""
-        if current_role() == "expert" and current_user.expert_id != expert_id:
+        if is_expert_self(current_role()) and current_user.expert_id != expert_id:
             abort(403)
         expert = db.session.get(Expert, expert_id) or abort(404)
         name, data = documents.commitment_letter_pdf(expert)

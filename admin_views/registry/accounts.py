@@ -11,7 +11,7 @@ from admin_views.registry.common import _choices
 from app import clock, validators
 from app.auth.login import end_all_sessions
 from app.auth.passwords import check_password_policy, hash_password
-from app.auth.rights import ACCOUNT_CREATE_FIELDS, ACCOUNT_FIELDS, ADMIN_ROLES
+from app.auth.rights import ACCOUNT_CREATE_FIELDS, ACCOUNT_FIELDS, ADMIN_ROLES, is_expert_self, works_for_a_unit
 from app.services import duties
 from app.services.errors import DomainError
 from models import User
@@ -128,9 +128,9 @@ class UserView(SecuredModelView):
                     problems.append((fields["new_password"], str(err)))
         if "role" in fields:
             role = fields["role"].data
-            if role == "expert" and "expert" in fields and not fields["expert"].data:
+            if is_expert_self(role) and "expert" in fields and not fields["expert"].data:
                 problems.append((fields["expert"], "专家账号必须关联一名专家。"))
-            if role in ("department", "town") and "org_unit" in fields and not fields["org_unit"].data:
+            if works_for_a_unit(role) and "org_unit" in fields and not fields["org_unit"].data:
                 problems.append((fields["org_unit"], "局科室/大队和镇街账号必须选择所属单位。"))
         for field, message in problems:
             field.errors = list(field.errors) + [message]
@@ -148,9 +148,9 @@ class UserView(SecuredModelView):
             duties.open_account(model)
         elif pw or not model.active:
             end_all_sessions(model)
-        if model.role == "expert" and not model.expert:
+        if is_expert_self(model.role) and not model.expert:
             raise DomainError("专家账号必须关联一名专家。")
-        if model.role in ("department", "town") and not model.org_unit:
+        if works_for_a_unit(model.role) and not model.org_unit:
             raise DomainError("局科室/大队和镇街账号必须选择所属单位。")
 
     def after_model_change(self, form, model, is_created):

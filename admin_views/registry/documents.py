@@ -7,6 +7,7 @@ from wtforms import FileField
 from admin_views.base import SecuredModelView, current_role
 from admin_views.formatters import choice
 from admin_views.registry.common import _choices
+from app.auth.rights import is_expert_self
 from app.services.errors import DomainError
 from app.services.uploads import read_upload, store_document
 from models.choices import DOCUMENT_KINDS
@@ -29,7 +30,7 @@ class ExpertDocumentView(SecuredModelView):
     form_ajax_refs = {"expert": {"fields": ("name",), "page_size": 10}}
 
     def scope_query(self, query):
-        if current_role() == "expert":
+        if is_expert_self(current_role()):
             return query.filter(self.model.expert_id == (current_user.expert_id or -1))
         return query
 

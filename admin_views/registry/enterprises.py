@@ -6,6 +6,7 @@ from admin_views.base import SecuredModelView, current_role
 from admin_views.formatters import choice
 from admin_views.registry.common import _choices
 from app import validators
+from app.auth.rights import is_expert_self
 from models.choices import CONFLICT_RELATIONS, CONFLICT_SOURCES
 
 ENTERPRISE_LABELS = {
@@ -57,6 +58,6 @@ class ConflictView(SecuredModelView):
     }
 
     def scope_query(self, query):
-        if current_role() == "expert":
+        if is_expert_self(current_role()):
             return query.filter(self.model.expert_id == (current_user.expert_id or -1))
         return query

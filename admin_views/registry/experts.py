@@ -20,7 +20,7 @@ from admin_views.lifecycle.expert_fields import ExtraFieldsMixin
 from admin_views.list_counts import BoundedCountMixin
 from admin_views.registry.common import _choices
 from app import clock, validators
-from app.auth.rights import sees_unmasked
+from app.auth.rights import is_expert_self, sees_unmasked
 from app.extensions import db
 from app.services import identity
 from app.services.errors import DomainError
@@ -221,7 +221,7 @@ class ExpertView(ExtraFieldsMixin, BoundedCountMixin, SecuredModelView):
         return query, count_query, joins, count_joins
 
     def scope_query(self, query):
-        if current_role() == "expert":
+        if is_expert_self(current_role()):
             return query.filter(self.model.id == (current_user.expert_id or -1))
         return query
 
