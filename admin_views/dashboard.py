@@ -6,7 +6,7 @@ from flask_admin import AdminIndexView, expose
 from flask_login import current_user
 
 from app import clock
-from app.auth.rights import allowed, watches_backups
+from app.auth.rights import allowed, is_expert_self, watches_backups, works_for_a_unit
 from app.services import backup_status, dashboard, integrity
 from app.services.dispatch import withdrawal
 from app.services.inbox import approvals, office
@@ -36,7 +36,7 @@ class DashboardView(AdminIndexView):
 
     @expose("/")
     def index(self):
-        if current_user.role == "expert":
+        if is_expert_self(current_user.role):
             return redirect("/m/")
         per_group = dashboard.experts_per_group()
         per_standing = dashboard.experts_per_standing()
@@ -61,7 +61,7 @@ class DashboardView(AdminIndexView):
             pending = []  # the queue says it all, per kind
         # From 1 November, the sysadmin who enters the holiday table is told when next year's is missing.
         calendar = office.holiday_calendar(1) if allowed(current_user.role, "holiday", "edit") else []
-        if current_user.role in ("department", "town") and current_user.org_unit_id:
+        if works_for_a_unit(current_user.role) and current_user.org_unit_id:
             # SPEC §3.16: experts released by a penalty, no backup left — the unit must draw again.
             redraw = len(withdrawal.requests_to_redraw(current_user.org_unit_id))
             if redraw:
@@ -81,10 +81,10 @@ class DashboardView(AdminIndexView):
             ending_90=terms.terms_ending(90) if allowed(current_user.role, "term", "list") else [],
             today=clock.today(),
             # records that contradict each other (flask check-integrity), for the office to sort out
-            integrity_findings=integrity.findings() if current_user.role == "office" else None,
+            integrity_findings=integrity.findings() if allowed(current_user.role, "office_queue", "list") else None,
             # the age of the last good backup, with a warning after 26 hours (sysadmin)
             backup=backup_status.last_backup_status() if watches_backups(current_user.role) else None,
             # score charts (admin/dashboard_scores.html); a unit's own staff see its own coverage row
             scores=score_stats.dashboard_charts(
-                unit_id=current_user.org_unit_id if current_user.role in ("department", "town") else None),
+                unit_id=current_user.org_unit_id if works_for_a_unit(current_user.role) else None),
         )

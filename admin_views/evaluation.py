@@ -25,6 +25,7 @@ from sqlalchemy.orm import selectinload
 from admin_views.base import XLSX_MIMETYPE, ReadOnlyView, SecuredModelView, record_export
 from admin_views.formatters import yes_no
 from app import clock
+from app.auth.rights import is_expert_self, works_for_a_unit
 from app.extensions import db
 from app.services import spreadsheets
 from app.services.errors import DomainError
@@ -35,7 +36,6 @@ from models import EnforcementPlan, Evaluation
 from models.choices import EVAL_VARIANTS, ORG_KINDS
 
 CATEGORY = "专家考评"
-UNIT_SCOPED_ROLES = ("department", "town")
 
 
 def _year_arg() -> int:
@@ -148,9 +148,9 @@ class EvaluationView(SecuredModelView):
 
     def scope_query(self, query):
         role = current_user.role
-        if role in UNIT_SCOPED_ROLES:
+        if works_for_a_unit(role):
             return query.filter(Evaluation.unit_id == current_user.org_unit_id)
-        if role == "expert":
+        if is_expert_self(role):
             return query.filter(Evaluation.expert_id == (current_user.expert_id or -1))
         return query
 
@@ -235,7 +235,7 @@ class EnforcementPlanView(SecuredModelView):
         return self.scope_query(super(SecuredModelView, self).get_query().options(selectinload(EnforcementPlan.unit)))
 
     def scope_query(self, query):
-        if current_user.role in UNIT_SCOPED_ROLES:
+        if works_for_a_unit(current_user.role):
             return query.filter(EnforcementPlan.unit_id == current_user.org_unit_id)
         return query
 
@@ -268,7 +268,7 @@ class EnforcementPlanView(SecuredModelView):
 
 
 def _scoped_unit_ids() -> list[int] | None:
-    if current_user.role in UNIT_SCOPED_ROLES:
+    if works_for_a_unit(current_user.role):
         return [current_user.org_unit_id or -1]
     return None
 

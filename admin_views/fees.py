@@ -27,7 +27,7 @@ from admin_views.base import ReadOnlyView, SecuredModelView, current_role
 from admin_views.formatters import choice, money, money_value
 from admin_views.helpers import refuse
 from app import clock
-from app.auth.rights import allowed
+from app.auth.rights import allowed, is_expert_self, works_for_a_unit
 from app.extensions import db
 from app.form_choices import options
 from app.services.errors import DomainError
@@ -47,7 +47,7 @@ def _ids(values) -> list[int]:
 
 def own_unit_id() -> int | None:
     """The unit a 局科室/大队 or 镇街 user is limited to (None: not limited)."""
-    if current_role() in ("department", "town"):
+    if works_for_a_unit(current_role()):
         return current_user.org_unit_id or -1
     return None
 
@@ -193,7 +193,7 @@ class ServiceRecordView(SecuredModelView):
 
     def scope_query(self, query):
         role = current_role()
-        if role == "expert":
+        if is_expert_self(role):
             return query.filter(ServiceRecord.expert_id == (current_user.expert_id or -1))
         unit_id = own_unit_id()
         if unit_id is not None:

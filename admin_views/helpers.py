@@ -1,16 +1,15 @@
-"""Small request-level helpers the admin views share: role and record guards, commit-and-flash,
-refusals, date parsing with a Chinese message, PDF responses, the form error summary and the
+"""Small request-level helpers the admin views share: role and record guards, run-and-commit,
+refusals, PDF responses, the form error summary and the
 base-URL warning. The view classes themselves are in :mod:`admin_views.base`.
 """
-import datetime as dt
 import io
 from urllib.parse import quote, urlsplit
 
 from flask import abort, current_app, flash, has_request_context, request, send_file
 
-from admin_views.base import current_role
+from admin_views.base import STALE_MESSAGE, current_role
+from app.database import run_action
 from app.extensions import db
-from app.services.errors import DomainError
 
 
 def require_role(*roles: str) -> None:
@@ -31,26 +30,15 @@ def int_ids(values) -> list[int]:
     return [int(v) for v in values if str(v).isdigit()]
 
 
-def commit_and_flash(success: str) -> bool:
-    """Commit and flash ``success``; on a DomainError the caller has already rolled back."""
-    db.session.commit()
-    if success:
-        flash(success, "success")
-    return True
+def run(action, success=None):
+    """Run a domain ``action`` and commit, or roll back and show why (:func:`app.database.run_action`),
+    with the admin's words for a record someone changed meanwhile. Returns ``(result, ok)``."""
+    return run_action(action, success, stale_message=STALE_MESSAGE)
 
 
 def refuse(err: Exception) -> None:
     db.session.rollback()
     flash(str(err), "error")
-
-
-def parse_date(raw: str | None, label: str) -> dt.date | None:
-    if not raw or not raw.strip():
-        return None
-    try:
-        return dt.date.fromisoformat(raw.strip())
-    except ValueError:
-        raise DomainError(f"{label}不是有效的日期：{raw}") from None
 
 
 def inline_pdf(filename: str, data: bytes):

@@ -168,10 +168,10 @@ def inbox_menu() -> dict | None:
 
 def _inbox_menu() -> dict | None:
     role = current_role()
-    if role == "leader" and allowed(role, APPROVALS, "list"):
+    if allowed(role, APPROVALS, "list"):
         return {"label": "待我审批", "url": url_for(f"{APPROVALS}.index"),
                 "count": sum(approvals.counts().values()), "endpoint": APPROVALS}
-    if role == "office" and allowed(role, OFFICE_QUEUE, "list"):
+    if allowed(role, OFFICE_QUEUE, "list"):
         return {"label": "待我处理", "url": url_for(f"{OFFICE_QUEUE}.index"), "count": office.total(),
                 "endpoint": OFFICE_QUEUE}
     return None

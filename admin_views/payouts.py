@@ -22,7 +22,7 @@ from sqlalchemy.orm import selectinload
 from admin_views.base import ReadOnlyView, SecuredModelView, current_role, record_export
 from admin_views.fees import own_unit_id, quarter_options
 from admin_views.formatters import choice, fmt_money
-from admin_views.helpers import parse_date, pdf_response, refuse
+from admin_views.helpers import pdf_response, refuse
 from app import clock
 from app.auth.rights import allowed, sees_unmasked
 from app.extensions import db
@@ -36,6 +36,7 @@ from app.services.fees.documents import (
 )
 from app.services.fees.record_status import record_status
 from app.services.identity import mask_id
+from app.validators import parse_date
 from models import Expert, OrgUnit, PayoutBatch, PayoutLine, ServiceRecord
 from models.choices import ACTIVITY_TYPES, PAYOUT_STATES
 

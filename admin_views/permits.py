@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 from admin_views.base import DistinctCountMixin, SecuredModelView, current_role
 from admin_views.formatters import choice
 from app import clock
+from app.auth.rights import is_expert_self
 from app.extensions import db
 from app.services.discipline.complaints import check_handling
 from app.services.errors import DomainError
@@ -119,7 +120,7 @@ class PermitView(DistinctCountMixin, SecuredModelView):
         return actions
 
     def scope_query(self, query):
-        if current_role() == "expert":
+        if is_expert_self(current_role()):
             return query.filter(self.model.expert_id == (current_user.expert_id or -1))
         return query
 

@@ -19,13 +19,14 @@ from sqlalchemy import extract, func, inspect, select
 
 from admin_views.base import SecuredModelView
 from admin_views.formatters import choice, money
-from admin_views.helpers import parse_date, pdf_response, refuse
+from admin_views.helpers import pdf_response, refuse
 from app import clock
 from app.extensions import db
 from app.services.errors import DomainError
 from app.services.fees import pricing
 from app.services.fees.documents import ATTACHMENT4_CATEGORIES, fee_standard_context
 from app.services.workcalendar import seed_rows, supported_years
+from app.validators import parse_date
 from models import CalendarYear, FeeStandard, Holiday, ServiceRecord
 
 WEEKDAYS = "一二三四五六日"

@@ -14,6 +14,9 @@ begins (:func:`begin_statement`):
 * code that must write while serving a read (none in the product today) does it in a
   transaction of its own opened under :func:`writing`.
 
+Services flush; the request layer commits, through :func:`run_action` on the admin and the
+phone alike: commit on success, roll back and show the Chinese reason on refusal.
+
 A write statement inside a deferred transaction is refused in tests (``TESTING``) with
 :class:`WriteInReadTransaction` and logged elsewhere, so the test suite finds any GET handler
 that writes.
@@ -22,15 +25,19 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
 
-from flask import Flask, has_request_context, request
+from flask import Flask, flash, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import PendingRollbackError
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
+from app.services.errors import DomainError
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +71,33 @@ def writing():
         yield
     finally:
         _WRITING.reset(token)
+
+
+def run_action(action: Callable[[], Any], success: str | Callable[[Any], str] | None = None, *,
+               stale_message: str) -> tuple[Any, bool]:
+    """Run a page's domain ``action`` and end its transaction. Returns ``(result, ok)``.
+
+    On success: commit and flash ``success`` (a text, or a function of the action's result that
+    gives one, for words that name what was done). On a refusal (:class:`DomainError`) roll
+    back and flash its Chinese message; on a record someone else changed meanwhile
+    (``StaleDataError``) roll back and flash ``stale_message`` (the admin and the phone word
+    it each their own way). Nothing is half-written either way.
+    """
+    try:
+        result = action()
+        message = success(result) if callable(success) else success
+        db.session.commit()
+    except DomainError as err:
+        db.session.rollback()
+        flash(str(err), "error")
+        return None, False
+    except StaleDataError:
+        db.session.rollback()
+        flash(stale_message, "error")
+        return None, False
+    if message:
+        flash(message, "success")
+    return result, True
 
 
 def prepare_engine_options(app: Flask) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 from admin_views.base import ReadOnlyView, current_role
 from admin_views.dispatch.common import own_unit_id
 from admin_views.formatters import choice, yes_no
+from app.auth.rights import is_expert_self
 from models import UsageRequest
 from models.choices import (
     RESPONSES,
@@ -66,7 +67,7 @@ class AssignmentView(ReadOnlyView):
 
     def scope_query(self, query):
         role = current_role()
-        if role == "expert":
+        if is_expert_self(role):
             return query.filter(self.model.expert_id == (current_user.expert_id or -1))
         unit_id = own_unit_id()
         if unit_id is not None:

@@ -1,21 +1,18 @@
 """Shared by the dispatch admin pages: who may act on a usage request (the requesting unit,
-the system administrator, 基础科 for classifying declines), date parsing with Chinese messages,
-and the commit-or-flash step every action ends with.
+the system administrator, 基础科 for classifying declines) and the active units to choose from.
+Actions commit through :func:`admin_views.helpers.run`.
 """
 from __future__ import annotations
 
-from flask import flash
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm.exc import StaleDataError
 
-from admin_views.base import STALE_MESSAGE, current_role
+from admin_views.base import current_role
+from app.auth.rights import classifies_declines, manages_every_request, works_for_a_unit
 from app.extensions import db
-from app.services.errors import DomainError
 from models import OrgUnit, UsageRequest
 
 CATEGORY = "专家使用"
-UNIT_ROLES = ("department", "town")
 STAFF_RESPONSES = ("accepted", "declined_justified", "declined_unjustified", "conflict", "no_show")
 
 
@@ -26,7 +23,7 @@ STAFF_RESPONSES = ("accepted", "declined_justified", "declined_unjustified", "co
 
 def own_unit_id() -> int | None:
     """The unit whose rows a 局科室/大队 or 镇街 user is limited to (None: not limited)."""
-    if current_role() in UNIT_ROLES:
+    if works_for_a_unit(current_role()):
         return current_user.org_unit_id or -1
     return None
 
@@ -34,32 +31,14 @@ def own_unit_id() -> int | None:
 def can_manage(req: UsageRequest) -> bool:
     """The requesting unit and the system administrator act on a request."""
     role = current_role()
-    if role == "sysadmin":
+    if manages_every_request(role):
         return True
-    return role in UNIT_ROLES and current_user.org_unit_id is not None and current_user.org_unit_id == req.unit_id
+    return works_for_a_unit(role) and current_user.org_unit_id is not None and current_user.org_unit_id == req.unit_id
 
 
 def can_classify(req: UsageRequest) -> bool:
     """Whether a decline may be reclassified: the requesting unit, 基础科, the administrator."""
-    return can_manage(req) or current_role() == "office"
-
-
-def _commit_or_flash(action, success: str | None = None):
-    """Run ``action``; commit on success, roll back and show the Chinese message on refusal."""
-    try:
-        result = action()
-        db.session.commit()
-    except DomainError as err:
-        db.session.rollback()
-        flash(str(err), "error")
-        return None, False
-    except StaleDataError:
-        db.session.rollback()
-        flash(STALE_MESSAGE, "error")
-        return None, False
-    if success:
-        flash(success, "success")
-    return result, True
+    return can_manage(req) or classifies_declines(current_role())
 
 
 def _unit_query():

@@ -14,8 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from admin_views.base import ReadOnlyView
-from admin_views.dispatch.common import _commit_or_flash, _unit_query, can_manage, own_unit_id
+from admin_views.dispatch.common import _unit_query, can_manage, own_unit_id
 from admin_views.formatters import choice
+from admin_views.helpers import run
 from app import clock
 from app.services.dispatch import (
     notices,
@@ -180,7 +181,7 @@ class NoticeView(ReadOnlyView):
                     signed_on=parse_date(request.form.get("signed_on"), "签收日期"),
                 )
 
-            _, ok = _commit_or_flash(action, f"已上传{notice.enterprise.name}的纸质回执，状态为“已回收”。")
+            _, ok = run(action, f"已上传{notice.enterprise.name}的纸质回执，状态为“已回收”。")
             if ok:
                 return redirect(url_for("notice.index_view"))
         return self.render("admin/dispatch/notice_upload.html", notice=notice, today=clock.today())

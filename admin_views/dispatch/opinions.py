@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from admin_views.base import SecuredModelView, current_role
 from app import validators
+from app.auth.rights import is_expert_self
 from app.services.dispatch import (
     notices,
 )
@@ -51,7 +52,7 @@ class OpinionView(SecuredModelView):
         return super().get_query().options(selectinload(self.model.expert))
 
     def scope_query(self, query):
-        if current_role() == "expert":
+        if is_expert_self(current_role()):
             return query.filter(self.model.expert_id == (current_user.expert_id or -1))
         return query
 

@@ -15,16 +15,15 @@ from wtforms.validators import Optional as OptionalValidator
 from admin_views.base import STALE_MESSAGE, SecuredModelView, current_role
 from admin_views.dispatch.common import (
     STAFF_RESPONSES,
-    UNIT_ROLES,
-    _commit_or_flash,
     _unit_query,
     can_classify,
     can_manage,
     own_unit_id,
 )
 from admin_views.formatters import choice, linked
+from admin_views.helpers import run
 from app import clock, validators
-from app.auth.rights import allowed
+from app.auth.rights import allowed, works_for_a_unit
 from app.extensions import db
 from app.form_choices import options
 from app.services.dispatch import (
@@ -181,7 +180,7 @@ class UsageRequestView(SecuredModelView):
     def _prepare(self, form, creating: bool):
         towns = [("", "（不填）")] + [(str(u.id), u.name) for u in _unit_query() if u.is_town_level]
         form.new_enterprise_town.choices = towns
-        if not creating or current_role() in UNIT_ROLES:
+        if not creating or works_for_a_unit(current_role()):
             del form.unit
         if not creating:
             del form.emergency_reason
@@ -213,7 +212,7 @@ class UsageRequestView(SecuredModelView):
 
     def create_model(self, form):
         def action():
-            unit = current_user.org_unit if current_role() in UNIT_ROLES else form.unit.data
+            unit = current_user.org_unit if works_for_a_unit(current_role()) else form.unit.data
             return usage_requests.create_request(
                 unit=unit, activity_type=form.activity_type.data, subject=form.subject.data,
                 description=form.description.data, start_date=form.start_date.data, end_date=form.end_date.data,
@@ -222,7 +221,7 @@ class UsageRequestView(SecuredModelView):
                 created_by=current_user,
             )
 
-        model, ok = _commit_or_flash(action)
+        model, ok = run(action)
         if not ok:
             return False
         if model.emergency:
@@ -245,7 +244,7 @@ class UsageRequestView(SecuredModelView):
                 headcount=form.headcount.data, backups=form.backups.data,
             )
 
-        changes, ok = _commit_or_flash(action)
+        changes, ok = run(action)
         if ok and changes:
             flash("使用条件已变更（" + "；".join(changes) + "），原抽取结果和未完成的选派已作废并留有记录，"
                   "请重新抽取。", "warning")
@@ -338,7 +337,7 @@ class UsageRequestView(SecuredModelView):
     def draw_view(self, id):
         """随机抽取: draw what the request still needs, with backups."""
         req = self._request_for_action(id)
-        record, ok = _commit_or_flash(lambda: draws.draw(req, current_user))
+        record, ok = run(lambda: draws.draw(req, current_user))
         if ok:
             flash(f"已随机抽取{len(record.chosen_ids)}名专家、{len(record.backup_ids)}名候补；"
                   f"种子{record.seed}已记录，可随时重放验证。", "success")
@@ -370,7 +369,7 @@ class UsageRequestView(SecuredModelView):
         """指定专家（须填写理由）."""
         req = self._request_for_action(id)
         expert = db.session.get(Expert, request.form.get("expert_id", type=int) or -1)
-        _commit_or_flash(lambda: designation.designate(req, expert, request.form.get("reason"), current_user),
+        run(lambda: designation.designate(req, expert, request.form.get("reason"), current_user),
                          f"已指定专家{expert.name}。" if expert else None)
         return self._back(req, "assignments")
 
@@ -395,7 +394,7 @@ class UsageRequestView(SecuredModelView):
                 )
             return designation.add_external_expert(req, expert, form.get("reason"), current_user)
 
-        added, ok = _commit_or_flash(action)
+        added, ok = run(action)
         if ok:
             flash(f"已添加{added.expert.source_label}专家{added.expert.name}参加本次任务（第十四条）。", "success")
         return self._back(req, "assignments")
@@ -406,7 +405,7 @@ class UsageRequestView(SecuredModelView):
         req = self._request_for_action(id)
         assignment = self._assignment(req, aid)
         form = request.form
-        outcome, ok = _commit_or_flash(lambda: responses.respond(
+        outcome, ok = run(lambda: responses.respond(
             assignment, form.get("response", ""), reason=form.get("reason"), actor=current_user,
             conflict_enterprise=form.get("enterprise_id", type=int), conflict_relation=form.get("relation"),
         ))
@@ -431,7 +430,7 @@ class UsageRequestView(SecuredModelView):
         req = self._request_for_action(id, classify=True)
         assignment = self._assignment(req, aid)
         justified = request.form.get("justified") == "1"
-        proposal, ok = _commit_or_flash(lambda: responses.reclassify_decline(
+        proposal, ok = run(lambda: responses.reclassify_decline(
             assignment, justified, request.form.get("reason"), actor=current_user))
         if ok:
             flash(f"已认定为“{assignment.response_label}”。", "success")
@@ -456,7 +455,7 @@ class UsageRequestView(SecuredModelView):
                 actor=current_user,
             )
 
-        record, ok = _commit_or_flash(action)
+        record, ok = run(action)
         if ok:
             if record is None:
                 flash(f"已记录{assignment.expert.name}未到场。", "warning")
@@ -472,7 +471,7 @@ class UsageRequestView(SecuredModelView):
     def paperwork_view(self, id):
         """事后补办使用手续 (第十五条)."""
         req = self._request_for_action(id)
-        _commit_or_flash(lambda: paperwork.complete_paperwork(req, request.form.get("note"), actor=current_user),
+        run(lambda: paperwork.complete_paperwork(req, request.form.get("note"), actor=current_user),
                          "补办手续已完成。")
         return self._back(req)
 
@@ -480,7 +479,7 @@ class UsageRequestView(SecuredModelView):
     def cancel_view(self, id):
         """Withdraw a request; open assignments are released with a record."""
         req = self._request_for_action(id)
-        _commit_or_flash(lambda: usage_requests.cancel_request(req, request.form.get("reason"), actor=current_user),
+        run(lambda: usage_requests.cancel_request(req, request.form.get("reason"), actor=current_user),
                          "申请已取消，已选派的专家已释放。")
         return self._back(req)
 
@@ -488,7 +487,7 @@ class UsageRequestView(SecuredModelView):
     def notices_view(self, id):
         """发放告知书: one per enterprise of the job (第十六条, 附件3)."""
         req = self._request_for_action(id)
-        made, ok = _commit_or_flash(lambda: notices.issue_notices(req))
+        made, ok = run(lambda: notices.issue_notices(req))
         if ok:
             if made:
                 flash(linked(f"已生成{len(made)}份告知书：{'、'.join(n.notice_no for n in made)}。",

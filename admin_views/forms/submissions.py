@@ -23,14 +23,13 @@ from sqlalchemy.orm import selectinload
 from admin_views.base import SecuredModelView
 from admin_views.helpers import pdf_response
 from app import clock
+from app.auth.rights import is_expert_self, works_for_a_unit
 from app.extensions import db
 from app.services.discipline import followups
 from app.services.forms import definitions, documents
 from app.services.forms.submissions import answers_by_key, display_value, subject_of
 from app.services.uploads import upload_path
 from models import FormAnswer, FormSubmission, FormVersion
-
-UNIT_SCOPED_ROLES = ("department", "town")
 
 
 def _subject(view, context, model, name):
@@ -84,9 +83,9 @@ class FormSubmissionView(SecuredModelView):
         if not followups.sees_whole_followups(current_user):
             query = query.filter(FormSubmission.form_id != followups.followup_form().id)
         role = current_user.role
-        if role in UNIT_SCOPED_ROLES:
+        if works_for_a_unit(role):
             return query.filter(FormSubmission.unit_id == (current_user.org_unit_id or -1))
-        if role == "expert":
+        if is_expert_self(role):
             return query.filter(FormSubmission.submitted_by_id == current_user.id)
         return query
 
@@ -138,7 +137,7 @@ class FormSubmissionView(SecuredModelView):
         if version is None or (version.form.code == "followup" and not followups.sees_whole_followups(current_user)):
             abort(404)
         unit_id = None
-        if current_user.role in UNIT_SCOPED_ROLES:
+        if works_for_a_unit(current_user.role):
             unit_id = current_user.org_unit_id or -1
         data = documents.version_xlsx(version, unit_id=unit_id)
         return send_file(io.BytesIO(data), as_attachment=True, download_name=documents.xlsx_filename(version),

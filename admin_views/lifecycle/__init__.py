@@ -15,6 +15,7 @@ letters, proposals and announcements; 局领导 (``leader``) for the meeting's d
 and dismissal approval. Anyone else gets 403.
 """
 from admin_views.base import current_role
+from app.auth.rights import allowed
 
 LIFECYCLE = "聘任管理"
 
@@ -31,4 +32,5 @@ class OfficeStepActions:
     def is_action_allowed(self, name):
         if name == "delete":
             return self.can_delete
-        return current_role() == "office" and name in dict(self._actions)
+        # 基础科's steps: the role that reviews the applications (RIGHTS["application"] "review")
+        return allowed(current_role(), "application", "review") and name in dict(self._actions)

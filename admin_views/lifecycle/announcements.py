@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from admin_views.base import SecuredModelView, current_role
 from admin_views.formatters import choice, linked, local_time, yes_no
-from admin_views.helpers import commit_and_flash, inline_pdf, one_or_404, refuse, require_role
+from admin_views.helpers import inline_pdf, one_or_404, refuse, require_role, run
 from app import validators
 from app.extensions import db
 from app.services.errors import DomainError
@@ -47,11 +47,6 @@ class AnnouncementView(SecuredModelView):
                  "body": {"validators": [validators.required("请填写公告正文")]}}
     form_widget_args = {"body": {"rows": 8}}
     details_template = "admin/lifecycle/announcement_details.html"
-
-    def _can(self, action_name):
-        if action_name in ("create", "edit"):
-            return current_role() == "office" and super()._can(action_name)
-        return super()._can(action_name)
 
     def get_query(self):
         return super().get_query().options(selectinload(Announcement.entries))
@@ -92,13 +87,9 @@ class AnnouncementView(SecuredModelView):
         """Publish a draft (基础科): it appears on the public 公告 page."""
         require_role("office")
         ann = one_or_404(self, request.form.get("id"))
-        try:
-            announcement_service.publish_announcement(ann, current_user._get_current_object())
-        except DomainError as err:
-            refuse(err)
-        else:
-            commit_and_flash(linked(f"已发布：{ann.title}（{ann.doc_no or '无文号'}，{ann.published_on}）。",
-                                    url_for("public.announcement", announcement_id=ann.id), "查看公开页面"))
+        run(lambda: announcement_service.publish_announcement(ann, current_user._get_current_object()),
+            lambda _: linked(f"已发布：{ann.title}（{ann.doc_no or '无文号'}，{ann.published_on}）。",
+                             url_for("public.announcement", announcement_id=ann.id), "查看公开页面"))
         return redirect(url_for(".details_view", id=ann.id))
 
     @expose("/pdf/<int:id>")

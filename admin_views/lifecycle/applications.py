@@ -25,10 +25,10 @@ from wtforms.validators import Length, NumberRange
 
 from admin_views.base import SecuredModelView, current_role
 from admin_views.formatters import choice, fmt_time, linked, local_time, yes_no
-from admin_views.helpers import commit_and_flash, inline_pdf, int_ids, one_or_404, refuse, require_role
+from admin_views.helpers import inline_pdf, int_ids, one_or_404, require_role, run
 from admin_views.lifecycle import OfficeStepActions
 from app import clock, validators
-from app.auth.rights import sees_unmasked
+from app.auth.rights import allowed, sees_unmasked
 from app.extensions import db
 from app.form_choices import options
 from app.public.apply_forms import SelfRecommendationForm
@@ -210,7 +210,7 @@ class ApplicationView(OfficeStepActions, SecuredModelView):
                 steps=review.available_steps(model, current_role()),
                 fmt_time=fmt_time,
                 state_labels=APPLICATION_STATES,
-                can_override=current_role() == "office" and model.state in review.OPEN_STATES,
+                can_override=allowed(current_role(), "application", "review") and model.state in review.OPEN_STATES,
             )
         return super().render(template, **kwargs)
 
@@ -254,17 +254,16 @@ class ApplicationView(OfficeStepActions, SecuredModelView):
             form.recommending_unit_name.data = expert.employer
         if request.method == "POST" and form.validate():
             unit = db.session.get(OrgUnit, int(form.recommending_unit.data)) if form.recommending_unit.data else None
-            try:
-                application = review.open_application(
+            application, ok = run(
+                lambda: review.open_application(
                     expert, channel=form.channel.data, actor=current_user, recommending_unit=unit,
                     recommending_unit_name=form.recommending_unit_name.data, opinion=form.recommender_opinion.data,
                     contact=form.recommender_contact.data, phone=form.recommender_phone.data,
                     is_renewal=bool(form.is_renewal.data),
-                )
-            except DomainError as err:
-                refuse(err)
-            else:
-                commit_and_flash(f"已为{expert.name}新建申请 {application.receipt_no}。")
+                ),
+                lambda application: f"已为{expert.name}新建申请 {application.receipt_no}。",
+            )
+            if ok:
                 return redirect(url_for(".details_view", id=application.id))
         return self.render("admin/lifecycle/reapply.html", form=form, expert=expert)
 
@@ -287,12 +286,8 @@ class ApplicationView(OfficeStepActions, SecuredModelView):
             elif isinstance(form, OpinionForm):
                 form.opinion.data = step.default_opinion
         if request.method == "POST" and form.validate():
-            try:
-                self._take_step(application, code, form)
-            except DomainError as err:
-                refuse(err)
-            else:
-                commit_and_flash(f"{application.expert.name}：{step.label}。")
+            _, ok = run(lambda: self._take_step(application, code, form), f"{application.expert.name}：{step.label}。")
+            if ok:
                 return redirect(url_for(".details_view", id=application.id))
         return self.render("admin/lifecycle/step.html", form=form, step=step, application=application,
                            eligibility=review.eligibility_for(application))
@@ -331,12 +326,9 @@ class ApplicationView(OfficeStepActions, SecuredModelView):
         application = self._application(id)
         form = AgeOverrideForm()
         if request.method == "POST" and form.validate():
-            try:
-                review.override_age(application, current_user._get_current_object(), form.reason.data)
-            except DomainError as err:
-                refuse(err)
-            else:
-                commit_and_flash(f"已对{application.expert.name}的年龄条件作出特批。")
+            _, ok = run(lambda: review.override_age(application, current_user._get_current_object(), form.reason.data),
+                        f"已对{application.expert.name}的年龄条件作出特批。")
+            if ok:
                 return redirect(url_for(".details_view", id=application.id))
         return self.render("admin/lifecycle/age_override.html", form=form, application=application,
                            eligibility=review.eligibility_for(application))
@@ -389,7 +381,8 @@ class ApplicationView(OfficeStepActions, SecuredModelView):
             form.opinion.data = step.default_opinion
         if request.method == "POST" and form.validate():
             user = current_user._get_current_object()
-            try:
+
+            def take_steps():
                 if code == "shortlist":
                     review.shortlist(apps, user, form.opinion.data)
                 elif code == "approve":
@@ -400,10 +393,9 @@ class ApplicationView(OfficeStepActions, SecuredModelView):
                     review._each(apps, lambda a: review.check_step(a, code, user))
                     for a in apps:
                         verb(a, user, form.opinion.data)
-            except DomainError as err:
-                refuse(err)
-            else:
-                commit_and_flash(f"{step.label}：{len(apps)}份申请。")
+
+            _, ok = run(take_steps, f"{step.label}：{len(apps)}份申请。")
+            if ok:
                 return redirect(url_for(".candidates_view") if code in ("shortlist", "approve")
                                 else url_for(".index_view"))
         return self.render("admin/lifecycle/bulk_step.html", form=form, step=step, applications=apps,
@@ -433,12 +425,9 @@ class ApplicationView(OfficeStepActions, SecuredModelView):
                 if aid not in by_id or result not in ("1", "0"):
                     continue
                 rows.append((by_id[aid], result == "1", values[aid]["score"], values[aid]["opinion"]))
-            try:
-                review.record_test_results(rows, current_user._get_current_object())
-            except DomainError as err:
-                refuse(err)
-            else:
-                commit_and_flash(f"已录入{len(rows)}人的综合素质测试结果。")
+            _, ok = run(lambda: review.record_test_results(rows, current_user._get_current_object()),
+                        f"已录入{len(rows)}人的综合素质测试结果。")
+            if ok:
                 return redirect(url_for(".candidates_view"))
         return self.render("admin/lifecycle/tests.html", waiting=waiting, chosen=chosen, values=values)
 
@@ -486,7 +475,8 @@ class ApplicationView(OfficeStepActions, SecuredModelView):
         reason = request.form.get("reason", "")
         if saving:
             user = current_user._get_current_object()
-            try:
+
+            def decide():
                 if refusing and not reason.strip():
                     raise DomainError("审定不通过须填写理由。")
                 review._each(refusing, lambda a: review.check_step(a, "reject", user)) if refusing else None
@@ -494,15 +484,14 @@ class ApplicationView(OfficeStepActions, SecuredModelView):
                     review.approve_many(approving, user, opinion)
                 for application in refusing:
                     review.reject(application, user, reason)
-            except DomainError as err:
-                refuse(err)
-            else:
-                parts = []
-                if approving:
-                    parts.append(f"审定通过{len(approving)}人：" + "、".join(a.expert.name for a in approving))
-                if refusing:
-                    parts.append(f"审定不通过{len(refusing)}人：" + "、".join(a.expert.name for a in refusing))
-                commit_and_flash("；".join(parts) + "。")
+
+            parts = []
+            if approving:
+                parts.append(f"审定通过{len(approving)}人：" + "、".join(a.expert.name for a in approving))
+            if refusing:
+                parts.append(f"审定不通过{len(refusing)}人：" + "、".join(a.expert.name for a in refusing))
+            _, ok = run(decide, "；".join(parts) + "。")
+            if ok:
                 return redirect(url_for(".candidates_view"))
         undecided = [a for i, a in sorted(listed.items(), key=lambda kv: kv[1].expert.name)
                      if i not in approve_ids and i not in reject_ids]
@@ -540,21 +529,27 @@ class ApplicationView(OfficeStepActions, SecuredModelView):
                 picked = [a for a in approved if a.id in chosen]
                 user = current_user._get_current_object()
                 draft = request.form.get("then") == "announce"
-                try:
+                def appoint():
                     new_terms = review.appoint_many(picked, user, cohort=form.cohort.data,
                                                     doc_no=form.doc_no.data or "", start_date=form.start_date.data)
                     ann = announcement_service.create_appointment_announcement(new_terms, user) if draft else None
-                except DomainError as err:
-                    refuse(err)
-                else:
+                    return new_terms, ann
+
+                def appointed(result):
+                    new_terms, ann = result
                     names = "、".join(t.expert.name for t in new_terms)
                     done = f"已聘任{len(new_terms)}人（{names}），发文文号{form.doc_no.data}，工作证已制作。"
                     if ann is not None:
-                        commit_and_flash(linked(done + "聘任公告已起草，请核对后发布。",
-                                                url_for("announcement.details_view", id=ann.id), "查看公告草稿"))
+                        return linked(done + "聘任公告已起草，请核对后发布。",
+                                      url_for("announcement.details_view", id=ann.id), "查看公告草稿")
+                    return linked(done + "聘任公告尚未起草：请在聘期列表中勾选后选择“起草聘任公告”。",
+                                  url_for("term.index_view", search=form.doc_no.data), "打开聘期列表")
+
+                result, ok = run(appoint, appointed)
+                if ok:
+                    ann = result[1]
+                    if ann is not None:
                         return redirect(url_for("announcement.details_view", id=ann.id))
-                    commit_and_flash(linked(done + "聘任公告尚未起草：请在聘期列表中勾选后选择“起草聘任公告”。",
-                                            url_for("term.index_view", search=form.doc_no.data), "打开聘期列表"))
                     return redirect(url_for("term.index_view", search=form.doc_no.data))
         return self.render("admin/lifecycle/appoint.html", form=form, approved=approved, chosen=chosen)
 

@@ -18,9 +18,10 @@ from wtforms.validators import Optional as OptionalValidator
 
 from admin_views.base import STALE_MESSAGE, SecuredModelView, current_role
 from admin_views.formatters import choice, fmt_time, linked, local_time
-from admin_views.helpers import commit_and_flash, int_ids, one_or_404, refuse, require_role
+from admin_views.helpers import int_ids, one_or_404, refuse, require_role, run
 from admin_views.lifecycle import OfficeStepActions
 from app import clock, validators
+from app.auth.rights import allowed
 from app.extensions import db
 from app.form_choices import options
 from app.services.errors import DomainError
@@ -92,7 +93,7 @@ class DismissalView(OfficeStepActions, SecuredModelView):
 
     def get_list_row_actions(self):
         actions = list(super().get_list_row_actions())
-        if current_role() == "leader":
+        if allowed(current_role(), "dismissal", "decide"):
             actions.append(EndpointLinkRowAction("fa fa-gavel", ".decide_view", title="审批", id_arg="id"))
         return actions
 
@@ -160,7 +161,8 @@ class DismissalView(OfficeStepActions, SecuredModelView):
                 confirm = True
         if request.method == "POST" and request.form.get("stage") == "save" and form.validate():
             user = current_user._get_current_object()
-            try:
+
+            def decide():
                 if form.decision.data == "approve":
                     dismissal_service.approve_dismissal(dismissal, user, effective_on=form.effective_on.data,
                                                         note=form.note.data)
@@ -168,17 +170,16 @@ class DismissalView(OfficeStepActions, SecuredModelView):
                     dismissal_service.reject_dismissal(dismissal, user, form.note.data)
                 else:
                     raise DomainError("请选择批准解聘或不予解聘。")
-            except DomainError as err:
-                refuse(err)
-            else:
-                commit_and_flash(
-                    f"{dismissal.expert.name}：{dismissal.state_label}。"
-                    + (
-                        "工作证已作废，已停止选派，生效日及以后的未完成任务已解除；解聘公告由基础科起草并发布。"
-                        if dismissal.state == "approved"
-                        else ""
-                    )
+
+            _, ok = run(decide, lambda _: (
+                f"{dismissal.expert.name}：{dismissal.state_label}。"
+                + (
+                    "工作证已作废，已停止选派，生效日及以后的未完成任务已解除；解聘公告由基础科起草并发布。"
+                    if dismissal.state == "approved"
+                    else ""
                 )
+            ))
+            if ok:
                 return redirect(url_for(".details_view", id=dismissal.id))
         return self.render("admin/lifecycle/dismissal_decide.html", form=form, dismissal=dismissal,
                            permit=current_permit(dismissal.expert), fmt_time=fmt_time, confirm=confirm)
@@ -189,11 +190,10 @@ class DismissalView(OfficeStepActions, SecuredModelView):
             select(Dismissal).where(Dismissal.id.in_(int_ids(ids)))
             .options(selectinload(Dismissal.expert).selectinload(Expert.groups))
         ).all()
-        try:
-            ann = announcement_service.create_dismissal_announcement(rows, current_user._get_current_object())
-        except DomainError as err:
-            refuse(err)
+        user = current_user._get_current_object()
+        ann, ok = run(lambda: announcement_service.create_dismissal_announcement(rows, user),
+                      lambda ann: linked("已起草解聘公告，请核对文字、填写文号后发布。",
+                                         url_for("announcement.details_view", id=ann.id), "查看公告"))
+        if not ok:
             return redirect(url_for(".index_view"))
-        commit_and_flash(linked("已起草解聘公告，请核对文字、填写文号后发布。",
-                                url_for("announcement.details_view", id=ann.id), "查看公告"))
         return redirect(url_for("announcement.details_view", id=ann.id))

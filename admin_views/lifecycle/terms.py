@@ -21,9 +21,10 @@ from wtforms.validators import Optional as OptionalValidator
 
 from admin_views.base import SecuredModelView, current_role
 from admin_views.formatters import linked, local_time, yes_no
-from admin_views.helpers import commit_and_flash, inline_pdf, int_ids, one_or_404, refuse, require_role
+from admin_views.helpers import inline_pdf, int_ids, one_or_404, refuse, require_role, run
 from admin_views.lifecycle import OfficeStepActions
 from app import clock, validators
+from app.auth.rights import allowed, is_expert_self
 from app.extensions import db
 from app.services.errors import DomainError
 from app.services.lifecycle import announcements as announcement_service
@@ -105,15 +106,13 @@ class TermView(OfficeStepActions, SecuredModelView):
     def _can(self, action_name):
         if action_name in ("create", "delete"):
             return False  # a term is made by an appointment, never typed in
-        if action_name == "edit":
-            return current_role() == "office" and super()._can(action_name)
         return super()._can(action_name)
 
     def get_query(self):
         return super().get_query().options(selectinload(Term.expert))
 
     def scope_query(self, query):
-        if current_role() == "expert":
+        if is_expert_self(current_role()):
             return query.filter(self.model.expert_id == (current_user.expert_id or -1))
         return query
 
@@ -122,7 +121,7 @@ class TermView(OfficeStepActions, SecuredModelView):
 
     def get_list_row_actions(self):
         actions = list(super().get_list_row_actions())
-        if current_role() == "office":
+        if allowed(current_role(), "term", "renew"):
             actions.append(EndpointLinkRowAction("fa fa-redo", ".renew_view", title="续聘", id_arg="id"))
         return actions
 
@@ -131,13 +130,12 @@ class TermView(OfficeStepActions, SecuredModelView):
         rows = db.session.scalars(
             select(Term).where(Term.id.in_(int_ids(ids))).options(selectinload(Term.expert).selectinload(Expert.groups))
         ).all()
-        try:
-            ann = announcement_service.create_appointment_announcement(rows, current_user._get_current_object())
-        except DomainError as err:
-            refuse(err)
+        user = current_user._get_current_object()
+        ann, ok = run(lambda: announcement_service.create_appointment_announcement(rows, user),
+                      lambda ann: linked("已起草聘任公告，请核对后发布。",
+                                         url_for("announcement.details_view", id=ann.id), "查看公告"))
+        if not ok:
             return redirect(url_for(".index_view"))
-        commit_and_flash(linked("已起草聘任公告，请核对后发布。", url_for("announcement.details_view", id=ann.id),
-                                "查看公告"))
         return redirect(url_for("announcement.details_view", id=ann.id))
 
     @expose("/ending/")
@@ -159,17 +157,16 @@ class TermView(OfficeStepActions, SecuredModelView):
             form.start_date.data = last_day(latest) + dt.timedelta(days=1)
             form.cohort.data = latest.cohort + 1
         if request.method == "POST" and form.validate():
-            try:
-                new = term_service.renew_term(
+            _, ok = run(
+                lambda: term_service.renew_term(
                     expert, actor=current_user._get_current_object(), doc_no=form.doc_no.data or "",
                     start_date=form.start_date.data, cohort=form.cohort.data,
                     age_override_reason=(form.age_override_reason.data or "").strip() or None,
-                )
-            except DomainError as err:
-                refuse(err)
-            else:
-                commit_and_flash(f"{expert.name}已续聘为第{new.cohort}届专家，聘期{new.start_date}至{new.end_date}。"
-                        "请登记本届承诺书并起草聘任公告。")
+                ),
+                lambda new: f"{expert.name}已续聘为第{new.cohort}届专家，聘期{new.start_date}至{new.end_date}。"
+                            "请登记本届承诺书并起草聘任公告。",
+            )
+            if ok:
                 return redirect(url_for(".index_view", search=expert.name))
         return self.render("admin/lifecycle/renew.html", form=form, term=latest, expert=expert,
                            eligibility=eligibility_of(expert))
@@ -198,16 +195,15 @@ class TermView(OfficeStepActions, SecuredModelView):
                       "renew": set(int_ids(request.form.getlist("renew")))}
             overrides = {t.expert_id: request.form.get(f"age-{t.expert_id}", "").strip() for t in members
                          if request.form.get(f"age-{t.expert_id}", "").strip()}
-            try:
-                result = term_service.change_cohort(
+            _, ok = run(
+                lambda: term_service.change_cohort(
                     cohort, renew_expert_ids=values["renew"], actor=current_user._get_current_object(),
                     doc_no=values["doc_no"], start_date=_date_or_none(values["start_date"]), age_overrides=overrides,
-                )
-            except DomainError as err:
-                refuse(err)
-            else:
-                commit_and_flash(f"第{cohort}届换届完成：续聘{len(result.renewed)}人，"
-                        f"{len(result.ended)}人任期届满未续聘，已列入拟解聘名单（第十三条（二）），待局领导批准。")
+                ),
+                lambda result: f"第{cohort}届换届完成：续聘{len(result.renewed)}人，"
+                               f"{len(result.ended)}人任期届满未续聘，已列入拟解聘名单（第十三条（二）），待局领导批准。",
+            )
+            if ok:
                 return redirect(url_for(".index_view", search=values["doc_no"]))
         return self.render("admin/lifecycle/cohort.html", cohorts=cohorts, cohort=cohort, members=members,
                            eligibility=eligibility, values=values)
@@ -260,7 +256,7 @@ class CommitmentLetterView(SecuredModelView):
                                            selectinload(CommitmentLetter.term))
 
     def scope_query(self, query):
-        if current_role() == "expert":
+        if is_expert_self(current_role()):
             return query.filter(self.model.expert_id == (current_user.expert_id or -1))
         return query
 
@@ -308,7 +304,7 @@ class CommitmentLetterView(SecuredModelView):
     @expose("/blank/<int:expert_id>")
     def blank_pdf(self, expert_id):
         """附件1 pre-filled with the expert's name, to print and sign."""
-        if current_role() == "expert" and current_user.expert_id != expert_id:
+        if is_expert_self(current_role()) and current_user.expert_id != expert_id:
             abort(403)
         expert = db.session.get(Expert, expert_id) or abort(404)
         name, data = documents.commitment_letter_pdf(expert)

@@ -269,3 +269,17 @@ TEMPLATE_PREDICATES = {
     "keeps_expert_lifecycle": keeps_expert_lifecycle,
     "keeps_permits": keeps_permits,
 }
+def manages_every_request(role: str | None) -> bool:
+    """True if the role acts on any unit's usage request, not only its own unit's: those who
+    may edit requests (RIGHTS["usage_request"]) without being a unit's staff — the sysadmin."""
+    return allowed(role, "usage_request", "edit") and not works_for_a_unit(role)
+
+
+#: Who reclassifies an expert's decline of a job (正当理由 or not) besides the requesting unit and
+#: the system administrator: 基础科, who answers for the absences the annual assessment counts.
+DECLINE_CLASSIFIER_ROLES = frozenset({"office"})
+
+
+def classifies_declines(role: str | None) -> bool:
+    """True if the role may reclassify any unit's expert decline (admin_views.dispatch)."""
+    return role in DECLINE_CLASSIFIER_ROLES

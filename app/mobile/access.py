@@ -16,12 +16,11 @@ from collections.abc import Callable
 
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 
 from app.auth.rights import allowed
+from app.database import run_action
 from app.errors import render_error
 from app.extensions import db
-from app.services.errors import DomainError
 from app.validators import parse_date, parse_datetime  # noqa: F401  (the phone pages import them from here)
 from models import Assignment, Notice, UsageRequest
 
@@ -80,25 +79,13 @@ def same_version(record) -> bool:
 
 
 def run(action: Callable, success: str | None = None, *, record=None):
-    """Run a domain ``action``: commit on success, roll back and flash the Chinese reason on
-    refusal. With ``record``, a form built on an older version is refused first.
+    """Run a domain ``action`` (:func:`app.database.run_action`): commit on success, roll back
+    and flash the Chinese reason on refusal. With ``record``, a form built on an older version
+    is refused first.
 
     Returns ``(result, ok)``.
     """
     if record is not None and not same_version(record):
         flash(STALE_MESSAGE, "error")
         return None, False
-    try:
-        result = action()
-        db.session.commit()
-    except DomainError as err:
-        db.session.rollback()
-        flash(str(err), "error")
-        return None, False
-    except StaleDataError:
-        db.session.rollback()
-        flash(STALE_MESSAGE, "error")
-        return None, False
-    if success:
-        flash(success, "success")
-    return result, True
+    return run_action(action, success, stale_message=STALE_MESSAGE)

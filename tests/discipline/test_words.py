@@ -50,3 +50,22 @@ def test_units_may_not_ask_for_a_preview(app, db, client, login_as):
     db.session.commit()
     login_as("town")
     assert client.get(f"/admin/violation/verify/preview/?id={v.id}&verified_on={TODAY}").status_code in (403, 404)
+
+
+def test_a_mistyped_verification_date_is_refused_in_the_shared_words(app, db, client, login_as):
+    """The verify page reads its date with the parser the phone uses (app.validators.parse_date)."""
+    login_as("office")
+    expert = factories.appointed_expert(TODAY - dt.timedelta(days=400), TODAY + dt.timedelta(days=600), name="李核实")
+    draft = ladder.record_violation(expert, TODAY - dt.timedelta(days=3), "迟到", today=TODAY)
+    db.session.commit()
+    words = "核实日期格式不正确，应为“年-月-日”，例如2026-03-05。"
+    answer = client.get(f"/admin/violation/verify/preview/?id={draft.id}&verified_on=2026-13-40")
+    assert answer.status_code == 400 and answer.get_json()["error"] == words
+    # a mistyped date in the address: the page starts from today instead
+    page = client.get(f"/admin/violation/verify/?id={draft.id}&verified_on=2026-13-40").get_data(as_text=True)
+    assert f"以核实日期{TODAY}计算" in page
+    page = client.post(f"/admin/violation/verify/?id={draft.id}", data={
+        "csrf_token": csrf_from(page), "verified_on": "2026-13-40", "investigation": "属实"}, follow_redirects=True)
+    assert words in page.get_data(as_text=True)
+    db.session.refresh(draft)
+    assert draft.state == "draft"

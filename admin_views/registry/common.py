@@ -1,0 +1,5 @@
+"""What the registry pages share."""
+
+
+def _choices(mapping):
+    return list(mapping.items())
