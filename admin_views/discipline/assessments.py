@@ -40,7 +40,8 @@ class AnnualAssessmentView(SecuredModelView):
         "absences": "无故缺席", "grade": "等次", "grade_reason": "评定依据", "announcement": "公示",
         "decided_at": "评定时间", "enterprise_voice": "企业回访",
     }
-    column_descriptions = {"enterprise_voice": "份数和平均分，仅供参考，不计入等次", "evaluation_count": "份",
+    column_descriptions = {"enterprise_voice": "份数和平均分；参数设置“企业回访是否计入年度考核”为“是”时计入回访测评",
+                           "evaluation_count": "份",
                            "follow_up_count": "次", "follow_up_average": "满分5分",
                            "violation_count": "年度内发现并经核实的违规次数", "assignments": "被选派（含拒绝）次数",
                            "absences": "无正当理由拒绝或未到场次数"}
