@@ -188,7 +188,8 @@ def _entry_from_request(version) -> scoring.EvaluationEntry:
     values = dict(filled.values)
     group = next(iter(filled.choices.values()), None)
     signature = filled.files.get(scoring.SIGNATURE_KEY)
-    scores = {k: v for k, v in values.items() if k in {fd.key for fd in version.fields if fd.kind == "score"}}
+    score_keys = {fd.key for fd in version.fields if fd.kind == "score"}
+    scores = {k: v for k, v in values.items() if k in score_keys}
     return scoring.EvaluationEntry(
         form_id=f.get("version_id"), variant=group, expert_id=f.get("expert_id"),
         assignment_id=f.get("assignment_id"), enterprise_name=values.get("enterprise_name", ""),
@@ -208,7 +209,11 @@ def score_submit():
     entry = _entry_from_request(version)
     client_uuid = (request.form.get("client_uuid") or "").strip()
     try:
-        evaluation, created = scoring.save_evaluation(entry, by=current_user, client_uuid=client_uuid or None)
+        evaluation, created = scoring.save_evaluation(entry, by=current_user, client_uuid=client_uuid or None,
+                                                      version=version)
+        # Read before the commit expires the record: afterwards they would cost a transaction
+        # of their own (on SQLite a second write lock, since this is a POST).
+        evaluation_id, total = evaluation.id, evaluation.total
         db.session.commit()
     except DomainError as err:
         db.session.rollback()
@@ -222,11 +227,11 @@ def score_submit():
         choices = {label: request.form.get(f"g_{n}") for n, (label, _) in enumerate(groups, start=1)}
         return _render_form(version, assignment, dict(filled.values), dict(filled.notes), choices,
                             dict(request.form), errors, field_errors, client_uuid or str(uuid.uuid4()), status=422)
-    url = url_for("mobile.score_show", evaluation_id=evaluation.id)
+    url = url_for("mobile.score_show", evaluation_id=evaluation_id)
     if wants_json():
-        return jsonify({"ok": True, "created": created, "id": evaluation.id, "total": evaluation.total,
+        return jsonify({"ok": True, "created": created, "id": evaluation_id, "total": total,
                         "url": url}), (201 if created else 200)
-    flash(f"评价表已提交，总分 {evaluation.total} 分。" if created else "该评价表此前已提交，未重复保存。", "success")
+    flash(f"评价表已提交，总分 {total} 分。" if created else "该评价表此前已提交，未重复保存。", "success")
     return redirect(url)
 
 
