@@ -47,7 +47,12 @@ PERMISSION_COLUMNS = {"role", "org_unit_id", "expert_id", "active"}
 
 _FLUSH_KEY = "audit_flush"
 _QUEUE_KEY = "audit_queue"
-_EXTRA_KEY = "audit_extra"
+#: A record may carry more for its entry in this plain attribute (label → [old, new]): rows
+#: written in bulk beside it, which the hook does not see (bulk INSERTs do not pass through
+#: the unit of work). A form's answers, inserted as one statement after their submission, are
+#: named in the submission's entry: one entry that tells what was filled instead of twenty of
+#: one answer each, at a twentieth of the hashing and the writes (bench/scoring_profile.py).
+EXTRA_CHANGES = "audit_extra_changes"
 
 
 def plain(value, key: str):
@@ -174,17 +179,6 @@ def enqueue(session: Session, entry: dict) -> None:
     session.info.setdefault(_QUEUE_KEY, []).append((_current_transaction(session), entry))
 
 
-def add_changes(session: Session, obj, changes: dict) -> None:
-    """Record ``changes`` (label → [old, new]) in the entry of ``obj``'s next flush as well.
-
-    For rows written in bulk beside ``obj`` (a form's answers, inserted as one statement
-    after its submission): the hook does not see bulk INSERTs, and one entry for the
-    submission that names every answer tells the story better than twenty entries of one
-    answer each, at a twentieth of the hashing and the writes.
-    """
-    session.info.setdefault(_EXTRA_KEY, {})[id(obj)] = (obj, changes)
-
-
 def _before_flush(session: Session, _ctx, _instances) -> None:
     from models import AuditLog
 
@@ -214,12 +208,12 @@ def _before_flush(session: Session, _ctx, _instances) -> None:
 
 def _after_flush(session: Session, _ctx) -> None:
     # The INSERTs have run: a new record's id is known now.
-    extra = session.info.get(_EXTRA_KEY) or {}
     for action, obj, table, changes, summary, user_id, username, addr in session.info.pop(_FLUSH_KEY, []):
         if changes is None:
             changes = _changes(obj, action)
-        if id(obj) in extra and extra[id(obj)][0] is obj:
-            changes = {**changes, **extra.pop(id(obj))[1]}
+        extra = vars(obj).pop(EXTRA_CHANGES, None) if hasattr(obj, "__dict__") else None
+        if extra:
+            changes = {**changes, **extra}
         enqueue(session, {"user_id": user_id, "username": username, "action": action, "table_name": table,
                           "row_id": getattr(obj, "id", None), "summary": summary, "changes": changes,
                           "client_addr": addr})
@@ -256,7 +250,6 @@ def _after_transaction_end(session: Session, transaction) -> None:
     if transaction.parent is None:
         session.info.pop(_QUEUE_KEY, None)
         session.info.pop(_FLUSH_KEY, None)
-        session.info.pop(_EXTRA_KEY, None)
 
 
 def install() -> None:

@@ -23,7 +23,6 @@ from app import clock
 from app.clock import utcnow
 from app.extensions import db
 from app.services import uploads
-from app.services.audit import hook as audit_hook
 from app.services.errors import DomainError
 from app.services.forms.definitions import current_version, may_fill
 from app.services.forms.validation import CleanSubmission, Filled, FormInvalid, validate_submission
@@ -207,7 +206,7 @@ def insert_once(submission: FormSubmission, *extra) -> FormSubmission | None:
     one was inserted).
 
     The answers go in as one INSERT (executemany) after the submission, and the audit entry of
-    the submission names each of them (:func:`app.services.audit.hook.add_changes`).
+    the submission names each of them (``EXTRA_CHANGES`` of :mod:`app.services.audit.hook`).
     """
     rows = getattr(submission, _ROWS, None) or []
     _check_lengths(rows)
@@ -217,7 +216,8 @@ def insert_once(submission: FormSubmission, *extra) -> FormSubmission | None:
             for row in extra:
                 db.session.add(row)
             if rows:
-                audit_hook.add_changes(db.session(), submission, _answer_audit(rows))
+                # Named in the submission's audit entry (app.services.audit.hook.EXTRA_CHANGES).
+                submission.audit_extra_changes = _answer_audit(rows)
             db.session.flush()
             if rows:
                 # render_nulls: every row with the same columns, so one executemany for all of them
