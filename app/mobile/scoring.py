@@ -37,6 +37,7 @@ from sqlalchemy.orm import selectinload
 
 from app import clock
 from app.auth.rights import allowed
+from app.database import end_reads, read_first, writing
 from app.errors import wants_json
 from app.extensions import db
 from app.mobile.blueprint import bp
@@ -202,19 +203,26 @@ def _entry_from_request(version) -> scoring.EvaluationEntry:
 
 
 @bp.route("/score/new", methods=["POST"])
+@read_first
 @scorer_required
 def score_submit():
-    """Save a filled form; a re-sent ``client_uuid`` answers with the record already saved."""
+    """Save a filled form; a re-sent ``client_uuid`` answers with the record already saved.
+
+    Parsing and checking run in a read transaction; only the inserts hold the write lock
+    (on SQLite one writer at a time: app.database, bench/load_evaluations.py)."""
     version = forms_submissions.version_for(scoring.annex5_form(), request.form.get("version_id"))
     entry = _entry_from_request(version)
     client_uuid = (request.form.get("client_uuid") or "").strip()
     try:
-        evaluation, created = scoring.save_evaluation(entry, by=current_user, client_uuid=client_uuid or None,
-                                                      version=version)
-        # Read before the commit expires the record: afterwards they would cost a transaction
-        # of their own (on SQLite a second write lock, since this is a POST).
-        evaluation_id, total = evaluation.id, evaluation.total
-        db.session.commit()
+        checked = scoring.check_evaluation(entry, by=current_user, client_uuid=client_uuid or None,
+                                           version=version)
+        end_reads()
+        with writing():
+            evaluation, created = scoring.store_evaluation(checked)
+            # Read before the commit expires the record: afterwards they would cost a
+            # transaction of their own.
+            evaluation_id, total = evaluation.id, evaluation.total
+            db.session.commit()
     except DomainError as err:
         db.session.rollback()
         errors = getattr(err, "problems", None) or [str(err)]

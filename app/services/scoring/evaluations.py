@@ -246,6 +246,18 @@ def _filled(entry: EvaluationEntry, version: FormVersion) -> Filled:
                   choices={groups[0]: entry.variant} if groups and entry.variant else {})
 
 
+@dataclass
+class CheckedEvaluation:
+    """A filled 评价表 that passed :func:`check_evaluation`: the records to insert (not yet added
+    to the session), or ``existing`` — the record already saved under its ``client_uuid``."""
+
+    by: User
+    existing: Evaluation | None = None
+    submission: Any = None
+    evaluation: Evaluation | None = None
+    scored: list = field(default_factory=list)
+
+
 def save_evaluation(entry: EvaluationEntry, *, by: User, client_uuid: str | None = None,
                     today: dt.date | None = None, version: FormVersion | None = None) -> tuple[Evaluation, bool]:
     """Validate and save one filled 评价表 for ``by``'s unit; returns ``(evaluation, created)``.
@@ -265,6 +277,17 @@ def save_evaluation(entry: EvaluationEntry, *, by: User, client_uuid: str | None
     paper form 基础科 enters for another unit), the job and its expert, the day a paper form
     was received.
     """
+    return store_evaluation(check_evaluation(entry, by=by, client_uuid=client_uuid, today=today, version=version))
+
+
+def check_evaluation(entry: EvaluationEntry, *, by: User, client_uuid: str | None = None,
+                     today: dt.date | None = None, version: FormVersion | None = None) -> CheckedEvaluation:
+    """Everything :func:`save_evaluation` does before it writes: read and validate, and build the
+    records. Writes nothing (the signature's file is stored), so a request can run it in a read
+    transaction — on SQLite without holding the write lock — and :func:`store_evaluation` the
+    result in a short write transaction afterwards. Raises :class:`ScoringError` as
+    :func:`save_evaluation` does.
+    """
     client_uuid = (client_uuid or "").strip() or None
     if client_uuid and not UUID_RE.match(client_uuid):
         raise ScoringError(["提交编号格式不正确，请刷新页面后重新提交"])
@@ -272,7 +295,7 @@ def save_evaluation(entry: EvaluationEntry, *, by: User, client_uuid: str | None
         raise ScoringError(["当前账号不能填写专家评价表（需局科室、执法大队、镇街或基础科账号）"])
     existing = find_by_uuid(client_uuid)
     if existing is not None:
-        return _same_sender(existing, by), False
+        return CheckedEvaluation(by=by, existing=_same_sender(existing, by))
 
     today = today or clock.today()
     problems: list[str] = []
@@ -328,7 +351,7 @@ def save_evaluation(entry: EvaluationEntry, *, by: User, client_uuid: str | None
         # now reads as "该任务的专家已评价过": answer with that record, as for any re-send.
         again = find_by_uuid(client_uuid)
         if again is not None:
-            return _same_sender(again, by), False
+            return CheckedEvaluation(by=by, existing=_same_sender(again, by))
         raise ScoringError(problems, field_errors=field_errors)
 
     variant = next(iter(clean.choices.values()), None)
@@ -348,7 +371,29 @@ def save_evaluation(entry: EvaluationEntry, *, by: User, client_uuid: str | None
         evaluated_on=dt.date.fromisoformat(clean.value("evaluated_on")), submitted_at=submitted_at,
         is_paper=bool(entry.is_paper), is_service_quality=variant == SERVICE_QUALITY_VARIANT, total=clean.total,
     )
-    twin = forms_submissions.insert_once(submission, evaluation)
+    scored = [ScoredItem(a.field, a.number, a.note) for a in clean.answers.values()
+              if a.field.kind == "score" and a.number is not None]
+    return CheckedEvaluation(by=by, submission=submission, evaluation=evaluation, scored=scored)
+
+
+def store_evaluation(checked: CheckedEvaluation) -> tuple[Evaluation, bool]:
+    """Write what :func:`check_evaluation` built; returns ``(evaluation, created)``.
+
+    What another request may have changed since the check is checked again here, inside the
+    writing transaction: the same ``client_uuid`` saved meanwhile (the UNIQUE column; its
+    record is returned) and the job scored meanwhile under another uuid (refused).
+    """
+    if checked.existing is not None:
+        return checked.existing, False
+    evaluation, by = checked.evaluation, checked.by
+    client_uuid = evaluation.client_uuid
+    if evaluation.assignment_id is not None and db.session.scalar(
+            select(Evaluation.id).where(Evaluation.assignment_id == evaluation.assignment_id)):
+        again = find_by_uuid(client_uuid)
+        if again is not None:
+            return _same_sender(again, by), False
+        raise ScoringError(["该任务的专家已评价过，不能重复评价"])
+    twin = forms_submissions.insert_once(checked.submission, evaluation)
     if twin is not None:
         # A concurrent retry with the same uuid won the insert: return its record.
         again = find_by_uuid(client_uuid)
@@ -356,9 +401,7 @@ def save_evaluation(entry: EvaluationEntry, *, by: User, client_uuid: str | None
             raise ScoringError(["提交编号与其他表单重复，请刷新页面后重新提交"])
         return _same_sender(again, by), False
     # 第二十一条: a very low item opens a draft violation for the office to investigate.
-    scored = [ScoredItem(a.field, a.number, a.note) for a in clean.answers.values()
-              if a.field.kind == "score" and a.number is not None]
-    discipline.open_draft_from_low_score(evaluation, new_scores=scored)
+    discipline.open_draft_from_low_score(evaluation, new_scores=checked.scored)
     return evaluation, True
 
 
