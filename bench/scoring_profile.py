@@ -38,6 +38,7 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--callers", default="", help="also print who calls functions matching this pattern")
+    parser.add_argument("--callees", default="", help="also print what functions matching this pattern call")
     parser.add_argument("--only", default="", help="restrict the two lists to functions matching this pattern")
     parser.add_argument("--sql", action="store_true", help="also print the SQL statements of one submission")
     args = parser.parse_args()
@@ -120,6 +121,10 @@ def main() -> int:
         print(f"The {len(one_submission)} statements of one submission:")
         for sql in one_submission:
             print("  " + " ".join(sql.split())[:160])
+    if args.callees:
+        out = io.StringIO()
+        pstats.Stats(profile, stream=out).sort_stats("cumulative").print_callees(args.callees)
+        print(out.getvalue())
     if args.callers:
         out = io.StringIO()
         pstats.Stats(profile, stream=out).sort_stats("tottime").print_callers(args.callers)
