@@ -12,7 +12,11 @@ begins (:func:`begin_statement`):
   any request (the scan log's timer, scripts) begin ``BEGIN IMMEDIATE``, taking the write
   lock up front;
 * code that must write while serving a read (none in the product today) does it in a
-  transaction of its own opened under :func:`writing`.
+  transaction of its own opened under :func:`writing`;
+* a writing view marked :func:`read_first` (the phone's scoring POST) begins deferred too: it
+  reads and checks without the write lock, ends that transaction (:func:`end_reads`) and
+  writes in a short one of its own under :func:`writing` — 50 phones scoring at once then
+  queue only for the inserts, not for each other's parsing and validation.
 
 Services flush; the request layer commits, through :func:`run_action` on the admin and the
 phone alike: commit on success, roll back and show the Chinese reason on refusal.
@@ -30,7 +34,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from flask import Flask, flash, has_request_context, request
+from flask import Flask, current_app, flash, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import PendingRollbackError
@@ -54,9 +58,34 @@ class WriteInReadTransaction(RuntimeError):
 
 def begin_statement() -> str:
     """The statement that begins a transaction here and now (see the module doc)."""
-    if not _WRITING.get() and has_request_context() and request.method in READING_METHODS:
+    if not _WRITING.get() and has_request_context() and (request.method in READING_METHODS or _reads_first()):
         return "BEGIN"
     return "BEGIN IMMEDIATE"
+
+
+def read_first(view):
+    """Mark a writing view that reads and checks before it writes (see the module doc): its
+    request begins a deferred transaction; the view calls :func:`end_reads`, then writes and
+    commits inside ``with writing():``."""
+    view.expertpool_read_first = True
+    return view
+
+
+def _reads_first() -> bool:
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    return bool(getattr(view, "expertpool_read_first", False))
+
+
+def end_reads() -> None:
+    """End the request's read transaction, keeping what it loaded (nothing is expired: the
+    records read are used by the write that follows, which re-checks what may have changed)."""
+    session = db.session()
+    keep = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = keep
 
 
 @contextmanager

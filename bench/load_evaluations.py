@@ -11,7 +11,8 @@ form from two connections at the same moment: each must be answered, and stored 
 
 Then it counts, from the database: evaluations stored (must be exactly 2,000), their form
 submissions (2,000) and item scores (2,000 × 15), duplicates; and from the responses: 5xx
-(must be 0), other failures, and the throughput. Exit status 1 when anything is lost, duplicated or answered 5xx.
+(must be 0), other failures, and the throughput. Exit status 1 when anything is lost, duplicated or answered 5xx;
+2 when nothing is lost but the target of issue 14 is missed (≥ 150 evaluations/s, p95 ≤ 500 ms).
 
     .venv/bin/python bench/load_evaluations.py                  # SQLite and PostgreSQL
     .venv/bin/python bench/load_evaluations.py --database sqlite
@@ -51,6 +52,8 @@ PASSWORD = "Bench#2026pass"
 RESEND_EVERY = 10
 RACES = 20  # clients whose last form is sent from two connections at once
 SECRET = "bench-load-secret"
+TARGET_RATE = 150.0  # evaluations per second (issue 14 target 3)
+TARGET_P95 = 0.5  # seconds
 
 
 # --- the server side ---------------------------------------------------------------------------
@@ -363,7 +366,8 @@ def stop_postgres(env: dict) -> None:
 
 # --- one run ------------------------------------------------------------------------------------
 
-def one_run(label: str, url: str) -> bool:
+def one_run(label: str, url: str) -> tuple[bool, bool]:
+    """(nothing lost, target met) of one run on ``url``."""
     with tempfile.TemporaryDirectory(prefix="loadbench-") as tmp:
         upload_dir = f"{tmp}/uploads"
         populate(url, upload_dir)
@@ -406,8 +410,11 @@ def one_run(label: str, url: str) -> bool:
         print("  失败样例：", results["samples"][:3])
     if not ok and "Traceback" in log_tail:
         print("  gunicorn 日志：", log_tail)
-    print(f"  结论：{'无丢失、无重复、无 5xx' if ok else '未达标'}")
-    return ok
+    rate, p95 = EVALUATIONS / results["seconds"], lat[int(len(lat) * 0.95) - 1]
+    fast = rate >= TARGET_RATE and p95 <= TARGET_P95
+    print(f"  结论：{'无丢失、无重复、无 5xx' if ok else '未达标（有丢失、重复或 5xx）'}；"
+          f"性能目标（≥ {TARGET_RATE:.0f} 份/s，p95 ≤ {TARGET_P95 * 1000:.0f} ms）{'达到' if fast else '未达到'}")
+    return ok, fast
 
 
 def main() -> int:
@@ -418,21 +425,27 @@ def main() -> int:
         print(f"机器负载（1 分钟平均）：{os.getloadavg()[0]:.1f}，CPU 核数 {os.cpu_count()}")
     except OSError:
         pass
-    ok = True
+    ok = fast = True
     if args.database in ("sqlite", "both"):
         with tempfile.TemporaryDirectory(prefix="loadbench-db-") as tmp:
-            ok &= one_run("SQLite（WAL，busy_timeout，BEGIN IMMEDIATE）", f"sqlite:///{tmp}/load.sqlite3")
+            run_ok, run_fast = one_run("SQLite（WAL，busy_timeout，BEGIN IMMEDIATE）", f"sqlite:///{tmp}/load.sqlite3")
+            ok, fast = ok and run_ok, fast and run_fast
     if args.database in ("postgresql", "both"):
         url = os.environ.get("BENCH_DATABASE_URL")
         env = None
         if not url:
             url, env = start_postgres()
         try:
-            ok &= one_run("PostgreSQL", url)
+            run_ok, run_fast = one_run("PostgreSQL", url)
+            ok, fast = ok and run_ok, fast and run_fast
         finally:
             if env:
                 stop_postgres(env)
-    return 0 if ok else 1
+    try:
+        print(f"机器负载（1 分钟平均）：结束时 {os.getloadavg()[0]:.1f}")
+    except OSError:
+        pass
+    return 1 if not ok else 0 if fast else 2
 
 
 if __name__ == "__main__":

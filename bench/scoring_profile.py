@@ -37,6 +37,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--callers", default="", help="also print who calls functions matching this pattern")
+    parser.add_argument("--callees", default="", help="also print what functions matching this pattern call")
+    parser.add_argument("--only", default="", help="restrict the two lists to functions matching this pattern")
+    parser.add_argument("--sql", action="store_true", help="also print the SQL statements of one submission")
     args = parser.parse_args()
     import load_evaluations as le
 
@@ -53,10 +57,12 @@ def main() -> int:
 
     me = threading.get_ident()
     counted = {"n": 0}
+    seen: list[str] = []
 
-    def trace(_sql):
+    def trace(sql):
         if threading.get_ident() == me:
             counted["n"] += 1
+            seen.append(sql)
 
     with app.app_context():
         engine = db.engine
@@ -74,18 +80,23 @@ def main() -> int:
     today = dt.date.today()
 
     def submit():
-        fields = {"csrf_token": token, "client_uuid": str(uuid.uuid4()), "form_id": form_id, "variant": "A",
+        # The names the phone page posts (app/services/forms/posted.py), as load_evaluations.py.
+        fields = {"csrf_token": token, "client_uuid": str(uuid.uuid4()), "version_id": form_id, "g_1": "A",
                   "expert_id": rng.randint(1, le.EXPERTS),
-                  "enterprise_name": f"常州测试化工有限公司{rng.randint(1, 500)}",
-                  "matter": "执法检查：危险化学品储存专项检查", "evaluator_name": "检查员00",
-                  "evaluated_on": (today - dt.timedelta(days=rng.randint(0, 20))).isoformat(), "suggestions": "无"}
-        for item_id, maximum in items:
-            fields[f"score_{item_id}"] = rng.randint(max(0, maximum - 3), maximum)
+                  "f_enterprise_name": f"常州测试化工有限公司{rng.randint(1, 500)}",
+                  "f_matter": "执法检查：危险化学品储存专项检查", "f_evaluator_name": "检查员00",
+                  "f_evaluated_on": (today - dt.timedelta(days=rng.randint(0, 20))).isoformat(),
+                  "f_suggestions": "无"}
+        for key, maximum in items:
+            fields[f"f_{key}"] = rng.randint(max(0, maximum - 3), maximum)
         response = client.post("/m/score/new", data=fields, headers={"Accept": "application/json"})
         assert response.status_code == 201, (response.status_code, response.get_data(as_text=True)[:300])
 
     for _ in range(20):
         submit()
+    seen.clear()
+    submit()
+    one_submission = list(seen)
     counted["n"] = 0
     started = time.process_time()
     for _ in range(args.requests):
@@ -106,9 +117,22 @@ def main() -> int:
           f"{len(items)} scores")
     print(f"CPU {cpu_ms:.2f} ms per submission without the profiler; {statements:.1f} SQL statements and "
           f"{stats.total_calls / args.requests:.0f} function calls per submission")
+    if args.sql:
+        print(f"The {len(one_submission)} statements of one submission:")
+        for sql in one_submission:
+            print("  " + " ".join(sql.split())[:160])
+    if args.callees:
+        out = io.StringIO()
+        pstats.Stats(profile, stream=out).sort_stats("cumulative").print_callees(args.callees)
+        print(out.getvalue())
+    if args.callers:
+        out = io.StringIO()
+        pstats.Stats(profile, stream=out).sort_stats("tottime").print_callers(args.callers)
+        print(out.getvalue())
     for order in ("cumulative", "tottime"):
         out = io.StringIO()
-        pstats.Stats(profile, stream=out).sort_stats(order).print_stats(args.top)
+        restrictions = [args.only, args.top] if args.only else [args.top]
+        pstats.Stats(profile, stream=out).sort_stats(order).print_stats(*restrictions)
         print(out.getvalue().split("\n", 6)[-1])
     return 0
 

@@ -37,6 +37,7 @@ from sqlalchemy.orm import selectinload
 
 from app import clock
 from app.auth.rights import allowed
+from app.database import end_reads, read_first, writing
 from app.errors import wants_json
 from app.extensions import db
 from app.mobile.blueprint import bp
@@ -188,7 +189,8 @@ def _entry_from_request(version) -> scoring.EvaluationEntry:
     values = dict(filled.values)
     group = next(iter(filled.choices.values()), None)
     signature = filled.files.get(scoring.SIGNATURE_KEY)
-    scores = {k: v for k, v in values.items() if k in {fd.key for fd in version.fields if fd.kind == "score"}}
+    score_keys = {fd.key for fd in version.fields if fd.kind == "score"}
+    scores = {k: v for k, v in values.items() if k in score_keys}
     return scoring.EvaluationEntry(
         form_id=f.get("version_id"), variant=group, expert_id=f.get("expert_id"),
         assignment_id=f.get("assignment_id"), enterprise_name=values.get("enterprise_name", ""),
@@ -201,15 +203,26 @@ def _entry_from_request(version) -> scoring.EvaluationEntry:
 
 
 @bp.route("/score/new", methods=["POST"])
+@read_first
 @scorer_required
 def score_submit():
-    """Save a filled form; a re-sent ``client_uuid`` answers with the record already saved."""
+    """Save a filled form; a re-sent ``client_uuid`` answers with the record already saved.
+
+    Parsing and checking run in a read transaction; only the inserts hold the write lock
+    (on SQLite one writer at a time: app.database, bench/load_evaluations.py)."""
     version = forms_submissions.version_for(scoring.annex5_form(), request.form.get("version_id"))
     entry = _entry_from_request(version)
     client_uuid = (request.form.get("client_uuid") or "").strip()
     try:
-        evaluation, created = scoring.save_evaluation(entry, by=current_user, client_uuid=client_uuid or None)
-        db.session.commit()
+        checked = scoring.check_evaluation(entry, by=current_user, client_uuid=client_uuid or None,
+                                           version=version)
+        end_reads()
+        with writing():
+            evaluation, created = scoring.store_evaluation(checked)
+            # Read before the commit expires the record: afterwards they would cost a
+            # transaction of their own.
+            evaluation_id, total = evaluation.id, evaluation.total
+            db.session.commit()
     except DomainError as err:
         db.session.rollback()
         errors = getattr(err, "problems", None) or [str(err)]
@@ -222,11 +235,11 @@ def score_submit():
         choices = {label: request.form.get(f"g_{n}") for n, (label, _) in enumerate(groups, start=1)}
         return _render_form(version, assignment, dict(filled.values), dict(filled.notes), choices,
                             dict(request.form), errors, field_errors, client_uuid or str(uuid.uuid4()), status=422)
-    url = url_for("mobile.score_show", evaluation_id=evaluation.id)
+    url = url_for("mobile.score_show", evaluation_id=evaluation_id)
     if wants_json():
-        return jsonify({"ok": True, "created": created, "id": evaluation.id, "total": evaluation.total,
+        return jsonify({"ok": True, "created": created, "id": evaluation_id, "total": total,
                         "url": url}), (201 if created else 200)
-    flash(f"评价表已提交，总分 {evaluation.total} 分。" if created else "该评价表此前已提交，未重复保存。", "success")
+    flash(f"评价表已提交，总分 {total} 分。" if created else "该评价表此前已提交，未重复保存。", "success")
     return redirect(url)
 
 

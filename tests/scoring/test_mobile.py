@@ -209,3 +209,43 @@ def test_the_phone_home_links_to_scoring_for_scorers_only(client, login_as):
 def test_the_phone_home_has_no_scoring_link_for_experts(client, login_as):
     login_as("expert")
     assert "/m/score" not in client.get("/m/").get_data(as_text=True)
+
+
+
+def test_a_refused_form_is_answered_while_another_request_holds_the_write_lock(tmp_path):
+    """Parsing and checking a form take no write lock (SQLite: one writer at a time), so a form
+    with a mistake is answered at once even while another phone's evaluation is being
+    written — before, it waited for the lock and ended in 500 (database is locked)."""
+    import sqlite3
+
+    from app import create_app
+    from app.services.reference import ensure_reference_data
+
+    path = tmp_path / "lock.sqlite3"
+    app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+                      "UPLOAD_DIR": str(tmp_path / "up")})
+    with app.app_context():
+        db.create_all()
+        ensure_reference_data()
+        user = factories.user(role="town", org_unit_=records.unit("town"))
+        username = user.username
+        form = scoring.current_form()
+        scores = full_scores(form)
+        del scores[item_at(form, 5).id]
+        fields = form_fields(form, expert_id=factories.appointed_expert().id, scores=scores)
+        db.session.commit()
+        db.session.remove()
+    client = app.test_client()
+    login = client.post("/login", data={"username": username, "password": factories.PASSWORD,
+                                        "csrf_token": csrf_from(client.get("/login").get_data(as_text=True))})
+    assert login.status_code == 302
+    data = {**fields, "csrf_token": csrf_from(client.get("/m/score/new").get_data(as_text=True))}
+    other = sqlite3.connect(path, timeout=0.1, isolation_level=None)  # another worker, writing
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        response = client.post("/m/score/new", data=data, headers=JSON)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert response.status_code == 422
+    assert any(e.startswith("第5项未评分") for e in response.json["errors"])

@@ -298,3 +298,33 @@ def test_the_inspector_signs_the_evaluation_and_the_signature_is_shown_and_print
 def test_an_evaluation_without_a_signature_still_saves_as_before(app):
     ev = records.evaluation(records.scorer("town"))
     assert not any(a.field.kind == "signature" for a in ev.submission.answers)
+
+
+def test_the_audit_log_names_every_score_of_an_evaluation_in_its_submissions_entry(app):
+    """The answers are written in one statement, beside the submission; the submission's audit
+    entry still shows what was scored — each item, its score and its 发现问题 — and the chain
+    stays valid."""
+    from app.services.audit.verify import verify_chain
+    from models import AuditLog
+
+    form = scoring.current_form()
+    scores = full_scores(form)
+    item = item_at(form, 9)
+    scores[item.id] = 1
+    db.session.commit()
+    before = db.session.scalar(select(func.max(AuditLog.id))) or 0
+    ev, _ = save_evaluation(records.entry(factories.appointed_expert(), scores=scores,
+                                          problems={str(item.id): "未佩戴专家工作证"}),
+                            by=records.scorer("town"), client_uuid=str(uuid.uuid4()))
+    db.session.commit()
+    entries = list(db.session.scalars(select(AuditLog).where(AuditLog.id > before)))
+    tables = [e.table_name for e in entries]
+    assert "form_answer" not in tables and tables.count("form_submission") == 1 and "evaluation" in tables
+    logged = next(e for e in entries if e.table_name == "form_submission").changes
+    name = f"{item.label[:30]}（{item.key}）"
+    assert logged[name] == [None, 1]
+    assert logged[f"{name}{item.note_label}"] == [None, "未佩戴专家工作证"]
+    for answer in ev.scores:  # every item named with its score
+        assert logged[f"{answer.item.label[:30]}（{answer.item.key}）"] == [None, answer.score]
+    assert len(ev.scores) == 15 and ev.total == 100 - 4
+    assert verify_chain(include_archive_dir=False).ok

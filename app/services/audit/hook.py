@@ -48,6 +48,12 @@ PERMISSION_COLUMNS = {"role", "org_unit_id", "expert_id", "active"}
 
 _FLUSH_KEY = "audit_flush"
 _QUEUE_KEY = "audit_queue"
+#: A record may carry more for its entry in this plain attribute (label → [old, new]): rows
+#: written in bulk beside it, which the hook does not see (bulk INSERTs do not pass through
+#: the unit of work). A form's answers, inserted as one statement after their submission, are
+#: named in the submission's entry: one entry that tells what was filled instead of twenty of
+#: one answer each, at a twentieth of the hashing and the writes (bench/scoring_profile.py).
+EXTRA_CHANGES = "audit_extra_changes"
 
 
 def plain(value, key: str):
@@ -206,6 +212,9 @@ def _after_flush(session: Session, _ctx) -> None:
     for action, obj, table, changes, summary, user_id, username, addr in session.info.pop(_FLUSH_KEY, []):
         if changes is None:
             changes = _changes(obj, action)
+        extra = vars(obj).pop(EXTRA_CHANGES, None) if hasattr(obj, "__dict__") else None
+        if extra:
+            changes = {**changes, **extra}
         enqueue(session, {"user_id": user_id, "username": username, "action": action, "table_name": table,
                           "row_id": getattr(obj, "id", None), "summary": summary, "changes": changes,
                           "client_addr": addr})

@@ -207,15 +207,24 @@ def scorable_assignments_query(unit_id: int, today: dt.date | None = None):
     )
 
 
-def _resolve_unit(entry: EvaluationEntry, by: User, problems: list[str]) -> OrgUnit | None:
-    """The submitting unit (第二十二条: the evaluations belong to it). 基础科 entering a paper
-    form picks the unit that filled it; everyone else submits for his own unit."""
+def _resolve_unit(entry: EvaluationEntry, by: User, problems: list[str]) -> int | None:
+    """The submitting unit's id (第二十二条: the evaluations belong to it). 基础科 entering a
+    paper form picks the unit that filled it; everyone else submits for his own unit."""
     if by.role == "office" and entry.is_paper and not _blank(entry.unit_id):
-        unit = db.session.get(OrgUnit, _whole_number(entry.unit_id) or 0)
-        if unit is None:
+        unit_id = db.session.scalar(select(OrgUnit.id).where(OrgUnit.id == (_whole_number(entry.unit_id) or 0)))
+        if unit_id is None:
             problems.append("请选择填表单位")
-        return unit
-    return by.org_unit
+        return unit_id
+    return by.org_unit_id
+
+
+@dataclass(frozen=True)
+class ScoredItem:
+    """One item as just scored (what the low-score rule reads: ``item``, ``score``, ``problem``)."""
+
+    item: FormField
+    score: int
+    problem: str | None
 
 
 def _filled(entry: EvaluationEntry, version: FormVersion) -> Filled:
@@ -237,8 +246,20 @@ def _filled(entry: EvaluationEntry, version: FormVersion) -> Filled:
                   choices={groups[0]: entry.variant} if groups and entry.variant else {})
 
 
+@dataclass
+class CheckedEvaluation:
+    """A filled 评价表 that passed :func:`check_evaluation`: the records to insert (not yet added
+    to the session), or ``existing`` — the record already saved under its ``client_uuid``."""
+
+    by: User
+    existing: Evaluation | None = None
+    submission: Any = None
+    evaluation: Evaluation | None = None
+    scored: list = field(default_factory=list)
+
+
 def save_evaluation(entry: EvaluationEntry, *, by: User, client_uuid: str | None = None,
-                    today: dt.date | None = None) -> tuple[Evaluation, bool]:
+                    today: dt.date | None = None, version: FormVersion | None = None) -> tuple[Evaluation, bool]:
     """Validate and save one filled 评价表 for ``by``'s unit; returns ``(evaluation, created)``.
 
     Idempotent: a ``client_uuid`` already saved returns that record and saves nothing
@@ -249,11 +270,23 @@ def save_evaluation(entry: EvaluationEntry, *, by: User, client_uuid: str | None
 
     The answers are checked by the form engine's one function
     (:func:`app.services.forms.validation.validate_submission`) against the version the page
-    was rendered with (``entry.form_id``): a page kept offline since before a revision still
-    sends its older version, and the evaluation keeps and prints that version. This function
+    was rendered with (``entry.form_id``; ``version`` when the caller has already resolved it
+    with :func:`~app.services.forms.submissions.version_for`): a page kept offline since before a
+    revision still sends its older version, and the evaluation keeps and prints that version. This function
     adds what 第二十二条 asks of an evaluation: the submitting unit (``by``'s own, except a
     paper form 基础科 enters for another unit), the job and its expert, the day a paper form
     was received.
+    """
+    return store_evaluation(check_evaluation(entry, by=by, client_uuid=client_uuid, today=today, version=version))
+
+
+def check_evaluation(entry: EvaluationEntry, *, by: User, client_uuid: str | None = None,
+                     today: dt.date | None = None, version: FormVersion | None = None) -> CheckedEvaluation:
+    """Everything :func:`save_evaluation` does before it writes: read and validate, and build the
+    records. Writes nothing (the signature's file is stored), so a request can run it in a read
+    transaction — on SQLite without holding the write lock — and :func:`store_evaluation` the
+    result in a short write transaction afterwards. Raises :class:`ScoringError` as
+    :func:`save_evaluation` does.
     """
     client_uuid = (client_uuid or "").strip() or None
     if client_uuid and not UUID_RE.match(client_uuid):
@@ -262,18 +295,19 @@ def save_evaluation(entry: EvaluationEntry, *, by: User, client_uuid: str | None
         raise ScoringError(["当前账号不能填写专家评价表（需局科室、执法大队、镇街或基础科账号）"])
     existing = find_by_uuid(client_uuid)
     if existing is not None:
-        return _same_sender(existing, by), False
+        return CheckedEvaluation(by=by, existing=_same_sender(existing, by))
 
     today = today or clock.today()
     problems: list[str] = []
-    version = forms_submissions.version_for(annex5_form(), entry.form_id)
+    if version is None:
+        version = forms_submissions.version_for(annex5_form(), entry.form_id)
 
-    unit = _resolve_unit(entry, by, problems)
+    unit_id = _resolve_unit(entry, by, problems)
 
     assignment = None
     if not _blank(entry.assignment_id):
         assignment = db.session.get(Assignment, _whole_number(entry.assignment_id) or 0)
-        if assignment is None or (unit is not None and assignment.request.unit_id != unit.id):
+        if assignment is None or (unit_id is not None and assignment.request.unit_id != unit_id):
             problems.append("所选任务不存在或不属于本单位")
             assignment = None
         elif assignment.response != "accepted" or assignment.attended is False:
@@ -282,10 +316,12 @@ def save_evaluation(entry: EvaluationEntry, *, by: User, client_uuid: str | None
             problems.append("该任务的专家已评价过，不能重复评价")
 
     if assignment is not None:
-        expert = assignment.expert
+        expert_id = assignment.expert_id
     else:
-        expert = db.session.get(Expert, _whole_number(entry.expert_id) or 0) if not _blank(entry.expert_id) else None
-        if expert is None:
+        # Only whether the expert exists: loading the record would decrypt its personal data.
+        expert_id = None if _blank(entry.expert_id) else db.session.scalar(
+            select(Expert.id).where(Expert.id == (_whole_number(entry.expert_id) or 0)))
+        if expert_id is None:
             problems.append("请选择被考评的专家")
 
     submitted_at = utcnow()
@@ -315,26 +351,49 @@ def save_evaluation(entry: EvaluationEntry, *, by: User, client_uuid: str | None
         # now reads as "该任务的专家已评价过": answer with that record, as for any re-send.
         again = find_by_uuid(client_uuid)
         if again is not None:
-            return _same_sender(again, by), False
+            return CheckedEvaluation(by=by, existing=_same_sender(again, by))
         raise ScoringError(problems, field_errors=field_errors)
 
     variant = next(iter(clean.choices.values()), None)
     enterprise_name = clean.value("enterprise_name")
-    enterprise = db.session.scalar(select(Enterprise).where(Enterprise.name == enterprise_name).limit(1))
+    enterprise_id = db.session.scalar(select(Enterprise.id).where(Enterprise.name == enterprise_name).limit(1))
     submission = forms_submissions.build_submission(
-        clean, by=by, unit=unit, client_uuid=client_uuid, submitted_at=submitted_at, is_paper=bool(entry.is_paper),
-        subject=forms_submissions.ResolvedSubject(assignment=assignment, expert=expert, enterprise=enterprise),
+        clean, by=by, unit=None, unit_id=unit_id, client_uuid=client_uuid, submitted_at=submitted_at,
+        is_paper=bool(entry.is_paper), subject=forms_submissions.ResolvedSubject(assignment=assignment),
         signer=clean.value("evaluator_name"), signed_at={SIGNATURE_KEY: entry.signed_at},
     )
+    submission.expert_id, submission.enterprise_id = expert_id, enterprise_id
     evaluation = Evaluation(
-        client_uuid=client_uuid, submission=submission, version_id=version.id, variant=variant, expert_id=expert.id,
-        enterprise_id=enterprise.id if enterprise else None, enterprise_name=enterprise_name,
+        client_uuid=client_uuid, submission=submission, version_id=version.id, variant=variant, expert_id=expert_id,
+        enterprise_id=enterprise_id, enterprise_name=enterprise_name,
         assignment_id=assignment.id if assignment else None, matter=clean.value("matter"),
-        evaluator_name=clean.value("evaluator_name"), evaluator_id=by.id, unit_id=unit.id,
+        evaluator_name=clean.value("evaluator_name"), evaluator_id=by.id, unit_id=unit_id,
         evaluated_on=dt.date.fromisoformat(clean.value("evaluated_on")), submitted_at=submitted_at,
         is_paper=bool(entry.is_paper), is_service_quality=variant == SERVICE_QUALITY_VARIANT, total=clean.total,
     )
-    twin = forms_submissions.insert_once(submission, evaluation)
+    scored = [ScoredItem(a.field, a.number, a.note) for a in clean.answers.values()
+              if a.field.kind == "score" and a.number is not None]
+    return CheckedEvaluation(by=by, submission=submission, evaluation=evaluation, scored=scored)
+
+
+def store_evaluation(checked: CheckedEvaluation) -> tuple[Evaluation, bool]:
+    """Write what :func:`check_evaluation` built; returns ``(evaluation, created)``.
+
+    What another request may have changed since the check is checked again here, inside the
+    writing transaction: the same ``client_uuid`` saved meanwhile (the UNIQUE column; its
+    record is returned) and the job scored meanwhile under another uuid (refused).
+    """
+    if checked.existing is not None:
+        return checked.existing, False
+    evaluation, by = checked.evaluation, checked.by
+    client_uuid = evaluation.client_uuid
+    if evaluation.assignment_id is not None and db.session.scalar(
+            select(Evaluation.id).where(Evaluation.assignment_id == evaluation.assignment_id)):
+        again = find_by_uuid(client_uuid)
+        if again is not None:
+            return _same_sender(again, by), False
+        raise ScoringError(["该任务的专家已评价过，不能重复评价"])
+    twin = forms_submissions.insert_once(checked.submission, evaluation)
     if twin is not None:
         # A concurrent retry with the same uuid won the insert: return its record.
         again = find_by_uuid(client_uuid)
@@ -342,7 +401,7 @@ def save_evaluation(entry: EvaluationEntry, *, by: User, client_uuid: str | None
             raise ScoringError(["提交编号与其他表单重复，请刷新页面后重新提交"])
         return _same_sender(again, by), False
     # 第二十一条: a very low item opens a draft violation for the office to investigate.
-    discipline.open_draft_from_low_score(evaluation)
+    discipline.open_draft_from_low_score(evaluation, new_scores=checked.scored)
     return evaluation, True
 
 
