@@ -8,6 +8,7 @@ from urllib.parse import quote, urlsplit
 from flask import abort, current_app, flash, has_request_context, request, send_file
 
 from admin_views.base import STALE_MESSAGE, current_role
+from app.auth.rights import keeps_permits
 from app.database import run_action
 from app.extensions import db
 
@@ -110,10 +111,6 @@ def _messages(errors) -> list[str]:
 
 # --- the printed address ------------------------------------------------------------------------
 
-#: Who is warned that the printed QR address is not the address in use: those who print.
-BASE_URL_WARNED_ROLES = ("office", "sysadmin")
-
-
 def _origin(url: str) -> tuple[str, str, int | None]:
     parts = urlsplit(url)
     scheme = (parts.scheme or "http").lower()
@@ -131,7 +128,8 @@ def base_url_mismatch() -> dict | None:
     Every QR code printed on a permit or a 告知书 carries ``PUBLIC_BASE_URL``; a wrong one
     cannot be corrected on paper afterwards, so the admin says so before anyone prints.
     """
-    if not has_request_context() or current_role() not in BASE_URL_WARNED_ROLES:
+    # Those warned are those who print the permits (the rights table's keeps_permits).
+    if not has_request_context() or not keeps_permits(current_role()):
         return None
     configured = (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
     opened = request.host_url.rstrip("/")

@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 from admin_views.base import DistinctCountMixin, SecuredModelView, current_role
 from admin_views.formatters import choice
 from app import clock
-from app.auth.rights import is_expert_self
+from app.auth.rights import is_expert_self, keeps_permits
 from app.extensions import db
 from app.services.discipline.complaints import check_handling
 from app.services.errors import DomainError
@@ -32,8 +32,6 @@ from models.choices import COMPLAINT_STATES
 
 LIFECYCLE = "聘任管理"
 FEEDBACK = "违规与考核"  # complaints feed investigations of violations (第二十一条)
-#: Roles that print and re-issue permits (基础科 makes the cards, 第七条).
-PERMIT_OFFICE = frozenset({"office", "sysadmin"})
 
 
 def local_time(view, context, model, name):
@@ -42,7 +40,8 @@ def local_time(view, context, model, name):
 
 
 def _is_office() -> bool:
-    return current_role() in PERMIT_OFFICE
+    """基础科 (and the system administrator) print and re-issue permits (第七条; rights table)."""
+    return keeps_permits(current_role())
 
 
 def _pdf(data: bytes, filename: str):

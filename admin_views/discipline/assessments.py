@@ -12,16 +12,13 @@ from admin_views.base import SecuredModelView, current_role
 from admin_views.discipline.common import _date, _nowrap, local_time
 from admin_views.formatters import linked
 from app import clock
-from app.auth.rights import is_expert_self
+from app.auth.rights import allowed, is_expert_self
 from app.extensions import db
 from app.services.discipline import assessment as assessment_service
 from app.services.discipline.assessment import followup_info
 from app.services.errors import DomainError
 from models import AnnualAssessment, Interview
 from models.choices import ASSESSMENT_GRADES
-
-#: Who runs and publishes the annual assessment: 基础科 (第十七条: 负责专家的……考核).
-ASSESSORS = frozenset({"office"})
 
 
 class AnnualAssessmentView(SecuredModelView):
@@ -107,7 +104,7 @@ class AnnualAssessmentView(SecuredModelView):
                     select(AnnualAssessment.announcement_id).where(AnnualAssessment.year == year,
                                                                    AnnualAssessment.announcement_id.is_not(None)).limit(1))
                 kwargs["year_choices"] = list(range(clock.today().year, 2019, -1))
-                kwargs["can_assess"] = current_role() in ASSESSORS
+                kwargs["can_assess"] = allowed(current_role(), "annual_assessment", "assess")
                 kwargs["pending_interviews"] = db.session.scalar(
                     select(func.count())
                     .select_from(Interview)
@@ -117,7 +114,7 @@ class AnnualAssessmentView(SecuredModelView):
         return super().render(template, **kwargs)
 
     def _assessor_or_403(self):
-        if current_role() not in ASSESSORS:
+        if not allowed(current_role(), "annual_assessment", "assess"):
             abort(403)
 
     @expose("/run/", methods=("POST",))

@@ -141,7 +141,9 @@ RIGHTS: dict[str, dict[str, frozenset]] = {
     "violation": {"sysadmin": ALL, "office": WRITE_EXPORT, "leader": READ_EXPORT},
     "interview": {"sysadmin": ALL, "office": WRITE_EXPORT, "leader": READ},
     # computed records: no forms for anyone; 基础科 runs and publishes through the view (admin_views.discipline)
-    "annual_assessment": {"sysadmin": READ_EXPORT, "office": READ_EXPORT, "leader": READ_EXPORT, "expert": READ},
+    # assess: 基础科 runs and publishes the year's grades (第十七条: 负责专家的……考核; 第二十二条).
+    "annual_assessment": {"sysadmin": READ_EXPORT, "office": READ_EXPORT | {"assess"}, "leader": READ_EXPORT,
+                          "expert": READ},
     # feedback
     "opinion": {"sysadmin": ALL, "office": WRITE, "expert": READ},
     # What waits for whom (admin_views.inbox): the leader's 待我审批 — "approve" decides through
