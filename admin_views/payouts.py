@@ -22,7 +22,7 @@ from sqlalchemy.orm import selectinload
 from admin_views.base import ReadOnlyView, SecuredModelView, current_role, record_export
 from admin_views.fees import own_unit_id, quarter_options
 from admin_views.formatters import choice, fmt_money
-from admin_views.helpers import pdf_response, refuse
+from admin_views.helpers import pdf_response, refuse, run
 from app import clock
 from app.auth.rights import allowed, sees_unmasked
 from app.extensions import db
@@ -202,13 +202,12 @@ class PayoutBatchView(SecuredModelView):
         if not self._can("edit"):
             abort(403)
         batch = self._batch_or_404(batch_id)
-        try:
+
+        def action():
             work(batch)
-            db.session.commit()
-        except DomainError as err:
-            refuse(err)
-        else:
-            flash(success(batch), "success")
+            return batch
+
+        run(action, success)
         return redirect(url_for(".details_view", id=batch_id))
 
     @expose("/<int:batch_id>/refresh/", methods=("POST",))

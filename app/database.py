@@ -108,9 +108,10 @@ def run_action(action: Callable[[], Any], success: str | Callable[[Any], str] | 
 
     On success: commit and flash ``success`` (a text, or a function of the action's result that
     gives one, for words that name what was done). On a refusal (:class:`DomainError`) roll
-    back and flash its Chinese message; on a record someone else changed meanwhile
-    (``StaleDataError``) roll back and flash ``stale_message`` (the admin and the phone word
-    it each their own way). Nothing is half-written either way.
+    back and flash its Chinese message (each of its ``problems`` where it lists several); on a
+    record someone else changed meanwhile (``StaleDataError``) roll back and flash
+    ``stale_message`` (the admin and the phone word it each their own way). Nothing is
+    half-written either way.
     """
     try:
         result = action()
@@ -118,7 +119,8 @@ def run_action(action: Callable[[], Any], success: str | Callable[[Any], str] | 
         db.session.commit()
     except DomainError as err:
         db.session.rollback()
-        flash(str(err), "error")
+        for problem in getattr(err, "problems", None) or [str(err)]:  # a form's refusal lists each
+            flash(problem, "error")
         return None, False
     except StaleDataError:
         db.session.rollback()

@@ -19,7 +19,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from admin_views.base import SecuredModelView
-from admin_views.helpers import pdf_response
+from admin_views.helpers import pdf_response, run
 from app import clock
 from app.extensions import db
 from app.services.errors import DomainError
@@ -163,15 +163,7 @@ class FormDefinitionView(SecuredModelView):
 
     def _act(self, form: FormDefinition, change, success: str, anchor: str = ""):
         """Apply one change of the builder and come back to it."""
-        try:
-            change()
-            db.session.commit()
-        except DomainError as err:
-            db.session.rollback()
-            for problem in getattr(err, "problems", None) or [str(err)]:
-                flash(problem, "error")
-        else:
-            flash(success, "success")
+        run(change, success)
         return redirect(self._build_url(form, anchor))
 
     @expose("/settings/", methods=("POST",))

@@ -39,3 +39,16 @@ def test_a_refused_action_writes_nothing_and_says_why(app, db):
         assert run_action(changed_meanwhile, "不应出现", stale_message=STALE) == (None, False)
         assert get_flashed_messages(with_categories=True) == [("error", "该单位已停用。"), ("error", STALE)]
     assert not {"牛塘镇", "洛阳镇"} & _names(db)
+
+
+def test_a_refusal_listing_several_problems_shows_each(app, db):
+    """The form builder's refusals list every problem of a field at once."""
+    from app.services.forms.definitions import DefinitionError
+
+    def two_problems():
+        raise DefinitionError(["请填写字段名称", "最多字数须为正整数"])
+
+    with app.test_request_context("/", method="POST"):
+        assert run_action(two_problems, "不应出现", stale_message=STALE) == (None, False)
+        assert get_flashed_messages(with_categories=True) == [
+            ("error", "请填写字段名称"), ("error", "最多字数须为正整数")]
