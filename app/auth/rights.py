@@ -120,13 +120,15 @@ RIGHTS: dict[str, dict[str, frozenset]] = {
     "form_submission": {"sysadmin": READ_EXPORT, "office": READ_EXPORT, "leader": READ_EXPORT,
                         "department": READ_EXPORT, "town": READ_EXPORT, "expert": READ},
     # Evaluations are entered on the phone page (/m/score), where the scoring rules apply;
-    # a saved 评价表 is never edited through a form.
+    # a saved 评价表 is never edited through a form. score: fills 附件5 for its unit (第二十二条:
+    # 科室、执法大队、镇街); enter_paper: types in a paper form for the unit that filled it, with
+    # the day it arrived; every_unit: opens any unit's evaluations and jobs — 基础科.
     "evaluation": {
         "sysadmin": READ_EXPORT | {"delete"},
-        "office": READ_EXPORT,
+        "office": READ_EXPORT | {"score", "enter_paper", "every_unit"},
         "leader": READ_EXPORT,
-        "department": READ_EXPORT,
-        "town": READ_EXPORT,
+        "department": READ_EXPORT | {"score"},
+        "town": READ_EXPORT | {"score"},
         "expert": READ,
     },
     "follow_up": {"sysadmin": ALL, "office": WRITE_EXPORT, "leader": READ},
@@ -255,6 +257,21 @@ def keeps_permits(role: str | None) -> bool:
 def works_for_a_unit(role: str | None) -> bool:
     """True if the role is a unit's staff, who see their own unit's jobs and follow-ups only."""
     return role in UNIT_ROLES
+
+
+def scores_experts(role: str | None) -> bool:
+    """True if the role fills the 附件5 评价表 for its unit (RIGHTS["evaluation"] "score")."""
+    return allowed(role, "evaluation", "score")
+
+
+def enters_paper_evaluations(role: str | None) -> bool:
+    """True if the role types in a paper 评价表 for the unit that filled it (基础科)."""
+    return allowed(role, "evaluation", "enter_paper")
+
+
+def sees_every_unit_evaluation(role: str | None) -> bool:
+    """True if the role opens any unit's evaluations and scores any unit's jobs (基础科)."""
+    return allowed(role, "evaluation", "every_unit")
 
 
 def sees_every_unit_form(role: str | None) -> bool:

@@ -36,7 +36,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app import clock
-from app.auth.rights import allowed
+from app.auth.rights import allowed, enters_paper_evaluations, sees_every_unit_evaluation
 from app.database import end_reads, read_first, writing
 from app.errors import wants_json
 from app.extensions import db
@@ -135,7 +135,7 @@ def _own_assignment(raw) -> Assignment | None:
         return None
     if assignment is None:
         return None
-    if current_user.role != "office" and assignment.request.unit_id != current_user.org_unit_id:
+    if not sees_every_unit_evaluation(current_user.role) and assignment.request.unit_id != current_user.org_unit_id:
         return None
     return assignment
 
@@ -154,14 +154,14 @@ def _render_form(version, assignment, values, notes, choices, subject_values, er
                 experts.append((other.id, other.name, other.employer))
     names = [e[1] for e in experts]
     units = []
-    if current_user.role == "office":
+    if enters_paper_evaluations(current_user.role):
         units = list(db.session.scalars(select(OrgUnit).where(OrgUnit.active.is_(True))
                                         .order_by(OrgUnit.kind, OrgUnit.name)))
     html = render_template(
         "mobile/score_form.html", **fill_context(version), assignment=assignment, values=values, notes=notes,
         choices=choices, subject_values=subject_values, errors=errors, field_errors=field_errors,
         client_uuid=client_uuid, experts=experts, duplicate_names={n for n in names if names.count(n) > 1},
-        units=units, is_office=current_user.role == "office", today=clock.today(), kind="evaluation",
+        units=units, is_office=enters_paper_evaluations(current_user.role), today=clock.today(), kind="evaluation",
         action=url_for("mobile.score_submit"), token_url=url_for("mobile.score_token"),
         refused_headline="评价表未能保存，请修改：",
         draft_key=url_for("mobile.score_new", assignment=assignment.id if assignment else None),
@@ -255,7 +255,8 @@ def score_token():
 def score_show(evaluation_id: int):
     """One evaluation as submitted (own unit; 基础科 sees all)."""
     evaluation = db.session.get(Evaluation, evaluation_id)
-    if evaluation is None or (current_user.role != "office" and evaluation.unit_id != current_user.org_unit_id):
+    if evaluation is None or (not sees_every_unit_evaluation(current_user.role)
+                              and evaluation.unit_id != current_user.org_unit_id):
         abort(404)
     sections = scoring.form_sections(evaluation.version)
     scored = {s.item_id: s for s in evaluation.scores}

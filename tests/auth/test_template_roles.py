@@ -28,11 +28,6 @@ KEPT = {
     # The server-side account command checks that a unit role names its unit and an expert role
     # its expert: the shape of the account being created, not what a user may do.
     "cli.py": 2,
-    # Owned by the scoring work running in parallel (issue 13 §3 / 16): its role checks move to
-    # the table there (app/mobile/scoring.py, app/services/scoring, app/services/forms).
-    "mobile/scoring.py": 4,
-    "services/scoring/evaluations.py": 4,
-    "services/forms/submissions.py": 1,
 }
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app import clock
+from app.auth.rights import sees_every_unit_form
 from app.clock import utcnow
 from app.extensions import db
 from app.services import uploads
@@ -275,7 +276,7 @@ def save_submission(form: FormDefinition, filled: Filled, *, by: User | None, ve
 def _same_sender(existing: FormSubmission, by: User | None) -> FormSubmission:
     """A replayed uuid is answered only to its own unit (the office sees every unit's)."""
     role = getattr(by, "role", None)
-    if role not in ("office", "sysadmin") and existing.unit_id != getattr(by, "org_unit_id", None):
+    if not sees_every_unit_form(role) and existing.unit_id != getattr(by, "org_unit_id", None):
         raise FormInvalid(["提交编号与其他单位的表单重复，请刷新页面后重新提交"])
     return existing
 

@@ -34,6 +34,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app import clock
+from app.auth.rights import enters_paper_evaluations, scores_experts, sees_every_unit_evaluation
 from app.clock import utcnow
 from app.extensions import db
 from app.services.discipline import ladder as discipline
@@ -63,8 +64,6 @@ SECTION_LABELS = {REQUIRED: "必填项", **EVAL_VARIANTS}
 SERVICE_QUALITY_VARIANT = "B"
 SIGNATURE_KEY = "evaluator_signature"
 UUID_RE = re.compile(r"^[0-9A-Za-z-]{8,64}$")
-# Roles that score experts (第二十二条: 科室、执法大队、镇); 基础科 also enters paper forms.
-SCORING_ROLES = ("office", "department", "town")
 
 
 def _whole_number(raw: Any) -> int | None:
@@ -178,7 +177,7 @@ def find_by_uuid(client_uuid: str | None) -> Evaluation | None:
 def may_score(user: User) -> bool:
     """Whether ``user`` scores experts (科室、大队、镇街 and 基础科 accounts with a unit)."""
     return (
-        bool(getattr(user, "is_authenticated", False)) and user.role in SCORING_ROLES and user.org_unit_id is not None
+        bool(getattr(user, "is_authenticated", False)) and scores_experts(user.role) and user.org_unit_id is not None
     )
 
 
@@ -210,7 +209,7 @@ def scorable_assignments_query(unit_id: int, today: dt.date | None = None):
 def _resolve_unit(entry: EvaluationEntry, by: User, problems: list[str]) -> int | None:
     """The submitting unit's id (第二十二条: the evaluations belong to it). 基础科 entering a
     paper form picks the unit that filled it; everyone else submits for his own unit."""
-    if by.role == "office" and entry.is_paper and not _blank(entry.unit_id):
+    if enters_paper_evaluations(by.role) and entry.is_paper and not _blank(entry.unit_id):
         unit_id = db.session.scalar(select(OrgUnit.id).where(OrgUnit.id == (_whole_number(entry.unit_id) or 0)))
         if unit_id is None:
             problems.append("请选择填表单位")
@@ -326,7 +325,7 @@ def check_evaluation(entry: EvaluationEntry, *, by: User, client_uuid: str | Non
 
     submitted_at = utcnow()
     evaluated_on = _as_date(entry.evaluated_on)
-    if entry.is_paper and by.role == "office" and not _blank(entry.received_on):
+    if entry.is_paper and enters_paper_evaluations(by.role) and not _blank(entry.received_on):
         received = _as_date(entry.received_on)
         if received is None:
             problems.append("纸质表报送日期格式不正确")
@@ -407,7 +406,7 @@ def store_evaluation(checked: CheckedEvaluation) -> tuple[Evaluation, bool]:
 
 def _same_sender(existing: Evaluation, by: User) -> Evaluation:
     """A replayed uuid is answered only to the unit (or office) that owns the record."""
-    if by.role != "office" and existing.unit_id != by.org_unit_id:
+    if not sees_every_unit_evaluation(by.role) and existing.unit_id != by.org_unit_id:
         raise ScoringError(["提交编号与其他单位的评价表重复，请刷新页面后重新提交"])
     return existing
 
