@@ -7,8 +7,7 @@ from app.extensions import db
 from app.services.dispatch import candidates, draws, responses
 from models import CommitmentLetter, ConflictOfInterest, Violation
 from tests import factories
-from tests.dispatch.conftest import MONDAY
-from tests.dispatch.records import group_ids
+from tests.dispatch.records import MONDAY, group_ids, new_request, pool
 
 
 def _find(ents, groups=("化工",), start=MONDAY, end=None, **kw):
@@ -24,7 +23,7 @@ def _reasons(cands, expert):
     return cands.reasons_for(expert.id) or ""
 
 
-def test_each_exclusion_names_its_rule(app, pool):
+def test_each_exclusion_names_its_rule(app):
     ent = factories.enterprise(name="常州华润化工有限公司")
     ok, = pool(1)
     no_letter = factories.expert(groups=("化工",))  # never appointed
@@ -49,13 +48,13 @@ def test_each_exclusion_names_its_rule(app, pool):
     assert "现工作单位" in _reasons(cands, employee)
 
 
-def test_employer_matched_by_credit_code(app, pool):
+def test_employer_matched_by_credit_code(app):
     ent = factories.enterprise(name="江苏某某股份有限公司")
     expert, = pool(1, employer="某某股份（常州）", employer_uscc=ent.uscc)
     assert "现工作单位" in _reasons(_find([ent]), expert)
 
 
-def test_missing_commitment_letter_is_not_dispatchable(app, pool):
+def test_missing_commitment_letter_is_not_dispatchable(app):
     ent = factories.enterprise()
     expert, = pool(1)
     for letter in db.session.query(CommitmentLetter).filter_by(expert_id=expert.id):
@@ -64,7 +63,7 @@ def test_missing_commitment_letter_is_not_dispatchable(app, pool):
     assert "承诺书" in _reasons(_find([ent]), expert)
 
 
-def test_any_of_the_requested_groups_qualifies(app, pool):
+def test_any_of_the_requested_groups_qualifies(app):
     ent = factories.enterprise()
     chem, = pool(1, groups=("化工",))
     elec, = pool(1, groups=("电气", "机械"))
@@ -74,9 +73,9 @@ def test_any_of_the_requested_groups_qualifies(app, pool):
     assert "组别不符" in _reasons(cands, fire)
 
 
-def test_already_booked_on_overlapping_dates(app, pool, new_request):
+def test_already_booked_on_overlapping_dates(app, section):
     experts = pool(3)
-    first = new_request(headcount=3, backups=0)
+    first = new_request(section, headcount=3, backups=0)
     draws.draw(first)
     # The same dates overlap; the day after the first request ends does not.
     overlapping = _find([factories.enterprise()], start=MONDAY + dt.timedelta(days=1))
@@ -86,9 +85,9 @@ def test_already_booked_on_overlapping_dates(app, pool, new_request):
     assert len(later.eligible) == 3
 
 
-def test_a_declined_job_does_not_book_the_expert(app, pool, new_request):
+def test_a_declined_job_does_not_book_the_expert(app, section):
     pool(2)
-    first = new_request(headcount=1, backups=0)
+    first = new_request(section, headcount=1, backups=0)
     draws.draw(first)
     a = first.assignments[0]
     responses.respond(a, "declined_justified", reason="出差在外")
@@ -110,7 +109,7 @@ def _count_queries(fn):
     return count
 
 
-def test_fixed_number_of_queries_whatever_the_pool(app, pool):
+def test_fixed_number_of_queries_whatever_the_pool(app):
     ent = factories.enterprise()
     pool(3)
     db.session.commit()
@@ -122,7 +121,7 @@ def test_fixed_number_of_queries_whatever_the_pool(app, pool):
     assert small == large <= 24
 
 
-def test_the_summary_counts_each_expert_once_under_his_first_reason(app, pool):
+def test_the_summary_counts_each_expert_once_under_his_first_reason(app):
     """未入选 N名 = the sum of its parts: an expert of the wrong group who is also not
     dispatchable counts once, as 不可派遣 (the reason that comes first)."""
     ent = factories.enterprise(name="常州华润化工有限公司")

@@ -10,11 +10,11 @@ from app.services.dispatch import contact, draws, responses, usage_requests
 from app.services.errors import DomainError
 from models import AuditLog
 from tests import factories
-from tests.dispatch.conftest import MONDAY
+from tests.dispatch.records import MONDAY, pool
 
 
 @pytest.fixture
-def job(app, town, pool):
+def job(app, town):
     pool(3)
     ent = factories.enterprise(name="常州华润化工有限公司", address="武进区湖塘镇长虹路8号")
     req = usage_requests.create_request(

@@ -12,8 +12,7 @@ from app.services.dispatch import candidates, designation, draws, responses, usa
 from app.services.errors import DomainError
 from models import Assignment, ConflictOfInterest, Draw, StatusEvent, UsageRequest, Violation
 from tests import factories
-from tests.dispatch.conftest import MONDAY
-from tests.dispatch.records import group_ids
+from tests.dispatch.records import MONDAY, group_ids, new_request, pool
 
 
 def test_algorithm_is_the_documented_sha256_ranking():
@@ -25,9 +24,9 @@ def test_algorithm_is_the_documented_sha256_ranking():
     assert chosen == by_hand[:2] and backups == by_hand[2:5]
 
 
-def test_replaying_a_recorded_draw_gives_the_same_experts(app, pool, new_request):
+def test_replaying_a_recorded_draw_gives_the_same_experts(app, section):
     pool(12)
-    req = new_request(headcount=3, backups=2)
+    req = new_request(section, headcount=3, backups=2)
     record = draws.draw(req)
     db.session.commit()
     db.session.expire_all()
@@ -47,19 +46,19 @@ def test_replaying_a_recorded_draw_gives_the_same_experts(app, pool, new_request
     assert not draws.verify_draw(stored)
 
 
-def test_same_seed_same_pool_same_result(app, pool, new_request):
+def test_same_seed_same_pool_same_result(app, section):
     pool(10)
     seed = "0123456789abcdef0123456789abcdef"
-    a = draws.draw(new_request(headcount=2), seed=seed)
+    a = draws.draw(new_request(section, headcount=2), seed=seed)
     expected = draws.draw_order(seed, a.eligible_ids, 2, 2)
     assert (a.chosen_ids, a.backup_ids) == tuple(map(list, expected))
 
 
-def test_more_experts_than_eligible_is_refused_and_changes_nothing(app, pool, new_request):
+def test_more_experts_than_eligible_is_refused_and_changes_nothing(app, section):
     pool(2)
     before = db.session.scalar(select(func.count()).select_from(UsageRequest))
     with pytest.raises(DomainError) as err:
-        new_request(headcount=3)
+        new_request(section, headcount=3)
     assert "只有2名" in str(err.value) and "少于所需的3名" in str(err.value)
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(UsageRequest)) == before
@@ -73,16 +72,16 @@ def test_more_experts_than_eligible_is_refused_and_changes_nothing(app, pool, ne
     ("headcount", 0, "1至30人"),
     ("subject", "  ", "请填写任务名称"),
 ])
-def test_bad_request_input_is_refused_in_chinese(app, pool, new_request, field, value, message):
+def test_bad_request_input_is_refused_in_chinese(app, section, field, value, message):
     pool(3)
     with pytest.raises(DomainError) as err:
-        new_request(**{field: value})
+        new_request(section, **{field: value})
     assert message in str(err.value)
 
 
-def test_designation_needs_a_written_reason(app, pool, new_request):
+def test_designation_needs_a_written_reason(app, section):
     experts = pool(4)
-    req = new_request(headcount=1)
+    req = new_request(section, headcount=1)
     with pytest.raises(DomainError, match="书面理由"):
         designation.designate(req, experts[0], "  ")
     a = designation.designate(req, experts[0], "熟悉该企业的重大危险源，事故调查需要")
@@ -91,20 +90,20 @@ def test_designation_needs_a_written_reason(app, pool, new_request):
         designation.designate(req, experts[1], "另一个足够长的理由")
 
 
-def test_designating_an_ineligible_expert_says_why(app, pool, new_request):
+def test_designating_an_ineligible_expert_says_why(app, section):
     ent = factories.enterprise()
     ok = pool(3)
     related, = pool(1)
     db.session.add(ConflictOfInterest(expert=related, enterprise=ent, relation="contract"))
-    req = new_request(enterprises=[ent], headcount=1)
+    req = new_request(section, enterprises=[ent], headcount=1)
     with pytest.raises(DomainError, match="咨询/中介服务合同"):
         designation.designate(req, related, "该专家最熟悉这家企业")
     assert ok
 
 
-def test_upper_pool_and_outside_experts_can_join_one_job(app, pool, new_request):
+def test_upper_pool_and_outside_experts_can_join_one_job(app, section):
     pool(2)
-    req = new_request(headcount=2)
+    req = new_request(section, headcount=2)
     outsider = designation.create_external_expert(
         name="郑国庆", id_number=factories.id_number(dt.date(1970, 2, 3)), employer="南京工业大学",
         mobile="13912345678", source="outside", groups=group_ids("化工"),
@@ -124,9 +123,9 @@ def test_upper_pool_and_outside_experts_can_join_one_job(app, pool, new_request)
                                         "区库专家不走这里")
 
 
-def test_changing_conditions_after_a_draw_voids_it(app, pool, new_request):
+def test_changing_conditions_after_a_draw_voids_it(app, section):
     pool(8)
-    req = new_request(headcount=2, backups=1)
+    req = new_request(section, headcount=2, backups=1)
     record = draws.draw(req)
     accepted = req.assignments[0]
     responses.respond(accepted, "accepted")
@@ -152,17 +151,17 @@ def test_changing_conditions_after_a_draw_voids_it(app, pool, new_request):
     assert again.id != record.id and again.voided_at is None
 
 
-def test_text_only_edits_do_not_void(app, pool, new_request):
+def test_text_only_edits_do_not_void(app, section):
     pool(4)
-    req = new_request()
+    req = new_request(section)
     record = draws.draw(req)
     assert usage_requests.update_request_conditions(req, subject="改个名称", description="补充说明") == []
     assert record.voided_at is None
 
 
-def test_no_second_draw_when_the_job_is_staffed(app, pool, new_request):
+def test_no_second_draw_when_the_job_is_staffed(app, section):
     pool(5)
-    req = new_request(headcount=2)
+    req = new_request(section, headcount=2)
     draws.draw(req)
     with pytest.raises(DomainError, match="无需再抽取"):
         draws.draw(req)

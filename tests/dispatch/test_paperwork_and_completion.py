@@ -10,7 +10,7 @@ from app.services.dispatch import candidates, completion, draws, fairness, paper
 from app.services.errors import DomainError
 from models import ServiceRecord, Setting
 from tests import factories
-from tests.dispatch.records import group_ids
+from tests.dispatch.records import group_ids, new_request, pool
 
 FRIDAY = dt.date(2026, 6, 12)  # the next Monday–Wednesday are ordinary working days
 
@@ -23,7 +23,7 @@ def _emergency(unit, start=FRIDAY, **kw):
     return usage_requests.create_request(**args)
 
 
-def test_an_emergency_is_drawn_at_once_with_a_paperwork_deadline(app, pool, section):
+def test_an_emergency_is_drawn_at_once_with_a_paperwork_deadline(app, section):
     pool(3)
     req = _emergency(section)
     assert req.emergency and req.emergency_reason == "emergency"
@@ -36,7 +36,7 @@ def test_an_emergency_is_drawn_at_once_with_a_paperwork_deadline(app, pool, sect
     (dt.date(2026, 6, 17), False),  # the due day itself
     (dt.date(2026, 6, 18), True),   # Thursday
 ])
-def test_overdue_paperwork_across_a_weekend(app, pool, section, town, today, overdue):
+def test_overdue_paperwork_across_a_weekend(app, section, town, today, overdue):
     pool(3)
     mine = _emergency(section)
     theirs = _emergency(town, emergency_reason="report_check", activity_type="inspection")
@@ -47,14 +47,14 @@ def test_overdue_paperwork_across_a_weekend(app, pool, section, town, today, ove
     assert set(listed_for_office) == ({mine, theirs} if overdue else set())
 
 
-def test_the_deadline_is_a_setting(app, pool, section):
+def test_the_deadline_is_a_setting(app, section):
     pool(3)
     db.session.get(Setting, "emergency_paperwork_days").value = "5"
     # 15–18 June, then 端午节 on Friday 19 June and the weekend: the fifth working day is Monday 22 June.
     assert _emergency(section).paperwork_due == dt.date(2026, 6, 22)
 
 
-def test_completing_paperwork_clears_the_overdue_listing(app, pool, section):
+def test_completing_paperwork_clears_the_overdue_listing(app, section):
     pool(3)
     req = _emergency(section)
     with pytest.raises(DomainError, match="书面理由|补办手续"):
@@ -64,7 +64,7 @@ def test_completing_paperwork_clears_the_overdue_listing(app, pool, section):
     assert "事后补办说明" in req.description
 
 
-def test_a_normal_request_cannot_start_in_the_past(app, pool, section):
+def test_a_normal_request_cannot_start_in_the_past(app, section):
     pool(3)
     with pytest.raises(DomainError, match="紧急情况"):
         usage_requests.create_request(unit=section, activity_type="inspection", subject="检查", start_date=FRIDAY,
@@ -72,9 +72,9 @@ def test_a_normal_request_cannot_start_in_the_past(app, pool, section):
                                       headcount=1, today=FRIDAY + dt.timedelta(days=1))
 
 
-def test_completion_creates_the_service_record(app, pool, new_request, section):
+def test_completion_creates_the_service_record(app, section):
     pool(3)
-    req = new_request(headcount=1, backups=0)
+    req = new_request(section, headcount=1, backups=0)
     draws.draw(req)
     a = req.assignments[0]
     responses.respond(a, "accepted")
@@ -92,7 +92,7 @@ def test_completion_creates_the_service_record(app, pool, new_request, section):
     assert db.session.get(ServiceRecord, record.id).units == Decimal("3")
 
 
-def test_a_town_engaging_directly_pays_itself(app, pool, town):
+def test_a_town_engaging_directly_pays_itself(app, town):
     pool(3)
     req = _emergency(town)
     a = next(x for x in req.assignments if not x.is_backup)
@@ -103,7 +103,7 @@ def test_a_town_engaging_directly_pays_itself(app, pool, town):
     assert record.started_at == dt.datetime(2026, 6, 12, 23, 40) and record.is_night and not record.is_holiday
 
 
-def test_emergency_work_needs_its_date_and_time(app, pool, section):
+def test_emergency_work_needs_its_date_and_time(app, section):
     pool(3)
     req = _emergency(section)
     a = next(x for x in req.assignments if not x.is_backup)
@@ -113,7 +113,7 @@ def test_emergency_work_needs_its_date_and_time(app, pool, section):
     assert db.session.scalar(select(ServiceRecord)) is None
 
 
-def test_holiday_emergency_is_flagged(app, pool, section):
+def test_holiday_emergency_is_flagged(app, section):
     pool(3)
     dragon_boat = dt.date(2026, 6, 19)
     req = _emergency(section, start=dragon_boat)
@@ -131,9 +131,9 @@ def test_holiday_emergency_is_flagged(app, pool, section):
     ({"units": "100"}, "不能超过99"),
     ({"service_date": dt.date(2026, 7, 30)}, "日期范围"),
 ])
-def test_bad_completion_input(app, pool, new_request, kw, message):
+def test_bad_completion_input(app, section, kw, message):
     pool(3)
-    req = new_request(headcount=1, backups=0)
+    req = new_request(section, headcount=1, backups=0)
     draws.draw(req)
     a = req.assignments[0]
     responses.respond(a, "accepted")
@@ -142,9 +142,9 @@ def test_bad_completion_input(app, pool, new_request, kw, message):
     assert a.completed_at is None
 
 
-def test_absent_at_completion_is_a_no_show(app, pool, new_request):
+def test_absent_at_completion_is_a_no_show(app, section):
     pool(3)
-    req = new_request(headcount=1, backups=0)
+    req = new_request(section, headcount=1, backups=0)
     draws.draw(req)
     a = req.assignments[0]
     responses.respond(a, "accepted")
@@ -152,7 +152,7 @@ def test_absent_at_completion_is_a_no_show(app, pool, new_request):
     assert a.response == "no_show" and a.attended is False
 
 
-def test_fairness_report_flags_twice_the_group_average(app, pool, section):
+def test_fairness_report_flags_twice_the_group_average(app, section):
     experts = pool(4)
     # Expert 0 is drawn 4 times (designated draws are not draws): average (4+1+1+0)/4 = 1.5.
     for i, (eid, n) in enumerate([(experts[0].id, 4), (experts[1].id, 1), (experts[2].id, 1)]):

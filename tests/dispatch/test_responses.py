@@ -10,12 +10,12 @@ from app.services.dispatch.responses import Invitation, absence_tally
 from app.services.errors import DomainError
 from models import ConflictOfInterest, Dismissal
 from tests import factories
-from tests.dispatch.conftest import MONDAY
+from tests.dispatch.records import MONDAY, new_request, pool
 
 
-def test_a_decline_calls_the_next_backup(app, pool, new_request):
+def test_a_decline_calls_the_next_backup(app, section):
     pool(6)
-    req = new_request(headcount=2, backups=2)
+    req = new_request(section, headcount=2, backups=2)
     record = draws.draw(req)
     first = next(a for a in req.assignments if a.expert_id == record.chosen_ids[0])
     outcome = responses.respond(first, "declined_justified", reason="当天在外地参加培训")
@@ -24,10 +24,10 @@ def test_a_decline_calls_the_next_backup(app, pool, new_request):
     assert assignments.still_needed(req) == 0
 
 
-def test_a_declared_conflict_is_recorded_and_calls_the_backup(app, pool, new_request):
+def test_a_declared_conflict_is_recorded_and_calls_the_backup(app, section):
     pool(5)
     ent = factories.enterprise(name="常州新东化工发展有限公司")
-    req = new_request(enterprises=[ent], headcount=1, backups=1)
+    req = new_request(section, enterprises=[ent], headcount=1, backups=1)
     record = draws.draw(req)
     a = req.assignments[0]
     outcome = responses.respond(a, "conflict", conflict_enterprise=ent.id, conflict_relation="former_employer",
@@ -40,9 +40,9 @@ def test_a_declared_conflict_is_recorded_and_calls_the_backup(app, pool, new_req
     assert "原工作单位" in candidates.candidates(req).reasons_for(a.expert_id)
 
 
-def test_no_backup_left_is_reported(app, pool, new_request):
+def test_no_backup_left_is_reported(app, section):
     pool(2)
-    req = new_request(headcount=1, backups=0)
+    req = new_request(section, headcount=1, backups=0)
     draws.draw(req)
     outcome = responses.respond(req.assignments[0], "declined_unjustified")
     assert outcome.promoted is None and outcome.backups_exhausted
@@ -52,26 +52,26 @@ def test_no_backup_left_is_reported(app, pool, new_request):
     ("declined_justified", "须说明理由"),
     ("pending", "答复类型无效"),
 ])
-def test_bad_responses_are_refused(app, pool, new_request, response, message):
+def test_bad_responses_are_refused(app, section, response, message):
     pool(3)
-    req = new_request(headcount=1)
+    req = new_request(section, headcount=1)
     draws.draw(req)
     with pytest.raises(DomainError, match=message):
         responses.respond(req.assignments[0], response)
     assert req.assignments[0].response == "pending"
 
 
-def test_an_expert_cannot_record_his_own_no_show(app, pool, new_request):
+def test_an_expert_cannot_record_his_own_no_show(app, section):
     pool(3)
-    req = new_request(headcount=1)
+    req = new_request(section, headcount=1)
     draws.draw(req)
     with pytest.raises(DomainError, match="使用单位记录"):
         responses.respond(req.assignments[0], "no_show", by_expert=True)
 
 
-def test_a_backup_not_yet_called_cannot_answer(app, pool, new_request):
+def test_a_backup_not_yet_called_cannot_answer(app, section):
     pool(4)
-    req = new_request(headcount=1, backups=1)
+    req = new_request(section, headcount=1, backups=1)
     draws.draw(req)
     backup = next(a for a in req.assignments if a.is_backup)
     with pytest.raises(DomainError, match="候补"):
@@ -110,20 +110,20 @@ def test_five_absences_count_within_one_calendar_year_only():
     assert len(absence_tally(invitations, 2026)[1]) == 3
 
 
-def _jobs(pool_experts, new_request, n, start=MONDAY):
+def _jobs(section, pool_experts, n, start=MONDAY):
     """n one-day jobs a week apart, each drawing exactly the one expert of the pool."""
     out = []
     for i in range(n):
         day = start + dt.timedelta(days=7 * i)
-        req = new_request(headcount=1, backups=0, start_date=day, end_date=day)
+        req = new_request(section, headcount=1, backups=0, start_date=day, end_date=day)
         draws.draw(req)
         out.append(req.assignments[0])
     return out
 
 
-def test_three_unjustified_declines_in_a_row_propose_dismissal(app, pool, new_request):
+def test_three_unjustified_declines_in_a_row_propose_dismissal(app, section):
     expert, = pool(1)
-    jobs = _jobs([expert], new_request, 3)
+    jobs = _jobs(section, [expert], 3)
     outcomes = [responses.respond(a, "declined_unjustified") for a in jobs]
     assert [o.proposal is not None for o in outcomes] == [False, False, True]
     proposal = db.session.scalar(select(Dismissal).where(Dismissal.expert_id == expert.id))
@@ -131,18 +131,18 @@ def test_three_unjustified_declines_in_a_row_propose_dismissal(app, pool, new_re
     assert "连续3次" in proposal.detail and jobs[0].request.request_no in proposal.detail
 
 
-def test_a_justified_decline_does_not_count(app, pool, new_request):
+def test_a_justified_decline_does_not_count(app, section):
     expert, = pool(1)
-    jobs = _jobs([expert], new_request, 3)
+    jobs = _jobs(section, [expert], 3)
     responses.respond(jobs[0], "declined_unjustified")
     responses.respond(jobs[1], "declined_justified", reason="住院治疗")
     responses.respond(jobs[2], "declined_unjustified")
     assert db.session.scalar(select(Dismissal).where(Dismissal.expert_id == expert.id)) is None
 
 
-def test_five_absences_in_a_year_propose_dismissal(app, pool, new_request):
+def test_five_absences_in_a_year_propose_dismissal(app, section):
     expert, = pool(1)
-    jobs = _jobs([expert], new_request, 9)
+    jobs = _jobs(section, [expert], 9)
     for i, a in enumerate(jobs):
         if i % 2:
             responses.respond(a, "accepted")
@@ -152,9 +152,9 @@ def test_five_absences_in_a_year_propose_dismissal(app, pool, new_request):
     assert proposal is not None and "2026年内累计5次" in proposal.detail
 
 
-def test_reclassifying_a_decline_as_unjustified_runs_the_rule(app, pool, new_request):
+def test_reclassifying_a_decline_as_unjustified_runs_the_rule(app, section):
     expert, = pool(1)
-    jobs = _jobs([expert], new_request, 3)
+    jobs = _jobs(section, [expert], 3)
     responses.respond(jobs[0], "declined_unjustified")
     responses.respond(jobs[1], "declined_unjustified")
     responses.respond(jobs[2], "declined_justified", reason="家中有事")
@@ -165,10 +165,10 @@ def test_reclassifying_a_decline_as_unjustified_runs_the_rule(app, pool, new_req
         responses.reclassify_decline(jobs[0], True, "")
 
 
-def test_a_row_counts_even_when_a_later_job_was_accepted_first(app, pool, new_request):
+def test_a_row_counts_even_when_a_later_job_was_accepted_first(app, section):
     """Jobs are ordered by their dates, not by when they were answered."""
     expert, = pool(1)
-    jobs = _jobs([expert], new_request, 4)
+    jobs = _jobs(section, [expert], 4)
     responses.respond(jobs[3], "accepted")  # the latest job, answered first
     outcomes = [responses.respond(a, "declined_unjustified") for a in jobs[:3]]
     assert outcomes[-1].proposal is not None

@@ -12,7 +12,7 @@ from app.services.dispatch import draws, notices, responses, usage_requests
 from models import Assignment, Draw, Enterprise, Notice, ServiceRecord, UsageRequest
 from tests import factories
 from tests.conftest import csrf_from
-from tests.dispatch.records import group_ids
+from tests.dispatch.records import group_ids, pool
 
 TODAY = clock.today()
 NEXT_WEEK = TODAY + dt.timedelta(days=7)
@@ -53,7 +53,7 @@ def _count(model):
     return db.session.scalar(select(func.count()).select_from(model))
 
 
-def test_department_creates_a_request_and_lands_on_its_page(app, client, dept, pool, form_for):
+def test_department_creates_a_request_and_lands_on_its_page(app, client, dept, form_for):
     pool(5)
     ent = factories.enterprise(name="常州华润化工有限公司")
     db.session.commit()
@@ -66,7 +66,7 @@ def test_department_creates_a_request_and_lands_on_its_page(app, client, dept, p
     assert "候选专家" in html and "符合条件5名" in html and "随机抽取" in html
 
 
-def test_a_new_enterprise_with_a_checked_credit_code(app, client, dept, pool, form_for):
+def test_a_new_enterprise_with_a_checked_credit_code(app, client, dept, form_for):
     pool(3)
     db.session.commit()
     code = factories.uscc(777)
@@ -83,7 +83,7 @@ def test_a_new_enterprise_with_a_checked_credit_code(app, client, dept, pool, fo
     ({"new_enterprise_name": "常州错误代码有限公司", "new_enterprise_uscc": "91320412MA1234567X"}, "统一社会信用代码"),
     ({"enterprises": ""}, "至少选择一家服务企业"),
 ])
-def test_bad_input_gets_a_chinese_message_and_changes_nothing(app, client, dept, pool, form_for, overrides, message):
+def test_bad_input_gets_a_chinese_message_and_changes_nothing(app, client, dept, form_for, overrides, message):
     pool(3)
     ent = factories.enterprise()
     db.session.commit()
@@ -95,7 +95,7 @@ def test_bad_input_gets_a_chinese_message_and_changes_nothing(app, client, dept,
     assert (_count(UsageRequest), _count(Enterprise)) == before
 
 
-def test_an_unknown_enterprise_is_refused(app, client, dept, pool, form_for):
+def test_an_unknown_enterprise_is_refused(app, client, dept, form_for):
     pool(3)
     db.session.commit()
     html = _text(client.post("/admin/usage_request/new/", data=form_for(enterprises="424242"), follow_redirects=True))
@@ -110,7 +110,7 @@ def _request(unit, n=5, headcount=2, backups=1, **kw):
                                          headcount=headcount, backups=backups, **kw)
 
 
-def test_draw_replay_respond_complete_and_notice_through_the_page(app, client, dept, pool):
+def test_draw_replay_respond_complete_and_notice_through_the_page(app, client, dept):
     pool(6)
     req = _request(dept.org_unit)
     db.session.commit()
@@ -149,7 +149,7 @@ def test_draw_replay_respond_complete_and_notice_through_the_page(app, client, d
     assert pdf.status_code == 200 and pdf.data[:4] == b"%PDF" and pdf.mimetype == "application/pdf"
 
 
-def test_completion_through_the_page_makes_the_service_record(app, client, dept, pool):
+def test_completion_through_the_page_makes_the_service_record(app, client, dept):
     pool(3)
     day = TODAY - dt.timedelta(days=1)
     req = usage_requests.create_request(unit=dept.org_unit, activity_type="emergency", subject="泄漏处置",
@@ -170,7 +170,7 @@ def test_completion_through_the_page_makes_the_service_record(app, client, dept,
     assert "已生成服务记录" in html and record.is_night and record.started_at.hour == 23
 
 
-def test_units_see_and_act_on_their_own_requests_only(app, client, login_as, pool):
+def test_units_see_and_act_on_their_own_requests_only(app, client, login_as):
     pool(4)
     other_unit = factories.org_unit(kind="town")
     theirs = _request(other_unit)
@@ -184,7 +184,7 @@ def test_units_see_and_act_on_their_own_requests_only(app, client, login_as, poo
     assert response.status_code == 404 and not theirs.draws
 
 
-def test_office_reads_but_does_not_draw(app, client, login_as, pool):
+def test_office_reads_but_does_not_draw(app, client, login_as):
     pool(4)
     req = _request(factories.org_unit(kind="brigade"))
     db.session.commit()
@@ -196,7 +196,7 @@ def test_office_reads_but_does_not_draw(app, client, login_as, pool):
     assert response.status_code == 403
 
 
-def test_editing_conditions_voids_the_draw(app, client, dept, pool):
+def test_editing_conditions_voids_the_draw(app, client, dept):
     pool(6)
     req = _request(dept.org_unit)
     draws.draw(req)
@@ -219,7 +219,7 @@ def test_editing_conditions_voids_the_draw(app, client, dept, pool):
     assert "已作废" in _text(client.get(f"/admin/usage_request/details/?id={req.id}"))
 
 
-def test_paper_receipt_upload(app, client, dept, pool):
+def test_paper_receipt_upload(app, client, dept):
     pool(3)
     req = _request(dept.org_unit, headcount=1)
     draws.draw(req)
@@ -250,7 +250,7 @@ def test_paper_receipt_upload(app, client, dept, pool):
     assert client.get(f"/admin/notice/{notice.id}/scan").status_code == 200
 
 
-def test_notice_list_filters_by_unit_and_state(app, client, login_as, pool):
+def test_notice_list_filters_by_unit_and_state(app, client, login_as):
     pool(6)
     a_unit, b_unit = factories.org_unit(name="执法大队一中队测试"), factories.org_unit(name="湖塘镇测试", kind="town")
     ra, rb = _request(a_unit, headcount=1), _request(b_unit, headcount=1)
@@ -270,7 +270,7 @@ def test_notice_list_filters_by_unit_and_state(app, client, login_as, pool):
     assert na.notice_no in pending and nb.notice_no not in pending
 
 
-def test_overdue_page_for_the_unit_and_the_office(app, client, login_as, auth, pool):
+def test_overdue_page_for_the_unit_and_the_office(app, client, login_as, auth):
     pool(4)
     town = factories.org_unit(kind="town", name="遥观镇测试")
     day = TODAY - dt.timedelta(days=20)
@@ -292,7 +292,7 @@ def test_overdue_page_for_the_unit_and_the_office(app, client, login_as, auth, p
     assert old.request_no not in _text(client.get("/admin/overdue_paperwork/"))
 
 
-def test_fairness_page(app, client, login_as, auth, pool):
+def test_fairness_page(app, client, login_as, auth):
     pool(3)
     login_as("office")
     html = _text(client.get("/admin/fairness_report/"))

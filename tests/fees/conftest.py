@@ -1,15 +1,9 @@
-"""Fixtures for fees and payouts: staff users and ``record`` (records.service_record, bound to the app)."""
+"""Fixtures for fees and payouts: staff users. Service records are made by the plain function
+``tests.fees.records.service_record`` (``records.service_record(expert, activity=..., day=...)``)."""
 
 import pytest
 
 from tests import factories
-from tests.fees.records import service_record
-
-
-@pytest.fixture
-def record(app):
-    """``record(expert, activity=..., day=..., ...)`` → a flushed ServiceRecord."""
-    return service_record
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from app.services.fees import payouts, pricing, settlement, statements, town_due
 from app.services.fees.record_status import record_status
 from models import PayoutBatch, PayoutLine, ServiceRecord
 from tests import factories
+from tests.fees import records
 
 Q2 = (2026, 2)
 JULY_10 = dt.date(2026, 7, 10)
@@ -31,9 +32,9 @@ def li(app):
     return factories.appointed_expert(name="李敏")
 
 
-def priced(record, expert, days, activity="inspection", **kw):
+def priced(expert, days, activity="inspection", **kw):
     """One inspection per day in ``days``, priced (1000 元 each)."""
-    out = [record(expert, activity=activity, day=d, **kw) for d in days]
+    out = [records.service_record(expert, activity=activity, day=d, **kw) for d in days]
     pricing.price_records(out)
     return out
 
@@ -42,13 +43,13 @@ def lines_by_name(batch):
     return {row.name: row for row in payouts.batch_lines(batch) if not row.is_adjustment}
 
 
-def test_batch_gathers_the_quarters_unpaid_bureau_records(wang, li, record, office):
+def test_batch_gathers_the_quarters_unpaid_bureau_records(wang, li, office):
     town = factories.org_unit("湖塘镇", kind="town")
-    priced(record, wang, [dt.date(2026, 4, 2), dt.date(2026, 5, 6), dt.date(2026, 6, 30)])
-    priced(record, li, [dt.date(2026, 4, 20)])
-    priced(record, li, [dt.date(2026, 5, 20)], payer="unit", unit=town)  # the town pays (第十九条)
-    priced(record, li, [dt.date(2026, 3, 31), dt.date(2026, 7, 1)])  # other quarters
-    unpriced = record(li, activity="other", day=dt.date(2026, 6, 1))  # awaiting approval
+    priced(wang, [dt.date(2026, 4, 2), dt.date(2026, 5, 6), dt.date(2026, 6, 30)])
+    priced(li, [dt.date(2026, 4, 20)])
+    priced(li, [dt.date(2026, 5, 20)], payer="unit", unit=town)  # the town pays (第十九条)
+    priced(li, [dt.date(2026, 3, 31), dt.date(2026, 7, 1)])  # other quarters
+    unpriced = records.service_record(li, activity="other", day=dt.date(2026, 6, 1))  # awaiting approval
 
     batch = payouts.build_batch(*Q2, office, pay_date=JULY_10)
 
@@ -69,10 +70,10 @@ def test_batch_gathers_the_quarters_unpaid_bureau_records(wang, li, record, offi
     assert all(r.service_date.month in (4, 5, 6) and r.payer == "bureau" for r in paid)
 
 
-def test_review_links_the_drafts_records_to_their_lines(wang, li, record, office):
+def test_review_links_the_drafts_records_to_their_lines(wang, li, office):
     """A draft pays the quarter's open records as they are; review ties each one to its line."""
-    w1, w2 = priced(record, wang, [dt.date(2026, 4, 2), dt.date(2026, 5, 6)])
-    (l1,) = priced(record, li, [dt.date(2026, 4, 20)])
+    w1, w2 = priced(wang, [dt.date(2026, 4, 2), dt.date(2026, 5, 6)])
+    (l1,) = priced(li, [dt.date(2026, 4, 20)])
     batch = payouts.build_batch(*Q2, office, pay_date=JULY_10)
     assert {r.payout_line_id for r in (w1, w2, l1)} == {None}  # nothing written on the records yet
     assert record_status(w1) == "已汇总待审核"
@@ -85,13 +86,13 @@ def test_review_links_the_drafts_records_to_their_lines(wang, li, record, office
     assert (w1.payout_line_id, w2.payout_line_id, l1.payout_line_id) == (lines[wang.id], lines[wang.id], lines[li.id])
     assert record_status(w1) == "已审核待发放"
     # A record priced after the review is paid by no batch yet, not by the locked one.
-    (late,) = priced(record, wang, [dt.date(2026, 6, 3)])
+    (late,) = priced(wang, [dt.date(2026, 6, 3)])
     assert late.payout_line_id is None and record_status(late) == "待纳入季度发放"
     assert late not in set(db.session.scalars(select(ServiceRecord).where(settlement.batch_records_condition(batch))))
 
 
-def test_a_record_deleted_under_a_draft_makes_it_refresh_before_review(wang, record, office):
-    r1, r2 = priced(record, wang, [dt.date(2026, 4, 2), dt.date(2026, 4, 3)])
+def test_a_record_deleted_under_a_draft_makes_it_refresh_before_review(wang, office):
+    r1, r2 = priced(wang, [dt.date(2026, 4, 2), dt.date(2026, 4, 3)])
     batch = payouts.build_batch(*Q2, office, pay_date=JULY_10)
     db.session.delete(r2)  # entered by mistake: a draft does not hold it
     db.session.flush()
@@ -104,11 +105,11 @@ def test_a_record_deleted_under_a_draft_makes_it_refresh_before_review(wang, rec
     assert db.session.get(ServiceRecord, r1.id).payout_line_id is not None
 
 
-def test_the_quarter_overview_counts_where_each_record_stands(wang, record, office):
+def test_the_quarter_overview_counts_where_each_record_stands(wang, office):
     town = factories.org_unit("湖塘镇", kind="town")
-    priced(record, wang, [dt.date(2026, 4, 2), dt.date(2026, 4, 3)])
-    priced(record, wang, [dt.date(2026, 5, 20)], payer="unit", unit=town)
-    record(wang, activity="other", day=dt.date(2026, 6, 1))
+    priced(wang, [dt.date(2026, 4, 2), dt.date(2026, 4, 3)])
+    priced(wang, [dt.date(2026, 5, 20)], payer="unit", unit=town)
+    records.service_record(wang, activity="other", day=dt.date(2026, 6, 1))
     before = settlement.quarter_overview(*Q2)
     assert (before.ready, before.in_draft, before.unpriced, before.settled, before.unit) == (2, 0, 1, 0, 1)
     batch = payouts.build_batch(*Q2, office, pay_date=JULY_10)
@@ -119,45 +120,45 @@ def test_the_quarter_overview_counts_where_each_record_stands(wang, record, offi
     assert (after.ready, after.in_draft, after.settled) == (0, 0, 2)
 
 
-def test_one_draft_per_quarter_and_nothing_to_pay_is_refused(wang, record, office):
+def test_one_draft_per_quarter_and_nothing_to_pay_is_refused(wang, office):
     with pytest.raises(DomainError, match="没有待发放"):
         payouts.build_batch(*Q2, office)
     assert db.session.scalar(select(PayoutBatch.id)) is None
-    priced(record, wang, [dt.date(2026, 4, 2)])
+    priced(wang, [dt.date(2026, 4, 2)])
     payouts.build_batch(*Q2, office)
     with pytest.raises(DomainError, match="已有草稿批次"):
         payouts.build_batch(*Q2, office)
 
 
-def test_records_completed_after_review_go_into_the_next_batch_of_the_quarter(wang, record, office):
-    priced(record, wang, [dt.date(2026, 4, 2)])
+def test_records_completed_after_review_go_into_the_next_batch_of_the_quarter(wang, office):
+    priced(wang, [dt.date(2026, 4, 2)])
     first = payouts.build_batch(*Q2, office, pay_date=JULY_10)
     payouts.review_batch(first, office)
-    priced(record, wang, [dt.date(2026, 6, 29)])  # entered late
+    priced(wang, [dt.date(2026, 6, 29)])  # entered late
     second = payouts.build_batch(*Q2, office, pay_date=dt.date(2026, 8, 10))
     assert second.sequence == 2
     assert lines_by_name(second)["王建国"].service_count == 1
 
 
-def test_open_records_are_found_once_a_batch_is_locked(wang, li, record, office, leader):
+def test_open_records_are_found_once_a_batch_is_locked(wang, li, office, leader):
     """A record on no batch is open even when locked batches exist (SQL NULL must not hide it)."""
-    priced(record, wang, [dt.date(2026, 4, 1)])
+    priced(wang, [dt.date(2026, 4, 1)])
     payouts.review_batch(payouts.build_batch(*Q2, office, pay_date=JULY_10), office)
-    later = record(li, day=dt.date(2026, 7, 2))
-    training = record(li, activity="training", day=dt.date(2026, 7, 3), proposed_amount=Decimal("900"))
+    later = records.service_record(li, day=dt.date(2026, 7, 2))
+    training = records.service_record(li, activity="training", day=dt.date(2026, 7, 3), proposed_amount=Decimal("900"))
     assert pricing.price_unpriced().priced == 1 and later.amount == Decimal("1000.00")
     assert db.session.scalars(pricing.awaiting_approval_query()).all() == [training]
     assert set(db.session.scalars(pricing.open_records_query()).all()) == {later, training}
 
 
-def test_two_batches_paid_in_one_month_withhold_only_the_difference(wang, record, office):
+def test_two_batches_paid_in_one_month_withhold_only_the_difference(wang, office):
     """SPEC §3.10: one expert's income of one calendar month is one 次."""
-    priced(record, wang, [dt.date(2026, 4, d) for d in (1, 2, 3)])  # 3000
+    priced(wang, [dt.date(2026, 4, d) for d in (1, 2, 3)])  # 3000
     first = payouts.build_batch(*Q2, office, pay_date=JULY_10)
     payouts.review_batch(first, office)
     assert lines_by_name(first)["王建国"].tax == Decimal("440.00")  # (3000 − 800) × 20%
 
-    priced(record, wang, [dt.date(2026, 6, 29), dt.date(2026, 6, 30)])  # +2000, paid the same July
+    priced(wang, [dt.date(2026, 6, 29), dt.date(2026, 6, 30)])  # +2000, paid the same July
     second = payouts.build_batch(*Q2, office, pay_date=JULY_25)
     line = lines_by_name(second)["王建国"]
     # The month: 5000 → 5000 × 80% × 20% = 800; 440 already withheld → 360 now.
@@ -167,18 +168,18 @@ def test_two_batches_paid_in_one_month_withhold_only_the_difference(wang, record
     assert sum(x.tax for x in month) == Decimal("800.00")
 
 
-def test_batches_paid_in_different_months_are_separate(wang, record, office):
-    priced(record, wang, [dt.date(2026, 4, d) for d in (1, 2, 3)])
+def test_batches_paid_in_different_months_are_separate(wang, office):
+    priced(wang, [dt.date(2026, 4, d) for d in (1, 2, 3)])
     payouts.review_batch(payouts.build_batch(*Q2, office, pay_date=JULY_10), office)
-    priced(record, wang, [dt.date(2026, 6, 29), dt.date(2026, 6, 30)])
+    priced(wang, [dt.date(2026, 6, 29), dt.date(2026, 6, 30)])
     second = payouts.build_batch(*Q2, office, pay_date=dt.date(2026, 8, 3))
     assert lines_by_name(second)["王建国"].tax == Decimal("240.00")  # (2000 − 800) × 20%
 
 
-def test_a_draft_does_not_count_until_reviewed_and_review_recomputes(wang, record, office):
-    priced(record, wang, [dt.date(2026, 4, d) for d in (1, 2, 3)])
+def test_a_draft_does_not_count_until_reviewed_and_review_recomputes(wang, office):
+    priced(wang, [dt.date(2026, 4, d) for d in (1, 2, 3)])
     q2 = payouts.build_batch(*Q2, office, pay_date=JULY_10)
-    priced(record, wang, [dt.date(2026, 7, 1), dt.date(2026, 7, 2)])
+    priced(wang, [dt.date(2026, 7, 1), dt.date(2026, 7, 2)])
     q3 = payouts.build_batch(2026, 3, office, pay_date=JULY_25)
     assert lines_by_name(q3)["王建国"].tax == Decimal("240.00")  # q2 is only a draft
     payouts.review_batch(q2, office)
@@ -186,8 +187,8 @@ def test_a_draft_does_not_count_until_reviewed_and_review_recomputes(wang, recor
     assert lines_by_name(q3)["王建国"].tax == Decimal("360.00")
 
 
-def test_review_locks_the_batch(wang, li, record, office):
-    priced(record, wang, [dt.date(2026, 4, 2)])
+def test_review_locks_the_batch(wang, li, office):
+    priced(wang, [dt.date(2026, 4, 2)])
     batch = payouts.build_batch(*Q2, office, pay_date=JULY_10)
     payouts.review_batch(batch, office)
     db.session.commit()
@@ -228,14 +229,14 @@ def test_review_locks_the_batch(wang, li, record, office):
     assert lines_by_name(batch)["王建国"].gross == Decimal("1000.00")
 
 
-def test_corrections_go_into_a_later_batch_as_adjustments(wang, record, office):
-    priced(record, wang, [dt.date(2026, 4, d) for d in (1, 2, 3)])  # 3000, tax 440
+def test_corrections_go_into_a_later_batch_as_adjustments(wang, office):
+    priced(wang, [dt.date(2026, 4, d) for d in (1, 2, 3)])  # 3000, tax 440
     q2 = payouts.build_batch(*Q2, office, pay_date=JULY_10)
     payouts.review_batch(q2, office)
     payouts.mark_paid(q2, office, paid_on=JULY_10)
     wrong = db.session.scalar(select(PayoutLine).where(PayoutLine.batch_id == q2.id))
 
-    priced(record, wang, [dt.date(2026, 7, 6), dt.date(2026, 7, 7)])  # Q3: 2000
+    priced(wang, [dt.date(2026, 7, 6), dt.date(2026, 7, 7)])  # Q3: 2000
     q3 = payouts.build_batch(2026, 3, office, pay_date=dt.date(2026, 10, 12))
     adj = payouts.add_adjustment(q3, wang, "-500", "第二季度多计半天", adjusts_line=wrong, actor=office)
     assert adj.is_adjustment and adj.adjusts_line_id == wrong.id
@@ -259,9 +260,9 @@ def test_corrections_go_into_a_later_batch_as_adjustments(wang, record, office):
     assert [r.tax for r in payouts.batch_lines(q3) if r.name == "王建国"] == [Decimal("240.00")]
 
 
-def test_a_change_behind_the_fee_rules_back_leaves_no_stale_amount(wang, record, office):
+def test_a_change_behind_the_fee_rules_back_leaves_no_stale_amount(wang, office):
     """E.g. the dispatch area re-records a job as 2 days: the 1-day amount must not be paid."""
-    r1, r2 = priced(record, wang, [dt.date(2026, 4, 1), dt.date(2026, 4, 2)])
+    r1, r2 = priced(wang, [dt.date(2026, 4, 1), dt.date(2026, 4, 2)])
     r1.units = Decimal(2)
     db.session.flush()
     assert r1.amount is None and r1.basis is None
@@ -278,8 +279,8 @@ def test_a_change_behind_the_fee_rules_back_leaves_no_stale_amount(wang, record,
     payouts.review_batch(batch, office)
 
 
-def test_repricing_a_draft_refreshes_its_lines(wang, record, office):
-    r1, r2 = priced(record, wang, [dt.date(2026, 4, 1), dt.date(2026, 4, 2)])
+def test_repricing_a_draft_refreshes_its_lines(wang, office):
+    r1, r2 = priced(wang, [dt.date(2026, 4, 1), dt.date(2026, 4, 2)])
     batch = payouts.build_batch(*Q2, office, pay_date=JULY_10)
     r2.units = Decimal(3)
     pricing.price_record(r2)  # 3 days now
@@ -287,8 +288,8 @@ def test_repricing_a_draft_refreshes_its_lines(wang, record, office):
     payouts.review_batch(batch, office)
 
 
-def test_review_refuses_a_stale_draft_and_a_pay_date_before_the_work(wang, record, office):
-    (r1,) = priced(record, wang, [dt.date(2026, 6, 20)])
+def test_review_refuses_a_stale_draft_and_a_pay_date_before_the_work(wang, office):
+    (r1,) = priced(wang, [dt.date(2026, 6, 20)])
     batch = payouts.build_batch(*Q2, office)
     with pytest.raises(DomainError, match="不能早于批次中最后一次服务的日期"):
         payouts.review_batch(batch, office, pay_date=dt.date(2026, 6, 1))
@@ -302,8 +303,8 @@ def test_review_refuses_a_stale_draft_and_a_pay_date_before_the_work(wang, recor
     assert lines_by_name(batch)["王建国"].gross == Decimal("1500.00")
 
 
-def test_mark_paid_within_the_tax_month(wang, record, office):
-    priced(record, wang, [dt.date(2026, 4, 1)])
+def test_mark_paid_within_the_tax_month(wang, office):
+    priced(wang, [dt.date(2026, 4, 1)])
     batch = payouts.build_batch(*Q2, office, pay_date=JULY_10)
     with pytest.raises(DomainError, match="须先审核"):
         payouts.mark_paid(batch, office, paid_on=JULY_10)
@@ -316,8 +317,8 @@ def test_mark_paid_within_the_tax_month(wang, record, office):
         payouts.mark_paid(batch, office)
 
 
-def test_discarding_a_draft_frees_its_records(wang, record, office):
-    priced(record, wang, [dt.date(2026, 4, 1)])
+def test_discarding_a_draft_frees_its_records(wang, office):
+    priced(wang, [dt.date(2026, 4, 1)])
     batch = payouts.build_batch(*Q2, office)
     payouts.discard_batch(batch)
     assert db.session.scalar(select(PayoutLine.id)) is None
@@ -325,7 +326,7 @@ def test_discarding_a_draft_frees_its_records(wang, record, office):
     assert lines_by_name(again)["王建国"].service_count == 1
 
 
-def test_money_is_decimal_end_to_end(wang, li, record, office, leader):
+def test_money_is_decimal_end_to_end(wang, li, office, leader):
     """Amounts that binary floating point gets wrong, summed and taxed exactly.
 
     In floats 1000.10 + 1000.20 + 1000.30 + 1024.35 == 4024.9500000000003 (a value
@@ -336,11 +337,11 @@ def test_money_is_decimal_end_to_end(wang, li, record, office, leader):
     assert sum(float(a) for a in amounts) != 4024.95
     assert int(float("1024.35") * 100) == 102434
     for i, amount in enumerate(amounts, start=1):
-        r = record(wang, activity="other", day=dt.date(2026, 4, i))
+        r = records.service_record(wang, activity="other", day=dt.date(2026, 4, i))
         pricing.propose_amount(r, office, amount)
         pricing.approve_amount(r, leader)
     for i in range(1, 4):  # 3 × 1333.33 = 3999.99: just under the 4000 line of the rule
-        r = record(li, activity="other", day=dt.date(2026, 5, i))
+        r = records.service_record(li, activity="other", day=dt.date(2026, 5, i))
         pricing.propose_amount(r, office, "1333.33")
         pricing.approve_amount(r, leader)
     db.session.commit()
@@ -360,14 +361,14 @@ def test_money_is_decimal_end_to_end(wang, li, record, office, leader):
     assert type(totals.net) is Decimal
 
 
-def test_what_a_town_owes(wang, li, record, office):
+def test_what_a_town_owes(wang, li, office):
     hutang = factories.org_unit("湖塘镇", kind="town")
     niutang = factories.org_unit("牛塘镇", kind="town")
-    a, b = priced(record, wang, [dt.date(2026, 4, 8), dt.date(2026, 5, 8)], payer="unit", unit=hutang)
-    priced(record, li, [dt.date(2026, 5, 9)], payer="unit", unit=hutang)
-    priced(record, li, [dt.date(2026, 5, 10)], payer="unit", unit=niutang)
-    priced(record, li, [dt.date(2026, 5, 11)], unit=hutang)  # paid by the bureau
-    record(li, activity="other", day=dt.date(2026, 6, 1), payer="unit", unit=hutang)  # not yet priced
+    a, b = priced(wang, [dt.date(2026, 4, 8), dt.date(2026, 5, 8)], payer="unit", unit=hutang)
+    priced(li, [dt.date(2026, 5, 9)], payer="unit", unit=hutang)
+    priced(li, [dt.date(2026, 5, 10)], payer="unit", unit=niutang)
+    priced(li, [dt.date(2026, 5, 11)], unit=hutang)  # paid by the bureau
+    records.service_record(li, activity="other", day=dt.date(2026, 6, 1), payer="unit", unit=hutang)  # not yet priced
 
     dues = town_dues.what_town_owes(hutang, *Q2)
     assert {e.name: (e.services, e.amount, e.owed) for e in dues.experts} == {
@@ -393,14 +394,14 @@ def test_what_a_town_owes(wang, li, record, office):
     assert [row[0].name for row in town_dues.town_totals(*Q2)] == ["湖塘镇", "牛塘镇"]
 
 
-def test_expert_statement_shows_only_his_own_settled_lines(wang, li, record, office):
-    priced(record, wang, [dt.date(2026, 4, 1), dt.date(2026, 4, 2)])
-    priced(record, li, [dt.date(2026, 4, 3)])
+def test_expert_statement_shows_only_his_own_settled_lines(wang, li, office):
+    priced(wang, [dt.date(2026, 4, 1), dt.date(2026, 4, 2)])
+    priced(li, [dt.date(2026, 4, 3)])
     batch = payouts.build_batch(*Q2, office, pay_date=JULY_10)
     assert statements.expert_statement(wang).lines == []  # a draft is not a statement
     payouts.review_batch(batch, office)
     payouts.mark_paid(batch, office, paid_on=JULY_10)
-    priced(record, wang, [dt.date(2026, 7, 3)])
+    priced(wang, [dt.date(2026, 7, 3)])
     statement = statements.expert_statement(wang)
     assert [(x.gross, x.tax, x.net, x.state_label) for x in statement.lines] == [
         (Decimal("2000.00"), Decimal("240.00"), Decimal("1760.00"), "已发放")]

@@ -18,6 +18,7 @@ from app.services.fees.record_status import record_status
 from app.services.fees.records import payer_for_unit
 from models import CalendarYear, FeeStandard, Holiday, Setting
 from tests import factories
+from tests.fees import records
 
 TUESDAY = dt.date(2026, 5, 12)  # an ordinary working day
 LABOUR_DAY = dt.date(2026, 5, 1)  # Friday, 劳动节: a weekday that is a holiday
@@ -47,15 +48,15 @@ def expert(app):
         ("emergency", 1, "1000.00", "应急救援处置 1000元/起 × 1起"),
     ],
 )
-def test_standard_priced_activities(expert, record, activity, units, amount, basis_start):
-    r = record(expert, activity=activity, day=TUESDAY, units=units)
+def test_standard_priced_activities(expert, activity, units, amount, basis_start):
+    r = records.service_record(expert, activity=activity, day=TUESDAY, units=units)
     pricing.price_record(r)
     assert r.amount == Decimal(amount)
     assert r.basis.startswith(basis_start)
 
 
-def test_standardization_is_the_amount_entered_per_the_higher_standard(expert, record, office):
-    r = record(expert, activity="standardization", day=TUESDAY)
+def test_standardization_is_the_amount_entered_per_the_higher_standard(expert, office):
+    r = records.service_record(expert, activity="standardization", day=TUESDAY)
     with pytest.raises(DomainError, match="按上级标准执行，请填写金额"):
         pricing.price_record(r)
     pricing.propose_amount(r, office, "2800.50")
@@ -64,8 +65,8 @@ def test_standardization_is_the_amount_entered_per_the_higher_standard(expert, r
 
 
 @pytest.mark.parametrize("activity", ["other", "training"])
-def test_other_is_a_proposed_amount_approved_by_a_leader(expert, record, office, leader, activity):
-    r = record(expert, activity=activity, day=TUESDAY)
+def test_other_is_a_proposed_amount_approved_by_a_leader(expert, office, leader, activity):
+    r = records.service_record(expert, activity=activity, day=TUESDAY)
     report = pricing.price_records([r])
     assert r.amount is None and "另行确定" in report.failed[0][1]
     pricing.propose_amount(r, office, Decimal("1800"), "授课半天")
@@ -76,9 +77,9 @@ def test_other_is_a_proposed_amount_approved_by_a_leader(expert, record, office,
 
 
 @pytest.mark.parametrize("level", ["national", "provincial", "city"])
-def test_experts_from_upper_pools_need_approval_even_for_inspections(app, record, office, leader, level):
+def test_experts_from_upper_pools_need_approval_even_for_inspections(app, office, leader, level):
     upper = factories.expert(name="省库专家", source="upper", upper_pool_level=level)
-    r = record(upper, activity="inspection", day=TUESDAY, units=2)
+    r = records.service_record(upper, activity="inspection", day=TUESDAY, units=2)
     assert pricing.price_records([r]).failed
     assert r.amount is None
     pricing.propose_amount(r, office, "5000")
@@ -88,17 +89,17 @@ def test_experts_from_upper_pools_need_approval_even_for_inspections(app, record
 
 
 @pytest.mark.parametrize("role", ["office", "sysadmin", "department", "town", "expert"])
-def test_only_a_leader_approves(app, record, office, role):
+def test_only_a_leader_approves(app, office, role):
     upper = factories.expert(source="upper")
-    r = record(upper, activity="other", day=TUESDAY)
+    r = records.service_record(upper, activity="other", day=TUESDAY)
     pricing.propose_amount(r, office, "1200")
     with pytest.raises(DomainError, match="只有局领导"):
         pricing.approve_amount(r, factories.user(role=role))
     assert r.amount is None and r.approved_by_id is None
 
 
-def test_leader_returns_a_proposal_with_a_reason(expert, record, office, leader):
-    r = record(expert, activity="other", day=TUESDAY)
+def test_leader_returns_a_proposal_with_a_reason(expert, office, leader):
+    r = records.service_record(expert, activity="other", day=TUESDAY)
     pricing.propose_amount(r, office, "9000")
     with pytest.raises(DomainError, match="请填写理由"):
         pricing.return_proposal(r, leader, " ")
@@ -107,8 +108,8 @@ def test_leader_returns_a_proposal_with_a_reason(expert, record, office, leader)
     assert record_status(r) == "待提出建议金额"
 
 
-def test_a_priced_activity_refuses_a_proposed_amount(expert, record, office):
-    r = record(expert, activity="inspection", day=TUESDAY)
+def test_a_priced_activity_refuses_a_proposed_amount(expert, office):
+    r = records.service_record(expert, activity="inspection", day=TUESDAY)
     with pytest.raises(DomainError, match="按费用标准计费"):
         pricing.propose_amount(r, office, "5000")
 
@@ -125,8 +126,8 @@ def test_a_priced_activity_refuses_a_proposed_amount(expert, record, office):
         (at(TUESDAY, 12, 0), "1000.00", False),
     ],
 )
-def test_emergency_night_boundaries(expert, record, started, amount, night):
-    r = record(expert, activity="emergency", day=started.date(), started_at=started)
+def test_emergency_night_boundaries(expert, started, amount, night):
+    r = records.service_record(expert, activity="emergency", day=started.date(), started_at=started)
     pricing.price_record(r)
     assert (r.amount, r.is_night) == (Decimal(amount), night)
 
@@ -140,34 +141,34 @@ def test_emergency_night_boundaries(expert, record, started, amount, night):
         (TUESDAY, "1000.00", False),
     ],
 )
-def test_emergency_holiday_from_the_official_calendar(expert, record, day, amount, holiday):
-    r = record(expert, activity="emergency", day=day, started_at=at(day, 10, 0))
+def test_emergency_holiday_from_the_official_calendar(expert, day, amount, holiday):
+    r = records.service_record(expert, activity="emergency", day=day, started_at=at(day, 10, 0))
     pricing.price_record(r)
     assert (r.amount, r.is_holiday) == (Decimal(amount), holiday)
     if holiday:
         assert "节假日" in r.basis
 
 
-def test_the_holiday_table_is_data_not_code(expert, record):
+def test_the_holiday_table_is_data_not_code(expert):
     # The sysadmin marks an ordinary Tuesday a day off (e.g. a late State Council notice).
     db.session.add(Holiday(day=TUESDAY, is_workday=False, name="临时调整"))
     db.session.flush()
-    r = record(expert, activity="emergency", day=TUESDAY, started_at=at(TUESDAY, 10, 0))
+    r = records.service_record(expert, activity="emergency", day=TUESDAY, started_at=at(TUESDAY, 10, 0))
     pricing.price_record(r)
     assert r.amount == Decimal("1500.00")
 
 
-def test_a_year_without_calendar_data_is_refused(expert, record):
+def test_a_year_without_calendar_data_is_refused(expert):
     assert db.session.get(CalendarYear, 2027) is None  # chinesecalendar stops at 2026
     day = dt.date(2027, 3, 10)
-    r = record(expert, activity="emergency", day=day, started_at=at(day, 10, 0))
+    r = records.service_record(expert, activity="emergency", day=day, started_at=at(day, 10, 0))
     with pytest.raises(DomainError, match="2027年的节假日数据尚未维护"):
         pricing.price_record(r)
     assert r.amount is None
     report = pricing.price_records([r])
     assert "2027年的节假日数据尚未维护" in report.failed[0][1]
     # Non-emergency work in that year does not depend on the calendar.
-    other = record(expert, activity="inspection", day=day)
+    other = records.service_record(expert, activity="inspection", day=day)
     pricing.price_record(other)
     assert other.amount == Decimal("1000.00")
     # Once the sysadmin maintains 2027, the same record is priced.
@@ -177,24 +178,24 @@ def test_a_year_without_calendar_data_is_refused(expert, record):
     assert r.amount == Decimal("1000.00")
 
 
-def test_night_window_is_a_setting(expert, record):
+def test_night_window_is_a_setting(expert):
     db.session.get(Setting, "night_start").value = "21:00"
     db.session.flush()
-    r = record(expert, activity="emergency", day=TUESDAY, started_at=at(TUESDAY, 21, 30))
+    r = records.service_record(expert, activity="emergency", day=TUESDAY, started_at=at(TUESDAY, 21, 30))
     pricing.price_record(r)
     assert r.amount == Decimal("1500.00")
 
 
-def test_emergency_needs_its_start_time(expert, record):
-    r = record(expert, activity="emergency", day=TUESDAY, started_at=at(TUESDAY, 9, 0))
+def test_emergency_needs_its_start_time(expert):
+    r = records.service_record(expert, activity="emergency", day=TUESDAY, started_at=at(TUESDAY, 9, 0))
     r.started_at = None
     with pytest.raises(DomainError, match="须填写开始时间"):
         pricing.price_record(r)
 
 
-def test_a_new_standard_applies_from_its_date(expert, record):
-    before = record(expert, activity="inspection", day=dt.date(2026, 6, 30))
-    after = record(expert, activity="inspection", day=dt.date(2026, 7, 1))
+def test_a_new_standard_applies_from_its_date(expert):
+    before = records.service_record(expert, activity="inspection", day=dt.date(2026, 6, 30))
+    after = records.service_record(expert, activity="inspection", day=dt.date(2026, 7, 1))
     pricing.price_records([before, after])
     db.session.add(FeeStandard(activity="inspection", unit_label="一天", amount=Decimal("1200"),
                                effective_from=dt.date(2026, 7, 1)))
@@ -205,8 +206,8 @@ def test_a_new_standard_applies_from_its_date(expert, record):
     assert after.amount == Decimal("1200.00")
 
 
-def test_a_standard_change_never_alters_settled_amounts(expert, record, office):
-    paid = record(expert, activity="inspection", day=dt.date(2026, 5, 12))
+def test_a_standard_change_never_alters_settled_amounts(expert, office):
+    paid = records.service_record(expert, activity="inspection", day=dt.date(2026, 5, 12))
     pricing.price_records([paid])
     batch = payouts.build_batch(2026, 2, office, pay_date=dt.date(2026, 7, 10))
     payouts.review_batch(batch, office)
@@ -233,8 +234,8 @@ def test_a_standard_change_never_alters_settled_amounts(expert, record, office):
         pricing.price_record(paid)
 
 
-def test_other_activities_are_not_blocked_by_a_settled_inspection(expert, record, office):
-    paid = record(expert, activity="inspection", day=dt.date(2026, 5, 12))
+def test_other_activities_are_not_blocked_by_a_settled_inspection(expert, office):
+    paid = records.service_record(expert, activity="inspection", day=dt.date(2026, 5, 12))
     pricing.price_records([paid])
     payouts.review_batch(payouts.build_batch(2026, 2, office, pay_date=dt.date(2026, 7, 10)), office)
     db.session.add(FeeStandard(activity="emergency", unit_label="一起", amount=Decimal("1100"),
@@ -251,9 +252,10 @@ def test_who_pays(app, kind, payer):
     assert payer_for_unit(factories.org_unit(kind=kind)) == payer
 
 
-def test_pricing_never_uses_float(expert, record):
-    r = record(expert, activity="inspection", day=TUESDAY, units=2)
+def test_pricing_never_uses_float(expert):
+    r = records.service_record(expert, activity="inspection", day=TUESDAY, units=2)
     pricing.price_record(r)
     assert type(r.amount) is Decimal
     with pytest.raises(DomainError, match="浮点数"):
-        pricing.propose_amount(record(expert, activity="other", day=TUESDAY), factories.user(role="office"), 0.1)
+        pricing.propose_amount(records.service_record(expert, activity="other", day=TUESDAY),
+                               factories.user(role="office"), 0.1)

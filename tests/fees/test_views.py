@@ -15,6 +15,7 @@ from app.services.identity import mask_id
 from models import FeeStandard, PayoutBatch, PayoutLine, ServiceRecord, User
 from tests import factories
 from tests.conftest import csrf_from
+from tests.fees import records
 
 Q2 = (2026, 2)
 
@@ -26,12 +27,13 @@ def pdf_text(data: bytes) -> str:
 
 
 @pytest.fixture
-def paid_quarter(app, record):
+def paid_quarter(app):
     """Two experts with inspections in 2026 Q2, priced and built into a draft batch."""
     wang = factories.appointed_expert(name="王建国", employer="江苏常州化工研究所有限公司")
     li = factories.appointed_expert(name="李敏")
     office = factories.user(role="office", username="builder", full_name="周焱")
-    rs = [record(wang, day=dt.date(2026, 4, d)) for d in (1, 2, 3)] + [record(li, day=dt.date(2026, 5, 6))]
+    rs = [records.service_record(wang, day=dt.date(2026, 4, d)) for d in (1, 2, 3)]
+    rs += [records.service_record(li, day=dt.date(2026, 5, 6))]
     pricing.price_records(rs)
     batch = payouts.build_batch(*Q2, office, pay_date=dt.date(2026, 7, 10))
     db.session.commit()
@@ -65,9 +67,9 @@ def test_anonymous_goes_to_login(client):
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
-def test_only_a_leader_approves_on_the_approval_page(app, client, login_as, record):
+def test_only_a_leader_approves_on_the_approval_page(app, client, login_as):
     upper = factories.expert(name="省库专家", source="upper", upper_pool_level="provincial")
-    r = record(upper, activity="inspection", day=dt.date(2026, 5, 12), proposed_amount=Decimal("4500"))
+    r = records.service_record(upper, activity="inspection", day=dt.date(2026, 5, 12), proposed_amount=Decimal("4500"))
     db.session.commit()
     for role in ("office", "sysadmin", "department", "town"):
         login_as(role)
@@ -95,11 +97,12 @@ def test_only_a_leader_approves_on_the_approval_page(app, client, login_as, reco
     assert approved.approved_by_id == leader.id and approved.amount == Decimal("4500.00")
 
 
-def test_a_unit_proposes_for_its_own_records_only(app, client, login_as, record):
+def test_a_unit_proposes_for_its_own_records_only(app, client, login_as):
     user = login_as("department")
-    mine = record(factories.expert(name="甲"), activity="other", day=dt.date(2026, 5, 12), unit=user.org_unit)
-    theirs = record(factories.expert(name="乙"), activity="other", day=dt.date(2026, 5, 12),
-                    unit=factories.org_unit("别的科室"))
+    mine = records.service_record(factories.expert(name="甲"), activity="other", day=dt.date(2026, 5, 12),
+                                  unit=user.org_unit)
+    theirs = records.service_record(factories.expert(name="乙"), activity="other", day=dt.date(2026, 5, 12),
+                                    unit=factories.org_unit("别的科室"))
     db.session.commit()
     page = client.get("/admin/fee_approval/").get_data(as_text=True)
     assert "甲" in page and "乙" not in page
@@ -116,10 +119,11 @@ def test_a_unit_proposes_for_its_own_records_only(app, client, login_as, record)
     assert db.session.get(ServiceRecord, mine.id).proposed_amount == Decimal("1200.00")
 
 
-def test_office_builds_reviews_and_pays_a_batch(app, client, login_as, record):
+def test_office_builds_reviews_and_pays_a_batch(app, client, login_as):
     wang = factories.appointed_expert(name="王建国")
-    record(wang, day=dt.date(2026, 4, 1))
-    record(wang, activity="emergency", day=dt.date(2026, 5, 1), started_at=dt.datetime(2026, 5, 1, 23, 0))
+    records.service_record(wang, day=dt.date(2026, 4, 1))
+    records.service_record(wang, activity="emergency", day=dt.date(2026, 5, 1),
+                           started_at=dt.datetime(2026, 5, 1, 23, 0))
     db.session.commit()
     login_as("office")
     page = client.get("/admin/payout_batch/build/").get_data(as_text=True)
@@ -218,12 +222,12 @@ def test_payout_sheet_pdf(app, client, auth, login_as, paid_quarter):
     assert wang.id_number in text
 
 
-def test_adjustment_through_the_screen(app, client, login_as, paid_quarter, record):
+def test_adjustment_through_the_screen(app, client, login_as, paid_quarter):
     batch, wang, li = paid_quarter
     office = db.session.scalar(select(User).where(User.username == "builder"))
     payouts.review_batch(batch, office)
     payouts.mark_paid(batch, office, paid_on=dt.date(2026, 7, 10))
-    pricing.price_records([record(wang, day=dt.date(2026, 7, 6))])
+    pricing.price_records([records.service_record(wang, day=dt.date(2026, 7, 6))])
     q3 = payouts.build_batch(2026, 3, office, pay_date=dt.date(2026, 10, 12))
     db.session.commit()
     login_as("office")
@@ -246,12 +250,12 @@ def test_adjustment_through_the_screen(app, client, login_as, paid_quarter, reco
     assert "已审核锁定" in locked.get_data(as_text=True)
 
 
-def test_town_sees_only_its_own_records_and_what_it_owes(app, client, login_as, record):
+def test_town_sees_only_its_own_records_and_what_it_owes(app, client, login_as):
     user = login_as("town")
     other = factories.org_unit("牛塘镇", kind="town")
     wang, li = factories.expert(name="王建国"), factories.expert(name="李敏")
-    mine = record(wang, day=dt.date(2026, 5, 6), payer="unit", unit=user.org_unit)
-    record(li, day=dt.date(2026, 5, 7), payer="unit", unit=other)
+    mine = records.service_record(wang, day=dt.date(2026, 5, 6), payer="unit", unit=user.org_unit)
+    records.service_record(li, day=dt.date(2026, 5, 7), payer="unit", unit=other)
     pricing.price_records(db.session.scalars(select(ServiceRecord)).all())
     db.session.commit()
     listing = client.get("/admin/service_record/").get_data(as_text=True)
@@ -268,11 +272,11 @@ def test_town_sees_only_its_own_records_and_what_it_owes(app, client, login_as, 
     assert "李敏" not in client.get(f"/admin/town_dues/?unit={other.id}&q=2026-2").get_data(as_text=True)
 
 
-def test_office_sees_every_towns_dues(app, client, login_as, record):
+def test_office_sees_every_towns_dues(app, client, login_as):
     login_as("office")
     hutang = factories.org_unit("湖塘镇", kind="town")
-    pricing.price_records([record(factories.expert(name="王建国"), day=dt.date(2026, 5, 6), payer="unit",
-                                  unit=hutang)])
+    pricing.price_records([records.service_record(factories.expert(name="王建国"), day=dt.date(2026, 5, 6),
+                                                  payer="unit", unit=hutang)])
     db.session.commit()
     html = client.get("/admin/town_dues/?q=2026-2").get_data(as_text=True)
     assert "湖塘镇" in html and "1,000.00" in html
@@ -355,9 +359,9 @@ def test_expert_statement_page(app, client, auth, login_as, paid_quarter):
 
 
 @pytest.mark.parametrize("units", ["1.5", "0", "-2"])
-def test_the_record_form_takes_whole_days_times_or_events_only(app, client, login_as, record, units):
+def test_the_record_form_takes_whole_days_times_or_events_only(app, client, login_as, units):
     wang = factories.appointed_expert(name="王建国")
-    (rec,) = [record(wang, day=dt.date(2026, 4, 1))]
+    (rec,) = [records.service_record(wang, day=dt.date(2026, 4, 1))]
     db.session.commit()
     login_as("office")
     token = csrf_from(client.get(f"/admin/service_record/edit/?id={rec.id}").get_data(as_text=True))
@@ -372,11 +376,11 @@ def test_the_record_form_takes_whole_days_times_or_events_only(app, client, logi
     assert db.session.get(ServiceRecord, rec.id).units == Decimal(1)
 
 
-def test_returning_needs_a_reason_and_one_bad_choice_saves_nothing(app, client, login_as, record):
+def test_returning_needs_a_reason_and_one_bad_choice_saves_nothing(app, client, login_as):
     upper = factories.expert(name="省库专家", source="upper", upper_pool_level="provincial")
     city = factories.expert(name="市库专家", source="upper", upper_pool_level="city")
-    a = record(upper, activity="inspection", day=dt.date(2026, 5, 12), proposed_amount=Decimal("4500"))
-    b = record(city, activity="inspection", day=dt.date(2026, 5, 13), proposed_amount=Decimal("3000"))
+    a = records.service_record(upper, activity="inspection", day=dt.date(2026, 5, 12), proposed_amount=Decimal("4500"))
+    b = records.service_record(city, activity="inspection", day=dt.date(2026, 5, 13), proposed_amount=Decimal("3000"))
     db.session.commit()
     login_as("leader")
     token = csrf_from(client.get("/admin/fee_approval/").get_data(as_text=True))
@@ -393,12 +397,12 @@ def test_returning_needs_a_reason_and_one_bad_choice_saves_nothing(app, client, 
                                      follow_redirects=True).get_data(as_text=True)
 
 
-def test_a_settled_record_opens_read_only_with_the_reason_and_the_batch(app, client, login_as, record):
+def test_a_settled_record_opens_read_only_with_the_reason_and_the_batch(app, client, login_as):
     from app.services.fees import payouts
 
     office = login_as("office")
     wang = factories.appointed_expert(name="王建国")
-    r = record(wang, activity="inspection", day=dt.date(2026, 5, 12))
+    r = records.service_record(wang, activity="inspection", day=dt.date(2026, 5, 12))
     db.session.commit()
     from app.services.fees import pricing
 
@@ -414,11 +418,11 @@ def test_a_settled_record_opens_read_only_with_the_reason_and_the_batch(app, cli
     assert f"/admin/payout_batch/details/?id={batch.id}" in html
 
 
-def test_finance_workbook_runs_no_formula_typed_into_a_record(app, client, login_as, record):
+def test_finance_workbook_runs_no_formula_typed_into_a_record(app, client, login_as):
     """An employer or a note typed as ``=HYPERLINK(…)`` arrives as text; amounts stay numbers."""
     planted = '=HYPERLINK("http://evil.example/","点我")'
     expert = factories.appointed_expert(name="王建国", employer=planted)
-    r = record(expert, day=dt.date(2026, 4, 1))
+    r = records.service_record(expert, day=dt.date(2026, 4, 1))
     r.note = "@SUM(1+1)"
     pricing.price_records([r])
     batch = payouts.build_batch(*Q2, factories.user(role="office", username="builder"), pay_date=dt.date(2026, 7, 10))
