@@ -17,7 +17,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from admin_views.base import DistinctCountMixin, SecuredModelView, current_role
+from admin_views.base import DistinctCountMixin, ReadOnlyView, SecuredModelView, current_role
 from admin_views.formatters import choice
 from app import clock
 from app.auth.rights import is_expert_self, keeps_permits
@@ -55,7 +55,7 @@ class PermitFilterEmpty(FilterEmpty):
         return [("1", "未作废"), ("0", "已作废")]
 
 
-class PermitView(DistinctCountMixin, SecuredModelView):
+class PermitView(DistinctCountMixin, ReadOnlyView):
     """专家工作证: list with the live scan status; print, A4 batch print, 补办/换发."""
 
     column_list = ("expert", "permit_no", "term", "issued_at", "verify_status", "scan_count", "revoked_at",
@@ -97,13 +97,8 @@ class PermitView(DistinctCountMixin, SecuredModelView):
     }
     column_formatters_export = {"issued_at": local_time, "revoked_at": local_time, "verify_status": _verify_status}
 
-    # -- rights: no forms at all (also if RIGHTS were widened: a token is never typed in);
-    #    printing and 补办 for 基础科 --------------------------------------------------------
-    def _can(self, action_name):
-        if action_name in ("create", "edit", "delete"):
-            return False
-        return super()._can(action_name)
-
+    # -- rights: no forms at all (ReadOnlyView, also if RIGHTS were widened: a token is never
+    #    typed in); printing and 补办 for 基础科 ---------------------------------------------
     actions_need_edit = False  # each action checks its own right in is_action_allowed
 
     def is_action_allowed(self, name):

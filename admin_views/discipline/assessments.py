@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from admin_views.base import SecuredModelView, current_role
+from admin_views.base import ReadOnlyView, current_role
 from admin_views.discipline.common import _date, _nowrap, local_time
 from admin_views.formatters import linked
 from app import clock
@@ -21,7 +21,7 @@ from models import AnnualAssessment, Interview
 from models.choices import ASSESSMENT_GRADES
 
 
-class AnnualAssessmentView(SecuredModelView):
+class AnnualAssessmentView(ReadOnlyView):
     """年度考核: run the year's assessment, list the grades, publish them (第二十二条)."""
 
     list_template = "admin/discipline/assessment_list.html"
@@ -60,12 +60,7 @@ class AnnualAssessmentView(SecuredModelView):
                                 "grade": lambda v, c, m, n: m.grade_label}
     column_auto_select_related = False
 
-    def _can(self, action_name):
-        # Computed records: nobody types a grade in (第二十二条: 根据评定结果评定).
-        if action_name in ("create", "edit", "delete"):
-            return False
-        return super()._can(action_name)
-
+    # ReadOnlyView: computed records, nobody types a grade in (第二十二条: 根据评定结果评定).
     actions_need_edit = False  # each action checks its own right in is_action_allowed
 
     def scope_query(self, query):
