@@ -5,6 +5,7 @@ from flask import Flask
 
 from app import crypto
 from app.config import CONFIGS
+from app.flask_app import ExpertPoolFlask
 
 
 def create_app(config: str | dict | None = None) -> Flask:
@@ -15,7 +16,7 @@ def create_app(config: str | dict | None = None) -> Flask:
     elsewhere a missing key is generated once for this installation and kept in ``instance/``
     (file mode 0600), so no key published with the code ever signs a session (SPEC §6).
     """
-    app = Flask(__name__, instance_relative_config=True)
+    app = ExpertPoolFlask(__name__, instance_relative_config=True)
     if isinstance(config, str):
         name = config
     elif isinstance(config, dict) and "ENV_NAME" in config:
