@@ -17,6 +17,7 @@ from sqlalchemy import text
 from app import create_app
 from app.extensions import db as _db
 from app.extensions import limiter
+from app.services.forms import published
 from tests import factories
 
 
@@ -52,6 +53,7 @@ class _Database:
 
     def reset(self):
         _db.session.remove()
+        published.clear()  # the worker's copies of published form versions belong to the old rows
         if self.sqlite:
             self.snapshot.backup(self._live())
             return

@@ -43,8 +43,8 @@ from app.extensions import db
 from app.mobile.blueprint import bp
 from app.mobile.fill import fill_context
 from app.services.errors import DomainError
-from app.services.forms import definitions
-from app.services.forms import submissions as forms_submissions
+from app.services.forms import definitions, published
+from app.services.forms.builtin import ANNEX5
 from app.services.forms.posted import filled_from_post
 from app.services.scoring import evaluations as scoring
 from models import Assignment, Evaluation, Expert, OrgUnit, UsageRequest
@@ -210,12 +210,12 @@ def score_submit():
 
     Parsing and checking run in a read transaction; only the inserts hold the write lock
     (on SQLite one writer at a time: app.database, bench/load_evaluations.py)."""
-    version = forms_submissions.version_for(scoring.annex5_form(), request.form.get("version_id"))
+    version = published.version_for_code(ANNEX5, request.form.get("version_id"))
     entry = _entry_from_request(version)
     client_uuid = (request.form.get("client_uuid") or "").strip()
+    me = current_user._get_current_object()  # the account itself: the checks read it a dozen times
     try:
-        checked = scoring.check_evaluation(entry, by=current_user, client_uuid=client_uuid or None,
-                                           version=version)
+        checked = scoring.check_evaluation(entry, by=me, client_uuid=client_uuid or None, version=version)
         end_reads()
         with writing():
             evaluation, created = scoring.store_evaluation(checked)

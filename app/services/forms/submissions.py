@@ -17,7 +17,6 @@ from typing import Any
 
 from sqlalchemy import event, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 
 from app import clock
 from app.auth.rights import sees_every_unit_form
@@ -25,7 +24,8 @@ from app.clock import utcnow
 from app.extensions import db
 from app.services import uploads
 from app.services.errors import DomainError
-from app.services.forms.definitions import current_version, may_fill
+from app.services.forms.definitions import may_fill
+from app.services.forms.published import version_for  # noqa: F401  (callers read it here)
 from app.services.forms.validation import CleanSubmission, Filled, FormInvalid, validate_submission
 from app.services.limits import limit_of, too_long_message
 from models import (
@@ -34,9 +34,7 @@ from models import (
     Expert,
     FormAnswer,
     FormDefinition,
-    FormSection,
     FormSubmission,
-    FormVersion,
     Notice,
     OrgUnit,
     User,
@@ -109,20 +107,6 @@ def resolve_subject(form: FormDefinition, subject: Subject | None,
         else:
             out.enterprise = out.notice.enterprise
     return out, problems
-
-
-def version_for(form: FormDefinition, raw_version_id: Any) -> FormVersion:
-    """The version a page was rendered with (a page kept offline since before a revision still
-    sends its older version), else the current one; never a draft or another form's version."""
-    # The whole definition in three statements (version, sections, fields) instead of one
-    # lazy load per section: validation and the answers read every field.
-    version = db.session.get(FormVersion, _id(raw_version_id) or 0,
-                             options=[selectinload(FormVersion.sections).selectinload(FormSection.fields)])
-    if version is None or version.form_id != form.id or version.state != "published":
-        version = current_version(form)
-    if version is None:
-        raise DomainError("该表单还没有发布的版本。")
-    return version
 
 
 def _signed_at(raw: Any, now: dt.datetime) -> dt.datetime:

@@ -39,7 +39,7 @@ from app.clock import utcnow
 from app.extensions import db
 from app.services.discipline import ladder as discipline
 from app.services.errors import DomainError
-from app.services.forms import definitions, documents
+from app.services.forms import definitions, documents, published
 from app.services.forms import submissions as forms_submissions
 from app.services.forms.builtin import ANNEX5
 from app.services.forms.validation import Filled, FormInvalid, validate_submission
@@ -299,7 +299,7 @@ def check_evaluation(entry: EvaluationEntry, *, by: User, client_uuid: str | Non
     today = today or clock.today()
     problems: list[str] = []
     if version is None:
-        version = forms_submissions.version_for(annex5_form(), entry.form_id)
+        version = published.version_for_code(ANNEX5, entry.form_id)
 
     unit_id = _resolve_unit(entry, by, problems)
 
