@@ -330,7 +330,21 @@ def client_run(n: int, port: int, share: int, form_id: int, items, results: dict
         results["uuids"].extend(sent_uuids)
 
 
-def run_load(port: int, form_id: int, items) -> dict:
+def process_group_cpu(master: int) -> tuple[float, float]:
+    """CPU seconds (user, system) used so far by the gunicorn master ``master`` and its workers."""
+    user = system = 0.0
+    pids = [str(master)] + Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        user += int(fields[11]) / os.sysconf("SC_CLK_TCK")
+        system += int(fields[12]) / os.sysconf("SC_CLK_TCK")
+    return user, system
+
+
+def run_load(port: int, form_id: int, items, master: int) -> dict:
     results = {"statuses": {}, "latencies": [], "uuids": [], "samples": [], "login_errors": [], "races": []}
     lock = threading.Lock()
     gate = threading.Barrier(CLIENTS + 1)
@@ -340,10 +354,15 @@ def run_load(port: int, form_id: int, items) -> dict:
     for t in threads:
         t.start()
     gate.wait()  # every phone logged in: go
-    t0 = time.perf_counter()
+    t0, server0, client0 = time.perf_counter(), process_group_cpu(master), time.process_time()
     for t in threads:
         t.join()
     results["seconds"] = time.perf_counter() - t0
+    # Where the two cores went: the server's workers and this process's 50 client threads.
+    server1 = process_group_cpu(master)
+    results["server_cpu"] = sum(server1) - sum(server0)
+    results["server_sys"] = server1[1] - server0[1]
+    results["client_cpu"] = time.process_time() - client0
     return results
 
 
@@ -375,7 +394,7 @@ def one_run(label: str, url: str) -> tuple[bool, bool]:
         port = free_port()
         proc = start_gunicorn(url, upload_dir, port, Path(tmp) / "gunicorn.log")
         try:
-            results = run_load(port, form_id, items)
+            results = run_load(port, form_id, items, proc.pid)
         finally:
             stop(proc)
         stored = counts(url, upload_dir)
@@ -402,6 +421,11 @@ def one_run(label: str, url: str) -> tuple[bool, bool]:
           f"（{requests_sent / results['seconds']:.1f} 次请求/s）；"
           f"延迟中位数 {lat[len(lat) // 2] * 1000:.0f} ms，p95 {lat[int(len(lat) * 0.95) - 1] * 1000:.0f} ms，"
           f"最大 {lat[-1] * 1000:.0f} ms")
+    print(f"  CPU：服务端（gunicorn）每次请求 {results['server_cpu'] / requests_sent * 1000:.1f} ms"
+          f"（其中内核 {results['server_sys'] / requests_sent * 1000:.1f} ms），"
+          f"客户端每次请求 {results['client_cpu'] / requests_sent * 1000:.1f} ms"
+          f"（共 {results['server_cpu']:.1f} s + {results['client_cpu']:.1f} s；{os.cpu_count()} 核在用时内共有 "
+          f"{(os.cpu_count() or 1) * results['seconds']:.1f} s）")
     races_ok = sum(1 for r in results["races"] if r == ("200", "201"))
     print(f"  同一份表从两个连接同时提交：{len(results['races'])} 对，其中 {races_ok} 对恰好一次 201、一次 200")
     if results["login_errors"]:
