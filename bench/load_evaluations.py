@@ -17,6 +17,7 @@ submissions (2,000) and item scores (2,000 × 15), duplicates; and from the resp
     .venv/bin/python bench/load_evaluations.py                  # SQLite and PostgreSQL
     .venv/bin/python bench/load_evaluations.py --database sqlite
     .venv/bin/python bench/load_evaluations.py --database postgresql   # private server, as the tests
+    BENCH_WORKERS=2 .venv/bin/python bench/load_evaluations.py --database sqlite  # other worker count
 
 PostgreSQL runs on a throw-away server started with scripts/pg-test-server.sh (needs the
 Debian ``postgresql`` package), or on ``BENCH_DATABASE_URL`` if set (its tables are
@@ -46,7 +47,7 @@ sys.path.insert(0, str(ROOT))
 
 CLIENTS = 50
 EVALUATIONS = 2_000
-WORKERS = 4
+WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))  # the setting; BENCH_WORKERS to compare
 EXPERTS = 300
 PASSWORD = "Bench#2026pass"
 RESEND_EVERY = 10
