@@ -21,6 +21,18 @@ def test_every_kind_waits_for_the_leader_with_its_count(waiting):
     assert approvals.counts() == {"appointment": 1, "direct": 1, "dismissal": 1, "fee": 1}
 
 
+def test_the_leaders_badge_is_counted_in_one_statement(waiting):
+    from sqlalchemy import event
+
+    sent = []
+    event.listen(db.engine, "before_cursor_execute", note := lambda _c, _cur, statement, *_a: sent.append(statement))
+    try:
+        assert sum(approvals.counts().values()) == 4
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert [s for s in sent if not s.startswith("BEGIN")] == sent[-1:]  # one SELECT
+
+
 def test_a_fee_without_a_proposal_waits_for_the_unit_not_the_leader(waiting, office):
     from tests.fees.records import service_record
 

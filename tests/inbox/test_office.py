@@ -120,3 +120,29 @@ def test_total_is_the_sum_of_the_sections(app):
     make_application(make_applicant(), state="submitted")
     db.session.commit()
     assert office.total() == sum(s.count for s in office.queue())
+
+
+def test_the_menu_badge_counts_everything_in_one_statement(app):
+    """The badge is on every admin page the office opens: one count statement, not one a source."""
+    from sqlalchemy import event
+
+    for state in ("submitted", "submitted", "approved"):
+        make_application(make_applicant(), state=state)
+    record_violation(factories.appointed_expert(), dt.date(2026, 11, 2), "现场索要好处费")
+    db.session.commit()
+    sent = []
+
+    def note(_conn, _cursor, statement, *_args):
+        sent.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        with clock.frozen(dt.datetime(2026, 6, 1, 9, tzinfo=clock.zone())):  # no holiday reminder in June
+            total = office.total()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert total == 4
+    assert sum("count(" in s.lower() for s in sent) == 1
+    # asked alone, a source counts for itself, and gets the same
+    assert [s.count for s in office.applications(0)] == [2, 1]
+    assert office.violations(0)[0].count == 1

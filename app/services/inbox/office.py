@@ -8,13 +8,19 @@ violations to verify (第二十一条), draft payout batches (第二十条), and
 — next year's official holiday calendar while it has not been entered (SPEC §1, §3.9).
 ``limit`` is how many items to load (0: the count only, for the menu badge).
 
-A new source is one function and one line in :data:`SOURCES`.
+The menu badge is on every admin page the office opens, so what the sources count is counted
+in one statement (:func:`counts`, over :data:`COUNTED`) and handed to them, instead of one
+count statement each.
+
+A new source is one function and one line in :data:`SOURCES` (and one in :data:`COUNTED` if
+it counts records).
 """
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -23,6 +29,7 @@ from app import clock
 from app.extensions import db
 from app.services import backup_status, integrity
 from app.services.fees.quarters import quarter_label
+from app.services.inbox.counting import count_all, count_of
 from app.services.permits.issuing import unprinted_query
 from app.services.workcalendar import supported_years
 from models import Application, CalendarYear, Complaint, Dismissal, Expert, PayoutBatch, Permit, Violation
@@ -54,8 +61,11 @@ class Section:
     urgent: bool = False
 
 
-def _count(query) -> int:
-    return db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+def _how_many(key: str, counted: dict[str, int] | None) -> int:
+    """The count of ``key`` from :func:`counts`, or on its own when a source is asked alone."""
+    if counted is not None:
+        return counted[key]
+    return db.session.scalar(count_of(COUNTED[key]())) or 0
 
 
 # --- sources ------------------------------------------------------------------------------------
@@ -69,12 +79,16 @@ APPLICATION_STEPS = {
 }
 
 
-def applications(limit: int) -> list[Section]:
+def _applications_in(state: str):
+    return select(Application).where(Application.state == state)
+
+
+def applications(limit: int, counted: dict[str, int] | None = None) -> list[Section]:
     """Applications at each of the office's steps (第十二条)."""
     out = []
     for state, (label, todo, page) in APPLICATION_STEPS.items():
-        query = select(Application).where(Application.state == state)
-        count = _count(query)
+        query = _applications_in(state)
+        count = _how_many(f"application-{state}", counted)
         if not count:
             continue
         entries = []
@@ -100,10 +114,14 @@ def _application_facts(a: Application) -> str:
     return "；".join(facts)
 
 
-def dismissals_to_announce(limit: int) -> list[Section]:
+def _dismissals_to_announce():
+    return select(Dismissal).where(Dismissal.state == "approved", Dismissal.announcement_id.is_(None))
+
+
+def dismissals_to_announce(limit: int, counted: dict[str, int] | None = None) -> list[Section]:
     """Approved dismissals not yet in a 解聘公告 (第十三条: 对被解聘的专家及时向社会公告)."""
-    query = select(Dismissal).where(Dismissal.state == "approved", Dismissal.announcement_id.is_(None))
-    count = _count(query)
+    query = _dismissals_to_announce()
+    count = _how_many("dismissal-announce", counted)
     if not count:
         return []
     entries = []
@@ -117,10 +135,10 @@ def dismissals_to_announce(limit: int) -> list[Section]:
                     entries, ("dismissal.index_view", {}))]
 
 
-def permits_to_print(limit: int) -> list[Section]:
+def permits_to_print(limit: int, counted: dict[str, int] | None = None) -> list[Section]:
     """Permits issued (appointment, 补办, 换发) that the office has not printed (第七条)."""
     query = unprinted_query()
-    count = _count(query)
+    count = _how_many("permits", counted)
     if not count:
         return []
     entries = []
@@ -132,10 +150,14 @@ def permits_to_print(limit: int) -> list[Section]:
                     ("office_queue.permits_view", {}))]
 
 
-def complaints(limit: int) -> list[Section]:
+def _open_complaints():
+    return select(Complaint).where(Complaint.state != "closed")
+
+
+def complaints(limit: int, counted: dict[str, int] | None = None) -> list[Section]:
     """Complaints not yet answered (附件3 第5点; 待处理 and 处理中)."""
-    query = select(Complaint).where(Complaint.state != "closed")
-    count = _count(query)
+    query = _open_complaints()
+    count = _how_many("complaints", counted)
     if not count:
         return []
     entries = []
@@ -151,10 +173,14 @@ def complaints(limit: int) -> list[Section]:
                     ("complaint.index_view", {}), urgent)]
 
 
-def violations(limit: int) -> list[Section]:
+def _draft_violations():
+    return select(Violation).where(Violation.state == "draft")
+
+
+def violations(limit: int, counted: dict[str, int] | None = None) -> list[Section]:
     """Violations recorded but not yet verified (第二十一条: 经调查核实后处理)."""
-    query = select(Violation).where(Violation.state == "draft")
-    count = _count(query)
+    query = _draft_violations()
+    count = _how_many("violations", counted)
     if not count:
         return []
     entries = []
@@ -167,10 +193,14 @@ def violations(limit: int) -> list[Section]:
                     ("violation.index_view", {}))]
 
 
-def payout_drafts(limit: int) -> list[Section]:
+def _draft_payouts():
+    return select(PayoutBatch).where(PayoutBatch.state == "draft")
+
+
+def payout_drafts(limit: int, counted: dict[str, int] | None = None) -> list[Section]:
     """Draft payout batches waiting for review (第二十条: 每季度审核发放一次)."""
-    query = select(PayoutBatch).where(PayoutBatch.state == "draft")
-    count = _count(query)
+    query = _draft_payouts()
+    count = _how_many("payouts", counted)
     if not count:
         return []
     entries = []
@@ -183,7 +213,8 @@ def payout_drafts(limit: int) -> list[Section]:
                     ("payout_batch.index_view", {}))]
 
 
-def holiday_calendar(limit: int, today: dt.date | None = None) -> list[Section]:
+def holiday_calendar(limit: int, counted: dict[str, int] | None = None,
+                     today: dt.date | None = None) -> list[Section]:
     """From 1 November: next year's official holiday calendar while it has not been entered.
 
     Without it, neither the emergency fee's holiday rate (附件4) nor the working-day deadline
@@ -205,7 +236,7 @@ def holiday_calendar(limit: int, today: dt.date | None = None) -> list[Section]:
                     ("holiday.index_view", {}), urgent=today.month == 12)]
 
 
-def backups(limit: int) -> list[Section]:
+def backups(limit: int, counted: dict[str, int] | None = None) -> list[Section]:
     """The last good backup is too old or a later one failed (``backup_status.last_backup_status``,
     the same rule as the sysadmin's dashboard): the office hears it too, since its records are at risk."""
     status = backup_status.last_backup_status()
@@ -216,7 +247,7 @@ def backups(limit: int) -> list[Section]:
                     None, urgent=True)]
 
 
-def contradictions(limit: int) -> list[Section]:
+def contradictions(limit: int, counted: dict[str, int] | None = None) -> list[Section]:
     """Records that contradict each other (``flask check-integrity``, :func:`integrity.findings`).
 
     The checks read whole tables, so they run for the queue page only (``limit`` > 0), not for
@@ -234,8 +265,25 @@ def contradictions(limit: int) -> list[Section]:
                     "逐条核实更正；命令 flask check-integrity 给出同样的结果", entries, None, urgent=True)]
 
 
-#: Every source of the office's queue, in the order the page shows them. Add a source here.
-SOURCES: list[Callable[[int], list[Section]]] = [
+#: What the sources count, by section key: the records each query selects.
+COUNTED: dict[str, Callable[[], Any]] = {
+    **{f"application-{state}": (lambda state=state: _applications_in(state)) for state in APPLICATION_STEPS},
+    "dismissal-announce": _dismissals_to_announce,
+    "permits": unprinted_query,
+    "complaints": _open_complaints,
+    "violations": _draft_violations,
+    "payouts": _draft_payouts,
+}
+
+
+def counts() -> dict[str, int]:
+    """Every count of :data:`COUNTED`, in one statement."""
+    return count_all({key: query() for key, query in COUNTED.items()})
+
+
+#: Every source of the office's queue, in the order the page shows them: ``(limit, counts) ->
+#: sections``. Add a source here.
+SOURCES: list[Callable[[int, dict[str, int]], list[Section]]] = [
     backups,
     contradictions,
     applications,
@@ -250,12 +298,13 @@ SOURCES: list[Callable[[int], list[Section]]] = [
 
 def queue(limit: int = 8) -> list[Section]:
     """Every section of the office's queue with its first ``limit`` entries."""
-    return [section for source in SOURCES for section in source(limit)]
+    counted = counts()
+    return [section for source in SOURCES for section in source(limit, counted)]
 
 
 def total() -> int:
     """How many things wait for the office (the menu badge; counts only)."""
-    return sum(section.count for source in SOURCES for section in source(0))
+    return sum(section.count for section in queue(0))
 
 
 def unprinted_permits() -> list[Permit]:
