@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Optional
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -123,6 +123,12 @@ class Permit(TimestampMixin, db.Model):
     """专家工作证 (第七条): number and an unforgeable random verification token."""
 
     __tablename__ = "permit"
+    __table_args__ = (
+        # The office's 待打印 queue, counted on every admin page it opens: only the few live
+        # permits not yet printed (app.services.permits.issuing.unprinted_query; migration 0022).
+        Index("ix_permit_unprinted", "issued_at", sqlite_where=text("printed_at IS NULL AND revoked_at IS NULL"),
+              postgresql_where=text("printed_at IS NULL AND revoked_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     expert_id: Mapped[int] = mapped_column(ForeignKey("expert.id", ondelete="CASCADE"), index=True)
