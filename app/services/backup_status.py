@@ -83,11 +83,15 @@ def last_backup_status() -> BackupStatus:
     office's 待我处理). A failure after the last good backup is reported with its message.
     """
     now = clock.now()
-    good = db.session.scalar(select(BackupRun).where(BackupRun.ok.is_(True)).order_by(BackupRun.at.desc()).limit(1))
-    failed_query = select(BackupRun).where(BackupRun.ok.is_(False))
-    if good is not None:
-        failed_query = failed_query.where(BackupRun.at > good.at)
-    failed = db.session.scalar(failed_query.order_by(BackupRun.at.desc()).limit(1))
+    # The latest good run and the latest failed one, in one statement (this is asked on every
+    # admin page the office opens); the failure counts only if it came after the good run.
+    def latest(ok: bool):
+        return (select(BackupRun.id).where(BackupRun.ok.is_(ok))
+                .order_by(BackupRun.at.desc(), BackupRun.id.desc()).limit(1).scalar_subquery())
+
+    runs = db.session.scalars(select(BackupRun).where(BackupRun.id.in_([latest(True), latest(False)]))).all()
+    good = next((r for r in runs if r.ok), None)
+    failed = next((r for r in runs if not r.ok and (good is None or r.at > good.at)), None)
     last_at = clock.local(good.at) if good is not None else None
     age = now - last_at if last_at is not None else None
     return BackupStatus(

@@ -59,6 +59,25 @@ def test_a_failure_after_the_last_good_backup_is_reported_with_its_reason(app, d
     assert _status_at(NOW).warning is None
 
 
+def test_the_status_is_read_in_one_statement(app, db):
+    """It is asked on every admin page the office opens (the 待我处理 badge)."""
+    from sqlalchemy import event
+
+    _run(db, 30)
+    _run(db, 6, ok=False, message="磁盘已满")
+    sent = []
+
+    def note(_conn, _cursor, statement, *_args):
+        sent.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        assert "磁盘已满" in _status_at(NOW).warning
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert len([s for s in sent if s.lstrip().upper().startswith("SELECT")]) == 1
+
+
 def test_backup_command_records_a_good_run(app, db, runner, world, tmp_path):
     result = runner.invoke(args=["backup", str(tmp_path)])
     assert result.exit_code == 0, result.output
