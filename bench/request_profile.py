@@ -142,7 +142,10 @@ def measure(name: str, app, path: str, requests: int, top: int, counter: dict) -
     print(f"{'whole request (profiled)':<78}{profiled_ms:>11.3f}{1:>8.0%}")
     if top:
         out = io.StringIO()
-        pstats.Stats(profile, stream=out).sort_stats(os.environ.get("PROFILE_SORT", "tottime")).print_stats(top)
+        stats = pstats.Stats(profile, stream=out).sort_stats(os.environ.get("PROFILE_SORT", "tottime"))
+        stats.print_stats(top)
+        if os.environ.get("PROFILE_CALLEES"):
+            stats.print_callees(os.environ["PROFILE_CALLEES"])
         print(out.getvalue().split("\n", 6)[-1])
     return {"cpu_ms": cpu_ms, "calls": stats.total_calls / requests, "statements": statements}
 
