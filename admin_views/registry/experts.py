@@ -27,7 +27,7 @@ from app.services.errors import DomainError
 from app.services.lifecycle.roster_import import ImportRefused, import_roster, template_workbook
 from app.services.lifecycle.work_history import check_history
 from app.services.personal_data import expert_search_clauses
-from app.services.status import STANDINGS, standing_expr, status_of, statuses_for
+from app.services.status import STANDINGS, standing_expr, status_of, statuses_of_loaded
 from app.services.uploads import read_upload, store_photo
 from models import Expert, WorkHistory
 from models.choices import EDUCATION_LEVELS, EXPERT_SOURCES, GENDERS, TITLE_LEVELS, UPPER_POOL_LEVELS
@@ -228,7 +228,7 @@ class ExpertView(ExtraFieldsMixin, BoundedCountMixin, SecuredModelView):
     def get_list(self, *args, **kwargs):
         """The page's rows (or an export's), with their standings decided in one batch."""
         count, data = super().get_list(*args, **kwargs)
-        g.expert_statuses = statuses_for([m.id for m in data])
+        g.expert_statuses = statuses_of_loaded(data)
         return count, data
 
     def validate_form(self, form):

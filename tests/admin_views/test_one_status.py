@@ -186,3 +186,15 @@ def test_sql_standing_agrees_with_the_function(app, db, case):
     python = status_service.status_of(expert, on=D).standing
     sql = db.session.scalar(db.select(standing_expr(D)).where(Expert.id == expert.id))
     assert sql == python
+
+
+def test_statuses_of_experts_at_hand_agree_with_statuses_by_id(db):
+    """The list page decides its rows' standings from the rows it loaded (no second read of
+    the experts): the same answer as by id, for every state."""
+    made = _experts_in_every_state(db)
+    experts = list(made.values())
+    by_id = statuses_for([e.id for e in experts])
+    at_hand = status_service.statuses_of_loaded(experts)
+    assert {eid: s.code for eid, s in at_hand.items()} == {eid: s.code for eid, s in by_id.items()}
+    assert {s.code for s in at_hand.values()} >= {"valid", "suspended", "blacklisted", "dismissed", "expired"}
+    assert status_service.statuses_of_loaded([]) == {}
