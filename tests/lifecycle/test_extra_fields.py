@@ -204,3 +204,27 @@ def test_list_filters_where_the_type_allows(app, client, login_as):
         assert not any(f.name == "特种作业操作证编号" for f in view._filters)  # personal: no filter
     listing = client.get(f"/admin/expert/?flt0_{position}=一级").get_data(as_text=True)
     assert "陈国华" in listing and "邓志强" not in listing
+
+
+def test_the_fields_in_force_are_read_in_one_statement_and_a_change_is_seen_at_once(fields):
+    """Every expert page asks which fields are in force: one small statement once the version
+    is kept, and the next version the office publishes is what the next page shows."""
+    from sqlalchemy import event
+
+    extra_fields.active_fields()  # kept
+    sent = []
+
+    def note(_conn, _cursor, statement, *_args):
+        sent.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        labels = [f.label for f in extra_fields.active_fields()]
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert labels == ["特种作业操作证编号", "注册证书有效期"]
+    assert len([s for s in sent if s.lstrip().upper().startswith("SELECT")]) == 1
+    cert, _until = fields
+    extra_fields.retire_field(cert.key)
+    db.session.commit()
+    assert [f.label for f in extra_fields.active_fields()] == ["注册证书有效期"]

@@ -29,7 +29,8 @@ from app import clock
 from app.auth.rights import sees_unmasked
 from app.extensions import db
 from app.services.errors import DomainError
-from app.services.forms.definitions import DefinitionError, add_version, current_version, spec_of
+from app.services.forms import published
+from app.services.forms.definitions import DefinitionError, add_version, spec_of
 from app.services.forms.editing import clean_field
 from app.services.forms.validation import Filled, FormInvalid, validate_submission
 from app.services.identity import mask
@@ -48,8 +49,8 @@ def registry_form() -> FormDefinition | None:
 
 
 def registry_version() -> FormVersion | None:
-    form = registry_form()
-    return current_version(form) if form is not None else None
+    """The version in force (a kept read-only copy: asked on every expert page, one statement)."""
+    return published.current_for_code(CODE)
 
 
 def active_fields(*, public_only: bool = False) -> list[FormField]:
