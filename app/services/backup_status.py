@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app import clock
 from app.extensions import db
@@ -76,6 +77,30 @@ def _size_text(n: int) -> str:
     return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{max(1, round(n / 1024))} KB"
 
 
+def latest_runs() -> dict[str, Any]:
+    """The time of the latest good and of the latest failed run, as two one-value selects
+    (keys ``good``, ``failed``): what :func:`needs_attention` decides from, for a caller that
+    asks them together with other questions in one statement (the office's menu badge)."""
+    return {"good": select(func.max(BackupRun.at)).where(BackupRun.ok.is_(True)),
+            "failed": select(func.max(BackupRun.at)).where(BackupRun.ok.is_(False))}
+
+
+def _overdue(good_at: dt.datetime | None, now: dt.datetime) -> bool:
+    return good_at is None or now - clock.local(good_at) > MAX_BACKUP_AGE
+
+
+def _failed_since(good_at: dt.datetime | None, failed_at: dt.datetime | None) -> bool:
+    return failed_at is not None and (good_at is None or failed_at > good_at)
+
+
+def needs_attention(good_at: dt.datetime | None, failed_at: dt.datetime | None,
+                    now: dt.datetime | None = None) -> bool:
+    """True when :attr:`BackupStatus.warning` would speak: the last good run (``good_at``) is
+    overdue or missing, or a run failed (``failed_at``) after it. Times as stored."""
+    now = now or clock.now()
+    return _overdue(good_at, now) or _failed_since(good_at, failed_at)
+
+
 def last_backup_status() -> BackupStatus:
     """The age of the last good backup and whether it is overdue (older than 26 hours, or none).
 
@@ -83,15 +108,15 @@ def last_backup_status() -> BackupStatus:
     office's 待我处理). A failure after the last good backup is reported with its message.
     """
     now = clock.now()
-    # The latest good run and the latest failed one, in one statement (this is asked on every
-    # admin page the office opens); the failure counts only if it came after the good run.
+    # The latest good run and the latest failed one, in one statement; the failure counts only
+    # if it came after the good run.
     def latest(ok: bool):
         return (select(BackupRun.id).where(BackupRun.ok.is_(ok))
                 .order_by(BackupRun.at.desc(), BackupRun.id.desc()).limit(1).scalar_subquery())
 
     runs = db.session.scalars(select(BackupRun).where(BackupRun.id.in_([latest(True), latest(False)]))).all()
     good = next((r for r in runs if r.ok), None)
-    failed = next((r for r in runs if not r.ok and (good is None or r.at > good.at)), None)
+    failed = next((r for r in runs if not r.ok and _failed_since(good.at if good else None, r.at)), None)
     last_at = clock.local(good.at) if good is not None else None
     age = now - last_at if last_at is not None else None
     return BackupStatus(
@@ -100,7 +125,7 @@ def last_backup_status() -> BackupStatus:
         size_bytes=good.size_bytes if good else None,
         seconds=good.seconds if good else None,
         age=age,
-        overdue=age is None or age > MAX_BACKUP_AGE,
+        overdue=_overdue(good.at if good else None, now),
         failed_at=clock.local(failed.at) if failed is not None else None,
         failure=failed.message if failed is not None else "",
     )

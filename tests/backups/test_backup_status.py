@@ -124,3 +124,23 @@ def test_sysadmin_dashboard_shows_the_age_and_warns_when_overdue(app, db, client
 def test_other_roles_do_not_see_the_backup_card(app, db, client, login_as):
     login_as("leader")
     assert "数据备份" not in _dashboard(client)
+
+
+@pytest.mark.parametrize("runs", [
+    [],
+    [(1, True, "")],
+    [(30, True, "")],
+    [(30, True, ""), (6, False, "磁盘已满")],
+    [(6, False, "磁盘已满"), (1, True, "")],
+    [(6, False, "磁盘已满")],
+])
+def test_the_badges_question_agrees_with_the_status(app, db, runs):
+    """The office's menu badge asks only the two times (in its one statement) and decides with
+    ``needs_attention``: it warns exactly when the full status has a warning."""
+    from app.services.inbox.counting import scalars_all
+
+    for hours_ago, ok, message in runs:
+        _run(db, hours_ago, ok=ok, message=message)
+    times = scalars_all(backup_status.latest_runs())
+    assert backup_status.needs_attention(times["good"], times["failed"], now=NOW) is (
+        _status_at(NOW).warning is not None)

@@ -146,3 +146,36 @@ def test_the_menu_badge_counts_everything_in_one_statement(app):
     # asked alone, a source counts for itself, and gets the same
     assert [s.count for s in office.applications(0)] == [2, 1]
     assert office.violations(0)[0].count == 1
+
+
+def test_in_december_the_badge_with_backup_and_calendar_is_still_one_statement(app):
+    """From 1 November the badge also asks whether next year's calendar is in, and on every
+    page whether the backups are current: asked with the counts, not in statements of their own."""
+    from sqlalchemy import event
+
+    make_application(make_applicant(), state="submitted")
+    db.session.query(CalendarYear).filter(CalendarYear.year == 2027).delete()
+    moment = dt.datetime(2026, 12, 3, 9, tzinfo=clock.zone())
+    db.session.query(BackupRun).update({BackupRun.at: (moment - dt.timedelta(hours=30)).astimezone(dt.UTC)})
+    db.session.commit()
+    sent = []
+
+    def note(_conn, _cursor, statement, *_args):
+        sent.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        with clock.frozen(moment):
+            total = office.total()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert total == 3  # the application, the stale backup, next year's calendar
+    assert len([s for s in sent if s.lstrip().upper().startswith("SELECT")]) == 1
+    with clock.frozen(moment):
+        keys = [s.key for s in office.queue()]
+    assert {"backups", "calendar", "application-submitted"} <= set(keys)
+    db.session.add(CalendarYear(year=2027))
+    db.session.query(BackupRun).update({BackupRun.at: (moment - dt.timedelta(hours=1)).astimezone(dt.UTC)})
+    db.session.commit()
+    with clock.frozen(moment):
+        assert office.total() == 1

@@ -8,9 +8,10 @@ violations to verify (第二十一条), draft payout batches (第二十条), and
 — next year's official holiday calendar while it has not been entered (SPEC §1, §3.9).
 ``limit`` is how many items to load (0: the count only, for the menu badge).
 
-The menu badge is on every admin page the office opens, so what the sources count is counted
-in one statement (:func:`counts`, over :data:`COUNTED`) and handed to them, instead of one
-count statement each.
+The menu badge is on every admin page the office opens, so everything the sources need for it
+is asked in one statement (:func:`facts`: the counts of :data:`COUNTED`, the times of the
+latest good and failed backup, whether next year's calendar is in) and handed to them,
+instead of one statement each.
 
 A new source is one function and one line in :data:`SOURCES` (and one in :data:`COUNTED` if
 it counts records).
@@ -29,7 +30,7 @@ from app import clock
 from app.extensions import db
 from app.services import backup_status, integrity
 from app.services.fees.quarters import quarter_label
-from app.services.inbox.counting import count_all, count_of
+from app.services.inbox.counting import count_of, scalars_all
 from app.services.permits.issuing import unprinted_query
 from app.services.workcalendar import supported_years
 from models import Application, CalendarYear, Complaint, Dismissal, Expert, PayoutBatch, Permit, Violation
@@ -213,6 +214,10 @@ def payout_drafts(limit: int, counted: dict[str, int] | None = None) -> list[Sec
                     ("payout_batch.index_view", {}))]
 
 
+def _calendar_key(year: int) -> str:
+    return f"calendar-{year}"
+
+
 def holiday_calendar(limit: int, counted: dict[str, int] | None = None,
                      today: dt.date | None = None) -> list[Section]:
     """From 1 November: next year's official holiday calendar while it has not been entered.
@@ -224,7 +229,9 @@ def holiday_calendar(limit: int, counted: dict[str, int] | None = None,
     if today.month < 11:
         return []
     year = today.year + 1
-    if db.session.get(CalendarYear, year) is not None:
+    key = _calendar_key(year)
+    entered = counted[key] if counted is not None and key in counted else db.session.get(CalendarYear, year)
+    if entered is not None:
         return []
     if year in supported_years():
         how = f"系统自带的国务院办公厅{year}年安排可一键导入（系统管理员：专家费用 → 节假日）"
@@ -239,12 +246,16 @@ def holiday_calendar(limit: int, counted: dict[str, int] | None = None,
 def backups(limit: int, counted: dict[str, int] | None = None) -> list[Section]:
     """The last good backup is too old or a later one failed (``backup_status.last_backup_status``,
     the same rule as the sysadmin's dashboard): the office hears it too, since its records are at risk."""
-    status = backup_status.last_backup_status()
-    if status.warning is None:
-        return []
-    entry = Entry("数据备份", status.warning, None, None)
-    return [Section("backups", "数据备份过期或失败", 1, "请系统管理员检查每晚的备份任务", [entry] if limit else [],
-                    None, urgent=True)]
+    if not limit and counted is not None and "backup-good" in counted:
+        if not backup_status.needs_attention(counted["backup-good"], counted["backup-failed"]):
+            return []
+        entries = []
+    else:
+        status = backup_status.last_backup_status()
+        if status.warning is None:
+            return []
+        entries = [Entry("数据备份", status.warning, None, None)] if limit else []
+    return [Section("backups", "数据备份过期或失败", 1, "请系统管理员检查每晚的备份任务", entries, None, urgent=True)]
 
 
 def contradictions(limit: int, counted: dict[str, int] | None = None) -> list[Section]:
@@ -276,9 +287,24 @@ COUNTED: dict[str, Callable[[], Any]] = {
 }
 
 
+def facts(today: dt.date | None = None) -> dict[str, Any]:
+    """What the sources decide from, in one statement: every count of :data:`COUNTED` (by its
+    key), the stored times of the latest good and failed backup (``backup-good``,
+    ``backup-failed``) and, from 1 November, whether next year's calendar is entered."""
+    today = today or clock.today()
+    asked = {key: count_of(query()) for key, query in COUNTED.items()}
+    asked.update({f"backup-{key}": q for key, q in backup_status.latest_runs().items()})
+    if today.month >= 11:
+        year = today.year + 1
+        asked[_calendar_key(year)] = select(CalendarYear.year).where(CalendarYear.year == year)
+    found = scalars_all(asked)
+    return {key: (value or 0) if key in COUNTED else value for key, value in found.items()}
+
+
 def counts() -> dict[str, int]:
-    """Every count of :data:`COUNTED`, in one statement."""
-    return count_all({key: query() for key, query in COUNTED.items()})
+    """Every count of :data:`COUNTED`, by key."""
+    found = facts()
+    return {key: found[key] for key in COUNTED}
 
 
 #: Every source of the office's queue, in the order the page shows them: ``(limit, counts) ->
@@ -298,7 +324,7 @@ SOURCES: list[Callable[[int, dict[str, int]], list[Section]]] = [
 
 def queue(limit: int = 8) -> list[Section]:
     """Every section of the office's queue with its first ``limit`` entries."""
-    counted = counts()
+    counted = facts()
     return [section for source in SOURCES for section in source(limit, counted)]
 
 
