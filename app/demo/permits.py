@@ -5,13 +5,17 @@ import datetime as dt
 
 from flask import current_app
 
+from app import clock
 from app.demo.moments import at
 from app.extensions import db
 from app.services.discipline.complaints import file_complaint
-from app.services.permits.issuing import current_permit, reissue_permit
+from app.services.permits.issuing import current_permit, mark_printed, reissue_permit, unprinted_query
 from app.services.permits.verification import check_permit
 from app.services.status import current_term
 from models import Complaint
+
+#: Cards issued longer ago than this were printed by the office in the demo (all but the last batch).
+PRINTED_AFTER_DAYS = 20
 
 
 def extend_demo(rng, today, units, experts, enterprises):
@@ -23,6 +27,14 @@ def extend_demo(rng, today, units, experts, enterprises):
     if len(holders) > 1:
         with at(today - dt.timedelta(days=130), 14):
             reissue_permit(holders[1], "遗失补办")
+    # The office printed and handed out the cards a few days after each appointment; only the
+    # last appointment's cards still wait in its queue (待我处理 → 工作证待打印).
+    issued = db.session.scalars(unprinted_query()).all()
+    days = sorted({clock.local_date(p.issued_at) for p in issued})
+    for day in days[:-1]:
+        if day < today - dt.timedelta(days=PRINTED_AFTER_DAYS):
+            with at(day + dt.timedelta(days=2), 10):
+                mark_printed([p for p in issued if clock.local_date(p.issued_at) == day])
     secret = current_app.config.get("SECRET_KEY") or ""
     moments = []
     for expert in rng.sample(holders, k=min(12, len(holders))):

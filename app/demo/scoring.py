@@ -13,12 +13,14 @@ dispatch area's, in the order they were entered, so request numbers follow the c
 :func:`extend_demo` enters the year's enforcement plans.
 """
 import datetime as dt
+import math
 import random
 
 from app.demo.moments import at
 from app.demo.people import staff_of, user
 from app.demo.signatures import receipt_filled
 from app.extensions import db
+from app.services.discipline.ladder import low_item_ratio
 from app.services.dispatch import completion, draws, notices, responses, usage_requests
 from app.services.scoring import evaluations as scoring
 from app.services.scoring import submissions
@@ -81,7 +83,10 @@ def _seed(rng) -> str:
 
 
 def _scores(rng, form, variant: str, low: bool) -> tuple[dict[int, int], dict[int, str]]:
+    """Mostly full marks, some a point or two lower; an item below the low-score line (which
+    opens a draft violation for the office) only where ``low`` says so — a rare event."""
     sections = scoring.form_sections(form)
+    ratio = low_item_ratio()
     scores, notes = {}, {}
     for key in ("required", variant):
         for item in sections[key]:
@@ -91,7 +96,7 @@ def _scores(rng, form, variant: str, low: bool) -> tuple[dict[int, int], dict[in
             elif roll < 0.95:
                 value = item.max_score - 1
             else:
-                value = max(0, item.max_score - 2 - rng.randint(0, 2))
+                value = max(math.ceil(ratio * item.max_score), item.max_score - 2 - rng.randint(0, 2))
             scores[item.id] = value
             if value < item.max_score - 1 and rng.random() < 0.7:
                 notes[item.id] = rng.choice(PROBLEMS[key])

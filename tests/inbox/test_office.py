@@ -179,3 +179,12 @@ def test_in_december_the_badge_with_backup_and_calendar_is_still_one_statement(a
     db.session.commit()
     with clock.frozen(moment):
         assert office.total() == 1
+
+
+def test_the_demos_queue_reads_like_a_bureaus_week(demo):
+    """A visitor's first look at 待我处理 in the demo: a few of each thing, as in a real week —
+    the cards printed long ago are not waiting, the last appointment's are; and a low item
+    score (which opens a draft violation) is a rare event, not one form in four."""
+    sections = {s.key: s.count for s in office.queue(0)}
+    assert 1 <= sections.get("permits", 0) <= 3
+    assert sections.get("violations", 0) <= 8
