@@ -417,8 +417,11 @@ def downgrade():
         batch_op.add_column(sa.Column('form_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('suggestions', sa.Text(), nullable=True))
     _move_back(op.get_bind())
-    with op.batch_alter_table('evaluation', schema=None, recreate='always') as batch_op:
-        if op.get_bind().dialect.name == "postgresql":
+    # SQLite must copy the table to drop the columns' constraints; PostgreSQL alters it in
+    # place (a copy could not drop the original, which violation and eval_score reference).
+    postgresql = op.get_bind().dialect.name == "postgresql"
+    with op.batch_alter_table('evaluation', schema=None, recreate='auto' if postgresql else 'always') as batch_op:
+        if postgresql:
             batch_op.drop_constraint('evaluation_submission_id_fkey', type_='foreignkey')
             batch_op.drop_constraint('evaluation_version_id_fkey', type_='foreignkey')
             batch_op.drop_constraint('evaluation_submission_id_key', type_='unique')

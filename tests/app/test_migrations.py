@@ -68,6 +68,30 @@ def test_migrated_schema_matches_models(tmp_path, which):
         _clean(url)
 
 
+@pytest.mark.parametrize("which", URLS)
+def test_every_migration_can_be_rolled_back_and_applied_again(tmp_path, which):
+    """An update that must be taken back: ``flask db downgrade`` walks the whole chain down to an
+    empty database, and ``upgrade`` builds the same schema again."""
+    from flask_migrate import downgrade
+
+    url = f"sqlite:///{tmp_path / 'r.sqlite3'}" if which == "sqlite" else os.environ["TEST_DATABASE_URL"]
+    _clean(url)
+    app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": url})
+    try:
+        with app.app_context():
+            upgrade()
+            downgrade(revision="base")
+            assert inspect(db.engine).get_table_names() == ["alembic_version"]
+            upgrade()
+            with db.engine.connect() as conn:
+                diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
+            assert diff == [], diff
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+        _clean(url)
+
+
 def test_0003_frees_the_records_of_draft_batches_only(tmp_path):
     """Databases of the earlier code linked a draft's records when it was built; 0003 unlinks them."""
     import datetime as dt
@@ -118,6 +142,20 @@ def test_0003_frees_the_records_of_draft_batches_only(tmp_path):
             db.engine.dispose()
 
 
+def _legacy_evaluations() -> list[tuple]:
+    """The evaluations as the code before the form engine stored them: version, expert, total,
+    variant, suggestions, and every (item, score, problem), by number and text rather than id."""
+    with db.engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT e.id, f.version, e.expert_id, e.total, e.variant, e.suggestions, e.client_uuid "
+            "FROM evaluation e JOIN eval_form f ON f.id = e.form_id ORDER BY e.id")).all()
+        scores = conn.execute(text(
+            "SELECT s.evaluation_id, i.section, i.position, i.text, i.max_score, s.score, s.problem "
+            "FROM eval_score s JOIN eval_item i ON i.id = s.item_id ORDER BY s.evaluation_id, i.section, i.position"
+        )).all()
+    return [(*row[1:], [tuple(s[1:]) for s in scores if s[0] == row[0]]) for row in rows]
+
+
 @pytest.mark.parametrize("which", URLS)
 def test_0016_moves_evaluations_onto_the_form_engine_and_every_rule_reads_the_same(tmp_path, which):
     """Evaluations stored by the code before the form engine (two versions of 附件5, seven
@@ -130,6 +168,7 @@ def test_0016_moves_evaluations_onto_the_form_engine_and_every_rule_reads_the_sa
     from pathlib import Path
 
     from alembic.script import ScriptDirectory
+    from flask_migrate import downgrade
     from sqlalchemy import select
 
     from app.services.forms.definitions import current_version, form_by_code
@@ -148,6 +187,7 @@ def test_0016_moves_evaluations_onto_the_form_engine_and_every_rule_reads_the_sa
             with _columns_added_since("expert"):
                 legacy_evaluations.build()
             db.session.remove()
+            stored = _legacy_evaluations()
             upgrade()
             ensure_reference_data()  # what `seed-demo`/start-up adds: must not add a second 附件5
             db.session.commit()
@@ -168,6 +208,13 @@ def test_0016_moves_evaluations_onto_the_form_engine_and_every_rule_reads_the_sa
             assert all(len(e.scores) == 15 for e in evaluations)
             assert {a.field.key for a in first.submission.answers} >= {"enterprise_name", "matter", "evaluator_name",
                                                                        "evaluated_on", "suggestions", "R1", "A8"}
+
+            # Back to the code before the engine (a rollback) and forward again: nothing lost.
+            db.session.remove()
+            downgrade(revision=before)
+            assert _legacy_evaluations() == stored
+            upgrade()
+            assert json.loads(json.dumps(legacy_evaluations.figures(), ensure_ascii=False, default=str)) == expected
     finally:
         with app.app_context():
             db.session.remove()
