@@ -37,6 +37,7 @@ from wtforms import HiddenField, StringField
 from wtforms.fields.core import UnboundField
 from wtforms.validators import Length, ValidationError
 
+from admin_views.row_actions import lean
 from app import clock
 from app.auth.rights import allowed, sees_unmasked
 from app.database import writing
@@ -180,6 +181,9 @@ class SecuredModelView(RoleGuardMixin, ModelView):
     @property
     def can_view_details(self):
         return self._can("details")
+
+    def get_list_row_actions(self):
+        return lean(super().get_list_row_actions())
 
     def _refresh_cache(self):
         super()._refresh_cache()
