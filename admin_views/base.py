@@ -190,6 +190,19 @@ class SecuredModelView(RoleGuardMixin, ModelView):
         # Rights are decided per request, so the details columns must exist regardless.
         self._details_columns = self.get_details_columns()
 
+    # -- filters on a relation ("town.name") are named by the relation's label ------------------
+    def scaffold_filters(self, name):
+        """Flask-Admin names a filter on ``relation.column`` "town / Org Unit / 姓名" (attribute,
+        class and column names). Unless the view labels ``relation.column`` itself, the filter
+        takes the relation's label (所在镇/街道)."""
+        filters = super().scaffold_filters(name)
+        labels = self.column_labels or {}
+        if isinstance(name, str) and "." in name and name not in labels:
+            label = labels.get(name.split(".")[0])
+            for flt in filters or ():
+                flt.name = label or flt.name
+        return filters
+
     # -- forms: Chinese for the empty choice and the picker's placeholder ---------------------
     def _process_ajax_references(self):
         loaders = super()._process_ajax_references()
