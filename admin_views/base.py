@@ -46,6 +46,9 @@ from app.services import audit, limits, spreadsheets
 from app.services.errors import DomainError
 from app.services.identity import mask
 
+#: Names of the bookkeeping columns most models share (TimestampMixin), where a view has none.
+COMMON_LABELS = {"created_at": "创建时间", "updated_at": "最后修改时间"}
+
 #: The furthest page a list argument may ask for (an OFFSET every database takes at any page size).
 MAX_PAGE = 1_000_000
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -190,17 +193,37 @@ class SecuredModelView(RoleGuardMixin, ModelView):
         # Rights are decided per request, so the details columns must exist regardless.
         self._details_columns = self.get_details_columns()
 
-    # -- filters on a relation ("town.name") are named by the relation's label ------------------
+    # -- every column's name in Chinese ----------------------------------------------------------
+    def get_column_name(self, field):
+        """The view's label; for ``relation.column`` (a search or a filter through a relation)
+        the relation's label; for the bookkeeping columns every model has, :data:`COMMON_LABELS`.
+        Flask-Admin would otherwise make "Created At" or "expert.name" out of the attribute."""
+        labels = self.column_labels or {}
+        if field in labels:
+            return labels[field]
+        if isinstance(field, str) and "." in field and field.split(".")[0] in labels:
+            return labels[field.split(".")[0]]
+        if field in COMMON_LABELS:
+            return COMMON_LABELS[field]
+        return super().get_column_name(field)
+
+    def get_details_columns(self):
+        """As Flask-Admin's, without the edit counter of optimistic locking (``version``), which
+        means nothing to a reader, unless the view lists it."""
+        columns = super().get_details_columns()
+        table = getattr(self.model, "__table__", None)
+        if table is None or "version" not in table.c or "version" in (self.column_details_list or ()):
+            return columns
+        return [(name, label) for name, label in columns if name != "version"]
+
     def scaffold_filters(self, name):
         """Flask-Admin names a filter on ``relation.column`` "town / Org Unit / 姓名" (attribute,
-        class and column names). Unless the view labels ``relation.column`` itself, the filter
-        takes the relation's label (所在镇/街道)."""
+        class and column names) unless ``relation.column`` is labelled; here it is named as
+        :meth:`get_column_name` names it (所在镇/街道)."""
         filters = super().scaffold_filters(name)
-        labels = self.column_labels or {}
-        if isinstance(name, str) and "." in name and name not in labels:
-            label = labels.get(name.split(".")[0])
+        if isinstance(name, str) and "." in name and name not in (self.column_labels or {}):
             for flt in filters or ():
-                flt.name = label or flt.name
+                flt.name = self.get_column_name(name)
         return filters
 
     # -- forms: Chinese for the empty choice and the picker's placeholder ---------------------
@@ -418,7 +441,7 @@ class SecuredModelView(RoleGuardMixin, ModelView):
         if self.masked_columns and has_request_context() and not sees_unmasked(current_role()):
             hidden = set(self.masked_columns)
         names = [c if isinstance(c, str) else c.key for c in self.column_searchable_list or ()]
-        return "、".join(str(self.column_labels.get(n, n)) for n in names if n not in hidden) or None
+        return "、".join(str(self.get_column_name(n)) for n in names if n not in hidden) or None
 
     # -- forms: version travels in the form; every text field has its length limit -----------
     def scaffold_form(self):

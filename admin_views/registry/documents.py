@@ -1,7 +1,8 @@
 """The expert's supporting files (证明材料): uploaded, sniffed, downloaded."""
-from flask import abort, send_file
+from flask import abort, send_file, url_for
 from flask_admin import expose
 from flask_login import current_user
+from markupsafe import Markup
 from wtforms import FileField
 
 from admin_views.base import SecuredModelView, current_role
@@ -12,6 +13,16 @@ from app.services.errors import DomainError
 from app.services.uploads import read_upload, store_document
 from models.choices import DOCUMENT_KINDS
 
+#: What a stored file is called when it is opened or saved (the sniffed type decides the ending).
+EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+
+
+def _file_link(view, context, model, name):
+    if not model.file_path:
+        return ""
+    return Markup('<a href="{}" target="_blank" rel="noopener">打开文件</a>').format(
+        url_for(".file", id=model.id))
+
 
 class ExpertDocumentView(SecuredModelView):
     """Supporting files: 身份证、职称证书、毕业证书 and other proofs (sniffed, not trusted by name)."""
@@ -19,9 +30,10 @@ class ExpertDocumentView(SecuredModelView):
     column_list = ("expert", "kind", "title", "mime_type", "size_bytes", "created_at")
     column_labels = {
         "expert": "专家", "kind": "类别", "title": "说明", "mime_type": "文件类型", "size_bytes": "大小（字节）",
-        "created_at": "上传时间", "upload": "文件",
+        "created_at": "上传时间", "upload": "文件", "file": "文件",
     }
-    column_formatters = {"kind": choice(DOCUMENT_KINDS)}
+    column_details_list = ("expert", "kind", "title", "file", "mime_type", "size_bytes", "created_at")
+    column_formatters = {"kind": choice(DOCUMENT_KINDS), "file": _file_link}
     column_filters = ("kind",)
     column_searchable_list = ("expert.name", "title")
     form_columns = ("expert", "kind", "title", "upload")
@@ -73,4 +85,4 @@ class ExpertDocumentView(SecuredModelView):
         import io
 
         return send_file(io.BytesIO(data), mimetype=model.mime_type, as_attachment=False,
-                         download_name=f"document-{model.id}")
+                         download_name=f"证明材料-{model.id}{EXTENSIONS.get(model.mime_type, '')}")

@@ -115,7 +115,9 @@ RIGHTS: dict[str, dict[str, frozenset]] = {
     # evaluation and discipline
     # Forms as data (SPEC §3.19): the office builds and revises them (附件5 among them); versions
     # are never edited once published, and a form with submissions is retired, not deleted.
-    "form_definition": {"sysadmin": ALL, "office": ALL, "leader": READ},
+    # The builder's own pages list the forms; what is exported is each version's submissions
+    # (form_submission), so Flask-Admin's raw export of the definitions is not offered.
+    "form_definition": {"sysadmin": ALL - {"export"}, "office": ALL - {"export"}, "leader": READ},
     # Submissions are filled on the phone and never edited (a signature cannot change).
     "form_submission": {"sysadmin": READ_EXPORT, "office": READ_EXPORT, "leader": READ_EXPORT,
                         "department": READ_EXPORT, "town": READ_EXPORT, "expert": READ},

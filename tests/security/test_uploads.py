@@ -147,3 +147,9 @@ def test_a_good_document_is_served_with_its_sniffed_type_and_nosniff(app, client
     assert served.status_code == 200
     assert served.headers["Content-Type"] == "image/jpeg"
     assert served.headers["X-Content-Type-Options"] == "nosniff"
+    assert "filename*=UTF-8''%E8%AF%81%E6%98%8E%E6%9D%90%E6%96%99" in served.headers["Content-Disposition"]  # 证明材料
+    assert served.headers["Content-Disposition"].endswith(".jpg")
+    # Its page links the file; the stored path stays on the server.
+    details = client.get(f"/admin/expert_document/details/?id={doc.id}").get_data(as_text=True)
+    assert f'href="/admin/expert_document/file/{doc.id}"' in details and "打开文件" in details
+    assert doc.file_path not in details and "File Path" not in details
