@@ -138,7 +138,9 @@ class AuditVerifyView(ReadOnlyView):
 class SettingView(SecuredModelView):
     """Named settings (night hours, paperwork days, grade thresholds)."""
 
-    column_list = ("key", "label", "value")
-    column_labels = {"key": "键", "label": "说明", "value": "值"}
+    # What the setting means and its value first; its code (as the guide and the commands name
+    # it) last, for the system administrator who looks it up there.
+    column_list = ("label", "value", "key")
+    column_labels = {"key": "代码", "label": "参数", "value": "值"}
     form_columns = ("label", "value")
     can_create = False
