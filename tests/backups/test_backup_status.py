@@ -108,8 +108,10 @@ def test_an_unwritable_target_is_a_failure_not_a_traceback(app, db, runner, worl
     assert not db.session.scalar(select(BackupRun)).ok
 
 
-def _dashboard(client):
-    return client.get("/admin/").get_data(as_text=True)
+def _dashboard(client, at=NOW):
+    """The dashboard as it reads at ``at`` (the runs are dated from NOW, not from today)."""
+    with clock.frozen(at):
+        return client.get("/admin/").get_data(as_text=True)
 
 
 def test_sysadmin_dashboard_shows_the_age_and_warns_when_overdue(app, db, client, login_as):
@@ -118,7 +120,9 @@ def test_sysadmin_dashboard_shows_the_age_and_warns_when_overdue(app, db, client
     assert "数据备份" in page and "系统还没有任何成功的备份" in page
     _run(db, 2, ok=True)
     page = _dashboard(client)
-    assert "最近一次成功备份" in page and "没有成功的备份" not in page
+    assert "最近一次成功备份" in page and "（2小时前" in page and "超过" not in page
+    page = _dashboard(client, NOW + dt.timedelta(days=2))
+    assert "已超过26小时没有成功的备份" in page and "（2天2小时前" in page
 
 
 def test_other_roles_do_not_see_the_backup_card(app, db, client, login_as):
