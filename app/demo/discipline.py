@@ -125,65 +125,101 @@ def extend_demo(rng: random.Random, today: dt.date, units: dict, experts: list, 
             _follow_up(rng, expert, rng.choice(enterprises), dt.date(last_year, rng.randint(3, 12), rng.randint(1, 28)),
                        sat, office)
     _not_violations(last_year, office)
-    _verified(blacklisted, dt.date(last_year, 3, 12), dt.date(last_year, 3, 20),
-              "在执法检查中迟到一小时以上，且未佩戴专家工作证。", "经向执法大队核实，情况属实。", office)
-    _verified(
-        blacklisted,
-        dt.date(last_year, 8, 5),
-        dt.date(last_year, 8, 18),
-        "借区应急管理局名义向被检查企业推荐安全托管服务。",
-        "经调查核实，企业提供了微信聊天记录，情况属实。",
-        office,
-    )
+
+    # -- from here on, each event runs in date order (a list of (day, hour, action)) ---------
+    # The dates below are relative to today, so early in a year some fall in last year: run in
+    # date order, last year's assessment counts exactly what happened before it was published,
+    # and an expert's violations are verified in the order the ladder requires.
+    events: list[tuple[dt.date, int, object]] = []
+
+    def event(day: dt.date, hour: int, action) -> None:
+        events.append((day, hour, action))
+
+    def violation(expert, found_on, verified_on, finding, investigation, **kw):
+        event(found_on, 11, lambda: _verified(expert, found_on, verified_on, finding, investigation, office, **kw))
+
+    # The blacklisted expert: two violations last year (warned, then suspended), the third this
+    # year after his suspension ended; always in that order, whatever today is.
+    third_found = today - dt.timedelta(days=150)
+    second_found = min(dt.date(last_year, 8, 5), third_found - dt.timedelta(days=150))
+    first_found = min(dt.date(last_year, 3, 12), second_found - dt.timedelta(days=140))
+    violation(blacklisted, first_found, first_found + dt.timedelta(days=8),
+              "在执法检查中迟到一小时以上，且未佩戴专家工作证。", "经向执法大队核实，情况属实。")
+    violation(blacklisted, second_found, second_found + dt.timedelta(days=13),
+              "借区应急管理局名义向被检查企业推荐安全托管服务。", "经调查核实，企业提供了微信聊天记录，情况属实。")
 
     # -- last year's assessment, published in January; the unqualified are interviewed -------
     published_on = min(dt.date(today.year, 1, 20), today)
     interviewed_on = min(dt.date(today.year, 2, 26), today)
-    with at(published_on, 9):
-        assessment.run_assessment(last_year)
-        assessment.publish_assessment(last_year, actor=office, doc_no=f"武应急〔{today.year}〕5号")
-    for expert, outcome, notes in (
-        (weak, "improved", "指出评价表反映的问题，本人表示将加强标准学习，深入现场。"),
-        (poor, "still_unqualified", "约谈中对存在问题认识不足，表示不再参加检查活动。"),
-    ):
-        interview = db.session.scalar(select(Interview).where(Interview.expert_id == expert.id,
-                                                              Interview.assessment_id.is_not(None)))
-        if interview is not None:
-            with at(interviewed_on, 10):
-                assessment.record_interview(interview, held_on=interviewed_on, notes=notes, outcome=outcome,
-                                            actor=office)
+
+    def publish():
+        with at(published_on, 9):
+            assessment.run_assessment(last_year)
+            assessment.publish_assessment(last_year, actor=office, doc_no=f"武应急〔{today.year}〕5号")
+
+    def interview_unqualified():
+        for expert, outcome, notes in (
+            (weak, "improved", "指出评价表反映的问题，本人表示将加强标准学习，深入现场。"),
+            (poor, "still_unqualified", "约谈中对存在问题认识不足，表示不再参加检查活动。"),
+        ):
+            interview = db.session.scalar(select(Interview).where(Interview.expert_id == expert.id,
+                                                                  Interview.assessment_id.is_not(None)))
+            if interview is not None:
+                with at(interviewed_on, 10):
+                    assessment.record_interview(interview, held_on=interviewed_on, notes=notes, outcome=outcome,
+                                                actor=office)
+
+    event(published_on, 9, publish)
+    event(interviewed_on, 10, interview_unqualified)
 
     # -- this year: warned, suspended (ending in a few weeks), blacklisted ------------------
     found = today - dt.timedelta(days=58)
-    _verified(warned, found, found + dt.timedelta(days=6), "现场检查时接受企业安排的午餐宴请。",
-              "经向企业及带队执法人员核实，情况属实。", office)
-    _verified(suspended, today - dt.timedelta(days=240), today - dt.timedelta(days=230),
-              "要求服务企业安排车辆接送。", "经核实，情况属实。", office)
+    violation(warned, found, found + dt.timedelta(days=6), "现场检查时接受企业安排的午餐宴请。",
+              "经向企业及带队执法人员核实，情况属实。")
+    violation(suspended, today - dt.timedelta(days=240), today - dt.timedelta(days=230),
+              "要求服务企业安排车辆接送。", "经核实，情况属实。")
     verified_on = discipline.add_months(today + dt.timedelta(days=20), -3)
-    _verified(suspended, verified_on - dt.timedelta(days=9), verified_on,
+    violation(suspended, verified_on - dt.timedelta(days=9), verified_on,
               "出具的专家意见引用已废止标准，企业据此整改造成返工，且拒不更正。",
-              "经组织其他专家复核，意见确有错误，本人拒不更正，情况属实。", office)
-    interview = db.session.scalar(select(Interview).where(Interview.expert_id == suspended.id,
-                                                          Interview.held_on.is_(None)))
-    if interview is not None:
-        held_on = verified_on + dt.timedelta(days=3)
-        with at(held_on, 14):
-            assessment.record_interview(interview, held_on=held_on, actor=office,
-                                        notes="约谈本人，告知暂停专家资格三个月及期满后再违规将列入黑名单。")
-    _verified(blacklisted, today - dt.timedelta(days=150), today - dt.timedelta(days=140),
+              "经组织其他专家复核，意见确有错误，本人拒不更正，情况属实。")
+    held_on = verified_on + dt.timedelta(days=3)
+
+    def interview_suspended():
+        interview = db.session.scalar(select(Interview).where(Interview.expert_id == suspended.id,
+                                                              Interview.held_on.is_(None)))
+        if interview is not None:
+            with at(held_on, 14):
+                assessment.record_interview(interview, held_on=held_on, actor=office,
+                                            notes="约谈本人，告知暂停专家资格三个月及期满后再违规将列入黑名单。")
+
+    event(held_on, 14, interview_suspended)
+    violation(blacklisted, third_found, third_found + dt.timedelta(days=10),
               "恢复专家资格后，以专家身份在武进区开展安全评价中介活动并收取费用。",
-              "经调查核实，情况属实，涉嫌违法部分已移送。", office, illegal_referral=True,
-              referral_note=f"{(today - dt.timedelta(days=140)).isoformat()}移送区市场监督管理局")
+              "经调查核实，情况属实，涉嫌违法部分已移送。", illegal_referral=True,
+              referral_note=f"{(third_found + dt.timedelta(days=10)).isoformat()}移送区市场监督管理局")
 
     # -- drafts waiting for the office: a very low item score, and a complaint -------------
-    _evaluation(rng, form, sections, units["湖塘镇"], pick(18), rng.choice(enterprises), today - dt.timedelta(days=9),
-                70, low_item=(7, 0, "要求企业派车到高铁站接送"))
-    with at(today - dt.timedelta(days=4), 11):
-        discipline.record_violation(pick(21), today - dt.timedelta(days=4),
-                                    "企业投诉：专家在检查后私下推销本人所在公司的安全标准化辅导服务。", actor=office)
+    draft_rng = random.Random(rng.random())
+    draft_expert, draft_enterprise = pick(18), rng.choice(enterprises)
+    event(today - dt.timedelta(days=9), 17, lambda: _evaluation(
+        draft_rng, form, sections, units["湖塘镇"], draft_expert, draft_enterprise, today - dt.timedelta(days=9),
+        70, low_item=(7, 0, "要求企业派车到高铁站接送")))
+
+    def complaint():
+        with at(today - dt.timedelta(days=4), 11):
+            discipline.record_violation(
+                pick(21), today - dt.timedelta(days=4),
+                "企业投诉：专家在检查后私下推销本人所在公司的安全标准化辅导服务。", actor=office)
+
+    event(today - dt.timedelta(days=4), 11, complaint)
 
     # -- this year's follow-up visits ---------------------------------------------------------
     for expert in rng.sample(pool, min(18, len(pool))):
         sat = rng.choice([5, 5, 5, 4, 4, 3, 2])
-        _follow_up(rng, expert, rng.choice(enterprises), today - dt.timedelta(days=rng.randint(5, 300)), sat, office)
+        enterprise, day = rng.choice(enterprises), today - dt.timedelta(days=rng.randint(5, 300))
+        visit_rng = random.Random(rng.random())
+        event(day, 15, lambda e=expert, n=enterprise, d=day, s=sat, r=visit_rng: _follow_up(r, e, n, d, s, office))
+
+    for _day, _hour, _n, action in sorted((day, hour, n, action) for n, (day, hour, action) in enumerate(events)):
+        action()
     db.session.flush()

@@ -310,3 +310,7 @@ def _jobs(rng, today, units, experts, enterprises):
             savepoint.commit()
         except DomainError:
             savepoint.rollback()
+            # Objects outside the savepoint still hold what it made in their collections (an
+            # expert's assignments, a unit's requests): reloaded, or the next flush would insert
+            # the rolled-back draw again under its old id.
+            db.session.expire_all()
