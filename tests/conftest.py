@@ -7,6 +7,8 @@ Records are made by plain functions, called inside the ``app`` fixture: ``tests/
 for what every area needs, ``tests/<area>/records.py`` for an area's own; conftest files hold
 fixtures only.
 """
+import datetime as dt
+import os
 import re
 import sqlite3
 
@@ -14,11 +16,18 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from app import create_app
+from app import clock, create_app
 from app.extensions import db as _db
 from app.extensions import limiter
 from app.services.forms import published
 from tests import factories
+
+# EXPERTPOOL_TEST_DAYS_AHEAD=N runs the suite as if it were N days later (the app's clock
+# only; browsers and subprocesses keep the real one). It finds a test that holds only around
+# the day it was written: one that dates its records from a fixed day but reads "now".
+if _days_ahead := int(os.environ.get("EXPERTPOOL_TEST_DAYS_AHEAD") or 0):
+    _real_source = clock._source
+    clock._source = lambda: _real_source() + dt.timedelta(days=_days_ahead)
 
 
 class _Database:

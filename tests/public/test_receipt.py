@@ -78,7 +78,7 @@ def test_round_trip_pdf_qr_confirm_received(app, client, notice, tmp_path):
     stored = db.session.get(Notice, notice.id)
     assert (stored.receipt_state, stored.receipt_method, stored.signer_name) == ("received", "online", "王海燕")
     assert stored.receipt_label == "已回收"
-    assert abs((dt.datetime.now(dt.UTC) - stored.signed_at.replace(tzinfo=dt.UTC)).total_seconds()) < 60
+    assert abs((clock.utcnow() - stored.signed_at.replace(tzinfo=dt.UTC)).total_seconds()) < 60
 
 
 def test_a_second_confirmation_changes_nothing(app, client, notice):
