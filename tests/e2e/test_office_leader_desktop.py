@@ -6,6 +6,7 @@ import os
 
 import openpyxl
 import pytest
+from playwright.sync_api import expect
 
 from app import clock
 from app.extensions import db
@@ -147,6 +148,8 @@ def test_the_violation_preview_follows_the_date(app, desk, live_server):
     day = TODAY - dt.timedelta(days=2)
     page.fill("#verified_on", day.isoformat())
     page.locator("#verified_on").dispatch_event("change")
-    page.wait_for_function(f"document.querySelector('.preview-basis').textContent.includes('{day}')")
+    # A locator assertion polls without eval (wait_for_function with a string needs the page's
+    # eval, which the CSP forbids: it failed whenever the preview was not already updated).
+    expect(page.locator(".preview-basis")).to_contain_text(str(day))
     assert f"{day.year}年{day.month}月{day.day}日至" in page.inner_text("#ladder-preview")
     shot("violation-preview-desktop")
