@@ -47,25 +47,40 @@ def _clean(url):
     engine.dispose()
 
 
-@pytest.mark.parametrize("which", URLS)
-def test_migrated_schema_matches_models(tmp_path, which):
+@contextmanager
+def _empty_database(tmp_path, which):
+    """An app on an empty database (a SQLite file, or the server's, wiped before and after),
+    inside its app context."""
     url = f"sqlite:///{tmp_path / 'm.sqlite3'}" if which == "sqlite" else os.environ["TEST_DATABASE_URL"]
     _clean(url)
     app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": url})
     try:
         with app.app_context():
-            upgrade()
-            with db.engine.connect() as conn:
-                diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
-                groups = conn.execute(text("SELECT name FROM expert_group ORDER BY sort_order")).scalars().all()
-            assert diff == [], diff
-            assert groups == ["化工", "烟花爆竹", "冶金煤气", "机械", "电气", "建材", "纺织", "轻工", "金属冶炼",
-                              "金属粉尘", "木质粉尘", "有限空间"]
-            assert "audit_log" in inspect(db.engine).get_table_names()
+            yield app
     finally:
         with app.app_context():
+            db.session.remove()
             db.engine.dispose()
         _clean(url)
+
+
+def _schema_diff() -> list:
+    """What differs between the database's schema and the models' (empty when they agree)."""
+    with db.engine.connect() as conn:
+        return compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
+
+
+@pytest.mark.parametrize("which", URLS)
+def test_migrated_schema_matches_models(tmp_path, which):
+    with _empty_database(tmp_path, which):
+        upgrade()
+        diff = _schema_diff()
+        assert diff == [], diff
+        with db.engine.connect() as conn:
+            groups = conn.execute(text("SELECT name FROM expert_group ORDER BY sort_order")).scalars().all()
+        assert groups == ["化工", "烟花爆竹", "冶金煤气", "机械", "电气", "建材", "纺织", "轻工", "金属冶炼",
+                          "金属粉尘", "木质粉尘", "有限空间"]
+        assert "audit_log" in inspect(db.engine).get_table_names()
 
 
 @pytest.mark.parametrize("which", URLS)
@@ -74,22 +89,13 @@ def test_every_migration_can_be_rolled_back_and_applied_again(tmp_path, which):
     empty database, and ``upgrade`` builds the same schema again."""
     from flask_migrate import downgrade
 
-    url = f"sqlite:///{tmp_path / 'r.sqlite3'}" if which == "sqlite" else os.environ["TEST_DATABASE_URL"]
-    _clean(url)
-    app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": url})
-    try:
-        with app.app_context():
-            upgrade()
-            downgrade(revision="base")
-            assert inspect(db.engine).get_table_names() == ["alembic_version"]
-            upgrade()
-            with db.engine.connect() as conn:
-                diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
-            assert diff == [], diff
-    finally:
-        with app.app_context():
-            db.engine.dispose()
-        _clean(url)
+    with _empty_database(tmp_path, which):
+        upgrade()
+        downgrade(revision="base")
+        assert inspect(db.engine).get_table_names() == ["alembic_version"]
+        upgrade()
+        diff = _schema_diff()
+        assert diff == [], diff
 
 
 def test_0003_frees_the_records_of_draft_batches_only(tmp_path):
