@@ -33,11 +33,11 @@ class LeanDeleteRowAction(BaseListRowAction):
     def render(self, context, row_id, row):
         delete_form = context.resolve("delete_form")
         page = _per_page(delete_form, context)
-        return _ROW.format(id=context.resolve("get_pk_value")(row), **page)
+        return _ROW.format(id=context.resolve("get_pk_value")(row), title=self.title, **page)
 
 
 def _per_page(delete_form, context) -> dict:
-    """What every row of one page shares: the form's address, return URL, token and texts."""
+    """What every row of one page shares: the form's address, return URL, token and question."""
     kept = g.get("_row_delete_parts")
     if kept is not None and kept[0] is delete_form:
         return kept[1]
@@ -47,7 +47,6 @@ def _per_page(delete_form, context) -> dict:
         "url": context.resolve("return_url"),
         "csrf": token(id=False) if token else Markup(""),
         "confirm": gettext("Are you sure you want to delete this record?"),
-        "title": gettext("Delete Record"),
     }
     g._row_delete_parts = (delete_form, parts)
     return parts
